@@ -1,0 +1,168 @@
+//! Stable error codes (PRODUCT.md "Error codes") and the error value every edge returns.
+//!
+//! Codes are a contract with the UI, scripts and API users: never renumber one. Add new
+//! codes at the end of their family.
+
+use serde::{Deserialize, Serialize};
+
+/// A stable, machine-readable error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `AUTH_001` wrong email or password.
+    InvalidCredentials,
+    /// `AUTH_002` not signed in, session expired, or API key missing or unknown.
+    NotAuthenticated,
+    /// `AUTH_003` signed in, but the role (or org membership) does not allow this.
+    Forbidden,
+    /// `AUTH_004` too many failed sign-in attempts; try again later.
+    TooManyAttempts,
+    /// `AUTH_005` the request's CSRF token is missing or does not match the session.
+    CsrfRejected,
+    /// `VALIDATION_001` input that does not parse; the message says which field and why.
+    Validation,
+    /// `NOT_FOUND_001` nothing with that id in this org.
+    NotFound,
+    /// `CONFLICT_001` the change clashes with what is stored (a duplicate, the last owner).
+    Conflict,
+    /// `PAYLOAD_001` the request body is larger than allowed.
+    PayloadTooLarge,
+    /// `INTERNAL_001` something failed on our side; details are in the server log only.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and tests.
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::InvalidCredentials,
+        ErrorCode::NotAuthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::CsrfRejected,
+        ErrorCode::Validation,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidCredentials => "AUTH_001",
+            ErrorCode::NotAuthenticated => "AUTH_002",
+            ErrorCode::Forbidden => "AUTH_003",
+            ErrorCode::TooManyAttempts => "AUTH_004",
+            ErrorCode::CsrfRejected => "AUTH_005",
+            ErrorCode::Validation => "VALIDATION_001",
+            ErrorCode::NotFound => "NOT_FOUND_001",
+            ErrorCode::Conflict => "CONFLICT_001",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_001",
+            ErrorCode::Internal => "INTERNAL_001",
+        }
+    }
+
+    /// Parses a wire code.
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The HTTP status that goes with the code at the REST edge.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated => 401,
+            ErrorCode::Forbidden | ErrorCode::CsrfRejected => 403,
+            ErrorCode::TooManyAttempts => 429,
+            ErrorCode::Validation => 422,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        // An unknown code from a newer server still reaches the UI as an error.
+        Ok(ErrorCode::parse(&s).unwrap_or(ErrorCode::Internal))
+    }
+}
+
+/// An error as every edge reports it: `{"code": "AUTH_001", "message": "…"}`.
+/// The message is written for people and never carries internals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message} ({})", code.as_str())]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl AppError {
+    /// An error with a code and a human message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+    /// `VALIDATION_001` with the field's message.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Validation, message)
+    }
+    /// `AUTH_002`.
+    pub fn not_authenticated() -> Self {
+        Self::new(ErrorCode::NotAuthenticated, "Please sign in again: your session has expired or you are not signed in.")
+    }
+    /// `AUTH_003`.
+    pub fn forbidden() -> Self {
+        Self::new(ErrorCode::Forbidden, "Your role does not allow this action.")
+    }
+    /// `NOT_FOUND_001`.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found."))
+    }
+    /// `INTERNAL_001`, with a message that reveals nothing.
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "Something went wrong on our side. Please try again.")
+    }
+}
+
+impl From<crate::ParseError> for AppError {
+    fn from(e: crate::ParseError) -> Self {
+        AppError::validation(e.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
+        }
+    }
+
+    #[test]
+    fn errors_serialize_with_the_wire_code() {
+        let e = AppError::new(ErrorCode::InvalidCredentials, "Wrong email or password.");
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["code"], "AUTH_001");
+        let back: AppError = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn auth_codes_map_to_auth_statuses() {
+        assert_eq!(ErrorCode::InvalidCredentials.http_status(), 401);
+        assert_eq!(ErrorCode::Forbidden.http_status(), 403);
+        assert_eq!(ErrorCode::TooManyAttempts.http_status(), 429);
+    }
+}

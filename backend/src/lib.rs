@@ -1,0 +1,20 @@
+//! MCE's services, by domain. Every entry point (server function, REST route, webhook,
+//! worker, CLI) is a thin adapter over these functions; no SQL lives anywhere else.
+//!
+//! Services take an [`auth::Actor`] — who is asking, in which org, with which role — and
+//! scope every query to that org, so an id from another org simply matches nothing.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod members;
+pub mod orgs;
+pub mod session_store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use db::{Db, DbKind};
+pub use error::ServiceError;

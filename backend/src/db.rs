@@ -1,0 +1,105 @@
+//! The database handle: one code path for SQLite (the embedded default) and PostgreSQL
+//! (scale-out) through sqlx's `Any` driver.
+//!
+//! Storage rules that keep `Any` happy on both backends: ids are UUID text, instants are
+//! epoch-millisecond BIGINT, flags are 0/1 BIGINT, JSON is TEXT, and queries name their
+//! columns (never `SELECT *`). Each backend has its own migration folder with the same
+//! schema; they differ only where the SQL dialects do.
+
+use anyhow::Context;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool of connections to the org data, SQLite or PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    kind: DbKind,
+}
+
+impl Db {
+    /// Connects to `url`: `sqlite://path/to/file.db` (created if missing) or
+    /// `postgres://…`. Does not migrate; call [`Db::migrate`].
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let kind = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DbKind::Postgres
+        } else if url.starts_with("sqlite:") {
+            DbKind::Sqlite
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://");
+        };
+        let pool = match kind {
+            DbKind::Sqlite => {
+                let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+                // SQLite has one writer. A single connection serialises writers inside the
+                // process, so transactions never fail with SQLITE_BUSY when a deferred
+                // transaction upgrades to a write; WAL keeps readers of other processes
+                // (backups, the CLI) out of the way.
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+            DbKind::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await,
+        }
+        .with_context(|| format!("connecting to the {kind:?} database"))?;
+        Ok(Db { pool, kind })
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.kind {
+            DbKind::Sqlite => &SQLITE_MIGRATIONS,
+            DbKind::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.context("applying migrations")?;
+        Ok(())
+    }
+
+    /// The connection pool, for services.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which engine this is.
+    pub fn kind(&self) -> DbKind {
+        self.kind
+    }
+
+    /// Whether the database answers: used by `/readyz`.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

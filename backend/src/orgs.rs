@@ -133,3 +133,26 @@ pub async fn list_for_user(db: &Db, user: &User) -> Result<Vec<OrgSummary>> {
         })
         .collect())
 }
+
+/// Creates an org and its first owner in one transaction (sign-up): either both exist
+/// afterwards or neither does. `CONFLICT_001` when the email already has an account.
+pub async fn create_with_owner(
+    db: &Db,
+    org_name: &OrgName,
+    owner_name: &domain::PersonName,
+    email: &domain::EmailAddress,
+    password: &domain::Password,
+) -> Result<(User, OrgId)> {
+    let mut tx = db.pool().begin().await?;
+    let org = create_in(&mut tx, org_name, &TimeZoneName::utc(), CountryCode::parse("US")?).await?;
+    let user = crate::auth::create_user_in(&mut tx, email, owner_name, password, false).await?;
+    sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(org.as_str())
+        .bind(user.id.as_str())
+        .bind(Role::Owner.as_str())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok((user, org))
+}

@@ -137,6 +137,20 @@ impl From<crate::ParseError> for AppError {
     }
 }
 
+#[cfg(feature = "server_fn")]
+impl server_fn::error::FromServerFnError for AppError {
+    type Encoder = server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(e: server_fn::error::ServerFnErrorErr) -> Self {
+        use server_fn::error::ServerFnErrorErr as E;
+        match e {
+            E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => AppError::validation(format!("The request was not understood: {m}")),
+            E::Request(_) | E::Response(_) => AppError::new(ErrorCode::Internal, "Could not reach the server. Check your connection and try again."),
+            _ => AppError::internal(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

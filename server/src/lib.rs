@@ -1,0 +1,9 @@
+//! The `mce` server: configuration, the HTTP router (Leptos pages and server functions,
+//! the REST API, health checks), CSRF protection, and the CLI sub-commands.
+
+pub mod cli;
+pub mod config;
+pub mod csrf;
+pub mod health;
+pub mod rest;
+pub mod web;

@@ -1,1 +1,90 @@
-fn main(){}
+//! `mce`: the MCE server and its command line.
+
+use clap::Parser;
+use leptos::prelude::*;
+use server::cli::{self, AdminCommand, ApiKeyCommand, Cli, Command};
+use server::config::{Config, LogFormat};
+use server::web;
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+fn leptos_options() -> LeptosOptions {
+    // Leptos.toml in the working directory, overridden by LEPTOS_* variables; without the
+    // file, the variables and the values cargo-leptos compiled in.
+    let conf = if std::path::Path::new("Leptos.toml").exists() { get_configuration(Some("Leptos.toml")) } else { get_configuration(None) };
+    match conf {
+        Ok(c) => c.leptos_options,
+        Err(e) => {
+            tracing::warn!(error = %e, "no Leptos configuration; using defaults");
+            LeptosOptions::builder().output_name("mce").build()
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_format);
+    match run(cli, config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => {
+            tracing::info!(database = config.database_kind(), version = env!("CARGO_PKG_VERSION"), "starting MCE");
+            let db = cli::open_db(&config).await?;
+            if demo || config.demo {
+                cli::ensure_demo(&db).await?;
+                println!("Demo login: {} / {}", cli::DEMO_EMAIL, cli::DEMO_PASSWORD);
+            }
+            let options = leptos_options();
+            let addr = config.addr.unwrap_or(options.site_addr);
+            let state = web::app_state(options, db.clone(), &config);
+            web::serve(web::router(state, &config), addr, db).await
+        }
+        Command::Migrate => {
+            cli::open_db(&config).await?;
+            println!("migrations applied ({})", config.database_kind());
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Create { email, password, org, name, super_admin } } => {
+            let db = cli::open_db(&config).await?;
+            let r = cli::admin_create(&db, &email, &password, &org, name.as_deref(), super_admin).await?;
+            println!("member_id={}", r.user_id);
+            println!("org_id={}", r.org_id);
+            if !r.user_created {
+                eprintln!("note: {email} already had an account; its password was not changed");
+            }
+            Ok(())
+        }
+        Command::ApiKey { command: ApiKeyCommand::Create { org, name } } => {
+            let db = cli::open_db(&config).await?;
+            let key = cli::api_key_create(&db, &org, &name).await?;
+            println!("api_key_id={}", key.id);
+            println!("api_key={}", key.secret);
+            eprintln!("Store this key now: it is shown only once.");
+            Ok(())
+        }
+    }
+}

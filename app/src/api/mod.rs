@@ -1,0 +1,16 @@
+//! Server functions by domain. Each one is a public URL (`/api/<domain>/<name>`): it
+//! finds the signed-in member, checks the role, and calls one backend service.
+//!
+//! Every state-changing request carries the session's CSRF token in the
+//! `x-csrf-token` header; [`client::CsrfClient`] adds it to every server-function call.
+
+pub mod auth;
+pub mod client;
+pub mod settings;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+/// The cookie that hands the session's CSRF token to the page's script.
+pub const CSRF_COOKIE: &str = "mce_csrf";
+/// The header in which requests send the CSRF token back.
+pub const CSRF_HEADER: &str = "x-csrf-token";

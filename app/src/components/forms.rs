@@ -1,0 +1,34 @@
+//! Form helpers: showing an error with its stable code.
+
+use domain::AppError;
+use leptos::prelude::*;
+
+/// The error of the latest submission, if it failed, as an alert with its code.
+#[component]
+pub fn ErrorNotice<T>(#[prop(into)] result: Signal<Option<Result<T, AppError>>>) -> impl IntoView
+where
+    T: Send + Sync + Clone + 'static,
+{
+    move || {
+        result.get().and_then(|r| r.err()).map(|e| {
+            view! {
+                <p class="notice notice-error" role="alert" data-code=e.code.as_str()>
+                    {e.message.clone()}
+                    " "
+                    <span class="code">"(" {e.code.as_str()} ")"</span>
+                </p>
+            }
+        })
+    }
+}
+
+/// A short confirmation after a successful submission.
+#[component]
+pub fn SavedNotice<T>(#[prop(into)] result: Signal<Option<Result<T, AppError>>>, #[prop(into)] text: String) -> impl IntoView
+where
+    T: Send + Sync + Clone + 'static,
+{
+    move || {
+        matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="notice notice-ok" role="status">{text.clone()}</p> })
+    }
+}

@@ -1,0 +1,196 @@
+//! The signed-in app shell: sidebar on wide screens, bottom navigation on phones, the
+//! org switcher, theme toggle, sign-out and the version footer.
+
+use crate::api::auth::{current_session, Logout, SwitchOrg};
+use crate::components::hydration::{reload_to, use_hydrated};
+use domain::dto::SessionInfo;
+use domain::{ErrorCode, Role};
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+/// The signed-in person, provided to every page inside the shell.
+#[derive(Clone, Copy)]
+pub struct SignedIn(pub RwSignal<Option<SessionInfo>>);
+
+impl SignedIn {
+    /// The current session from context (inside the shell).
+    pub fn get() -> Self {
+        expect_context::<SignedIn>()
+    }
+    /// The signed-in person's role in the current org.
+    pub fn role(&self) -> Option<Role> {
+        self.0.with(|s| s.as_ref().map(|s| s.role))
+    }
+    /// Whether the signed-in person administers the current org.
+    pub fn is_admin(&self) -> bool {
+        self.role().map(Role::is_admin).unwrap_or(false)
+    }
+}
+
+/// Loads the session and shows the shell around the page, or sends a signed-out
+/// visitor to the sign-in page.
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let session = Resource::new(|| (), |_| current_session());
+    let current = SignedIn(RwSignal::new(None));
+    provide_context(current);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(info) => {
+                        current.0.set(Some(info.clone()));
+                        view! { <ShellLayout info /> }.into_any()
+                    }
+                    Err(e) if e.code == ErrorCode::NotAuthenticated => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(e) => view! {
+                        <main class="auth-page">
+                            <div class="card">
+                                <h1>"Cannot open MCE"</h1>
+                                <p role="alert">{e.message.clone()} " (" {e.code.as_str()} ")"</p>
+                                <SignOutButton />
+                            </div>
+                        </main>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// One navigation entry. Only pages that work are listed.
+struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    icon: &'static str,
+}
+
+const NAV: &[NavItem] = &[
+    NavItem { href: "/", label: "Home", icon: "⌂" },
+    NavItem { href: "/settings/profile", label: "Settings", icon: "⚙" },
+];
+
+#[component]
+fn ShellLayout(info: SessionInfo) -> impl IntoView {
+    let initials: String = info.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
+    view! {
+        <div class="app">
+            <aside class="sidebar" aria-label="Main">
+                <div class="brand">
+                    <span class="logo" aria-hidden="true">"M"</span>
+                    <span>"MCE"</span>
+                </div>
+                <nav class="side-nav" aria-label="Main navigation">
+                    {NAV.iter().map(|item| view! {
+                        <A href=item.href attr:class="nav-link">
+                            <span class="nav-icon" aria-hidden="true">{item.icon}</span>
+                            <span>{item.label}</span>
+                        </A>
+                    }).collect_view()}
+                </nav>
+            </aside>
+            <div class="main-col">
+                <header class="topbar">
+                    <OrgSwitcher info=info.clone() />
+                    <div class="topbar-actions">
+                        <ThemeToggle />
+                        <span class="avatar" title=info.email.clone() aria-label=format!("Signed in as {}", info.name)>{initials}</span>
+                        <SignOutButton />
+                    </div>
+                </header>
+                <main class="content" id="content">
+                    <Outlet />
+                </main>
+                <footer class="footer">"MCE " <span data-testid="version">{concat!("v", env!("CARGO_PKG_VERSION"))}</span></footer>
+            </div>
+            <nav class="bottom-nav" aria-label="Main navigation (mobile)">
+                {NAV.iter().map(|item| view! {
+                    <A href=item.href attr:class="bottom-link">
+                        <span class="nav-icon" aria-hidden="true">{item.icon}</span>
+                        <span>{item.label}</span>
+                    </A>
+                }).collect_view()}
+            </nav>
+        </div>
+    }
+}
+
+/// Lists the orgs the person can work in; choosing one reloads the app in it.
+#[component]
+fn OrgSwitcher(info: SessionInfo) -> impl IntoView {
+    let switch = ServerAction::<SwitchOrg>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            reload_to("/");
+        }
+    });
+    let current = info.org.id.clone();
+    if info.orgs.len() <= 1 {
+        return view! { <span class="org-name" data-testid="org-name">{info.org.name.clone()}</span> }.into_any();
+    }
+    view! {
+        <label class="org-switcher">
+            <span class="sr-only">"Organisation"</span>
+            <select
+                data-testid="org-switcher"
+                on:change=move |ev| {
+                    switch.dispatch(SwitchOrg { org_id: event_target_value(&ev) });
+                }
+            >
+                {info.orgs.iter().map(|o| view! {
+                    <option value=o.id.to_string() selected=o.id == current>{o.name.clone()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }.into_any()
+}
+
+/// Flips between the light and dark theme and remembers the choice in this browser.
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let toggle = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let root = document().document_element().expect("html element");
+            let dark = match root.get_attribute("data-theme").as_deref() {
+                Some("dark") => true,
+                Some(_) => false,
+                None => window().match_media("(prefers-color-scheme: dark)").ok().flatten().map(|m| m.matches()).unwrap_or(false),
+            };
+            let next = if dark { "light" } else { "dark" };
+            let _ = root.set_attribute("data-theme", next);
+            if let Ok(Some(store)) = window().local_storage() {
+                let _ = store.set_item("mce-theme", next);
+            }
+        }
+    };
+    view! {
+        <button type="button" class="icon-button" on:click=toggle title="Switch light/dark theme" aria-label="Switch light/dark theme">
+            "◐"
+        </button>
+    }
+}
+
+/// Signs out and returns to the sign-in page.
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    let logout_action = ServerAction::<Logout>::new();
+    let hydrated = use_hydrated();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout_action.value().get() {
+            reload_to("/login");
+        }
+    });
+    view! {
+        <button
+            type="button"
+            class="button button-quiet"
+            disabled=move || !hydrated.get() || logout_action.pending().get()
+            on:click=move |_| {
+                logout_action.dispatch(Logout {});
+            }
+        >
+            "Sign out"
+        </button>
+    }
+}

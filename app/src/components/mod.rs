@@ -1,0 +1,5 @@
+//! Building blocks shared by pages: the app shell, form helpers, hydration state.
+
+pub mod forms;
+pub mod hydration;
+pub mod layout;

@@ -1,0 +1,20 @@
+//! Settings: the org profile and its members.
+
+pub mod members;
+pub mod profile;
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+/// Settings tabs around the chosen settings page.
+#[component]
+pub fn SettingsLayout() -> impl IntoView {
+    view! {
+        <h1>"Settings"</h1>
+        <nav class="tabs" aria-label="Settings sections">
+            <A href="/settings/profile" attr:class="tab">"Organisation"</A>
+            <A href="/settings/members" attr:class="tab">"Members"</A>
+        </nav>
+        <Outlet />
+    }
+}

@@ -1,0 +1,56 @@
+//! The sign-up page: a new org and its owner. Hidden when sign-up is switched off.
+
+use crate::api::auth::{signup_enabled, Signup};
+use crate::components::forms::ErrorNotice;
+use crate::components::hydration::{reload_to, use_hydrated};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Creates an org and signs its owner in.
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let signup = ServerAction::<Signup>::new();
+    let hydrated = use_hydrated();
+    let open = Resource::new(|| (), |_| signup_enabled());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = signup.value().get() {
+            reload_to("/");
+        }
+    });
+    view! {
+        <Title text="Create an organisation" />
+        <main class="auth-page">
+            <div class="card auth-card">
+                <div class="brand brand-large"><span class="logo" aria-hidden="true">"M"</span><span>"MCE"</span></div>
+                <h1>"Create an organisation"</h1>
+                <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        if !matches!(open.await, Ok(true)) {
+                            return view! {
+                                <p role="alert">"Sign-up is switched off here. Ask an administrator for an account."</p>
+                                <p><a href="/login">"Back to sign in"</a></p>
+                            }.into_any();
+                        }
+                        view! {
+                            <ActionForm action=signup attr:class="form" attr:aria-label="Create an organisation">
+                                <label for="org_name">"Organisation name"</label>
+                                <input id="org_name" name="org_name" required maxlength="100" />
+                                <label for="name">"Your name"</label>
+                                <input id="name" name="name" autocomplete="name" required maxlength="100" />
+                                <label for="email">"Email"</label>
+                                <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" />
+                                <label for="password">"Password (at least 10 characters)"</label>
+                                <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="128" />
+                                <ErrorNotice result=signup.value() />
+                                <button type="submit" class="button button-primary" disabled=move || !hydrated.get() || signup.pending().get()>
+                                    "Create organisation"
+                                </button>
+                            </ActionForm>
+                            <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
+                        }.into_any()
+                    })}
+                </Suspense>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,150 @@
+//! The `mce` command line: `serve` (default), `migrate`, `admin create`, `api-key create`.
+
+use crate::config::Config;
+use backend::{api_keys, auth, members, orgs, Db};
+use clap::{Parser, Subcommand};
+use domain::{CountryCode, EmailAddress, OrgId, OrgName, Password, PersonName, Role, TimeZoneName};
+
+/// MCE: WhatsApp-first lead engagement CRM.
+#[derive(Debug, Parser)]
+#[command(name = "mce", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do; `serve` when none is given.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server, API, webhooks and workers (applies migrations first).
+    Serve {
+        /// Create the demo org and login if missing, and print the login.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage people who administer orgs.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Manage API keys.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin (or make an existing person one) in an org, creating the org if
+    /// no org has that name. Prints the member's and the org's ids.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        /// The org's name.
+        #[arg(long)]
+        org: String,
+        /// The person's display name (default: the part of the email before @).
+        #[arg(long)]
+        name: Option<String>,
+        /// Also make the person a super admin, who can act in every org.
+        #[arg(long)]
+        super_admin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key for an org and print it once (only its hash is stored).
+    Create {
+        /// The org's id.
+        #[arg(long)]
+        org: String,
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// What `admin create` did.
+#[derive(Debug)]
+pub struct AdminCreated {
+    pub user_id: domain::UserId,
+    pub org_id: OrgId,
+    pub org_created: bool,
+    pub user_created: bool,
+}
+
+/// `mce admin create`: the org is found by name or created (its creator becomes owner);
+/// the person is created, or an existing account is added (its password is not changed).
+pub async fn admin_create(db: &Db, email: &str, password: &str, org: &str, name: Option<&str>, super_admin: bool) -> anyhow::Result<AdminCreated> {
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let password = Password::parse_new(password).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
+    let org_name = OrgName::parse(org).map_err(|e| anyhow::anyhow!("--org: {e}"))?;
+    let person = PersonName::parse(name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Admin")))
+        .map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+
+    let (org_id, org_created) = match orgs::find_by_name(db, &org_name).await.map_err(svc)? {
+        Some(id) => (id, false),
+        None => (orgs::create(db, &org_name, &TimeZoneName::utc(), CountryCode::parse("US")?).await.map_err(svc)?, true),
+    };
+    let (user, user_created) = match auth::find_user_by_email(db, &email).await.map_err(svc)? {
+        Some(u) => (u, false),
+        None => (auth::create_user(db, &email, &person, &password, super_admin).await.map_err(svc)?, true),
+    };
+    if super_admin && !user.is_super_admin {
+        auth::set_super_admin(db, &user.id, true).await.map_err(svc)?;
+    }
+    let role = if org_created { Role::Owner } else { Role::Admin };
+    members::add_unchecked(db, &org_id, &user.id, role).await.map_err(svc)?;
+    Ok(AdminCreated { user_id: user.id, org_id, org_created, user_created })
+}
+
+/// `mce api-key create`.
+pub async fn api_key_create(db: &Db, org: &str, name: &str) -> anyhow::Result<api_keys::CreatedKey> {
+    api_keys::create(db, &OrgId::from_string(org.trim()), name).await.map_err(svc)
+}
+
+/// The demo login created by `serve --demo` (or `MCE_DEMO=true`).
+pub const DEMO_EMAIL: &str = "demo@mce.local";
+/// The demo password.
+pub const DEMO_PASSWORD: &str = "demo-password";
+/// The demo org's name.
+pub const DEMO_ORG: &str = "Demo Org";
+
+/// Creates the demo org and login when missing.
+pub async fn ensure_demo(db: &Db) -> anyhow::Result<()> {
+    let created = admin_create(db, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG, Some("Demo Admin"), false).await?;
+    if created.org_created {
+        let update = orgs::ProfileUpdate {
+            name: OrgName::parse(DEMO_ORG)?,
+            time_zone: TimeZoneName::parse("Asia/Kolkata")?,
+            default_country: CountryCode::parse("IN")?,
+        };
+        let actor = auth::actor_for(db, &created.user_id, &created.org_id).await.map_err(svc)?;
+        orgs::update_profile(db, &actor, &update).await.map_err(svc)?;
+    }
+    Ok(())
+}
+
+fn svc(e: backend::ServiceError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.into_app_error().message)
+}
+
+/// Opens and migrates the configured database.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    if config.database_kind() == "sqlite" {
+        if let Some(path) = config.database_url.expose().strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p)) {
+            if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+    }
+    let db = Db::connect(config.database_url.expose()).await?;
+    db.migrate().await?;
+    Ok(db)
+}

@@ -1,0 +1,178 @@
+//! Configuration from environment variables (documented in the README). Parsed once
+//! at start-up into typed values; secrets are wrapped so they never reach a log.
+
+use backend::auth::LoginLimits;
+use std::fmt;
+use std::path::PathBuf;
+
+/// A value that must never be printed: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a secret.
+    pub fn new(v: T) -> Self {
+        Self(v)
+    }
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable lines (development).
+    Pretty,
+}
+
+/// The server's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: `sqlite://…` or `postgres://…`; default `sqlite://<data dir>/mce.db`.
+    pub database_url: Secret<String>,
+    /// `MCE_DATA_DIR`: where the SQLite file and other local data live; default `data`.
+    pub data_dir: PathBuf,
+    /// `MCE_ADDR`: the listen address, overriding Leptos's `site-addr`.
+    pub addr: Option<std::net::SocketAddr>,
+    /// `MCE_SIGNUP_ENABLED`: whether the sign-up page creates orgs; default true.
+    pub signup_enabled: bool,
+    /// `MCE_SESSION_IDLE_MINUTES`: a session ends after this long without a request; default 480.
+    pub session_idle_minutes: i64,
+    /// `MCE_SECURE_COOKIES`: mark cookies `Secure` (serve over HTTPS); default false.
+    pub secure_cookies: bool,
+    /// `MCE_TRUST_PROXY`: take the client address from `X-Forwarded-For`; default false.
+    pub trust_proxy: bool,
+    /// `MCE_LOGIN_MAX_FAILURES`: failed sign-ins per email per 15 minutes; default 5.
+    pub login_limits: LoginLimits,
+    /// `MCE_LOG_FORMAT`: `json` or `pretty`; default `pretty`.
+    pub log_format: LogFormat,
+    /// `MCE_DEMO`: create the demo org and login at start-up; default false.
+    pub demo: bool,
+}
+
+fn flag(v: Option<String>, name: &str, default: bool) -> Result<bool, String> {
+    match v.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(s) if s.is_empty() => Ok(default),
+        Some(s) if ["1", "true", "yes", "on"].contains(&s.as_str()) => Ok(true),
+        Some(s) if ["0", "false", "no", "off"].contains(&s.as_str()) => Ok(false),
+        Some(s) => Err(format!("{name} must be true or false, not {s:?}")),
+    }
+}
+
+fn number(v: Option<String>, name: &str, default: i64, min: i64, max: i64) -> Result<i64, String> {
+    match v {
+        None => Ok(default),
+        Some(s) => match s.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("{name} must be a whole number from {min} to {max}, not {s:?}")),
+        },
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let data_dir = PathBuf::from(get("MCE_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = match get("DATABASE_URL").filter(|s| !s.trim().is_empty()) {
+            Some(url) => url,
+            None => format!("sqlite://{}/mce.db", data_dir.display()),
+        };
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err("DATABASE_URL must start with sqlite: or postgres://".into());
+        }
+        let addr = match get("MCE_ADDR") {
+            Some(a) => Some(a.parse().map_err(|_| format!("MCE_ADDR must be host:port, not {a:?}"))?),
+            None => None,
+        };
+        let log_format = match get("MCE_LOG_FORMAT").as_deref() {
+            None | Some("pretty") | Some("") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(format!("MCE_LOG_FORMAT must be json or pretty, not {other:?}")),
+        };
+        Ok(Config {
+            database_url: Secret::new(database_url),
+            data_dir,
+            addr,
+            signup_enabled: flag(get("MCE_SIGNUP_ENABLED"), "MCE_SIGNUP_ENABLED", true)?,
+            session_idle_minutes: number(get("MCE_SESSION_IDLE_MINUTES"), "MCE_SESSION_IDLE_MINUTES", 480, 1, 60 * 24 * 30)?,
+            secure_cookies: flag(get("MCE_SECURE_COOKIES"), "MCE_SECURE_COOKIES", false)?,
+            trust_proxy: flag(get("MCE_TRUST_PROXY"), "MCE_TRUST_PROXY", false)?,
+            login_limits: LoginLimits {
+                per_email: number(get("MCE_LOGIN_MAX_FAILURES"), "MCE_LOGIN_MAX_FAILURES", 5, 1, 1000)?,
+                ..LoginLimits::default()
+            },
+            log_format,
+            demo: flag(get("MCE_DEMO"), "MCE_DEMO", false)?,
+        })
+    }
+
+    /// The database engine in use, for logs (never the URL: it may hold a password).
+    pub fn database_kind(&self) -> &'static str {
+        if self.database_url.expose().starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_give_sqlite_in_the_data_directory() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_url.expose(), "sqlite://data/mce.db");
+        assert!(c.signup_enabled);
+        assert_eq!(c.session_idle_minutes, 480);
+        assert_eq!(c.database_kind(), "sqlite");
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres() {
+        let c = cfg(&[("DATABASE_URL", "postgres://u:pw@db/mce")]).unwrap();
+        assert_eq!(c.database_kind(), "postgres");
+    }
+
+    #[test]
+    fn the_database_url_never_appears_in_debug_output() {
+        let c = cfg(&[("DATABASE_URL", "postgres://u:hunter2@db/mce")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_values_are_reported_by_name() {
+        assert!(cfg(&[("MCE_SIGNUP_ENABLED", "maybe")]).unwrap_err().contains("MCE_SIGNUP_ENABLED"));
+        assert!(cfg(&[("MCE_SESSION_IDLE_MINUTES", "0")]).unwrap_err().contains("MCE_SESSION_IDLE_MINUTES"));
+        assert!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().contains("DATABASE_URL"));
+        assert!(cfg(&[("MCE_ADDR", "nowhere")]).unwrap_err().contains("MCE_ADDR"));
+    }
+
+    #[test]
+    fn sign_up_can_be_switched_off() {
+        assert!(!cfg(&[("MCE_SIGNUP_ENABLED", "false")]).unwrap().signup_enabled);
+    }
+}

@@ -1,0 +1,87 @@
+//! The REST API v1 (`/api/v1/*`): JSON in snake_case, authenticated by an org's API key
+//! (`Authorization: Bearer mce_…`), every answer scoped to that key's org. A fetched or
+//! created object is the top-level JSON object with its `id`; a list is `{"data": [...]}`;
+//! an error is `{"code": "...", "message": "..."}` with a matching status.
+
+pub mod me;
+pub mod openapi;
+
+use app::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use backend::api_keys::ApiCaller;
+use domain::AppError;
+
+/// One documented route of the API: the router, the OpenAPI document and the tenant
+/// isolation test all read this table, so a route cannot be added without them.
+pub struct RouteDoc {
+    /// Lower-case HTTP method.
+    pub method: &'static str,
+    /// The path, with `{name}` parameters.
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    /// Whether the route needs an API key.
+    pub authenticated: bool,
+}
+
+/// Every route of the API.
+pub const ROUTES: &[RouteDoc] = &[
+    RouteDoc { method: "get", path: "/api/v1/me", operation_id: "getMe", summary: "The organisation that owns the API key", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/openapi.json", operation_id: "getOpenApi", summary: "This OpenAPI document", authenticated: false },
+];
+
+/// The API's routes, to be nested under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me::get_me))
+        .route("/openapi.json", get(openapi::get_document))
+        .fallback(|| async { ApiError(AppError::not_found("Route")) })
+}
+
+/// An error answered as JSON with the status of its code.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, Json(self.0)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<backend::ServiceError> for ApiError {
+    fn from(e: backend::ServiceError) -> Self {
+        ApiError(e.into_app_error())
+    }
+}
+
+/// The caller of an API route, from the `Authorization: Bearer` key. Missing, malformed,
+/// unknown and revoked keys are all `401 AUTH_002`.
+pub struct ApiKeyAuth(pub ApiCaller);
+
+impl FromRequestParts<AppState> for ApiKeyAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthenticated = || ApiError(AppError::new(domain::ErrorCode::NotAuthenticated, "A valid API key is required: send Authorization: Bearer <key>."));
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(unauthenticated)?;
+        let caller = backend::api_keys::authenticate(&state.db, token).await?.ok_or_else(unauthenticated)?;
+        tracing::Span::current().record("org_id", caller.org_id.as_str());
+        Ok(ApiKeyAuth(caller))
+    }
+}

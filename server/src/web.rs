@@ -1,0 +1,112 @@
+//! The HTTP side of `mce serve`: the router with every layer, background upkeep, and
+//! serving with graceful shutdown.
+
+use crate::config::Config;
+use crate::csrf::{self, CsrfSettings};
+use crate::{health, rest};
+use app::state::{AppState, AuthSettings};
+use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use backend::session_store::DbSessionStore;
+use backend::Db;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Largest request body accepted by the web app and the API (uploads get their own limits).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Builds the state shared by handlers and server functions.
+pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config) -> AppState {
+    AppState {
+        leptos_options,
+        db,
+        auth: Arc::new(AuthSettings { signup_enabled: config.signup_enabled, login_limits: config.login_limits, trust_proxy: config.trust_proxy }),
+    }
+}
+
+/// The whole router: pages, server functions, REST API, probes and static files.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("mce_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)));
+    let csrf_settings = CsrfSettings { secure_cookies: config.secure_cookies };
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/api/v1", rest::router())
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(csrf_settings, csrf::guard))
+        .layer(sessions)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // Method and path only: query strings and bodies may carry personal data.
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), org_id = tracing::field::Empty)
+        }))
+        .with_state(state)
+}
+
+/// Periodic upkeep: expired sessions and old sign-in attempts are deleted.
+pub fn spawn_upkeep(db: Db) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let store = DbSessionStore::new(db.clone());
+        let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "deleting expired sessions failed");
+            }
+            if let Err(e) = backend::auth::prune_login_attempts(&db, 24 * 3600 * 1000).await {
+                tracing::warn!(error = %format!("{e:?}"), "pruning sign-in attempts failed");
+            }
+        }
+    })
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish,
+/// and closes the database.
+pub async fn serve(router: Router, addr: SocketAddr, db: Db) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(%addr, "listening");
+    println!("MCE is running at http://{addr}");
+    let upkeep = spawn_upkeep(db.clone());
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    upkeep.abort();
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Starts `mce` for the browser tests: a fresh SQLite database in a temporary directory,
+# the admin the tests sign in with, and the site built by `cargo leptos build`.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+bin=$target/debug/mce
+[ -x "$bin" ] || { echo "missing $bin: run cargo leptos build first" >&2; exit 1; }
+data=$(mktemp -d /tmp/mce-e2e.XXXXXX)
+export MCE_DATA_DIR=$data
+export DATABASE_URL="sqlite://$data/mce.db"
+export MCE_ADDR=127.0.0.1:${MCE_E2E_PORT:-3900}
+export LEPTOS_SITE_ROOT=$target/site
+export LEPTOS_OUTPUT_NAME=mce
+export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
+cd "$root"
+"$bin" admin create --email admin@e2e.test --password e2e-password-1 --org "E2E Org" --name "Erin Admin" >/dev/null
+exec "$bin" serve

@@ -1,0 +1,17 @@
+import { expect, Page } from "@playwright/test";
+
+export const ADMIN = { email: "admin@e2e.test", password: "e2e-password-1" };
+
+/** Signs in through the login form and waits for the app shell. */
+export async function signIn(page: Page, who = ADMIN) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  // The button is enabled only once the page has hydrated.
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Welcome");
+}
+
+/** A unique suffix, so reruns against one database do not collide. */
+export const unique = () => `${Date.now()}${Math.floor(Math.random() * 1000)}`;

@@ -1,0 +1,65 @@
+import { test, expect } from "@playwright/test";
+import { ADMIN, signIn, unique } from "./helpers";
+
+test("a wrong password is refused with AUTH_001", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText("AUTH_001");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("an admin changes the time zone, it persists, adds a member and signs out", async ({ page }) => {
+  await signIn(page);
+  await expect(page.getByTestId("version")).toHaveText(/^v\d+\.\d+\.\d+/);
+
+  await page.getByRole("link", { name: "Settings" }).first().click();
+  await expect(page).toHaveURL(/\/settings\/profile$/);
+  const zone = page.getByLabel("Time zone");
+  const next = (await zone.inputValue()) === "Asia/Kolkata" ? "Europe/Paris" : "Asia/Kolkata";
+  await zone.selectOption(next);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+
+  await page.reload();
+  await expect(page.getByLabel("Time zone")).toHaveValue(next);
+
+  await page.getByRole("link", { name: "Members" }).click();
+  await expect(page).toHaveURL(/\/settings\/members$/);
+  const email = `agent${unique()}@e2e.test`;
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Name", { exact: true }).fill("Agent Smith");
+  await page.getByLabel("Role", { exact: true }).selectOption("agent");
+  await page.getByLabel("First password (for a new account)").fill("agent-password-1");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.getByRole("status")).toHaveText("Member added.");
+  const row = page.locator(`tr[data-email="${email}"]`);
+  await expect(row).toContainText("Agent Smith");
+  await expect(row.getByRole("combobox")).toHaveValue("agent");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/settings/members");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("the new member signs in as an agent and cannot manage members", async ({ page, browser }) => {
+  await signIn(page);
+  await page.goto("/settings/members");
+  const email = `viewer${unique()}@e2e.test`;
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Role", { exact: true }).selectOption("agent");
+  await page.getByLabel("First password (for a new account)").fill("agent-password-2");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.locator(`tr[data-email="${email}"]`)).toBeVisible();
+
+  const other = await browser.newContext();
+  const agentPage = await other.newPage();
+  await signIn(agentPage, { email, password: "agent-password-2" });
+  await agentPage.goto("/settings/members");
+  await expect(agentPage.getByTestId("members-table")).toBeVisible();
+  await expect(agentPage.getByRole("button", { name: "Add member" })).toHaveCount(0);
+  await expect(agentPage.getByRole("button", { name: "Remove" })).toHaveCount(0);
+  await other.close();
+});

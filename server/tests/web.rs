@@ -1,0 +1,381 @@
+//! The server end to end in-process, on SQLite and PostgreSQL: sign-in and sessions,
+//! CSRF, roles, tenant isolation across every server function and REST route, the
+//! REST API and the probes.
+
+mod common;
+
+use axum::http::{header, StatusCode};
+use backend::testing::seed_member;
+use common::*;
+use domain::Role;
+
+const PASSWORD: &str = "password-for-tests";
+
+#[tokio::test]
+async fn the_server_functions_are_registered() {
+    let paths = server_fn_paths();
+    for expected in ["/api/auth/login", "/api/auth/logout", "/api/auth/session", "/api/settings/update_org_profile", "/api/settings/add_member"] {
+        assert!(paths.iter().any(|p| p == expected), "{expected} missing from {paths:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_auth_001_and_the_right_one_signs_in() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let mut c = Client::new(&app);
+        let wrong = c.login("admin@a.test", "not-the-password").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}: {}", app.label, wrong.body);
+        assert_eq!(wrong.error_code().as_deref(), Some("AUTH_001"), "{}", app.label);
+
+        let ok = c.login("admin@a.test", PASSWORD).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}: {}", app.label, ok.body);
+        let me = c.call("/api/auth/session", &[]).await;
+        assert_eq!(me.json()["org"]["id"], orgs.a.org.as_str(), "{}", app.label);
+        assert_eq!(me.json()["role"], "admin");
+    }
+}
+
+#[tokio::test]
+async fn too_many_failures_are_auth_004() {
+    for app in apps().await {
+        two_orgs(&app.db).await;
+        let mut c = Client::new(&app);
+        for _ in 0..5 {
+            assert_eq!(c.login("admin@a.test", "wrong-password!").await.error_code().as_deref(), Some("AUTH_001"));
+        }
+        let locked = c.login("admin@a.test", PASSWORD).await;
+        assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", app.label);
+        assert_eq!(locked.error_code().as_deref(), Some("AUTH_004"), "{}", app.label);
+    }
+}
+
+#[tokio::test]
+async fn signing_in_rotates_the_session_id_and_the_old_one_is_worthless() {
+    for app in apps().await {
+        two_orgs(&app.db).await;
+        let mut c = Client::new(&app);
+        c.get("/login").await;
+        let before = c.cookies.get("mce_session").cloned().expect("an anonymous session holds the CSRF token");
+        let csrf_before = c.csrf().unwrap();
+        assert_eq!(c.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+        let after = c.cookies.get("mce_session").cloned().unwrap();
+        assert_ne!(before, after, "the session id changes at sign-in ({})", app.label);
+        assert_ne!(c.csrf().unwrap(), csrf_before, "the CSRF token changes at sign-in");
+
+        // Someone holding the pre-login id (session fixation) gets nothing.
+        let mut attacker = c.clone();
+        attacker.cookies.insert("mce_session".into(), before);
+        attacker.cookies.insert("mce_csrf".into(), csrf_before.clone());
+        let r = attacker.post("/api/auth/session", &[], Some(&csrf_before)).await;
+        assert_ne!(r.status, StatusCode::OK, "{}: {}", app.label, r.body);
+    }
+}
+
+#[tokio::test]
+async fn signing_out_destroys_the_session() {
+    for app in apps().await {
+        two_orgs(&app.db).await;
+        let mut c = Client::new(&app);
+        c.login("admin@a.test", PASSWORD).await;
+        let stolen = c.clone();
+        assert_eq!(c.call("/api/auth/logout", &[]).await.status, StatusCode::OK);
+        let mut stolen = stolen;
+        let token = stolen.csrf().unwrap();
+        let r = stolen.post("/api/auth/session", &[], Some(&token)).await;
+        assert_ne!(r.status, StatusCode::OK, "a copied cookie is dead after sign-out ({})", app.label);
+        let sessions: i64 = {
+            use sqlx::Row;
+            sqlx::query("SELECT COUNT(*) AS n FROM sessions WHERE data LIKE '%user_id%'").fetch_one(app.db.pool()).await.unwrap().get("n")
+        };
+        assert_eq!(sessions, 0, "no signed-in session row remains ({})", app.label);
+    }
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_a_request_without_the_csrf_token() {
+    for app in apps().await {
+        two_orgs(&app.db).await;
+        let mut c = Client::new(&app);
+        assert_eq!(c.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+        let paths = server_fn_paths();
+        assert!(paths.len() >= 10);
+        for path in &paths {
+            let missing = c.post(path, &[], None).await;
+            assert_eq!(missing.status, StatusCode::FORBIDDEN, "{} {path}: {}", app.label, missing.body);
+            assert_eq!(missing.error_code().as_deref(), Some("AUTH_005"), "{path}");
+            let forged = c.post(path, &[], Some("forged-token")).await;
+            assert_eq!(forged.error_code().as_deref(), Some("AUTH_005"), "{path}");
+        }
+        // The session is intact: the same call with the token works.
+        assert_eq!(c.call("/api/auth/session", &[]).await.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_the_login_page() {
+    for app in apps().await {
+        let mut c = Client::new(&app);
+        for path in ["/", "/settings/profile", "/settings/members"] {
+            let r = c.get(path).await;
+            assert!(r.status.is_redirection(), "{} {path}: {}", app.label, r.status);
+            assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/login");
+        }
+        let login = c.get("/login").await;
+        assert_eq!(login.status, StatusCode::OK);
+        assert!(login.body.contains("Sign in"));
+        let r = c.call("/api/settings/members", &[]).await;
+        assert_eq!(r.error_code().as_deref(), Some("AUTH_002"), "{}", app.label);
+    }
+}
+
+#[tokio::test]
+async fn the_shell_renders_for_a_signed_in_member_with_the_version() {
+    for app in apps().await {
+        two_orgs(&app.db).await;
+        let mut c = Client::new(&app);
+        c.login("admin@a.test", PASSWORD).await;
+        let page = c.get("/settings/profile").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", app.label);
+        assert!(page.body.contains("Org A"), "{}", app.label);
+        assert!(page.body.contains(concat!("v", env!("CARGO_PKG_VERSION"))));
+        let missing = c.get("/no/such/page").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn an_admin_changes_the_profile_and_it_persists() {
+    for app in apps().await {
+        two_orgs(&app.db).await;
+        let mut c = Client::new(&app);
+        c.login("admin@a.test", PASSWORD).await;
+        let r = c.call("/api/settings/update_org_profile", &[("name", "Org A Ltd"), ("time_zone", "Asia/Kolkata"), ("default_country", "in")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", app.label, r.body);
+        let p = c.call("/api/settings/org_profile", &[]).await.json();
+        assert_eq!((p["name"].as_str(), p["time_zone"].as_str(), p["default_country"].as_str()), (Some("Org A Ltd"), Some("Asia/Kolkata"), Some("IN")));
+        let bad = c.call("/api/settings/update_org_profile", &[("name", "Org A"), ("time_zone", "Mars/Base"), ("default_country", "IN")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.error_code().as_deref(), Some("VALIDATION_001"));
+        assert_eq!(c.call("/api/settings/org_profile", &[]).await.json()["time_zone"], "Asia/Kolkata", "bad input changes nothing");
+    }
+}
+
+#[tokio::test]
+async fn an_agent_cannot_change_members() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let agent = seed_member(&app.db, &orgs.a.org, "agent@a.test", Role::Agent).await;
+        let mut c = Client::new(&app);
+        c.login("agent@a.test", PASSWORD).await;
+        let calls: [(&str, Vec<(&str, &str)>); 4] = [
+            ("/api/settings/add_member", vec![("email", "x@a.test"), ("name", "X"), ("role", "viewer"), ("password", "long-enough-pass")]),
+            ("/api/settings/change_member_role", vec![("user_id", orgs.a.user.id.as_str()), ("role", "viewer")]),
+            ("/api/settings/remove_member", vec![("user_id", orgs.a.user.id.as_str())]),
+            ("/api/settings/update_org_profile", vec![("name", "Mine now"), ("time_zone", "UTC"), ("default_country", "US")]),
+        ];
+        for (path, fields) in calls.iter() {
+            let r = c.call(path, fields).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{} {path}: {}", app.label, r.body);
+            assert_eq!(r.error_code().as_deref(), Some("AUTH_003"), "{path}");
+        }
+        let members = c.call("/api/settings/members", &[]).await.json();
+        assert_eq!(members.as_array().unwrap().len(), 2, "agents can read the member list ({})", app.label);
+        let _ = agent;
+    }
+}
+
+#[tokio::test]
+async fn an_admin_adds_changes_and_removes_a_member_through_the_app() {
+    for app in apps().await {
+        two_orgs(&app.db).await;
+        let mut c = Client::new(&app);
+        c.login("admin@a.test", PASSWORD).await;
+        let added = c.call("/api/settings/add_member", &[("email", "sarah@a.test"), ("name", "Sarah"), ("role", "agent"), ("password", "sarahs-first-pass")]).await;
+        assert_eq!(added.status, StatusCode::OK, "{}: {}", app.label, added.body);
+        let id = added.json()["user_id"].as_str().unwrap().to_owned();
+        assert_eq!(c.call("/api/settings/change_member_role", &[("user_id", &id), ("role", "manager")]).await.status, StatusCode::OK);
+        let list = c.call("/api/settings/members", &[]).await.json();
+        assert!(list.as_array().unwrap().iter().any(|m| m["user_id"] == id.as_str() && m["role"] == "manager"));
+        assert_eq!(c.call("/api/settings/remove_member", &[("user_id", &id)]).await.status, StatusCode::OK);
+        let list = c.call("/api/settings/members", &[]).await.json();
+        assert!(list.as_array().unwrap().iter().all(|m| m["user_id"] != id.as_str()), "{}", app.label);
+    }
+}
+
+/// Walks every registered server function as org A's admin, with every argument any of
+/// them takes pointing at org B, and checks that nothing of B leaks or changes.
+/// New server functions are walked automatically; give new argument names a value here.
+#[tokio::test]
+async fn no_server_function_lets_org_a_read_or_change_org_b() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let b_org = orgs.b.org.to_string();
+        let b_agent = orgs.b_agent.id.to_string();
+        let b_admin = orgs.b.user.id.to_string();
+        let secrets_of_b = ["Org B", "admin@b.test", "agent@b.test", b_org.as_str(), b_agent.as_str(), b_admin.as_str()];
+        for path in server_fn_paths() {
+            for target_user in [b_agent.as_str(), b_admin.as_str()] {
+                let mut c = Client::new(&app);
+                assert_eq!(c.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+                let fields = [
+                    ("org_id", b_org.as_str()),
+                    ("user_id", target_user),
+                    ("name", "Hijacked"),
+                    ("org_name", "Hijacked"),
+                    ("email", "newcomer@b.test"),
+                    ("role", "viewer"),
+                    ("password", "intruder-password"),
+                    ("time_zone", "Pacific/Fiji"),
+                    ("default_country", "FJ"),
+                ];
+                let r = c.call(&path, &fields).await;
+                assert!(!r.body.contains("The request was not understood"), "{path} needs an argument this test does not send: {}", r.body);
+                for s in secrets_of_b {
+                    assert!(!r.body.contains(s), "{} {path} revealed {s:?}: {}", app.label, r.body);
+                }
+                let me = c.call("/api/auth/session", &[]).await;
+                if me.status == StatusCode::OK {
+                    assert_ne!(me.json()["org"]["id"], b_org.as_str(), "{} {path} moved the session into org B", app.label);
+                }
+            }
+        }
+        let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();
+        assert_eq!((b_profile.name.as_str(), b_profile.time_zone.as_str(), b_profile.default_country.as_str()), ("Org B", "UTC", "US"), "{}", app.label);
+        let b_members = backend::members::list(&app.db, &orgs.b.actor).await.unwrap();
+        let roles: Vec<(String, Role)> = b_members.iter().map(|m| (m.email.clone(), m.role)).collect();
+        assert_eq!(roles, vec![("admin@b.test".to_string(), Role::Admin), ("agent@b.test".to_string(), Role::Agent)], "{}", app.label);
+    }
+}
+
+/// Walks every REST route with org A's key, with path parameters pointing at org B.
+#[tokio::test]
+async fn no_rest_route_lets_org_a_read_org_b() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let key_a = backend::api_keys::create(&app.db, &orgs.a.org, "A's key").await.unwrap();
+        let b_org = orgs.b.org.to_string();
+        let b_agent = orgs.b_agent.id.to_string();
+        let secrets_of_b = ["Org B", "admin@b.test", "agent@b.test", b_org.as_str(), b_agent.as_str()];
+        let mut c = Client::new(&app);
+        for route in server::rest::ROUTES {
+            assert_eq!(route.method, "get", "extend this walk for {} {}", route.method, route.path);
+            let has_params = route.path.contains('{');
+            let path = route.path.split('/').map(|seg| if seg.starts_with('{') { b_org.as_str() } else { seg }).collect::<Vec<_>>().join("/");
+            let r = c.api_get(&path, Some(&key_a.secret)).await;
+            for s in secrets_of_b {
+                assert!(!r.body.contains(s), "{} {path} revealed {s:?}", app.label);
+            }
+            if has_params {
+                assert!(r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN, "{path}: {}", r.status);
+            }
+            if route.authenticated {
+                let anon = c.api_get(&path, None).await;
+                assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{path} needs a key");
+            }
+        }
+        let me = c.api_get("/api/v1/me", Some(&key_a.secret)).await.json();
+        assert_eq!(me["id"], orgs.a.org.as_str(), "{}", app.label);
+    }
+}
+
+#[tokio::test]
+async fn api_me_returns_the_keys_org_and_refuses_bad_keys() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let created = server::cli::api_key_create(&app.db, orgs.b.org.as_str(), "CRM sync").await.unwrap();
+        let mut c = Client::new(&app);
+        let me = c.api_get("/api/v1/me", Some(&created.secret)).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", app.label);
+        let body = me.json();
+        assert_eq!(body["id"], orgs.b.org.as_str());
+        assert_eq!(body["name"], "Org B");
+        assert_eq!(body["api_key"]["name"], "CRM sync");
+        for bad in [None, Some("mce_not-a-key"), Some("garbage")] {
+            let r = c.api_get("/api/v1/me", bad).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            assert_eq!(r.error_code().as_deref(), Some("AUTH_002"));
+            assert_eq!(r.headers.get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
+        }
+        let unknown = c.api_get("/api/v1/nothing-here", Some(&created.secret)).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let app = apps().await.remove(0);
+    let mut c = Client::new(&app);
+    let doc = c.api_get("/api/v1/openapi.json", None).await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for route in server::rest::ROUTES {
+        assert!(doc["paths"][route.path][route.method].is_object(), "{} {} missing", route.method, route.path);
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), server::rest::ROUTES.len());
+}
+
+#[tokio::test]
+async fn the_probes_answer() {
+    for app in apps().await {
+        let mut c = Client::new(&app);
+        assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+        let ready = c.get("/readyz").await;
+        assert_eq!(ready.status, StatusCode::OK, "{}", app.label);
+        app.db.close().await;
+        assert_eq!(c.get("/readyz").await.status, StatusCode::SERVICE_UNAVAILABLE, "{}", app.label);
+    }
+}
+
+#[tokio::test]
+async fn sign_up_creates_an_org_unless_switched_off() {
+    for app in apps().await {
+        let mut c = Client::new(&app);
+        let fields = [("org_name", "Fresh Co"), ("name", "Fay"), ("email", "fay@fresh.test"), ("password", "fays-long-password")];
+        let r = c.call("/api/auth/signup", &fields).await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", app.label, r.body);
+        let me = c.call("/api/auth/session", &[]).await.json();
+        assert_eq!(me["org"]["name"], "Fresh Co");
+        assert_eq!(me["role"], "owner");
+    }
+    for app in apps_with(&[("MCE_SIGNUP_ENABLED", "false")]).await {
+        let mut c = Client::new(&app);
+        let r = c.call("/api/auth/signup", &[("org_name", "X"), ("name", "X"), ("email", "x@x.test"), ("password", "long-enough-pass")]).await;
+        assert_eq!(r.error_code().as_deref(), Some("AUTH_003"), "{}", app.label);
+        assert!(backend::auth::find_user_by_email(&app.db, &domain::EmailAddress::parse("x@x.test").unwrap()).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn members_of_two_orgs_switch_between_them() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        backend::members::add_unchecked(&app.db, &orgs.b.org, &orgs.a.user.id, Role::Viewer).await.unwrap();
+        let outsider = backend::testing::seed_org_with(&app.db, "Org C", "admin@c.test", Role::Admin).await;
+        let mut c = Client::new(&app);
+        c.login("admin@a.test", PASSWORD).await;
+        assert_eq!(c.call("/api/auth/session", &[]).await.json()["orgs"].as_array().unwrap().len(), 2);
+        assert_eq!(c.call("/api/auth/switch_org", &[("org_id", orgs.b.org.as_str())]).await.status, StatusCode::OK);
+        let me = c.call("/api/auth/session", &[]).await.json();
+        assert_eq!((me["org"]["id"].as_str(), me["role"].as_str()), (Some(orgs.b.org.as_str()), Some("viewer")), "{}", app.label);
+        let refused = c.call("/api/auth/switch_org", &[("org_id", outsider.org.as_str())]).await;
+        assert_eq!(refused.error_code().as_deref(), Some("AUTH_003"));
+    }
+}
+
+#[tokio::test]
+async fn admin_create_makes_the_org_once_and_api_key_create_works() {
+    for app in apps().await {
+        let first = server::cli::admin_create(&app.db, "boss@new.test", "boss-password-1", "New Org", None, false).await.unwrap();
+        assert!(first.org_created && first.user_created);
+        let second = server::cli::admin_create(&app.db, "second@new.test", "second-password", "New Org", Some("Second"), false).await.unwrap();
+        assert_eq!(second.org_id, first.org_id, "the org is found by name ({})", app.label);
+        assert!(!second.org_created);
+        let actor = backend::auth::actor_for(&app.db, &first.user_id, &first.org_id).await.unwrap();
+        let members = backend::members::list(&app.db, &actor).await.unwrap();
+        let roles: Vec<(&str, Role)> = members.iter().map(|m| (m.email.as_str(), m.role)).collect();
+        assert!(roles.contains(&("boss@new.test", Role::Owner)) && roles.contains(&("second@new.test", Role::Admin)), "{roles:?}");
+        assert!(server::cli::admin_create(&app.db, "bad", "boss-password-1", "New Org", None, false).await.is_err());
+        assert!(server::cli::admin_create(&app.db, "x@new.test", "short", "New Org", None, false).await.is_err());
+        assert!(server::cli::api_key_create(&app.db, "no-such-org", "k").await.is_err());
+    }
+}

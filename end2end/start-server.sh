@@ -10,7 +10,7 @@ data=$(mktemp -d /tmp/mce-e2e.XXXXXX)
 export MCE_DATA_DIR=$data
 export DATABASE_URL="sqlite://$data/mce.db"
 export MCE_ADDR=127.0.0.1:${MCE_E2E_PORT:-3900}
-export LEPTOS_SITE_ROOT=$target/site
+export LEPTOS_SITE_ROOT=$root/target/site
 export LEPTOS_OUTPUT_NAME=mce
 export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
 cd "$root"

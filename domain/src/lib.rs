@@ -12,6 +12,7 @@ pub mod ids;
 pub mod org;
 pub mod password;
 pub mod role;
+pub mod whatsapp;
 
 pub use email::EmailAddress;
 pub use error::{AppError, ErrorCode};

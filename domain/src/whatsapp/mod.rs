@@ -1,0 +1,7 @@
+//! WhatsApp Cloud API wire types and the pure rules around them (WHATSAPP.md): the
+//! webhook envelope and its inbound messages and statuses, and the monotone status merge.
+
+pub mod status;
+pub mod webhook;
+
+pub use status::MessageStatus;

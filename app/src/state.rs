@@ -3,6 +3,7 @@
 
 use axum::extract::FromRef;
 use backend::auth::LoginLimits;
+use backend::secrets::Cipher;
 use backend::Db;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -18,10 +19,37 @@ pub struct AuthSettings {
     pub trust_proxy: bool,
 }
 
+/// WhatsApp Cloud API settings (WHATSAPP_* variables). `Debug` hides the secrets.
+#[derive(Clone)]
+pub struct WhatsAppSettings {
+    /// Signs webhook bodies (`X-Hub-Signature-256`); webhooks are refused while unset.
+    pub app_secret: Option<String>,
+    /// Answers Meta's GET verification handshake; refused while unset.
+    pub verify_token: Option<String>,
+    /// Graph API version, such as `v23.0`.
+    pub api_version: String,
+    /// Graph API base URL (`https://graph.facebook.com`, or a double in tests).
+    pub api_base: String,
+}
+
+impl std::fmt::Debug for WhatsAppSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsAppSettings")
+            .field("app_secret", &self.app_secret.as_ref().map(|_| "***"))
+            .field("verify_token", &self.verify_token.as_ref().map(|_| "***"))
+            .field("api_version", &self.api_version)
+            .field("api_base", &self.api_base)
+            .finish()
+    }
+}
+
 /// Everything a request handler may need.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub auth: Arc<AuthSettings>,
+    pub whatsapp: Arc<WhatsAppSettings>,
+    /// Encrypts credentials at rest (`MCE_ENCRYPTION_KEY`).
+    pub cipher: Cipher,
 }

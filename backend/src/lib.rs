@@ -12,7 +12,11 @@ pub mod db;
 pub mod error;
 pub mod members;
 pub mod orgs;
+pub mod secrets;
 pub mod session_store;
+pub mod whatsapp;
+pub mod contacts;
+pub mod conversations;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 

@@ -89,3 +89,67 @@ pub async fn seed_member(db: &Db, org: &OrgId, email: &str, role: Role) -> User 
     members::add_unchecked(db, org, &user.id, role).await.expect("membership");
     user
 }
+
+/// The cipher tests use (a fixed key).
+pub fn test_cipher() -> crate::secrets::Cipher {
+    crate::secrets::Cipher::new(&[42u8; 32])
+}
+
+/// Connects a WhatsApp number with Graph id `phone_number_id` to the actor's org.
+pub async fn seed_number(db: &Db, actor: &Actor, phone_number_id: &str) -> domain::dto::WaNumber {
+    let new = crate::whatsapp::numbers::NewNumber::parse("Support line", phone_number_id, "900000000000001", "EAAG-test-token", "Be brief.").expect("valid number");
+    crate::whatsapp::numbers::create(db, &test_cipher(), actor, &new, &Default::default(), false).await.expect("number created")
+}
+
+/// Stores an outbound message directly (until the send pipeline exists in a test's
+/// scope): for status-webhook tests. Returns the message id.
+pub async fn seed_outbound_message(db: &Db, org: &OrgId, number: &domain::NumberId, contact_phone: &str, wa_message_id: Option<&str>) -> String {
+    use sqlx::Row;
+    let now = crate::clock::now_ms();
+    let contact_id = crate::clock::new_id();
+    sqlx::query("INSERT INTO contacts (id, org_id, phone, wa_id, source, created_at, updated_at) VALUES ($1, $2, $3, $4, 'test', $5, $5) ON CONFLICT (org_id, phone) DO NOTHING")
+        .bind(&contact_id)
+        .bind(org.as_str())
+        .bind(contact_phone)
+        .bind(contact_phone.trim_start_matches('+'))
+        .bind(now)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let contact: String = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2").bind(org.as_str()).bind(contact_phone).fetch_one(db.pool()).await.unwrap().get("id");
+    sqlx::query("INSERT INTO conversations (id, org_id, number_id, contact_id, status, unread_count, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', 0, $5, $5) ON CONFLICT (number_id, contact_id) DO NOTHING")
+        .bind(crate::clock::new_id())
+        .bind(org.as_str())
+        .bind(number.as_str())
+        .bind(&contact)
+        .bind(now)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let conversation: String = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2").bind(number.as_str()).bind(&contact).fetch_one(db.pool()).await.unwrap().get("id");
+    let id = crate::clock::new_id();
+    sqlx::query("INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, wa_message_id, status, created_at) VALUES ($1, $2, $3, $4, 'outbound', 'text', 'hello', '{}', $5, 'pending', $6)")
+        .bind(&id)
+        .bind(org.as_str())
+        .bind(&conversation)
+        .bind(number.as_str())
+        .bind(wa_message_id)
+        .bind(now)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    id
+}
+
+/// The status, error code and error title of a message.
+pub async fn message_status(db: &Db, id: &str) -> (String, Option<i64>, Option<String>) {
+    use sqlx::Row;
+    let r = sqlx::query("SELECT status, error_code, error_title FROM messages WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+    (r.get("status"), r.get("error_code"), r.get("error_title"))
+}
+
+/// Rows in a table (for "stored once" assertions).
+pub async fn count_rows(db: &Db, table: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(db.pool()).await.unwrap().get("n")
+}

@@ -1,6 +1,6 @@
 //! Data shapes that travel between the server and the browser (and the REST API).
 
-use crate::{OrgId, Role, UserId};
+use crate::{NumberId, OrgId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 /// An org as listed in the org switcher.
@@ -49,4 +49,76 @@ pub struct Member {
     pub role: Role,
     /// Epoch milliseconds when the person joined the org.
     pub joined_at: i64,
+}
+
+/// A WhatsApp business number as listed in Settings and the API (never its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaNumber {
+    pub id: NumberId,
+    pub display_name: String,
+    pub phone_number_id: String,
+    pub waba_id: String,
+    pub display_phone_number: Option<String>,
+    pub verified_name: Option<String>,
+    pub quality_rating: Option<String>,
+    pub system_prompt: String,
+    /// The built-in simulated number of the org.
+    pub is_sandbox: bool,
+    /// False after Meta rejected the token (error 190) until it is replaced.
+    pub active: bool,
+    pub inactive_reason: Option<String>,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+}
+
+/// A contact as the REST API and lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactSummary {
+    pub id: crate::ContactId,
+    /// E.164, absent for a username-only WhatsApp user.
+    pub phone: Option<String>,
+    pub wa_id: Option<String>,
+    pub wa_user_id: Option<String>,
+    pub name: Option<String>,
+    pub profile_name: Option<String>,
+    pub username: Option<String>,
+    pub source: String,
+    pub created_at: i64,
+}
+
+/// A conversation between one business number and one contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: crate::ConversationId,
+    pub number_id: NumberId,
+    pub contact_id: crate::ContactId,
+    /// `open` or `resolved`.
+    pub status: String,
+    pub last_message_at: Option<i64>,
+    pub last_inbound_at: Option<i64>,
+    /// When the 24-hour customer-service window closes (epoch ms); free text is refused after.
+    pub window_expires_at: Option<i64>,
+    pub unread_count: i64,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: crate::MessageId,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// The WhatsApp type: `text`, `image`, `template`, `interactive`…
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The text, caption or other preview text.
+    pub text: Option<String>,
+    /// `received` for inbound; `pending`, `sent`, `delivered`, `read`, `played` or `failed` for outbound.
+    pub status: String,
+    pub wa_message_id: Option<String>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+    /// The type-specific WhatsApp object (media ids, buttons, location…).
+    pub content: serde_json::Value,
+    /// When WhatsApp says it happened (epoch ms), else when it was stored.
+    pub at: i64,
 }

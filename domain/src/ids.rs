@@ -43,3 +43,19 @@ id_type!(
     /// An API key of an org, used for `Authorization: Bearer` on `/api/v1/*`.
     ApiKeyId
 );
+id_type!(
+    /// A WhatsApp business number connected to an org (or its sandbox number).
+    NumberId
+);
+id_type!(
+    /// A contact (lead or customer) of an org.
+    ContactId
+);
+id_type!(
+    /// A conversation between one business number and one contact.
+    ConversationId
+);
+id_type!(
+    /// A message, inbound or outbound.
+    MessageId
+);

@@ -11,14 +11,16 @@ pub mod error;
 pub mod ids;
 pub mod org;
 pub mod password;
+pub mod phone;
 pub mod role;
 pub mod whatsapp;
 
 pub use email::EmailAddress;
 pub use error::{AppError, ErrorCode};
-pub use ids::{ApiKeyId, OrgId, UserId};
+pub use ids::{ApiKeyId, ContactId, ConversationId, MessageId, NumberId, OrgId, UserId};
 pub use org::{CountryCode, OrgName, PersonName, TimeZoneName};
 pub use password::Password;
+pub use phone::PhoneE164;
 pub use role::Role;
 
 /// A value that failed to parse, with a message fit to show the person who typed it.

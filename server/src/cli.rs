@@ -148,3 +148,34 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     db.migrate().await?;
     Ok(db)
 }
+
+/// The cipher for credentials: from `MCE_ENCRYPTION_KEY`, or (development) from
+/// `<data dir>/encryption.key`, generated on first use with a warning. Losing that file
+/// makes stored tokens unreadable; production sets the variable.
+pub fn load_cipher(config: &Config) -> anyhow::Result<backend::secrets::Cipher> {
+    use backend::secrets::Cipher;
+    if let Some(key) = &config.encryption_key {
+        return Cipher::from_key_text(key.expose()).map_err(|e| anyhow::anyhow!(e));
+    }
+    let path = config.data_dir.join("encryption.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Cipher::from_key_text(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let key = Cipher::generate_key_text();
+    write_private(&path, &key)?;
+    tracing::warn!(path = %path.display(), "MCE_ENCRYPTION_KEY is not set: generated a key file for development; set the variable in production");
+    Cipher::from_key_text(&key).map_err(|e| anyhow::anyhow!(e))
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(text.as_bytes())
+}

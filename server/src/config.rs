@@ -58,6 +58,19 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `MCE_DEMO`: create the demo org and login at start-up; default false.
     pub demo: bool,
+    /// `MCE_ENCRYPTION_KEY`: 64 hex digits (or base64 of 32 bytes) that encrypt stored
+    /// credentials. Unset: a key is generated once into the data directory (development).
+    pub encryption_key: Option<Secret<String>>,
+    /// `WHATSAPP_APP_SECRET`: verifies webhook signatures.
+    pub whatsapp_app_secret: Option<Secret<String>>,
+    /// `WHATSAPP_VERIFY_TOKEN`: answers Meta's webhook verification handshake.
+    pub whatsapp_verify_token: Option<Secret<String>>,
+    /// `WHATSAPP_API_VERSION`: Graph API version; default `v23.0`.
+    pub whatsapp_api_version: String,
+    /// `WHATSAPP_API_BASE`: Graph API base URL; default `https://graph.facebook.com`.
+    pub whatsapp_api_base: String,
+    /// `MCE_WEBHOOK_RETENTION_DAYS`: how long raw webhook bodies are kept; default 90.
+    pub webhook_retention_days: i64,
 }
 
 fn flag(v: Option<String>, name: &str, default: bool) -> Result<bool, String> {
@@ -119,6 +132,20 @@ impl Config {
             },
             log_format,
             demo: flag(get("MCE_DEMO"), "MCE_DEMO", false)?,
+            encryption_key: get("MCE_ENCRYPTION_KEY").filter(|s| !s.trim().is_empty()).map(Secret::new),
+            whatsapp_app_secret: get("WHATSAPP_APP_SECRET").filter(|s| !s.is_empty()).map(Secret::new),
+            whatsapp_verify_token: get("WHATSAPP_VERIFY_TOKEN").filter(|s| !s.is_empty()).map(Secret::new),
+            whatsapp_api_version: match get("WHATSAPP_API_VERSION").filter(|s| !s.trim().is_empty()) {
+                Some(v) if v.trim().starts_with('v') => v.trim().to_owned(),
+                Some(v) => return Err(format!("WHATSAPP_API_VERSION must look like v23.0, not {v:?}")),
+                None => "v23.0".into(),
+            },
+            whatsapp_api_base: match get("WHATSAPP_API_BASE").filter(|s| !s.trim().is_empty()) {
+                Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.trim().trim_end_matches('/').to_owned(),
+                Some(b) => return Err(format!("WHATSAPP_API_BASE must be an http(s) URL, not {b:?}")),
+                None => "https://graph.facebook.com".into(),
+            },
+            webhook_retention_days: number(get("MCE_WEBHOOK_RETENTION_DAYS"), "MCE_WEBHOOK_RETENTION_DAYS", 90, 1, 3650)?,
         })
     }
 
@@ -169,6 +196,17 @@ mod tests {
         assert!(cfg(&[("MCE_SESSION_IDLE_MINUTES", "0")]).unwrap_err().contains("MCE_SESSION_IDLE_MINUTES"));
         assert!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().contains("DATABASE_URL"));
         assert!(cfg(&[("MCE_ADDR", "nowhere")]).unwrap_err().contains("MCE_ADDR"));
+    }
+
+    #[test]
+    fn whatsapp_settings_have_defaults_and_hide_secrets() {
+        let c = cfg(&[("WHATSAPP_APP_SECRET", "s3cr3t-app"), ("WHATSAPP_API_BASE", "http://127.0.0.1:9/")]).unwrap();
+        assert_eq!(c.whatsapp_api_version, "v23.0");
+        assert_eq!(c.whatsapp_api_base, "http://127.0.0.1:9");
+        assert_eq!(c.webhook_retention_days, 90);
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        assert!(cfg(&[("WHATSAPP_API_BASE", "ftp://x")]).is_err());
+        assert!(cfg(&[("WHATSAPP_API_VERSION", "23")]).is_err());
     }
 
     #[test]

@@ -7,3 +7,4 @@ pub mod csrf;
 pub mod health;
 pub mod rest;
 pub mod web;
+pub mod webhooks;

@@ -58,10 +58,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 cli::ensure_demo(&db).await?;
                 println!("Demo login: {} / {}", cli::DEMO_EMAIL, cli::DEMO_PASSWORD);
             }
+            let cipher = cli::load_cipher(&config)?;
             let options = leptos_options();
             let addr = config.addr.unwrap_or(options.site_addr);
-            let state = web::app_state(options, db.clone(), &config);
-            web::serve(web::router(state, &config), addr, db).await
+            let state = web::app_state(options, db.clone(), &config, cipher);
+            web::serve(web::router(state, &config), addr, db, config.webhook_retention_days).await
         }
         Command::Migrate => {
             cli::open_db(&config).await?;

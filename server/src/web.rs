@@ -3,12 +3,13 @@
 
 use crate::config::Config;
 use crate::csrf::{self, CsrfSettings};
-use crate::{health, rest};
-use app::state::{AppState, AuthSettings};
+use crate::{health, rest, webhooks};
+use app::state::{AppState, AuthSettings, WhatsAppSettings};
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
+use backend::secrets::Cipher;
 use backend::session_store::DbSessionStore;
 use backend::Db;
 use leptos::prelude::*;
@@ -24,11 +25,18 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Builds the state shared by handlers and server functions.
-pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config) -> AppState {
+pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher: Cipher) -> AppState {
     AppState {
         leptos_options,
         db,
         auth: Arc::new(AuthSettings { signup_enabled: config.signup_enabled, login_limits: config.login_limits, trust_proxy: config.trust_proxy }),
+        whatsapp: Arc::new(WhatsAppSettings {
+            app_secret: config.whatsapp_app_secret.as_ref().map(|s| s.expose().clone()),
+            verify_token: config.whatsapp_verify_token.as_ref().map(|s| s.expose().clone()),
+            api_version: config.whatsapp_api_version.clone(),
+            api_base: config.whatsapp_api_base.clone(),
+        }),
+        cipher,
     }
 }
 
@@ -47,6 +55,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
+        .route(
+            "/webhooks/whatsapp",
+            get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES)),
+        )
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(csrf_settings, csrf::guard))
@@ -59,8 +71,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .with_state(state)
 }
 
-/// Periodic upkeep: expired sessions and old sign-in attempts are deleted.
-pub fn spawn_upkeep(db: Db) -> tokio::task::JoinHandle<()> {
+/// Periodic upkeep: expired sessions, old sign-in attempts and raw webhook bodies past
+/// their retention are deleted.
+pub fn spawn_upkeep(db: Db, webhook_retention_days: i64) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let store = DbSessionStore::new(db.clone());
         let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
@@ -72,17 +85,20 @@ pub fn spawn_upkeep(db: Db) -> tokio::task::JoinHandle<()> {
             if let Err(e) = backend::auth::prune_login_attempts(&db, 24 * 3600 * 1000).await {
                 tracing::warn!(error = %format!("{e:?}"), "pruning sign-in attempts failed");
             }
+            if let Err(e) = backend::whatsapp::ingest::prune_raw(&db, webhook_retention_days * 24 * 3600 * 1000).await {
+                tracing::warn!(error = %format!("{e:?}"), "pruning raw webhooks failed");
+            }
         }
     })
 }
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish,
 /// and closes the database.
-pub async fn serve(router: Router, addr: SocketAddr, db: Db) -> anyhow::Result<()> {
+pub async fn serve(router: Router, addr: SocketAddr, db: Db, webhook_retention_days: i64) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "listening");
     println!("MCE is running at http://{addr}");
-    let upkeep = spawn_upkeep(db.clone());
+    let upkeep = spawn_upkeep(db.clone(), webhook_retention_days);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

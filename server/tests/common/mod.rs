@@ -15,6 +15,11 @@ use server::config::Config;
 use std::collections::HashMap;
 use tower::ServiceExt;
 
+/// The app secret the test server checks webhook signatures with.
+pub const APP_SECRET: &str = "test-app-secret";
+/// The verify token of the webhook handshake in tests.
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+
 /// The app on one backend.
 pub struct TestApp {
     pub label: &'static str,
@@ -35,11 +40,13 @@ pub async fn apps() -> Vec<TestApp> {
 
 /// The app on each backend under test, with configuration overrides.
 pub async fn apps_with(overrides: &[(&str, &str)]) -> Vec<TestApp> {
-    let cfg = config(overrides);
+    let mut all = vec![("WHATSAPP_APP_SECRET", APP_SECRET), ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)];
+    all.extend_from_slice(overrides);
+    let cfg = config(&all);
     let mut out = Vec::new();
     for t in databases().await {
         let options = LeptosOptions::builder().output_name("mce").build();
-        let state = server::web::app_state(options, t.db.clone(), &cfg);
+        let state = server::web::app_state(options, t.db.clone(), &cfg, backend::testing::test_cipher());
         out.push(TestApp { label: t.label, db: t.db, router: server::web::router(state, &cfg) });
     }
     out
@@ -163,6 +170,15 @@ impl Client {
     /// Signs in through the login server function.
     pub async fn login(&mut self, email: &str, password: &str) -> Resp {
         self.call("/api/auth/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// POSTs a raw body with headers (webhooks).
+    pub async fn post_raw(&mut self, path: &str, body: Vec<u8>, headers: &[(&str, String)]) -> Resp {
+        let mut req = Request::builder().method(Method::POST).uri(path).header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
     }
 
     /// A REST call with an API key.

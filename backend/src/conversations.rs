@@ -1,0 +1,98 @@
+//! Reading contacts, conversations and messages, always within one org.
+
+use crate::error::Result;
+use crate::Db;
+use domain::dto::{ContactSummary, ConversationSummary, MessageView};
+use domain::{AppError, ContactId, ConversationId, MessageId, NumberId, OrgId, PhoneE164};
+use sqlx::Row;
+
+/// The contact with this phone number in the org, if any.
+pub async fn contact_by_phone(db: &Db, org: &OrgId, phone: &PhoneE164) -> Result<Option<ContactSummary>> {
+    let row = sqlx::query(
+        "SELECT id, phone, wa_id, wa_user_id, name, profile_name, username, source, created_at FROM contacts WHERE org_id = $1 AND phone = $2",
+    )
+    .bind(org.as_str())
+    .bind(phone.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|r| ContactSummary {
+        id: ContactId::from_string(r.get::<String, _>("id")),
+        phone: r.get("phone"),
+        wa_id: r.get("wa_id"),
+        wa_user_id: r.get("wa_user_id"),
+        name: r.get("name"),
+        profile_name: r.get("profile_name"),
+        username: r.get("username"),
+        source: r.get("source"),
+        created_at: r.get("created_at"),
+    }))
+}
+
+const CONVERSATION_COLUMNS: &str = "id, number_id, contact_id, status, last_message_at, last_inbound_at, window_expires_at, unread_count";
+
+fn conversation_from_row(r: &sqlx::any::AnyRow) -> ConversationSummary {
+    ConversationSummary {
+        id: ConversationId::from_string(r.get::<String, _>("id")),
+        number_id: NumberId::from_string(r.get::<String, _>("number_id")),
+        contact_id: ContactId::from_string(r.get::<String, _>("contact_id")),
+        status: r.get("status"),
+        last_message_at: r.get("last_message_at"),
+        last_inbound_at: r.get("last_inbound_at"),
+        window_expires_at: r.get("window_expires_at"),
+        unread_count: r.get("unread_count"),
+    }
+}
+
+/// A contact's conversations in the org, latest first.
+pub async fn for_contact(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<ConversationSummary>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND contact_id = $2 ORDER BY last_message_at DESC, id"
+    ))
+    .bind(org.as_str())
+    .bind(contact.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().map(conversation_from_row).collect())
+}
+
+/// One conversation of the org, or `NOT_FOUND_001`.
+pub async fn get(db: &Db, org: &OrgId, id: &ConversationId) -> Result<ConversationSummary> {
+    let row = sqlx::query(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND id = $2"))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("Conversation"))?;
+    Ok(conversation_from_row(&row))
+}
+
+/// The messages of a conversation of the org, oldest first (at most `limit`, newest kept).
+pub async fn messages(db: &Db, org: &OrgId, conversation: &ConversationId, limit: i64) -> Result<Vec<MessageView>> {
+    get(db, org, conversation).await?;
+    let rows = sqlx::query(
+        "SELECT id, direction, type, text, status, wa_message_id, error_code, error_title, content, COALESCE(wa_timestamp, created_at) AS at \
+         FROM messages WHERE org_id = $1 AND conversation_id = $2 ORDER BY COALESCE(wa_timestamp, created_at) DESC, id DESC LIMIT $3",
+    )
+    .bind(org.as_str())
+    .bind(conversation.as_str())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out: Vec<MessageView> = rows
+        .iter()
+        .map(|r| MessageView {
+            id: MessageId::from_string(r.get::<String, _>("id")),
+            direction: r.get("direction"),
+            kind: r.get("type"),
+            text: r.get("text"),
+            status: r.get("status"),
+            wa_message_id: r.get("wa_message_id"),
+            error_code: r.get("error_code"),
+            error_title: r.get("error_title"),
+            content: serde_json::from_str(&r.get::<String, _>("content")).unwrap_or(serde_json::Value::Null),
+            at: r.get("at"),
+        })
+        .collect();
+    out.reverse();
+    Ok(out)
+}

@@ -1,0 +1,104 @@
+//! Encryption at rest for credentials (WhatsApp access tokens): AES-256-GCM with a key
+//! from `MCE_ENCRYPTION_KEY`. Stored form: `v1:` + base64(nonce ‖ ciphertext ‖ tag).
+
+use aes_gcm::aead::{Aead, KeyInit, OsRng};
+use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use std::fmt;
+
+/// Encrypts and decrypts secrets with the server's key. `Debug` never shows the key.
+#[derive(Clone)]
+pub struct Cipher {
+    aead: Aes256Gcm,
+}
+
+impl fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cipher(***)")
+    }
+}
+
+/// A stored secret that cannot be decrypted (wrong key, or damaged).
+#[derive(Debug, thiserror::Error)]
+#[error("a stored secret could not be decrypted: is MCE_ENCRYPTION_KEY the key it was stored with?")]
+pub struct DecryptError;
+
+impl Cipher {
+    /// A cipher from 32 key bytes.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self { aead: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+    }
+
+    /// Parses a key written as 64 hex digits or base64 of 32 bytes.
+    pub fn from_key_text(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        let bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hex::decode(t).map_err(|e| e.to_string())?
+        } else {
+            B64.decode(t).map_err(|_| "MCE_ENCRYPTION_KEY must be 64 hex digits or base64 of 32 bytes".to_string())?
+        };
+        let key: [u8; 32] = bytes.try_into().map_err(|_| "MCE_ENCRYPTION_KEY must be 32 bytes (64 hex digits)".to_string())?;
+        Ok(Self::new(&key))
+    }
+
+    /// A new random key as 64 hex digits.
+    pub fn generate_key_text() -> String {
+        hex::encode(Aes256Gcm::generate_key(OsRng))
+    }
+
+    /// Encrypts `plain` with a fresh random nonce.
+    pub fn encrypt(&self, plain: &str) -> String {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ct = self.aead.encrypt(&nonce, plain.as_bytes()).expect("AES-GCM encryption does not fail for in-memory input");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        format!("v1:{}", B64.encode(out))
+    }
+
+    /// Decrypts a value made by [`Cipher::encrypt`].
+    pub fn decrypt(&self, stored: &str) -> Result<String, DecryptError> {
+        let raw = B64.decode(stored.strip_prefix("v1:").ok_or(DecryptError)?).map_err(|_| DecryptError)?;
+        if raw.len() < 12 + 16 {
+            return Err(DecryptError);
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let plain = self.aead.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| DecryptError)?;
+        String::from_utf8(plain).map_err(|_| DecryptError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_round_trip_and_never_appear_in_the_stored_form() {
+        let c = Cipher::from_key_text(&Cipher::generate_key_text()).unwrap();
+        let stored = c.encrypt("EAAG-secret-token");
+        assert!(stored.starts_with("v1:") && !stored.contains("secret"));
+        assert_ne!(stored, c.encrypt("EAAG-secret-token"), "a fresh nonce each time");
+        assert_eq!(c.decrypt(&stored).unwrap(), "EAAG-secret-token");
+    }
+
+    #[test]
+    fn another_key_or_a_damaged_value_cannot_decrypt() {
+        let a = Cipher::new(&[1u8; 32]);
+        let b = Cipher::new(&[2u8; 32]);
+        let stored = a.encrypt("token");
+        assert!(b.decrypt(&stored).is_err());
+        let mut damaged = stored.clone();
+        damaged.pop();
+        damaged.push(if stored.ends_with('A') { 'B' } else { 'A' });
+        assert!(a.decrypt(&damaged).is_err());
+        assert!(a.decrypt("plain").is_err());
+    }
+
+    #[test]
+    fn keys_are_read_from_hex_or_base64_and_bad_keys_are_refused() {
+        assert!(Cipher::from_key_text(&"ab".repeat(32)).is_ok());
+        assert!(Cipher::from_key_text(&B64.encode([7u8; 32])).is_ok());
+        assert!(Cipher::from_key_text("short").is_err());
+        assert!(!format!("{:?}", Cipher::new(&[9u8; 32])).contains('9'));
+    }
+}

@@ -1,0 +1,285 @@
+//! Applying a verified webhook payload (CHAN-2), all of it in one transaction:
+//! inbound messages are stored once per (number, wamid), create or update the contact and
+//! the conversation and move its 24-hour window; statuses merge monotonically; template,
+//! quality and other account events are kept (deduplicated) for the template issue.
+//! The raw body is stored in the same transaction, so a 200 means it is all durable.
+
+use crate::clock::{new_id, now_ms};
+use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
+use crate::error::Result;
+use crate::Db;
+use domain::whatsapp::webhook::{Change, Entry, InboundMessage, MessagesValue, StatusUpdate, WebhookPayload};
+use domain::whatsapp::MessageStatus;
+use domain::{NumberId, OrgId, PhoneE164};
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+/// The customer-service window that an inbound message opens.
+pub const WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// What a payload did, for logs and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IngestReport {
+    pub messages_stored: usize,
+    pub duplicate_messages: usize,
+    pub statuses_applied: usize,
+    pub statuses_ignored: usize,
+    pub unknown_numbers: usize,
+    pub account_events: usize,
+    pub malformed_changes: usize,
+}
+
+/// How a raw webhook body ended, as kept in `webhook_events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Malformed,
+}
+
+/// Stores a body that could not be parsed, for inspection.
+pub async fn record_malformed(db: &Db, body: &str, reason: &str) -> Result<()> {
+    let mut conn = db.pool().acquire().await?;
+    record_raw(&mut conn, body, Outcome::Malformed, Some(reason)).await
+}
+
+async fn record_raw(conn: &mut AnyConnection, body: &str, outcome: Outcome, detail: Option<&str>) -> Result<()> {
+    sqlx::query("INSERT INTO webhook_events (id, received_at, outcome, detail, body) VALUES ($1, $2, $3, $4, $5)")
+        .bind(new_id())
+        .bind(now_ms())
+        .bind(match outcome {
+            Outcome::Applied => "applied",
+            Outcome::Malformed => "malformed",
+        })
+        .bind(detail.map(str::to_owned))
+        .bind(body)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes raw webhook bodies older than `max_age_ms` (retention).
+pub async fn prune_raw(db: &Db, max_age_ms: i64) -> Result<u64> {
+    let r = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1").bind(now_ms() - max_age_ms).execute(db.pool()).await?;
+    Ok(r.rows_affected())
+}
+
+/// Applies a parsed payload and stores its raw body, in one transaction.
+pub async fn apply(db: &Db, raw_body: &str, payload: &WebhookPayload) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    let mut tx = db.pool().begin().await?;
+    record_raw(&mut tx, raw_body, Outcome::Applied, None).await?;
+    for entry in &payload.entry {
+        for change in &entry.changes {
+            match change.messages() {
+                Some(Ok(value)) => apply_messages(&mut tx, &value, &mut report).await?,
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "webhook messages change could not be read; raw body kept");
+                    report.malformed_changes += 1;
+                }
+                None => store_account_event(&mut tx, entry, change, &mut report).await?,
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn route(conn: &mut AnyConnection, phone_number_id: &str) -> Result<Option<(NumberId, OrgId)>> {
+    let row = sqlx::query("SELECT id, org_id FROM wa_numbers WHERE phone_number_id = $1").bind(phone_number_id).fetch_optional(&mut *conn).await?;
+    Ok(row.map(|r| (NumberId::from_string(r.get::<String, _>("id")), OrgId::from_string(r.get::<String, _>("org_id")))))
+}
+
+async fn apply_messages(conn: &mut AnyConnection, v: &MessagesValue, report: &mut IngestReport) -> Result<()> {
+    let Some((number, org)) = route(conn, &v.metadata.phone_number_id).await? else {
+        tracing::warn!(phone_number_id = %v.metadata.phone_number_id, "webhook for an unknown number; raw body kept");
+        report.unknown_numbers += 1;
+        return Ok(());
+    };
+    for m in &v.messages {
+        store_inbound(conn, &org, &number, v, m, report).await?;
+    }
+    for s in &v.statuses {
+        apply_status(conn, &number, s, report).await?;
+    }
+    if !v.errors.is_empty() {
+        let payload = serde_json::json!({ "phone_number_id": v.metadata.phone_number_id, "errors": v.errors.iter().map(|e| serde_json::json!({"code": e.code, "details": e.describe()})).collect::<Vec<_>>() });
+        insert_account_event(conn, &number.to_string(), "messages.errors", None, &payload.to_string(), report).await?;
+    }
+    Ok(())
+}
+
+fn sender_of(v: &MessagesValue, m: &InboundMessage) -> WhatsAppSender {
+    let profile = v
+        .contacts
+        .iter()
+        .find(|c| (c.wa_id.is_some() && c.wa_id == m.from) || (c.user_id.is_some() && c.user_id == m.from_user_id))
+        .or_else(|| (v.contacts.len() == 1).then(|| &v.contacts[0]));
+    let wa_id = m.from.clone().or_else(|| profile.and_then(|c| c.wa_id.clone()));
+    WhatsAppSender {
+        phone: wa_id.as_deref().and_then(|d| PhoneE164::from_wa_id(d).ok()),
+        wa_id,
+        wa_user_id: m.from_user_id.clone().or_else(|| profile.and_then(|c| c.user_id.clone())),
+        profile_name: profile.and_then(|c| c.profile.as_ref()).and_then(|p| p.name.clone()),
+        username: profile.and_then(|c| c.profile.as_ref()).and_then(|p| p.username.clone()),
+    }
+}
+
+async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, v: &MessagesValue, m: &InboundMessage, report: &mut IngestReport) -> Result<()> {
+    let Some(contact) = upsert_whatsapp_sender(conn, org, &sender_of(v, m)).await? else {
+        tracing::warn!("inbound message without a sender; raw body kept");
+        return Ok(());
+    };
+    let now = now_ms();
+    let at = m.timestamp_secs().map(|s| s * 1000).unwrap_or(now);
+    sqlx::query(
+        "INSERT INTO conversations (id, org_id, number_id, contact_id, status, unread_count, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'open', 0, $5, $5) ON CONFLICT (number_id, contact_id) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(org.as_str())
+    .bind(number.as_str())
+    .bind(contact.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let conversation: String = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
+        .bind(number.as_str())
+        .bind(contact.as_str())
+        .fetch_one(&mut *conn)
+        .await?
+        .get("id");
+
+    let mut content = serde_json::Map::new();
+    if let Some(c) = m.content() {
+        content.insert(m.kind.clone(), c.clone());
+    }
+    if let Some(c) = &m.context {
+        content.insert("context".into(), c.clone());
+    }
+    if let Some(r) = &m.referral {
+        content.insert("referral".into(), r.clone());
+    }
+    let (error_code, error_title) = m.errors.first().map(|e| (Some(e.code), Some(e.describe()))).unwrap_or((None, None));
+    let inserted = sqlx::query(
+        "INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, wa_message_id, status, error_code, error_title, wa_timestamp, created_at) \
+         VALUES ($1, $2, $3, $4, 'inbound', $5, $6, $7, $8, 'received', $9, $10, $11, $12) ON CONFLICT (number_id, wa_message_id) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(org.as_str())
+    .bind(&conversation)
+    .bind(number.as_str())
+    .bind(&m.kind)
+    .bind(m.preview_text())
+    .bind(serde_json::Value::Object(content).to_string())
+    .bind(&m.id)
+    .bind(error_code)
+    .bind(error_title)
+    .bind(at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        report.duplicate_messages += 1;
+        return Ok(());
+    }
+    // The window and the ordering move only forward, whatever order messages arrive in.
+    sqlx::query(
+        "UPDATE conversations SET \
+         last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < $1 THEN $1 ELSE last_inbound_at END, \
+         window_expires_at = CASE WHEN window_expires_at IS NULL OR window_expires_at < $2 THEN $2 ELSE window_expires_at END, \
+         last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < $1 THEN $1 ELSE last_message_at END, \
+         unread_count = unread_count + 1, status = 'open', updated_at = $3 WHERE id = $4",
+    )
+    .bind(at)
+    .bind(at + WINDOW_MS)
+    .bind(now)
+    .bind(&conversation)
+    .execute(&mut *conn)
+    .await?;
+    report.messages_stored += 1;
+    Ok(())
+}
+
+async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpdate, report: &mut IngestReport) -> Result<()> {
+    let Some(update) = MessageStatus::parse(&s.status).filter(|st| *st != MessageStatus::Pending) else {
+        report.statuses_ignored += 1;
+        return Ok(());
+    };
+    // Find the message by its wamid, or by our own id echoed in biz_opaque_callback_data
+    // (a send whose response was lost): then its wamid is recorded too.
+    let mut row = sqlx::query("SELECT id, status FROM messages WHERE number_id = $1 AND wa_message_id = $2 AND direction = 'outbound'")
+        .bind(number.as_str())
+        .bind(&s.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if row.is_none() {
+        if let Some(ours) = &s.biz_opaque_callback_data {
+            row = sqlx::query("SELECT id, status FROM messages WHERE number_id = $1 AND id = $2 AND direction = 'outbound'")
+                .bind(number.as_str())
+                .bind(ours)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if row.is_some() {
+                sqlx::query("UPDATE messages SET wa_message_id = $1 WHERE id = $2 AND wa_message_id IS NULL").bind(&s.id).bind(ours).execute(&mut *conn).await?;
+            }
+        }
+    }
+    let Some(row) = row else {
+        report.statuses_ignored += 1;
+        return Ok(());
+    };
+    let id: String = row.get("id");
+    let mut current: String = row.get("status");
+    // Compare-and-set, so concurrent webhooks can never move a status backwards.
+    loop {
+        let old = MessageStatus::parse(&current).unwrap_or(MessageStatus::Pending);
+        let new = old.merge(update);
+        if new == old {
+            report.statuses_ignored += 1;
+            return Ok(());
+        }
+        let (code, title) = if new == MessageStatus::Failed {
+            s.errors.first().map(|e| (Some(e.code), Some(e.describe()))).unwrap_or((None, None))
+        } else {
+            (None, None)
+        };
+        let r = sqlx::query(
+            "UPDATE messages SET status = $1, status_updated_at = $2, error_code = COALESCE($3, error_code), error_title = COALESCE($4, error_title) WHERE id = $5 AND status = $6",
+        )
+        .bind(new.as_str())
+        .bind(now_ms())
+        .bind(code)
+        .bind(title)
+        .bind(&id)
+        .bind(&current)
+        .execute(&mut *conn)
+        .await?;
+        if r.rows_affected() == 1 {
+            report.statuses_applied += 1;
+            return Ok(());
+        }
+        current = sqlx::query("SELECT status FROM messages WHERE id = $1").bind(&id).fetch_one(&mut *conn).await?.get("status");
+    }
+}
+
+async fn store_account_event(conn: &mut AnyConnection, entry: &Entry, change: &Change, report: &mut IngestReport) -> Result<()> {
+    insert_account_event(conn, &entry.id, &change.field, entry.time, &change.value.to_string(), report).await
+}
+
+async fn insert_account_event(conn: &mut AnyConnection, waba: &str, field: &str, time: Option<i64>, payload: &str, report: &mut IngestReport) -> Result<()> {
+    let key = hex::encode(Sha256::digest(format!("{waba}\n{field}\n{}\n{payload}", time.unwrap_or_default()).as_bytes()));
+    let r = sqlx::query(
+        "INSERT INTO wa_account_events (id, waba_id, field, entry_time, payload, dedupe_key, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(waba)
+    .bind(field)
+    .bind(time)
+    .bind(payload)
+    .bind(key)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    report.account_events += r.rows_affected() as usize;
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Business numbers of an org (CHAN-1): added and deleted by admins, tokens encrypted at
+//! rest, deactivated when Meta rejects the token (190) until it is replaced.
+
+use crate::audit;
+use crate::auth::Actor;
+use crate::clock::{new_id, now_ms};
+use crate::error::{is_unique_violation, Result, ServiceError};
+use crate::secrets::Cipher;
+use crate::Db;
+use domain::dto::WaNumber;
+use domain::{AppError, ErrorCode, NumberId, OrgId, Role};
+use serde_json::json;
+use sqlx::Row;
+
+/// A number to add, parsed from user input.
+#[derive(Clone)]
+pub struct NewNumber {
+    display_name: String,
+    phone_number_id: String,
+    waba_id: String,
+    access_token: String,
+    system_prompt: String,
+}
+
+impl std::fmt::Debug for NewNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewNumber").field("display_name", &self.display_name).field("phone_number_id", &self.phone_number_id).finish_non_exhaustive()
+    }
+}
+
+fn graph_id(v: &str, field: &str) -> std::result::Result<String, AppError> {
+    let t = v.trim();
+    if t.is_empty() || t.len() > 32 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::validation(format!("{field} must be the numeric id shown in Meta's WhatsApp Manager.")));
+    }
+    Ok(t.to_owned())
+}
+
+impl NewNumber {
+    /// Parses the add-number form or API body.
+    pub fn parse(display_name: &str, phone_number_id: &str, waba_id: &str, access_token: &str, system_prompt: &str) -> std::result::Result<Self, AppError> {
+        let display_name = domain::OrgName::parse(display_name).map_err(|_| AppError::validation("Display name must be 1 to 100 characters."))?;
+        let token = access_token.trim();
+        if token.is_empty() || token.len() > 4096 || token.chars().any(char::is_whitespace) {
+            return Err(AppError::validation("Access token is required (a single line, at most 4096 characters)."));
+        }
+        if system_prompt.chars().count() > 8000 {
+            return Err(AppError::validation("System prompt must be at most 8000 characters."));
+        }
+        Ok(Self {
+            display_name: display_name.as_str().to_owned(),
+            phone_number_id: graph_id(phone_number_id, "Phone number id")?,
+            waba_id: graph_id(waba_id, "WhatsApp Business Account id")?,
+            access_token: token.to_owned(),
+            system_prompt: system_prompt.trim().to_owned(),
+        })
+    }
+
+    /// The Graph API phone number id.
+    pub fn phone_number_id(&self) -> &str {
+        &self.phone_number_id
+    }
+
+    /// The token, for the connection test before saving.
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+}
+
+/// What Meta said about the number in the connection test.
+#[derive(Debug, Clone, Default)]
+pub struct VerifiedInfo {
+    pub verified_name: Option<String>,
+    pub display_phone_number: Option<String>,
+    pub quality_rating: Option<String>,
+}
+
+const COLUMNS: &str = "id, display_name, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, system_prompt, is_sandbox, active, inactive_reason, created_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> WaNumber {
+    WaNumber {
+        id: NumberId::from_string(r.get::<String, _>("id")),
+        display_name: r.get("display_name"),
+        phone_number_id: r.get("phone_number_id"),
+        waba_id: r.get("waba_id"),
+        display_phone_number: r.get("display_phone_number"),
+        verified_name: r.get("verified_name"),
+        quality_rating: r.get("quality_rating"),
+        system_prompt: r.get("system_prompt"),
+        is_sandbox: r.get::<i64, _>("is_sandbox") != 0,
+        active: r.get::<i64, _>("active") != 0,
+        inactive_reason: r.get("inactive_reason"),
+        created_at: r.get("created_at"),
+    }
+}
+
+/// Adds a number to the actor's org. Admins only; the token is stored encrypted.
+/// `CONFLICT_001` when the phone number id is already connected (to any org).
+pub async fn create(db: &Db, cipher: &Cipher, actor: &Actor, new: &NewNumber, verified: &VerifiedInfo, is_sandbox: bool) -> Result<WaNumber> {
+    actor.require(Role::Admin)?;
+    let id = new_id();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO wa_numbers (id, org_id, display_name, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, \
+         access_token_enc, system_prompt, is_sandbox, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12)",
+    )
+    .bind(&id)
+    .bind(actor.org_id.as_str())
+    .bind(&new.display_name)
+    .bind(&new.phone_number_id)
+    .bind(&new.waba_id)
+    .bind(verified.display_phone_number.clone())
+    .bind(verified.verified_name.clone())
+    .bind(verified.quality_rating.clone())
+    .bind(cipher.encrypt(&new.access_token))
+    .bind(&new.system_prompt)
+    .bind(is_sandbox as i64)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e, "wa_numbers_phone_number_id_key", "wa_numbers.phone_number_id") {
+            ServiceError::app(ErrorCode::Conflict, "This phone number id is already connected.")
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "number.added", json!({ "number_id": id, "phone_number_id": new.phone_number_id })).await?;
+    tx.commit().await?;
+    get(db, actor, &NumberId::from_string(id)).await
+}
+
+/// The numbers of the actor's org, sandbox first, then by name.
+pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<WaNumber>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM wa_numbers WHERE org_id = $1 ORDER BY is_sandbox DESC, display_name, id"))
+        .bind(actor.org_id.as_str())
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// One number of the actor's org, or `NOT_FOUND_001`.
+pub async fn get(db: &Db, actor: &Actor, id: &NumberId) -> Result<WaNumber> {
+    get_in_org(db, &actor.org_id, id).await
+}
+
+/// One number of an org (API-key callers are scoped by org only).
+pub async fn get_in_org(db: &Db, org: &OrgId, id: &NumberId) -> Result<WaNumber> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM wa_numbers WHERE org_id = $1 AND id = $2"))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("Number"))?;
+    Ok(from_row(&row))
+}
+
+/// Deletes a number of the actor's org with its conversations. Admins only.
+pub async fn delete(db: &Db, actor: &Actor, id: &NumberId) -> Result<()> {
+    actor.require(Role::Admin)?;
+    let mut tx = db.pool().begin().await?;
+    let r = sqlx::query("DELETE FROM wa_numbers WHERE org_id = $1 AND id = $2").bind(actor.org_id.as_str()).bind(id.as_str()).execute(&mut *tx).await?;
+    if r.rows_affected() == 0 {
+        return Err(AppError::not_found("Number").into());
+    }
+    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "number.deleted", json!({ "number_id": id.as_str() })).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces a number's access token and makes it active again. Admins only.
+pub async fn replace_token(db: &Db, cipher: &Cipher, actor: &Actor, id: &NumberId, token: &str) -> Result<WaNumber> {
+    actor.require(Role::Admin)?;
+    let token = token.trim();
+    if token.is_empty() || token.len() > 4096 || token.chars().any(char::is_whitespace) {
+        return Err(AppError::validation("Access token is required (a single line, at most 4096 characters).").into());
+    }
+    let mut tx = db.pool().begin().await?;
+    let r = sqlx::query("UPDATE wa_numbers SET access_token_enc = $1, active = 1, inactive_reason = NULL WHERE org_id = $2 AND id = $3")
+        .bind(cipher.encrypt(token))
+        .bind(actor.org_id.as_str())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(AppError::not_found("Number").into());
+    }
+    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "number.token_replaced", json!({ "number_id": id.as_str() })).await?;
+    tx.commit().await?;
+    get(db, actor, id).await
+}
+
+/// The number a webhook's `metadata.phone_number_id` belongs to, with its org.
+pub async fn route(db: &Db, phone_number_id: &str) -> Result<Option<(NumberId, OrgId)>> {
+    let row = sqlx::query("SELECT id, org_id FROM wa_numbers WHERE phone_number_id = $1").bind(phone_number_id).fetch_optional(db.pool()).await?;
+    Ok(row.map(|r| (NumberId::from_string(r.get::<String, _>("id")), OrgId::from_string(r.get::<String, _>("org_id")))))
+}
+
+/// The decrypted access token of a number, for the send worker.
+pub async fn access_token(db: &Db, cipher: &Cipher, id: &NumberId) -> Result<String> {
+    let row = sqlx::query("SELECT access_token_enc FROM wa_numbers WHERE id = $1").bind(id.as_str()).fetch_optional(db.pool()).await?.ok_or_else(|| AppError::not_found("Number"))?;
+    cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
+}
+
+/// Marks a number inactive (Meta answered 190): later sends fail with `WA_006`.
+pub async fn deactivate(db: &Db, id: &NumberId, reason: &str) -> Result<()> {
+    sqlx::query("UPDATE wa_numbers SET active = 0, inactive_reason = $1 WHERE id = $2").bind(reason).bind(id.as_str()).execute(db.pool()).await?;
+    Ok(())
+}

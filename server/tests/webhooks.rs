@@ -1,0 +1,109 @@
+//! `/webhooks/whatsapp` over HTTP on both databases: the handshake, signatures, size and
+//! JSON checks, and durable, idempotent application.
+
+mod common;
+
+use axum::http::StatusCode;
+use backend::testing::{count_rows, seed_number, seed_org_with};
+use backend::whatsapp::signature;
+use common::*;
+use domain::{PhoneE164, Role};
+use serde_json::json;
+
+const PNID: &str = "100000000000001";
+
+fn inbound(wamid: &str, text: &str) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": PNID},
+        "contacts": [{"profile": {"name": "Zoë"}, "wa_id": "5511999990000"}],
+        "messages": [{"from": "5511999990000", "id": wamid, "timestamp": "1760000000", "type": "text", "text": {"body": text}}]}}]}]})
+    .to_string()
+    // Meta sends non-ASCII \u-escaped and signs exactly those bytes.
+    .replace('á', "\\u00e1")
+    .replace('ë', "\\u00eb")
+    .into_bytes()
+}
+
+fn signed(body: &[u8]) -> Vec<(&'static str, String)> {
+    vec![("x-hub-signature-256", signature::sign(APP_SECRET.as_bytes(), body))]
+}
+
+#[tokio::test]
+async fn the_verification_handshake_echoes_the_challenge_only_for_the_right_token() {
+    for app in apps().await {
+        let mut c = Client::new(&app);
+        let ok = c.get(&format!("/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={VERIFY_TOKEN}")).await;
+        assert_eq!((ok.status, ok.body.as_str()), (StatusCode::OK, "1158201444"), "{}", app.label);
+        let wrong = c.get("/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guess").await;
+        assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+        let no_mode = c.get(&format!("/webhooks/whatsapp?hub.challenge=1&hub.verify_token={VERIFY_TOKEN}")).await;
+        assert_eq!(no_mode.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn a_signed_message_is_stored_once_however_often_it_is_delivered() {
+    for app in apps().await {
+        let a = seed_org_with(&app.db, "Org A", "admin@a.test", Role::Admin).await;
+        seed_number(&app.db, &a.actor, PNID).await;
+        let mut c = Client::new(&app);
+        // Non-ASCII arrives \u-escaped, exactly as Meta signs it.
+        let body = inbound("wamid.ONE", "Olá");
+        assert!(String::from_utf8_lossy(&body).contains("Ol\\u00e1"), "the body carries the escape");
+        for _ in 0..3 {
+            let r = c.post_raw("/webhooks/whatsapp", body.clone(), &signed(&body)).await;
+            assert_eq!(r.status, StatusCode::OK, "{}: {}", app.label, r.body);
+        }
+        assert_eq!(count_rows(&app.db, "messages").await, 1, "{}", app.label);
+        let contact = backend::conversations::contact_by_phone(&app.db, &a.org, &PhoneE164::parse("+5511999990000").unwrap()).await.unwrap().unwrap();
+        assert_eq!(contact.profile_name.as_deref(), Some("Zoë"));
+        let conv = &backend::conversations::for_contact(&app.db, &a.org, &contact.id).await.unwrap()[0];
+        let msgs = backend::conversations::messages(&app.db, &a.org, &conv.id, 10).await.unwrap();
+        assert_eq!(msgs[0].text.as_deref(), Some("Olá"));
+    }
+}
+
+#[tokio::test]
+async fn missing_or_wrong_signatures_are_refused_and_store_nothing() {
+    for app in apps().await {
+        let a = seed_org_with(&app.db, "Org A", "admin@a.test", Role::Admin).await;
+        seed_number(&app.db, &a.actor, PNID).await;
+        let mut c = Client::new(&app);
+        let body = inbound("wamid.BAD", "hi");
+        let missing = c.post_raw("/webhooks/whatsapp", body.clone(), &[]).await;
+        assert_eq!(missing.status, StatusCode::UNAUTHORIZED, "{}", app.label);
+        let forged = vec![("x-hub-signature-256", signature::sign(b"not-the-secret", &body))];
+        assert_eq!(c.post_raw("/webhooks/whatsapp", body.clone(), &forged).await.status, StatusCode::UNAUTHORIZED);
+        let mut tampered = body.clone();
+        let sig = signed(&body);
+        tampered.extend_from_slice(b" ");
+        assert_eq!(c.post_raw("/webhooks/whatsapp", tampered, &sig).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(count_rows(&app.db, "webhook_events").await, 0, "{}", app.label);
+        assert_eq!(count_rows(&app.db, "messages").await, 0);
+    }
+}
+
+#[tokio::test]
+async fn bodies_over_3_mb_are_refused() {
+    for app in apps().await {
+        let mut c = Client::new(&app);
+        let mut body = br#"{"object":"whatsapp_business_account","entry":[],"pad":""#.to_vec();
+        body.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
+        body.extend_from_slice(b"\"}");
+        let r = c.post_raw("/webhooks/whatsapp", body.clone(), &signed(&body)).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", app.label);
+        assert_eq!(count_rows(&app.db, "webhook_events").await, 0);
+    }
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_but_the_raw_body_is_kept() {
+    for app in apps().await {
+        let mut c = Client::new(&app);
+        let body = b"{\"object\": \"whatsapp_business_account\", \"entry\": [".to_vec();
+        let r = c.post_raw("/webhooks/whatsapp", body.clone(), &signed(&body)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", app.label);
+        assert_eq!(count_rows(&app.db, "webhook_events").await, 1, "{}", app.label);
+    }
+}

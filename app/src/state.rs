@@ -52,4 +52,6 @@ pub struct AppState {
     pub whatsapp: Arc<WhatsAppSettings>,
     /// Encrypts credentials at rest (`MCE_ENCRYPTION_KEY`).
     pub cipher: Cipher,
+    /// The Graph API (Meta, the sandbox simulator, or a test double).
+    pub graph: Arc<dyn backend::whatsapp::graph::WhatsAppApi>,
 }

@@ -28,11 +28,17 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// `INTERNAL_001` something failed on our side; details are in the server log only.
     Internal,
+    /// `WA_001` the WhatsApp API refused; `details` carries Meta's error code and text.
+    WhatsAppApi,
+    /// `WA_005` the 24-hour window is closed: only a template may be sent.
+    WindowClosed,
+    /// `WA_006` the number is not connected (token expired or revoked): replace the token.
+    NumberInactive,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::InvalidCredentials,
         ErrorCode::NotAuthenticated,
         ErrorCode::Forbidden,
@@ -43,6 +49,9 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::PayloadTooLarge,
         ErrorCode::Internal,
+        ErrorCode::WhatsAppApi,
+        ErrorCode::WindowClosed,
+        ErrorCode::NumberInactive,
     ];
 
     /// The code as it appears on the wire.
@@ -58,6 +67,9 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT_001",
             ErrorCode::PayloadTooLarge => "PAYLOAD_001",
             ErrorCode::Internal => "INTERNAL_001",
+            ErrorCode::WhatsAppApi => "WA_001",
+            ErrorCode::WindowClosed => "WA_005",
+            ErrorCode::NumberInactive => "WA_006",
         }
     }
 
@@ -72,7 +84,7 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated => 401,
             ErrorCode::Forbidden | ErrorCode::CsrfRejected => 403,
             ErrorCode::TooManyAttempts => 429,
-            ErrorCode::Validation => 422,
+            ErrorCode::Validation | ErrorCode::WhatsAppApi | ErrorCode::WindowClosed | ErrorCode::NumberInactive => 422,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
@@ -95,19 +107,28 @@ impl<'de> Deserialize<'de> for ErrorCode {
     }
 }
 
-/// An error as every edge reports it: `{"code": "AUTH_001", "message": "…"}`.
-/// The message is written for people and never carries internals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+/// An error as every edge reports it: `{"code": "AUTH_001", "message": "…"}`, plus
+/// `details` where the code says so (Meta's error for `WA_001`). The message is written
+/// for people and never carries internals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message} ({})", code.as_str())]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 impl AppError {
     /// An error with a code and a human message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), details: None }
+    }
+
+    /// The same error with machine-readable details.
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
     /// `VALIDATION_001` with the field's message.
     pub fn validation(message: impl Into<String>) -> Self {

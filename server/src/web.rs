@@ -25,8 +25,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Builds the state shared by handlers and server functions.
-pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher: Cipher) -> AppState {
-    AppState {
+pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher: Cipher) -> anyhow::Result<AppState> {
+    let graph = backend::whatsapp::graph::GraphClient::new(&config.whatsapp_api_base, &config.whatsapp_api_version)?;
+    Ok(AppState {
         leptos_options,
         db,
         auth: Arc::new(AuthSettings { signup_enabled: config.signup_enabled, login_limits: config.login_limits, trust_proxy: config.trust_proxy }),
@@ -37,7 +38,8 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
             api_base: config.whatsapp_api_base.clone(),
         }),
         cipher,
-    }
+        graph: Arc::new(graph),
+    })
 }
 
 /// The whole router: pages, server functions, REST API, probes and static files.

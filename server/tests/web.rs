@@ -248,34 +248,72 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
     }
 }
 
-/// Walks every REST route with org A's key, with path parameters pointing at org B.
+/// Walks every REST route with org A's key, with every path parameter, query parameter
+/// and body field pointing at org B's objects.
 #[tokio::test]
-async fn no_rest_route_lets_org_a_read_org_b() {
+async fn no_rest_route_lets_org_a_read_or_change_org_b() {
     for app in apps().await {
         let orgs = two_orgs(&app.db).await;
         let key_a = backend::api_keys::create(&app.db, &orgs.a.org, "A's key").await.unwrap();
+        let b_number = backend::testing::seed_number(&app.db, &orgs.b.actor, "222000").await;
+        let b_message = backend::testing::seed_outbound_message(&app.db, &orgs.b.org, &b_number.id, "+4915111111111", Some("wamid.B")).await;
+        let b_contact = backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915111111111").unwrap()).await.unwrap().unwrap();
+        let b_conversation = backend::conversations::for_contact(&app.db, &orgs.b.org, &b_contact.id).await.unwrap().remove(0);
         let b_org = orgs.b.org.to_string();
-        let b_agent = orgs.b_agent.id.to_string();
-        let secrets_of_b = ["Org B", "admin@b.test", "agent@b.test", b_org.as_str(), b_agent.as_str()];
+        let b_number_id = b_number.id.to_string();
+        let b_contact_id = b_contact.id.to_string();
+        let b_conversation_id = b_conversation.id.to_string();
+        let secrets_of_b = ["Org B", "admin@b.test", "agent@b.test", "4915111111111", "wamid.B", "222000", b_org.as_str(), b_number_id.as_str(), b_contact_id.as_str(), b_conversation_id.as_str(), b_message.as_str()];
         let mut c = Client::new(&app);
         for route in server::rest::ROUTES {
-            assert_eq!(route.method, "get", "extend this walk for {} {}", route.method, route.path);
-            let has_params = route.path.contains('{');
-            let path = route.path.split('/').map(|seg| if seg.starts_with('{') { b_org.as_str() } else { seg }).collect::<Vec<_>>().join("/");
-            let r = c.api_get(&path, Some(&key_a.secret)).await;
+            let mut prev = "";
+            let path: Vec<String> = route
+                .path
+                .split('/')
+                .map(|seg| {
+                    let out = if seg.starts_with('{') {
+                        match prev {
+                            "numbers" => b_number_id.clone(),
+                            "conversations" => b_conversation_id.clone(),
+                            _ => b_org.clone(),
+                        }
+                    } else {
+                        seg.to_owned()
+                    };
+                    prev = seg;
+                    out
+                })
+                .collect();
+            let path = format!("{}?phone=%2B4915111111111&contact_id={b_contact_id}&number_id={b_number_id}", path.join("/"));
+            let r = match route.method {
+                "get" => c.api_get(&path, Some(&key_a.secret)).await,
+                "post" => {
+                    let body = serde_json::json!({
+                        "number_id": b_number_id, "conversation_id": b_conversation_id, "contact_id": b_contact_id,
+                        "to": "+4915111111111", "text": "hi", "display_name": "Mine", "phone_number_id": "222000",
+                        "waba_id": "900", "access_token": "EAAG-x", "system_prompt": ""
+                    });
+                    c.api_post(&path, Some(&key_a.secret), &body).await
+                }
+                other => panic!("extend this walk for {other} {}", route.path),
+            };
             for s in secrets_of_b {
-                assert!(!r.body.contains(s), "{} {path} revealed {s:?}", app.label);
+                assert!(!r.body.contains(s), "{} {} {path} revealed {s:?}: {}", app.label, route.method, r.body);
             }
-            if has_params {
-                assert!(r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN, "{path}: {}", r.status);
+            if route.path.contains('{') {
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{} {path}: {}", app.label, r.body);
             }
             if route.authenticated {
-                let anon = c.api_get(&path, None).await;
+                let anon = match route.method {
+                    "post" => c.api_post(&path, None, &serde_json::json!({})).await,
+                    _ => c.api_get(&path, None).await,
+                };
                 assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{path} needs a key");
             }
         }
         let me = c.api_get("/api/v1/me", Some(&key_a.secret)).await.json();
         assert_eq!(me["id"], orgs.a.org.as_str(), "{}", app.label);
+        assert_eq!(backend::whatsapp::numbers::list(&app.db, &orgs.b.actor).await.unwrap().len(), 1, "B's numbers unchanged ({})", app.label);
     }
 }
 
@@ -311,7 +349,8 @@ async fn the_openapi_document_lists_every_route() {
     for route in server::rest::ROUTES {
         assert!(doc["paths"][route.path][route.method].is_object(), "{} {} missing", route.method, route.path);
     }
-    assert_eq!(doc["paths"].as_object().unwrap().len(), server::rest::ROUTES.len());
+    let distinct: std::collections::HashSet<&str> = server::rest::ROUTES.iter().map(|r| r.path).collect();
+    assert_eq!(doc["paths"].as_object().unwrap().len(), distinct.len(), "no undocumented extras");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The WhatsApp Cloud channel: business numbers, webhook signature checks, and applying
 //! webhook payloads (inbound messages, statuses, account events) to the database.
 
+pub mod graph;
 pub mod ingest;
 pub mod numbers;
 pub mod signature;

@@ -207,3 +207,19 @@ pub async fn deactivate(db: &Db, id: &NumberId, reason: &str) -> Result<()> {
     sqlx::query("UPDATE wa_numbers SET active = 0, inactive_reason = $1 WHERE id = $2").bind(reason).bind(id.as_str()).execute(db.pool()).await?;
     Ok(())
 }
+
+/// "Test connection": asks Meta (or the configured Graph API) about the number with the
+/// given token. Meta's refusal becomes `WA_001` with Meta's code and text in `details`.
+pub async fn test_connection(api: &dyn super::graph::WhatsAppApi, new: &NewNumber) -> std::result::Result<VerifiedInfo, AppError> {
+    match api.phone_number(&new.access_token, &new.phone_number_id).await {
+        Ok(info) => Ok(VerifiedInfo { verified_name: info.verified_name, display_phone_number: info.display_phone_number, quality_rating: info.quality_rating }),
+        Err(e) => {
+            let message = match &e {
+                super::graph::GraphError::Api { code: 190, .. } => "Meta rejected the access token (error 190): it is invalid or expired.".to_string(),
+                super::graph::GraphError::Api { code, message, .. } => format!("Meta refused the connection test (error {code}): {message}"),
+                super::graph::GraphError::Transport(m) => format!("Could not reach the WhatsApp API: {m}"),
+            };
+            Err(AppError::new(ErrorCode::WhatsAppApi, message).with_details(e.to_details()))
+        }
+    }
+}

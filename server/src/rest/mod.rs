@@ -3,18 +3,21 @@
 //! created object is the top-level JSON object with its `id`; a list is `{"data": [...]}`;
 //! an error is `{"code": "...", "message": "..."}` with a matching status.
 
+pub mod conversations;
 pub mod me;
+pub mod numbers;
 pub mod openapi;
 
 use app::state::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use backend::api_keys::ApiCaller;
 use domain::AppError;
+use serde::Serialize;
 
 /// One documented route of the API: the router, the OpenAPI document and the tenant
 /// isolation test all read this table, so a route cannot be added without them.
@@ -33,6 +36,12 @@ pub struct RouteDoc {
 pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/api/v1/me", operation_id: "getMe", summary: "The organisation that owns the API key", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/openapi.json", operation_id: "getOpenApi", summary: "This OpenAPI document", authenticated: false },
+    RouteDoc { method: "post", path: "/api/v1/numbers", operation_id: "createNumber", summary: "Connect a WhatsApp number (tests the connection with Meta first)", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/numbers", operation_id: "listNumbers", summary: "The org's WhatsApp numbers", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/numbers/{id}", operation_id: "getNumber", summary: "One WhatsApp number", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/contacts", operation_id: "findContacts", summary: "Find a contact by phone (?phone=+E164)", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/conversations", operation_id: "listConversations", summary: "A contact's conversations (?contact_id=)", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/conversations/{id}/messages", operation_id: "listMessages", summary: "The messages of a conversation, oldest first", authenticated: true },
 ];
 
 /// The API's routes, to be nested under `/api/v1`.
@@ -40,6 +49,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me", get(me::get_me))
         .route("/openapi.json", get(openapi::get_document))
+        .route("/numbers", post(numbers::create).get(numbers::list))
+        .route("/numbers/{id}", get(numbers::get))
+        .route("/contacts", get(conversations::contacts))
+        .route("/conversations", get(conversations::list))
+        .route("/conversations/{id}/messages", get(conversations::messages))
         .fallback(|| async { ApiError(AppError::not_found("Route")) })
 }
 
@@ -64,9 +78,50 @@ impl From<backend::ServiceError> for ApiError {
     }
 }
 
+/// A list answer: `{"data": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct List<T: Serialize> {
+    pub data: Vec<T>,
+}
+
+impl<T: Serialize> List<T> {
+    /// Wraps items.
+    pub fn of(data: Vec<T>) -> Self {
+        Self { data }
+    }
+}
+
+/// A JSON body whose rejection (wrong content type, bad JSON, missing field) is a
+/// `422 VALIDATION_001` in the API's error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(ApiError(AppError::validation(format!("The request body is not valid: {}", e.body_text())))),
+        }
+    }
+}
+
 /// The caller of an API route, from the `Authorization: Bearer` key. Missing, malformed,
 /// unknown and revoked keys are all `401 AUTH_002`.
 pub struct ApiKeyAuth(pub ApiCaller);
+
+impl ApiKeyAuth {
+    /// The key as a service actor: it acts for its org with admin powers, and audit
+    /// entries name the key.
+    pub fn actor(&self) -> backend::auth::Actor {
+        backend::auth::Actor {
+            user_id: domain::UserId::from_string(format!("api-key:{}", self.0.key_id)),
+            org_id: self.0.org_id.clone(),
+            role: domain::Role::Admin,
+            is_super_admin: false,
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for ApiKeyAuth {
     type Rejection = ApiError;

@@ -11,7 +11,52 @@ fn schemas() -> Value {
             "required": ["code", "message"],
             "properties": {
                 "code": { "type": "string", "description": "Stable error code, e.g. AUTH_002", "examples": ["AUTH_002"] },
-                "message": { "type": "string" }
+                "message": { "type": "string" },
+                "details": { "type": "object", "description": "For WA_001: meta_code, meta_subcode, meta_message, meta_details" }
+            }
+        },
+        "Number": {
+            "type": "object",
+            "required": ["id", "display_name", "phone_number_id", "waba_id", "is_sandbox", "active", "created_at"],
+            "properties": {
+                "id": { "type": "string" }, "display_name": { "type": "string" }, "phone_number_id": { "type": "string" },
+                "waba_id": { "type": "string" }, "display_phone_number": { "type": ["string", "null"] },
+                "verified_name": { "type": ["string", "null"] }, "quality_rating": { "type": ["string", "null"] },
+                "system_prompt": { "type": "string" }, "is_sandbox": { "type": "boolean" },
+                "active": { "type": "boolean", "description": "false after Meta rejected the token (190) until it is replaced" },
+                "inactive_reason": { "type": ["string", "null"] }, "created_at": { "type": "integer" }
+            }
+        },
+        "Contact": {
+            "type": "object",
+            "required": ["id", "source", "created_at"],
+            "properties": {
+                "id": { "type": "string" }, "phone": { "type": ["string", "null"], "description": "E.164" },
+                "wa_id": { "type": ["string", "null"] }, "wa_user_id": { "type": ["string", "null"] },
+                "name": { "type": ["string", "null"] }, "profile_name": { "type": ["string", "null"] },
+                "username": { "type": ["string", "null"] }, "source": { "type": "string" }, "created_at": { "type": "integer" }
+            }
+        },
+        "Conversation": {
+            "type": "object",
+            "required": ["id", "number_id", "contact_id", "status", "unread_count"],
+            "properties": {
+                "id": { "type": "string" }, "number_id": { "type": "string" }, "contact_id": { "type": "string" },
+                "status": { "type": "string", "enum": ["open", "resolved"] },
+                "last_message_at": { "type": ["integer", "null"] }, "last_inbound_at": { "type": ["integer", "null"] },
+                "window_expires_at": { "type": ["integer", "null"], "description": "End of the 24-hour window (epoch ms)" },
+                "unread_count": { "type": "integer" }
+            }
+        },
+        "Message": {
+            "type": "object",
+            "required": ["id", "direction", "type", "status", "content", "at"],
+            "properties": {
+                "id": { "type": "string" }, "direction": { "type": "string", "enum": ["inbound", "outbound"] },
+                "type": { "type": "string" }, "text": { "type": ["string", "null"] },
+                "status": { "type": "string", "enum": ["received", "pending", "sent", "delivered", "read", "played", "failed"] },
+                "wa_message_id": { "type": ["string", "null"] }, "error_code": { "type": ["integer", "null"] },
+                "error_title": { "type": ["string", "null"] }, "content": { "type": "object" }, "at": { "type": "integer" }
             }
         },
         "Me": {
@@ -33,11 +78,51 @@ fn schemas() -> Value {
     })
 }
 
+fn list_of(schema: &str) -> Value {
+    json!({ "type": "object", "required": ["data"], "properties": { "data": { "type": "array", "items": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
 fn response_schema(operation_id: &str) -> Value {
     match operation_id {
         "getMe" => json!({ "$ref": "#/components/schemas/Me" }),
+        "createNumber" | "getNumber" => json!({ "$ref": "#/components/schemas/Number" }),
+        "listNumbers" => list_of("Number"),
+        "findContacts" => list_of("Contact"),
+        "listConversations" => list_of("Conversation"),
+        "listMessages" => list_of("Message"),
         _ => json!({ "type": "object" }),
     }
+}
+
+fn request_body(operation_id: &str) -> Option<Value> {
+    match operation_id {
+        "createNumber" => Some(json!({ "required": true, "content": { "application/json": { "schema": {
+            "type": "object",
+            "required": ["display_name", "phone_number_id", "waba_id", "access_token"],
+            "properties": {
+                "display_name": { "type": "string", "maxLength": 100 },
+                "phone_number_id": { "type": "string", "description": "Graph API phone number id (digits)" },
+                "waba_id": { "type": "string", "description": "WhatsApp Business Account id (digits)" },
+                "access_token": { "type": "string", "description": "System-user token; stored encrypted, never returned" },
+                "system_prompt": { "type": "string", "maxLength": 8000 }
+            }
+        } } } })),
+        _ => None,
+    }
+}
+
+fn parameters(path: &str, operation_id: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    match operation_id {
+        "findContacts" => out.push(json!({ "name": "phone", "in": "query", "required": true, "schema": { "type": "string" }, "description": "E.164, such as +5511999990000" })),
+        "listConversations" => out.push(json!({ "name": "contact_id", "in": "query", "required": true, "schema": { "type": "string" } })),
+        _ => {}
+    }
+    out
 }
 
 /// Builds the document from the route table.
@@ -45,8 +130,27 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for r in ROUTES {
         let mut responses = Map::new();
-        responses.insert("200".into(), json!({ "description": "OK", "content": { "application/json": { "schema": response_schema(r.operation_id) } } }));
+        let ok = if r.method == "post" { "201" } else { "200" };
+        responses.insert(ok.into(), json!({ "description": "OK", "content": { "application/json": { "schema": response_schema(r.operation_id) } } }));
+        let error = json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+        if r.path.contains('{') {
+            let mut e = error.clone();
+            e["description"] = json!("Not found in the key's org (NOT_FOUND_001)");
+            responses.insert("404".into(), e);
+        }
+        if r.method == "post" || r.operation_id.starts_with("find") || r.operation_id == "listConversations" {
+            let mut e = error.clone();
+            e["description"] = json!("Invalid input (VALIDATION_001) or a WhatsApp API refusal (WA_001, with details)");
+            responses.insert("422".into(), e);
+        }
         let mut op = json!({ "operationId": r.operation_id, "summary": r.summary });
+        let params = parameters(r.path, r.operation_id);
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if let Some(body) = request_body(r.operation_id) {
+            op["requestBody"] = body;
+        }
         if r.authenticated {
             responses.insert("401".into(), json!({ "description": "Missing or invalid API key (AUTH_002)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }));
         } else {

@@ -46,7 +46,7 @@ pub async fn apps_with(overrides: &[(&str, &str)]) -> Vec<TestApp> {
     let mut out = Vec::new();
     for t in databases().await {
         let options = LeptosOptions::builder().output_name("mce").build();
-        let state = server::web::app_state(options, t.db.clone(), &cfg, backend::testing::test_cipher());
+        let state = server::web::app_state(options, t.db.clone(), &cfg, backend::testing::test_cipher()).expect("state");
         out.push(TestApp { label: t.label, db: t.db, router: server::web::router(state, &cfg) });
     }
     out
@@ -179,6 +179,15 @@ impl Client {
             req = req.header(*k, v);
         }
         self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// A REST POST with a JSON body and an API key.
+    pub async fn api_post(&mut self, path: &str, key: Option<&str>, body: &serde_json::Value) -> Resp {
+        let mut req = Request::builder().method(Method::POST).uri(path).header(header::CONTENT_TYPE, "application/json");
+        if let Some(k) = key {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap()).await
     }
 
     /// A REST call with an API key.

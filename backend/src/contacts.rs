@@ -19,7 +19,7 @@ pub struct WhatsAppSender {
 
 /// Finds or creates the contact for a sender and refreshes their WhatsApp profile.
 /// `None` when the sender has neither a phone number nor a user id.
-pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender) -> Result<Option<ContactId>> {
+pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, source: &str) -> Result<Option<ContactId>> {
     let now = now_ms();
     let phone = s.phone.as_ref().map(|p| p.as_str().to_owned());
     if let Some(user_id) = &s.wa_user_id {
@@ -50,7 +50,7 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
         let Some(user_id) = &s.wa_user_id else { return Ok(None) };
         let id = new_id();
         sqlx::query(
-            "INSERT INTO contacts (id, org_id, wa_user_id, profile_name, username, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'whatsapp', $6, $6) \
+            "INSERT INTO contacts (id, org_id, wa_user_id, profile_name, username, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $7, $6, $6) \
              ON CONFLICT (org_id, wa_user_id) DO NOTHING",
         )
         .bind(&id)
@@ -59,6 +59,7 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
         .bind(s.profile_name.clone())
         .bind(s.username.clone())
         .bind(now)
+        .bind(source)
         .execute(&mut *conn)
         .await?;
         let row = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND wa_user_id = $2").bind(org.as_str()).bind(user_id).fetch_one(&mut *conn).await?;
@@ -66,7 +67,7 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
     };
     let row = sqlx::query(
         "INSERT INTO contacts (id, org_id, phone, wa_id, wa_user_id, profile_name, username, source, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'whatsapp', $8, $8) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) \
          ON CONFLICT (org_id, phone) DO UPDATE SET profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
          wa_id = COALESCE(excluded.wa_id, contacts.wa_id), username = COALESCE(excluded.username, contacts.username), \
          wa_user_id = COALESCE(contacts.wa_user_id, excluded.wa_user_id), updated_at = excluded.updated_at RETURNING id",
@@ -79,6 +80,7 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
     .bind(s.profile_name.clone())
     .bind(s.username.clone())
     .bind(now)
+    .bind(source)
     .fetch_one(&mut *conn)
     .await?;
     Ok(Some(ContactId::from_string(row.get::<String, _>("id"))))

@@ -4,7 +4,7 @@ use crate::error::Result;
 use crate::Db;
 use domain::dto::{ContactSummary, ConversationSummary, MessageView};
 use domain::{AppError, ContactId, ConversationId, MessageId, NumberId, OrgId, PhoneE164};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 /// The contact with this phone number in the org, if any.
 pub async fn contact_by_phone(db: &Db, org: &OrgId, phone: &PhoneE164) -> Result<Option<ContactSummary>> {
@@ -95,4 +95,21 @@ pub async fn messages(db: &Db, org: &OrgId, conversation: &ConversationId, limit
         .collect();
     out.reverse();
     Ok(out)
+}
+
+/// The conversation between a number and a contact, created when missing. Returns its id.
+pub(crate) async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, contact: &ContactId, now: i64) -> Result<String> {
+    sqlx::query(
+        "INSERT INTO conversations (id, org_id, number_id, contact_id, status, unread_count, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'open', 0, $5, $5) ON CONFLICT (number_id, contact_id) DO NOTHING",
+    )
+    .bind(crate::clock::new_id())
+    .bind(org.as_str())
+    .bind(number.as_str())
+    .bind(contact.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2").bind(number.as_str()).bind(contact.as_str()).fetch_one(&mut *conn).await?;
+    Ok(row.get("id"))
 }

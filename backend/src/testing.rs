@@ -153,3 +153,64 @@ pub async fn count_rows(db: &Db, table: &str) -> i64 {
     use sqlx::Row;
     sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(db.pool()).await.unwrap().get("n")
 }
+
+/// An in-process Graph API for tests: answers sends from a script (then accepts), and
+/// records every body it was sent.
+#[derive(Default)]
+pub struct FakeGraph {
+    script: std::sync::Mutex<std::collections::VecDeque<Result<String, crate::whatsapp::graph::GraphError>>>,
+    calls: std::sync::Mutex<Vec<serde_json::Value>>,
+    /// When set, a send blocks until notified (to kill a worker mid-send).
+    pub gate: Option<std::sync::Arc<tokio::sync::Notify>>,
+}
+
+impl FakeGraph {
+    /// Answers the next sends with `answers`, in order; later sends are accepted.
+    pub fn scripted(answers: Vec<Result<String, crate::whatsapp::graph::GraphError>>) -> Self {
+        Self { script: std::sync::Mutex::new(answers.into()), ..Default::default() }
+    }
+    /// Sends block until `gate` is notified (to kill a worker mid-send).
+    pub fn gated(gate: std::sync::Arc<tokio::sync::Notify>) -> Self {
+        Self { gate: Some(gate), ..Default::default() }
+    }
+    /// The bodies sent so far.
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+/// A Meta error with `code`.
+pub fn meta_error(code: i64) -> crate::whatsapp::graph::GraphError {
+    crate::whatsapp::graph::GraphError::Api { http_status: 400, code, subcode: None, message: format!("(#{code}) test error"), details: Some(format!("details of {code}")) }
+}
+
+#[async_trait::async_trait]
+impl crate::whatsapp::graph::WhatsAppApi for FakeGraph {
+    async fn phone_number(&self, _token: &str, _pnid: &str) -> Result<crate::whatsapp::graph::PhoneInfo, crate::whatsapp::graph::GraphError> {
+        Ok(crate::whatsapp::graph::PhoneInfo { verified_name: Some("Test".into()), display_phone_number: Some("15550001111".into()), quality_rating: Some("GREEN".into()) })
+    }
+
+    async fn send_message(&self, _token: &str, _pnid: &str, body: &serde_json::Value) -> Result<String, crate::whatsapp::graph::GraphError> {
+        let n = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push(body.clone());
+            calls.len()
+        };
+        if let Some(gate) = &self.gate {
+            gate.notified().await;
+        }
+        self.script.lock().unwrap().pop_front().unwrap_or_else(|| Ok(format!("wamid.FAKE{n}")))
+    }
+}
+
+/// Opens the 24-hour window of the conversation with `phone` by an inbound message at
+/// `at_ms` (through the real webhook ingestion).
+pub async fn customer_writes(db: &Db, phone_number_id: &str, phone_digits: &str, at_ms: i64) {
+    let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": phone_number_id},
+        "contacts": [{"profile": {"name": "Customer"}, "wa_id": phone_digits}],
+        "messages": [{"from": phone_digits, "id": format!("wamid.in.{at_ms}.{phone_digits}"), "timestamp": (at_ms / 1000).to_string(), "type": "text", "text": {"body": "hello"}}]}}]}]})
+    .to_string();
+    let payload = serde_json::from_str(&body).unwrap();
+    crate::whatsapp::ingest::apply(db, &body, &payload).await.expect("ingest");
+}

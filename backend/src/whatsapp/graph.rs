@@ -18,9 +18,12 @@ pub enum GraphError {
         message: String,
         details: Option<String>,
     },
-    /// No usable answer: connection refused, timeout, or a body that is not Graph JSON.
-    /// The request may or may not have reached Meta.
+    /// The request never reached Meta (connection refused, DNS): safe to retry.
     #[error("WhatsApp API unreachable: {0}")]
+    Unreachable(String),
+    /// No usable answer after the request was sent (timeout, broken body): Meta may or
+    /// may not have accepted it, so it must not be repeated blindly.
+    #[error("WhatsApp API answer lost: {0}")]
     Transport(String),
 }
 
@@ -29,7 +32,7 @@ impl GraphError {
     pub fn code(&self) -> Option<i64> {
         match self {
             GraphError::Api { code, .. } => Some(*code),
-            GraphError::Transport(_) => None,
+            GraphError::Transport(_) | GraphError::Unreachable(_) => None,
         }
     }
 
@@ -39,7 +42,7 @@ impl GraphError {
             GraphError::Api { code, subcode, message, details, http_status } => serde_json::json!({
                 "meta_code": code, "meta_subcode": subcode, "meta_message": message, "meta_details": details, "http_status": http_status
             }),
-            GraphError::Transport(m) => serde_json::json!({ "transport_error": m }),
+            GraphError::Transport(m) | GraphError::Unreachable(m) => serde_json::json!({ "transport_error": m }),
         }
     }
 }
@@ -57,6 +60,10 @@ pub struct PhoneInfo {
 pub trait WhatsAppApi: Send + Sync + 'static {
     /// `GET /{version}/{phone_number_id}`: the connection test.
     async fn phone_number(&self, token: &str, phone_number_id: &str) -> Result<PhoneInfo, GraphError>;
+
+    /// `POST /{version}/{phone_number_id}/messages`: returns the new wamid (or, for
+    /// mark-as-read bodies, an empty string).
+    async fn send_message(&self, token: &str, phone_number_id: &str, body: &Value) -> Result<String, GraphError>;
 }
 
 /// [`WhatsAppApi`] over HTTPS with reqwest.
@@ -91,7 +98,7 @@ impl GraphClient {
     }
 
     async fn read(res: Result<reqwest::Response, reqwest::Error>) -> Result<Value, GraphError> {
-        let res = res.map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        let res = res.map_err(|e| if e.is_connect() { GraphError::Unreachable(e.without_url().to_string()) } else { GraphError::Transport(e.without_url().to_string()) })?;
         let status = res.status().as_u16();
         let body: Value = res.json().await.map_err(|e| GraphError::Transport(format!("unreadable answer (HTTP {status}): {}", e.without_url())))?;
         if let Some(err) = body.get("error") {
@@ -122,5 +129,11 @@ impl WhatsAppApi for GraphClient {
         let body = Self::read(res).await?;
         let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
         Ok(PhoneInfo { verified_name: s("verified_name"), display_phone_number: s("display_phone_number"), quality_rating: s("quality_rating") })
+    }
+
+    async fn send_message(&self, token: &str, phone_number_id: &str, body: &Value) -> Result<String, GraphError> {
+        let res = self.http.post(self.url(&format!("{phone_number_id}/messages"))).bearer_auth(token).json(body).send().await;
+        let answer = Self::read(res).await?;
+        Ok(answer.pointer("/messages/0/id").and_then(Value::as_str).unwrap_or_default().to_owned())
     }
 }

@@ -125,29 +125,13 @@ fn sender_of(v: &MessagesValue, m: &InboundMessage) -> WhatsAppSender {
 }
 
 async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, v: &MessagesValue, m: &InboundMessage, report: &mut IngestReport) -> Result<()> {
-    let Some(contact) = upsert_whatsapp_sender(conn, org, &sender_of(v, m)).await? else {
+    let Some(contact) = upsert_whatsapp_sender(conn, org, &sender_of(v, m), "whatsapp").await? else {
         tracing::warn!("inbound message without a sender; raw body kept");
         return Ok(());
     };
     let now = now_ms();
     let at = m.timestamp_secs().map(|s| s * 1000).unwrap_or(now);
-    sqlx::query(
-        "INSERT INTO conversations (id, org_id, number_id, contact_id, status, unread_count, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'open', 0, $5, $5) ON CONFLICT (number_id, contact_id) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(org.as_str())
-    .bind(number.as_str())
-    .bind(contact.as_str())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    let conversation: String = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
-        .bind(number.as_str())
-        .bind(contact.as_str())
-        .fetch_one(&mut *conn)
-        .await?
-        .get("id");
+    let conversation = crate::conversations::ensure_in(conn, org, number, &contact, now).await?;
 
     let mut content = serde_json::Map::new();
     if let Some(c) = m.content() {

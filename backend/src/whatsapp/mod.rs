@@ -4,4 +4,6 @@
 pub mod graph;
 pub mod ingest;
 pub mod numbers;
+pub mod outbound;
+pub mod sender;
 pub mod signature;

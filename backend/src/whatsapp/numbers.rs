@@ -217,7 +217,7 @@ pub async fn test_connection(api: &dyn super::graph::WhatsAppApi, new: &NewNumbe
             let message = match &e {
                 super::graph::GraphError::Api { code: 190, .. } => "Meta rejected the access token (error 190): it is invalid or expired.".to_string(),
                 super::graph::GraphError::Api { code, message, .. } => format!("Meta refused the connection test (error {code}): {message}"),
-                super::graph::GraphError::Transport(m) => format!("Could not reach the WhatsApp API: {m}"),
+                super::graph::GraphError::Transport(m) | super::graph::GraphError::Unreachable(m) => format!("Could not reach the WhatsApp API: {m}"),
             };
             Err(AppError::new(ErrorCode::WhatsAppApi, message).with_details(e.to_details()))
         }

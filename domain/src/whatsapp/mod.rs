@@ -1,6 +1,8 @@
 //! WhatsApp Cloud API wire types and the pure rules around them (WHATSAPP.md): the
 //! webhook envelope and its inbound messages and statuses, and the monotone status merge.
 
+pub mod outbound;
+pub mod rate;
 pub mod status;
 pub mod webhook;
 

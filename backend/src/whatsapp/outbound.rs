@@ -1,0 +1,83 @@
+//! Queuing outbound messages (CHAN-1, CAMP-3): the message row and its send job are
+//! written in one transaction, after the checks that must never reach Meta — content
+//! limits, the number being connected (`WA_006`), and the 24-hour window for anything
+//! but a template (`WA_005`).
+
+use crate::clock::new_id;
+use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
+use crate::error::{Result, ServiceError};
+use crate::{jobs, Db};
+use domain::whatsapp::outbound::OutboundContent;
+use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164};
+use serde_json::json;
+use sqlx::Row;
+
+/// The job kind that sends one message.
+pub const SEND_JOB: &str = "send_message";
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    pub number_id: NumberId,
+    pub to: PhoneE164,
+    pub content: OutboundContent,
+}
+
+/// A message accepted into the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub message_id: MessageId,
+    pub conversation_id: ConversationId,
+}
+
+/// Queues a message of the org. Nothing is written when a check fails.
+pub async fn enqueue(db: &Db, org: &OrgId, req: &SendRequest, now: i64) -> Result<Queued> {
+    req.content.validate()?;
+    let mut tx = db.pool().begin().await?;
+    let number = sqlx::query("SELECT active FROM wa_numbers WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(req.number_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("Number"))?;
+    if number.get::<i64, _>("active") == 0 {
+        return Err(ServiceError::app(ErrorCode::NumberInactive, "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token."));
+    }
+    let sender = WhatsAppSender { phone: Some(req.to.clone()), wa_id: Some(req.to.digits().to_owned()), ..Default::default() };
+    let contact = upsert_whatsapp_sender(&mut tx, org, &sender, "api").await?.expect("a phone number always yields a contact");
+    let conversation = crate::conversations::ensure_in(&mut tx, org, &req.number_id, &contact, now).await?;
+    if req.content.needs_open_window() {
+        let window: Option<i64> = sqlx::query("SELECT window_expires_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *tx).await?.get("window_expires_at");
+        if window.is_none_or(|w| w <= now) {
+            return Err(ServiceError::app(
+                ErrorCode::WindowClosed,
+                "The 24-hour window is closed: the customer has not written in the last 24 hours. Send an approved template instead.",
+            ));
+        }
+    }
+    let id = new_id();
+    let kind = req.content.wa_type();
+    sqlx::query(
+        "INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, status, send_payload, created_at) \
+         VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, 'pending', $8, $9)",
+    )
+    .bind(&id)
+    .bind(org.as_str())
+    .bind(&conversation)
+    .bind(req.number_id.as_str())
+    .bind(kind)
+    .bind(req.content.preview_text())
+    .bind(json!({ kind: req.content.wire_object() }).to_string())
+    .bind(req.content.wire_body(req.to.digits(), &id).to_string())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE conversations SET last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < $1 THEN $1 ELSE last_message_at END, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&conversation)
+        .execute(&mut *tx)
+        .await?;
+    jobs::enqueue_in(&mut tx, SEND_JOB, &json!({ "message_id": id }), now, Some(&format!("send:{id}")), now).await?;
+    tx.commit().await?;
+    Ok(Queued { message_id: MessageId::from_string(id), conversation_id: ConversationId::from_string(conversation) })
+}

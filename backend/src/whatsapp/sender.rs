@@ -1,0 +1,318 @@
+//! The send worker: claims `send_message` jobs and sends each message at most once.
+//!
+//! Before calling Meta the message is marked in flight (committed). If the worker dies
+//! during the call, the next claim sees the mark and does not send again: the outcome is
+//! reconciled from status webhooks, which echo our message id in
+//! `biz_opaque_callback_data`; without any news within [`RECONCILE_AFTER_MS`] the message
+//! is failed as "outcome unknown" rather than risking a duplicate.
+//!
+//! Retryable Meta codes are retried after 5 s, 20 s and 45 s, then the message fails
+//! with Meta's code. Error 190 deactivates the number and notifies its admins. Every send
+//! takes a token from its number's adaptive rate ([`AdaptiveRate`]).
+
+use super::graph::{GraphError, WhatsAppApi};
+use super::outbound::SEND_JOB;
+use crate::error::Result;
+use crate::secrets::Cipher;
+use crate::{jobs, notifications, Db};
+use domain::whatsapp::rate::{AdaptiveRate, START_RATE};
+use domain::{NumberId, OrgId};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// How long a claimed job is held before another worker may take it over.
+pub const LEASE_MS: i64 = 60_000;
+/// How long an in-flight send with an unknown outcome waits for a status webhook.
+pub const RECONCILE_AFTER_MS: i64 = 15 * 60_000;
+/// Delays before the first, second and third retry.
+pub const BACKOFF_MS: [i64; 3] = [5_000, 20_000, 45_000];
+/// Meta codes worth retrying (WHATSAPP.md §9).
+pub const RETRYABLE: [i64; 9] = [1, 2, 4, 80007, 130429, 131000, 131016, 131057, 133004];
+/// Most per-recipient (131056) back-offs before giving up.
+pub const PAIR_LIMIT_TRIES: i64 = 6;
+
+/// What happened to one job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Meta accepted the message (its wamid is recorded).
+    Accepted,
+    /// Failed with this Meta code (or none); will retry at the instant given.
+    Retrying { code: Option<i64>, at: i64 },
+    /// Failed for good with this Meta code (or none).
+    Failed { code: Option<i64> },
+    /// The number's rate allows no send yet; retried at the instant given.
+    Paced { at: i64 },
+    /// Sent before a crash with no answer: waiting for a status webhook until `at`.
+    AwaitingReconciliation { at: i64 },
+    /// Nothing to do: already sent, reconciled or deleted.
+    Skipped,
+}
+
+/// The send worker's state: the Graph API, and each number's rate controller.
+pub struct Sender {
+    db: Db,
+    api: Arc<dyn WhatsAppApi>,
+    cipher: Cipher,
+    rates: Mutex<HashMap<String, AdaptiveRate>>,
+}
+
+struct Pending {
+    id: String,
+    number_id: String,
+    org_id: String,
+    status: String,
+    wa_message_id: Option<String>,
+    in_flight_since: Option<i64>,
+    payload: Option<String>,
+    attempts: i64,
+    phone_number_id: String,
+    active: bool,
+    time_zone: String,
+    rate_milli: i64,
+    rate_day: Option<String>,
+}
+
+/// The local date at `now_ms` in an IANA zone (UTC when the zone is unknown).
+pub fn local_day(now_ms: i64, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default().with_timezone(&tz).format("%Y-%m-%d").to_string()
+}
+
+impl Sender {
+    /// A worker over `db`, sending through `api`.
+    pub fn new(db: Db, api: Arc<dyn WhatsAppApi>, cipher: Cipher) -> Self {
+        Self { db, api, cipher, rates: Mutex::new(HashMap::new()) }
+    }
+
+    /// The current rate of a number in this process (messages per second).
+    pub async fn rate_of(&self, number: &NumberId) -> Option<f64> {
+        self.rates.lock().await.get(number.as_str()).map(AdaptiveRate::rate)
+    }
+
+    /// Claims and runs one due job. `None` when nothing is due.
+    pub async fn run_due(&self, now: i64) -> Result<Option<Outcome>> {
+        let Some(job) = jobs::claim(&self.db, now, LEASE_MS).await? else { return Ok(None) };
+        let outcome = match job.kind.as_str() {
+            SEND_JOB => self.send(&job, now).await?,
+            other => {
+                jobs::fail(&self.db, &job.id, &format!("unknown job kind {other}"), now).await?;
+                Outcome::Skipped
+            }
+        };
+        Ok(Some(outcome))
+    }
+
+    /// Runs every job due at `now`; returns what happened to each.
+    pub async fn drain(&self, now: i64) -> Result<Vec<Outcome>> {
+        let mut out = Vec::new();
+        while let Some(o) = self.run_due(now).await? {
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    async fn load(&self, message_id: &str) -> Result<Option<Pending>> {
+        let row = sqlx::query(
+            "SELECT m.id, m.number_id, m.org_id, m.status, m.wa_message_id, m.in_flight_since, m.send_payload, m.send_attempts, \
+             n.phone_number_id, n.active, n.send_rate_milli, n.rate_day, o.time_zone \
+             FROM messages m JOIN wa_numbers n ON n.id = m.number_id JOIN orgs o ON o.id = m.org_id WHERE m.id = $1",
+        )
+        .bind(message_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.map(|r| Pending {
+            id: r.get("id"),
+            number_id: r.get("number_id"),
+            org_id: r.get("org_id"),
+            status: r.get("status"),
+            wa_message_id: r.get("wa_message_id"),
+            in_flight_since: r.get("in_flight_since"),
+            payload: r.get("send_payload"),
+            attempts: r.get("send_attempts"),
+            phone_number_id: r.get("phone_number_id"),
+            active: r.get::<i64, _>("active") != 0,
+            time_zone: r.get("time_zone"),
+            rate_milli: r.get("send_rate_milli"),
+            rate_day: r.get("rate_day"),
+        }))
+    }
+
+    async fn fail_message(&self, id: &str, code: Option<i64>, title: &str) -> Result<()> {
+        sqlx::query("UPDATE messages SET status = 'failed', error_code = $1, error_title = $2, in_flight_since = NULL, status_updated_at = $3 WHERE id = $4 AND status = 'pending'")
+            .bind(code)
+            .bind(title)
+            .bind(crate::clock::now_ms())
+            .bind(id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Runs `f` on the number's rate controller (loaded from storage, rolled to today),
+    /// and stores the rate when it changed.
+    async fn with_rate<T>(&self, m: &Pending, now: i64, f: impl FnOnce(&mut AdaptiveRate) -> T) -> Result<T> {
+        let today = local_day(now, &m.time_zone);
+        let mut rates = self.rates.lock().await;
+        let rate = rates.entry(m.number_id.clone()).or_insert_with(|| {
+            let stored = if m.rate_milli > 0 { m.rate_milli as f64 / 1000.0 } else { START_RATE };
+            AdaptiveRate::new(stored, m.rate_day.as_deref().unwrap_or(&today), now)
+        });
+        let (before_rate, before_day) = (rate.rate(), rate.day().to_owned());
+        rate.roll_day(&today, now);
+        let out = f(rate);
+        if rate.rate() != before_rate || rate.day() != before_day {
+            sqlx::query("UPDATE wa_numbers SET send_rate_milli = $1, rate_day = $2 WHERE id = $3")
+                .bind((rate.rate() * 1000.0).round() as i64)
+                .bind(rate.day())
+                .bind(&m.number_id)
+                .execute(self.db.pool())
+                .await?;
+        }
+        Ok(out)
+    }
+
+    async fn retry_or_fail(&self, job: &jobs::Job, m: &Pending, code: Option<i64>, title: &str, now: i64) -> Result<Outcome> {
+        // `attempts` counts the send that just failed.
+        let failures = m.attempts + 1;
+        if let Some(delay) = BACKOFF_MS.get((failures - 1) as usize) {
+            let at = now + delay;
+            jobs::reschedule(&self.db, &job.id, at, Some(title), now).await?;
+            Ok(Outcome::Retrying { code, at })
+        } else {
+            self.fail_message(&m.id, code, title).await?;
+            jobs::complete(&self.db, &job.id, now).await?;
+            Ok(Outcome::Failed { code })
+        }
+    }
+
+    async fn send(&self, job: &jobs::Job, now: i64) -> Result<Outcome> {
+        let message_id = job.payload.get("message_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let Some(m) = self.load(&message_id).await? else {
+            jobs::complete(&self.db, &job.id, now).await?;
+            return Ok(Outcome::Skipped);
+        };
+        if m.status != "pending" || m.wa_message_id.is_some() {
+            jobs::complete(&self.db, &job.id, now).await?;
+            return Ok(Outcome::Skipped);
+        }
+        if let Some(since) = m.in_flight_since {
+            // A previous worker sent and never heard back: never send again.
+            let deadline = since + RECONCILE_AFTER_MS;
+            if now >= deadline {
+                self.fail_message(&m.id, None, "The send's outcome is unknown (the server stopped mid-send) and no status arrived; not resent, to avoid a duplicate.").await?;
+                jobs::complete(&self.db, &job.id, now).await?;
+                return Ok(Outcome::Failed { code: None });
+            }
+            jobs::reschedule(&self.db, &job.id, deadline, Some("awaiting a status webhook"), now).await?;
+            return Ok(Outcome::AwaitingReconciliation { at: deadline });
+        }
+        if !m.active {
+            self.fail_message(&m.id, None, "WA_006: the number is not connected; replace its access token.").await?;
+            jobs::complete(&self.db, &job.id, now).await?;
+            return Ok(Outcome::Failed { code: None });
+        }
+        if let Err(wait) = self.with_rate(&m, now, |r| r.try_acquire(now)).await? {
+            // Pacing is not a failure: the job simply runs again when a token is due.
+            let at = now + wait;
+            jobs::reschedule(&self.db, &job.id, at, None, now).await?;
+            return Ok(Outcome::Paced { at });
+        }
+        let marked = sqlx::query("UPDATE messages SET in_flight_since = $1 WHERE id = $2 AND in_flight_since IS NULL AND wa_message_id IS NULL AND status = 'pending'")
+            .bind(now)
+            .bind(&m.id)
+            .execute(self.db.pool())
+            .await?;
+        if marked.rows_affected() == 0 {
+            jobs::complete(&self.db, &job.id, now).await?;
+            return Ok(Outcome::Skipped);
+        }
+        let number = NumberId::from_string(m.number_id.clone());
+        let token = super::numbers::access_token(&self.db, &self.cipher, &number).await?;
+        let body: serde_json::Value = serde_json::from_str(m.payload.as_deref().unwrap_or("{}")).unwrap_or_default();
+        let result = self.api.send_message(&token, &m.phone_number_id, &body).await;
+
+        if let Err(GraphError::Transport(reason)) = &result {
+            // The request left; whether Meta took it is unknown. Keep the in-flight mark.
+            tracing::warn!(message_id = %m.id, %reason, "send outcome unknown; waiting for a status webhook");
+            let at = now + RECONCILE_AFTER_MS;
+            jobs::reschedule(&self.db, &job.id, at, Some(reason), now).await?;
+            return Ok(Outcome::AwaitingReconciliation { at });
+        }
+        sqlx::query("UPDATE messages SET in_flight_since = NULL, send_attempts = send_attempts + 1 WHERE id = $1").bind(&m.id).execute(self.db.pool()).await?;
+        match result {
+            Ok(wamid) => {
+                sqlx::query("UPDATE messages SET wa_message_id = COALESCE(wa_message_id, $1) WHERE id = $2").bind(&wamid).bind(&m.id).execute(self.db.pool()).await?;
+                self.with_rate(&m, now, |r| r.on_success(now)).await?;
+                jobs::complete(&self.db, &job.id, now).await?;
+                Ok(Outcome::Accepted)
+            }
+            Err(GraphError::Unreachable(reason)) => self.retry_or_fail(job, &m, None, &format!("WhatsApp API unreachable: {reason}"), now).await,
+            Err(GraphError::Api { code, message, details, .. }) => {
+                let title = details.clone().unwrap_or(message.clone());
+                match code {
+                    190 => {
+                        super::numbers::deactivate(&self.db, &number, "Meta rejected the access token (190)").await?;
+                        {
+                            // Released before the next query: SQLite has a single connection.
+                            let mut conn = self.db.pool().acquire().await?;
+                            notifications::notify_admins(
+                                &mut conn,
+                                &OrgId::from_string(m.org_id.clone()),
+                                "number_token_expired",
+                                "WhatsApp number disconnected",
+                                "Meta rejected the access token (error 190). Sends on this number fail until an admin replaces the token.",
+                                Some("/settings/numbers"),
+                            )
+                            .await?;
+                        }
+                        self.fail_message(&m.id, Some(190), &title).await?;
+                        jobs::complete(&self.db, &job.id, now).await?;
+                        Ok(Outcome::Failed { code: Some(190) })
+                    }
+                    131056 => {
+                        // Too fast to this one recipient: back off only this message, 4^n s.
+                        if m.attempts + 1 >= PAIR_LIMIT_TRIES {
+                            self.fail_message(&m.id, Some(code), &title).await?;
+                            jobs::complete(&self.db, &job.id, now).await?;
+                            return Ok(Outcome::Failed { code: Some(code) });
+                        }
+                        let at = now + 4_i64.pow(m.attempts.clamp(0, 5) as u32) * 1000;
+                        jobs::reschedule(&self.db, &job.id, at, Some(&title), now).await?;
+                        Ok(Outcome::Retrying { code: Some(code), at })
+                    }
+                    130429 => {
+                        self.with_rate(&m, now, |r| r.on_throttled(now)).await?;
+                        self.retry_or_fail(job, &m, Some(code), &title, now).await
+                    }
+                    c if RETRYABLE.contains(&c) => {
+                        self.with_rate(&m, now, |r| r.on_error(now)).await?;
+                        self.retry_or_fail(job, &m, Some(code), &title, now).await
+                    }
+                    _ => {
+                        self.with_rate(&m, now, |r| r.on_error(now)).await?;
+                        self.fail_message(&m.id, Some(code), &title).await?;
+                        jobs::complete(&self.db, &job.id, now).await?;
+                        Ok(Outcome::Failed { code: Some(code) })
+                    }
+                }
+            }
+            Err(GraphError::Transport(_)) => unreachable!("handled above"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_day;
+
+    #[test]
+    fn the_local_day_follows_the_org_time_zone() {
+        // 2026-11-21 20:00 UTC is already the 22nd in Kolkata (+05:30).
+        let t = 1_795_291_200_000;
+        assert_eq!(local_day(t, "UTC"), "2026-11-21");
+        assert_eq!(local_day(t, "Asia/Kolkata"), "2026-11-22");
+        assert_eq!(local_day(t, "Not/AZone"), "2026-11-21");
+    }
+}

@@ -1,0 +1,248 @@
+//! The durable send pipeline on both databases, against an in-process Graph API with a
+//! controlled clock: at-most-once sends, the window and number checks, retries and their
+//! timing, 190 deactivation, 130429 rate cuts, and a worker killed mid-send.
+
+use backend::testing::{count_rows, customer_writes, databases, message_status, meta_error, seed_number, seed_org_with, FakeGraph};
+use backend::whatsapp::graph::GraphError;
+use backend::whatsapp::outbound::{self, SendRequest};
+use backend::whatsapp::sender::{Outcome, Sender, BACKOFF_MS, RECONCILE_AFTER_MS};
+use backend::{clock::now_ms, notifications, whatsapp::ingest};
+use domain::whatsapp::outbound::OutboundContent;
+use domain::{ErrorCode, PhoneE164, Role};
+use serde_json::json;
+use std::sync::Arc;
+
+const PNID: &str = "100000000000001";
+const CUSTOMER: &str = "5511999990000";
+
+fn text(body: &str) -> OutboundContent {
+    OutboundContent::Text { body: body.into(), preview_url: false }
+}
+
+fn to() -> PhoneE164 {
+    PhoneE164::from_wa_id(CUSTOMER).unwrap()
+}
+
+#[tokio::test]
+async fn a_message_inside_the_window_is_sent_once_with_our_id_as_callback() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let now = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, now - 60_000).await;
+        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hi Ana") }, now).await.unwrap();
+        let graph = Arc::new(FakeGraph::default());
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        assert_eq!(sender.drain(now).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
+        assert_eq!(sender.drain(now + 3_600_000).await.unwrap(), vec![], "nothing left to send");
+        let calls = graph.calls();
+        assert_eq!(calls.len(), 1);
+        assert_eq!((calls[0]["to"].as_str(), calls[0]["text"]["body"].as_str()), (Some(CUSTOMER), Some("Hi Ana")));
+        assert_eq!(calls[0]["biz_opaque_callback_data"], q.message_id.as_str());
+        // Meta's status webhooks then move it along.
+        let status = |s: &str| json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": PNID}, "statuses": [{"id": "wamid.FAKE1", "status": s, "timestamp": "1760000000"}]}}]}]}).to_string();
+        for s in ["delivered", "sent"] {
+            let b = status(s);
+            ingest::apply(&t.db, &b, &serde_json::from_str(&b).unwrap()).await.unwrap();
+        }
+        assert_eq!(message_status(&t.db, q.message_id.as_str()).await.0, "delivered", "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn free_text_outside_the_window_is_refused_before_sending_but_a_template_goes() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let now = now_ms();
+        let refused = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hello?") }, now).await;
+        assert_eq!(refused.unwrap_err().code(), ErrorCode::WindowClosed, "{}", t.label);
+        customer_writes(&t.db, PNID, CUSTOMER, now - 25 * 3_600_000).await;
+        let stale = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hello?") }, now).await;
+        assert_eq!(stale.unwrap_err().code(), ErrorCode::WindowClosed, "a 25-hour-old message does not open it");
+        assert_eq!(count_rows(&t.db, "jobs").await, 0);
+        let template = OutboundContent::Template { name: "order_update".into(), language: "en_US".into(), components: vec![json!({"type": "body", "parameters": [{"type": "text", "text": "Ana"}]})] };
+        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: template }, now).await.unwrap();
+        let graph = Arc::new(FakeGraph::default());
+        Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher()).drain(now).await.unwrap();
+        assert_eq!(graph.calls()[0]["template"]["name"], "order_update", "{}", t.label);
+        let bad = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("") }, now).await;
+        assert_eq!(bad.unwrap_err().code(), ErrorCode::Validation);
+        let other_org = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
+        let foreign = outbound::enqueue(&t.db, &other_org.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, now).await;
+        assert_eq!(foreign.unwrap_err().code(), ErrorCode::NotFound, "another org's number is not found");
+    }
+}
+
+#[tokio::test]
+async fn retryable_errors_are_retried_after_5_20_and_45_seconds_then_fail() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("retry me") }, t0).await.unwrap();
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(131000)), Err(meta_error(131000)), Err(meta_error(131000)), Err(meta_error(131000))]));
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        let mut at = t0;
+        for (i, delay) in BACKOFF_MS.iter().enumerate() {
+            assert_eq!(sender.drain(at).await.unwrap(), vec![Outcome::Retrying { code: Some(131000), at: at + delay }], "{} try {}", t.label, i + 1);
+            assert_eq!(sender.drain(at + delay - 1).await.unwrap(), vec![], "not before the backoff");
+            at += delay;
+        }
+        assert_eq!(sender.drain(at).await.unwrap(), vec![Outcome::Failed { code: Some(131000) }]);
+        assert_eq!(graph.calls().len(), 4, "first try and three retries");
+        let (status, code, title) = message_status(&t.db, q.message_id.as_str()).await;
+        assert_eq!((status.as_str(), code, title.as_deref()), ("failed", Some(131000), Some("details of 131000")), "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn a_retry_that_succeeds_sends_once_more_only() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, t0).await.unwrap();
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(GraphError::Unreachable("connection refused".into()))]));
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        assert!(matches!(sender.drain(t0).await.unwrap()[..], [Outcome::Retrying { code: None, .. }]));
+        assert_eq!(sender.drain(t0 + 5_000).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
+        assert_eq!(graph.calls().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_non_retryable_error_fails_at_once_with_metas_code() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, t0).await.unwrap();
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(131026))]));
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        assert_eq!(sender.drain(t0).await.unwrap(), vec![Outcome::Failed { code: Some(131026) }], "{}", t.label);
+        assert_eq!(message_status(&t.db, q.message_id.as_str()).await.1, Some(131026));
+        assert_eq!(sender.drain(t0 + 3_600_000).await.unwrap(), vec![]);
+        assert_eq!(graph.calls().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn error_190_deactivates_the_number_notifies_admins_and_later_sends_get_wa_006() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        let first = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("one") }, t0).await.unwrap();
+        let second = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("two") }, t0).await.unwrap();
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(190))]));
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        let outcomes = sender.drain(t0).await.unwrap();
+        assert_eq!(outcomes, vec![Outcome::Failed { code: Some(190) }, Outcome::Failed { code: None }], "{}", t.label);
+        assert_eq!(graph.calls().len(), 1, "nothing more is sent with a dead token");
+        assert_eq!(message_status(&t.db, first.message_id.as_str()).await.1, Some(190));
+        assert!(message_status(&t.db, second.message_id.as_str()).await.2.unwrap().contains("WA_006"));
+        let n = backend::whatsapp::numbers::get(&t.db, &a.actor, &number.id).await.unwrap();
+        assert!(!n.active, "{}", t.label);
+        let notes = notifications::list_for(&t.db, &a.org, &a.user.id, 10).await.unwrap();
+        assert_eq!(notes[0].kind, "number_token_expired");
+        let later = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("three") }, t0).await;
+        assert_eq!(later.unwrap_err().code(), ErrorCode::NumberInactive);
+        backend::whatsapp::numbers::replace_token(&t.db, &backend::testing::test_cipher(), &a.actor, &number.id, "EAAG-new").await.unwrap();
+        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("four") }, t0).await.unwrap();
+        assert_eq!(sender.drain(t0 + 1_000).await.unwrap(), vec![Outcome::Accepted], "a new token brings it back ({})", t.label);
+    }
+}
+
+#[tokio::test]
+async fn three_throughput_errors_in_a_row_cut_the_numbers_rate_by_a_fifth() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        for i in 0..3 {
+            let phone = format!("55119999900{i:02}");
+            customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0).await.unwrap();
+        }
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(130429)), Err(meta_error(130429)), Err(meta_error(130429))]));
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        // The bucket paces the three first sends a few milliseconds apart.
+        let mut now = t0;
+        while graph.calls().len() < 3 && now < t0 + 1_000 {
+            sender.drain(now).await.unwrap();
+            now += 10;
+        }
+        assert_eq!(graph.calls().len(), 3);
+        assert_eq!(sender.rate_of(&number.id).await, Some(48.0), "{}", t.label);
+        // The rate is stored, so a restarted worker carries it on.
+        let restarted = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        let mut accepted = 0;
+        let mut now = t0 + 5_000;
+        while accepted < 3 && now < t0 + 10_000 {
+            accepted += restarted.drain(now).await.unwrap().iter().filter(|o| **o == Outcome::Accepted).count();
+            now += 10;
+        }
+        assert_eq!(accepted, 3, "{}", t.label);
+        assert_eq!(restarted.rate_of(&number.id).await, Some(48.0));
+    }
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_send_causes_no_duplicate_and_no_loss() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("exactly once") }, t0).await.unwrap();
+
+        // The first worker reaches Meta and dies before hearing back.
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let stuck = Arc::new(FakeGraph::gated(gate.clone()));
+        let doomed = Sender::new(t.db.clone(), stuck.clone(), backend::testing::test_cipher());
+        let task = tokio::spawn(async move { doomed.run_due(t0).await });
+        while stuck.calls().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        task.abort();
+        let _ = task.await;
+
+        // A restarted worker, after the lease ran out, does not send again.
+        let graph = Arc::new(FakeGraph::default());
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        assert_eq!(sender.drain(t0 + 1_000).await.unwrap(), vec![], "the lease still holds ({})", t.label);
+        let after_lease = t0 + backend::whatsapp::sender::LEASE_MS + 1;
+        assert_eq!(sender.drain(after_lease).await.unwrap(), vec![Outcome::AwaitingReconciliation { at: t0 + RECONCILE_AFTER_MS }]);
+        assert!(graph.calls().is_empty(), "never blindly re-sent");
+
+        // Meta did accept it: its status webhook carries our id and reconciles the message.
+        let status = json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": PNID}, "statuses": [{"id": "wamid.REAL", "status": "sent", "timestamp": "1760000000", "biz_opaque_callback_data": q.message_id.as_str()}]}}]}]}).to_string();
+        ingest::apply(&t.db, &status, &serde_json::from_str(&status).unwrap()).await.unwrap();
+        assert_eq!(message_status(&t.db, q.message_id.as_str()).await.0, "sent", "{}", t.label);
+        assert_eq!(sender.drain(t0 + RECONCILE_AFTER_MS).await.unwrap(), vec![Outcome::Skipped], "the job ends without sending");
+        assert!(graph.calls().is_empty());
+        assert_eq!(stuck.calls().len(), 1, "one request reached Meta in all");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_outcome_without_any_webhook_fails_instead_of_resending() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("lost answer") }, t0).await.unwrap();
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(GraphError::Transport("timed out".into()))]));
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        assert_eq!(sender.drain(t0).await.unwrap(), vec![Outcome::AwaitingReconciliation { at: t0 + RECONCILE_AFTER_MS }], "{}", t.label);
+        assert_eq!(sender.drain(t0 + RECONCILE_AFTER_MS).await.unwrap(), vec![Outcome::Failed { code: None }]);
+        assert_eq!(graph.calls().len(), 1);
+        assert_eq!(message_status(&t.db, q.message_id.as_str()).await.0, "failed");
+    }
+}

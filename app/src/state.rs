@@ -54,4 +54,6 @@ pub struct AppState {
     pub cipher: Cipher,
     /// The Graph API (Meta, the sandbox simulator, or a test double).
     pub graph: Arc<dyn backend::whatsapp::graph::WhatsAppApi>,
+    /// Wakes the send worker when a job is queued (it also polls).
+    pub jobs_wakeup: Arc<tokio::sync::Notify>,
 }

@@ -8,3 +8,4 @@ pub mod health;
 pub mod rest;
 pub mod web;
 pub mod webhooks;
+pub mod worker;

@@ -61,8 +61,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let cipher = cli::load_cipher(&config)?;
             let options = leptos_options();
             let addr = config.addr.unwrap_or(options.site_addr);
-            let state = web::app_state(options, db.clone(), &config, cipher)?;
-            web::serve(web::router(state, &config), addr, db, config.webhook_retention_days).await
+            let state = web::app_state(options, db, &config, cipher)?;
+            web::serve(web::router(state.clone(), &config), &state, addr, config.webhook_retention_days).await
         }
         Command::Migrate => {
             cli::open_db(&config).await?;

@@ -39,6 +39,7 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
         }),
         cipher,
         graph: Arc::new(graph),
+        jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -96,14 +97,23 @@ pub fn spawn_upkeep(db: Db, webhook_retention_days: i64) -> tokio::task::JoinHan
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish,
 /// and closes the database.
-pub async fn serve(router: Router, addr: SocketAddr, db: Db, webhook_retention_days: i64) -> anyhow::Result<()> {
+pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, webhook_retention_days: i64) -> anyhow::Result<()> {
+    let db = state.db.clone();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "listening");
     println!("MCE is running at http://{addr}");
     let upkeep = spawn_upkeep(db.clone(), webhook_retention_days);
+    let sender = Arc::new(backend::whatsapp::sender::Sender::new(db.clone(), state.graph.clone(), state.cipher.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = crate::worker::spawn(sender, db.clone(), state.jobs_wakeup.clone(), stop_rx);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // Let the worker finish the send it is in, then stop it.
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(Duration::from_secs(30), worker).await.is_err() {
+        tracing::warn!("the send worker did not stop within 30 s");
+    }
     upkeep.abort();
     db.close().await;
     tracing::info!("stopped");

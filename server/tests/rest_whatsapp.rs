@@ -118,3 +118,58 @@ async fn contacts_conversations_and_messages_from_webhooks_are_readable_by_api()
         assert_eq!(c.api_get(&format!("/api/v1/conversations/{conv_id}/messages"), Some(&key_b.secret)).await.status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn posting_a_message_queues_it_or_explains_why_not() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let number = seed_number(&app.db, &orgs.a.actor, "777").await;
+        let key = backend::api_keys::create(&app.db, &orgs.a.org, "sender").await.unwrap();
+        let mut c = Client::new(&app);
+        let send = |extra: Value| {
+            let mut b = json!({"number_id": number.id.as_str(), "to": "+5511999990000"});
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        let closed = c.api_post("/api/v1/messages", Some(&key.secret), &send(json!({"text": "Hi"}))).await;
+        assert_eq!((closed.status, closed.error_code().as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("WA_005")), "{}: {}", app.label, closed.body);
+
+        let template = c.api_post("/api/v1/messages", Some(&key.secret), &send(json!({"template": {"name": "hello_world", "language": "en_US"}}))).await;
+        assert_eq!(template.status, StatusCode::ACCEPTED, "{}: {}", app.label, template.body);
+        let answer = template.json();
+        assert_eq!(answer["status"], "queued");
+        let conv = answer["conversation_id"].as_str().unwrap().to_owned();
+
+        backend::testing::customer_writes(&app.db, "777", "5511999990000", backend::clock::now_ms() - 1000).await;
+        let text = c.api_post("/api/v1/messages", Some(&key.secret), &send(json!({"text": "Now inside the window"}))).await;
+        assert_eq!(text.status, StatusCode::ACCEPTED, "{}", app.label);
+        let media = c.api_post("/api/v1/messages", Some(&key.secret), &send(json!({"media": {"type": "image", "link": "https://example.com/a.jpg", "caption": "Our menu"}}))).await;
+        assert_eq!(media.status, StatusCode::ACCEPTED, "{}", media.body);
+
+        let msgs = c.api_get(&format!("/api/v1/conversations/{conv}/messages"), Some(&key.secret)).await.json();
+        let outbound: Vec<(&str, &str, &str)> = msgs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["direction"] == "outbound")
+            .map(|m| (m["type"].as_str().unwrap(), m["status"].as_str().unwrap(), m["text"].as_str().unwrap_or("")))
+            .collect();
+        assert_eq!(outbound, vec![("template", "pending", "Template: hello_world"), ("text", "pending", "Now inside the window"), ("image", "pending", "Our menu")], "{}", app.label);
+
+        for (bad, code) in [
+            (send(json!({"text": "a", "template": {"name": "x", "language": "en"}})), "VALIDATION_001"),
+            (send(json!({})), "VALIDATION_001"),
+            (json!({"number_id": number.id.as_str(), "to": "5511", "text": "x"}), "VALIDATION_001"),
+            (send(json!({"interactive": {"type": "button", "body": {"text": "Pick"}, "action": {"buttons": []}}})), "VALIDATION_001"),
+        ] {
+            let r = c.api_post("/api/v1/messages", Some(&key.secret), &bad).await;
+            assert_eq!((r.status, r.error_code().as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{bad}: {}", r.body);
+        }
+        let key_b = backend::api_keys::create(&app.db, &orgs.b.org, "b").await.unwrap();
+        let foreign = c.api_post("/api/v1/messages", Some(&key_b.secret), &send(json!({"template": {"name": "hello_world", "language": "en_US"}}))).await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND, "another org's number ({})", app.label);
+        assert_eq!(count_rows(&app.db, "jobs").await, 3, "one job per queued message");
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod conversations;
 pub mod me;
+pub mod messages;
 pub mod numbers;
 pub mod openapi;
 
@@ -42,6 +43,7 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/api/v1/contacts", operation_id: "findContacts", summary: "Find a contact by phone (?phone=+E164)", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/conversations", operation_id: "listConversations", summary: "A contact's conversations (?contact_id=)", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/conversations/{id}/messages", operation_id: "listMessages", summary: "The messages of a conversation, oldest first", authenticated: true },
+    RouteDoc { method: "post", path: "/api/v1/messages", operation_id: "sendMessage", summary: "Queue a message (text, template, media, interactive, reaction, location or contacts)", authenticated: true },
 ];
 
 /// The API's routes, to be nested under `/api/v1`.
@@ -54,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts", get(conversations::contacts))
         .route("/conversations", get(conversations::list))
         .route("/conversations/{id}/messages", get(conversations::messages))
+        .route("/messages", post(messages::send))
         .fallback(|| async { ApiError(AppError::not_found("Route")) })
 }
 

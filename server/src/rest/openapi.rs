@@ -90,6 +90,9 @@ fn response_schema(operation_id: &str) -> Value {
         "findContacts" => list_of("Contact"),
         "listConversations" => list_of("Conversation"),
         "listMessages" => list_of("Message"),
+        "sendMessage" => json!({ "type": "object", "required": ["id", "conversation_id", "status"], "properties": {
+            "id": { "type": "string" }, "conversation_id": { "type": "string" },
+            "status": { "type": "string", "enum": ["queued"], "description": "Queued for sending; the message's status is pending until Meta reports sent" } } }),
         _ => json!({ "type": "object" }),
     }
 }
@@ -105,6 +108,27 @@ fn request_body(operation_id: &str) -> Option<Value> {
                 "waba_id": { "type": "string", "description": "WhatsApp Business Account id (digits)" },
                 "access_token": { "type": "string", "description": "System-user token; stored encrypted, never returned" },
                 "system_prompt": { "type": "string", "maxLength": 8000 }
+            }
+        } } } })),
+        "sendMessage" => Some(json!({ "required": true, "content": { "application/json": { "schema": {
+            "type": "object",
+            "required": ["number_id", "to"],
+            "description": "number_id, to, and exactly one content field. Anything but a template needs the 24-hour window open (else 422 WA_005).",
+            "properties": {
+                "number_id": { "type": "string" },
+                "to": { "type": "string", "description": "E.164, such as +5511999990000" },
+                "text": { "type": "string", "maxLength": 4096 },
+                "preview_url": { "type": "boolean" },
+                "template": { "type": "object", "required": ["name", "language"], "properties": {
+                    "name": { "type": "string" }, "language": { "type": "string" },
+                    "components": { "type": "array", "items": { "type": "object" }, "description": "Cloud API header/body/button parameter components" } } },
+                "media": { "type": "object", "required": ["type"], "properties": {
+                    "type": { "type": "string", "enum": ["image", "video", "audio", "document", "sticker"] },
+                    "id": { "type": "string" }, "link": { "type": "string" }, "caption": { "type": "string" }, "filename": { "type": "string" } } },
+                "interactive": { "type": "object", "description": "Cloud API interactive object: button, list or cta_url" },
+                "reaction": { "type": "object", "properties": { "message_id": { "type": "string" }, "emoji": { "type": "string" } } },
+                "location": { "type": "object", "properties": { "latitude": { "type": "number" }, "longitude": { "type": "number" }, "name": { "type": "string" }, "address": { "type": "string" } } },
+                "contacts": { "type": "array", "items": { "type": "object" } }
             }
         } } } })),
         _ => None,
@@ -130,7 +154,11 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for r in ROUTES {
         let mut responses = Map::new();
-        let ok = if r.method == "post" { "201" } else { "200" };
+        let ok = match (r.method, r.operation_id) {
+            ("post", "sendMessage") => "202",
+            ("post", _) => "201",
+            _ => "200",
+        };
         responses.insert(ok.into(), json!({ "description": "OK", "content": { "application/json": { "schema": response_schema(r.operation_id) } } }));
         let error = json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
         if r.path.contains('{') {

@@ -13,6 +13,10 @@ export MCE_ADDR=127.0.0.1:${MCE_E2E_PORT:-3900}
 export LEPTOS_SITE_ROOT=$root/target/site
 export LEPTOS_OUTPUT_NAME=mce
 export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
+# Tests never reach the internet: the Graph API is a closed local port unless a test
+# brings its own.
+export WHATSAPP_API_BASE=${WHATSAPP_API_BASE:-http://127.0.0.1:9}
+export WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-e2e-app-secret}
 cd "$root"
 "$bin" admin create --email admin@e2e.test --password e2e-password-1 --org "E2E Org" --name "Erin Admin" >/dev/null
 exec "$bin" serve

@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/profile" /> } />
                         <Route path=path!("profile") view=settings::profile::ProfileSettings />
                         <Route path=path!("members") view=settings::members::MembersSettings />
+                        <Route path=path!("numbers") view=settings::numbers::NumbersSettings />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -213,7 +213,8 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         let b_org = orgs.b.org.to_string();
         let b_agent = orgs.b_agent.id.to_string();
         let b_admin = orgs.b.user.id.to_string();
-        let secrets_of_b = ["Org B", "admin@b.test", "agent@b.test", b_org.as_str(), b_agent.as_str(), b_admin.as_str()];
+        let b_number = backend::testing::seed_number(&app.db, &orgs.b.actor, "222000").await.id.to_string();
+        let secrets_of_b = ["Org B", "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str()];
         for path in server_fn_paths() {
             for target_user in [b_agent.as_str(), b_admin.as_str()] {
                 let mut c = Client::new(&app);
@@ -228,6 +229,12 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("password", "intruder-password"),
                     ("time_zone", "Pacific/Fiji"),
                     ("default_country", "FJ"),
+                    ("number_id", b_number.as_str()),
+                    ("display_name", "Hijacked"),
+                    ("phone_number_id", "222000"),
+                    ("waba_id", "900"),
+                    ("access_token", "EAAG-intruder"),
+                    ("system_prompt", ""),
                 ];
                 let r = c.call(&path, &fields).await;
                 assert!(!r.body.contains("The request was not understood"), "{path} needs an argument this test does not send: {}", r.body);
@@ -243,6 +250,8 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();
         assert_eq!((b_profile.name.as_str(), b_profile.time_zone.as_str(), b_profile.default_country.as_str()), ("Org B", "UTC", "US"), "{}", app.label);
         let b_members = backend::members::list(&app.db, &orgs.b.actor).await.unwrap();
+        let b_numbers = backend::whatsapp::numbers::list(&app.db, &orgs.b.actor).await.unwrap();
+        assert_eq!((b_numbers.len(), b_numbers[0].active), (1, true), "B's number untouched ({})", app.label);
         let roles: Vec<(String, Role)> = b_members.iter().map(|m| (m.email.clone(), m.role)).collect();
         assert_eq!(roles, vec![("admin@b.test".to_string(), Role::Admin), ("agent@b.test".to_string(), Role::Agent)], "{}", app.label);
     }

@@ -40,7 +40,8 @@ pub async fn apps() -> Vec<TestApp> {
 
 /// The app on each backend under test, with configuration overrides.
 pub async fn apps_with(overrides: &[(&str, &str)]) -> Vec<TestApp> {
-    let mut all = vec![("WHATSAPP_APP_SECRET", APP_SECRET), ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)];
+    // A closed local port unless a test brings its own Graph API double: never the internet.
+    let mut all = vec![("WHATSAPP_APP_SECRET", APP_SECRET), ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN), ("WHATSAPP_API_BASE", "http://127.0.0.1:9")];
     all.extend_from_slice(overrides);
     let cfg = config(&all);
     let mut out = Vec::new();

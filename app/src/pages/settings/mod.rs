@@ -1,6 +1,7 @@
 //! Settings: the org profile and its members.
 
 pub mod members;
+pub mod numbers;
 pub mod profile;
 
 use leptos::prelude::*;
@@ -14,6 +15,7 @@ pub fn SettingsLayout() -> impl IntoView {
         <nav class="tabs" aria-label="Settings sections">
             <A href="/settings/profile" attr:class="tab">"Organisation"</A>
             <A href="/settings/members" attr:class="tab">"Members"</A>
+            <A href="/settings/numbers" attr:class="tab">"Numbers"</A>
         </nav>
         <Outlet />
     }

@@ -1,0 +1,73 @@
+//! Settings → Numbers: the org's WhatsApp numbers.
+
+use super::client::CsrfClient;
+use domain::dto::WaNumber;
+use domain::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::ssr::*;
+
+/// What Meta reported in a connection test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionReport {
+    pub verified_name: Option<String>,
+    pub display_phone_number: Option<String>,
+    pub quality_rating: Option<String>,
+}
+
+/// The org's numbers. Any member.
+#[server(prefix = "/api", endpoint = "numbers/list", client = CsrfClient)]
+pub async fn list_numbers() -> Result<Vec<WaNumber>, AppError> {
+    let (state, actor) = actor().await?;
+    backend::whatsapp::numbers::list(&state.db, &actor).await.map_err(fail)
+}
+
+/// Asks Meta about a number before it is saved. Admins only; `WA_001` with Meta's error.
+#[server(prefix = "/api", endpoint = "numbers/test_connection", client = CsrfClient)]
+pub async fn test_number_connection(
+    display_name: String,
+    phone_number_id: String,
+    waba_id: String,
+    access_token: String,
+    system_prompt: String,
+) -> Result<ConnectionReport, AppError> {
+    use backend::whatsapp::numbers::{self, NewNumber};
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Admin).map_err(fail)?;
+    let new = NewNumber::parse(&display_name, &phone_number_id, &waba_id, &access_token, &system_prompt).map_err(fail)?;
+    let v = numbers::test_connection(state.graph.as_ref(), &new).await.map_err(fail)?;
+    Ok(ConnectionReport { verified_name: v.verified_name, display_phone_number: v.display_phone_number, quality_rating: v.quality_rating })
+}
+
+/// Tests the connection, then saves the number with its token encrypted. Admins only.
+#[server(prefix = "/api", endpoint = "numbers/add", client = CsrfClient)]
+pub async fn add_number(display_name: String, phone_number_id: String, waba_id: String, access_token: String, system_prompt: String) -> Result<WaNumber, AppError> {
+    use backend::whatsapp::numbers::{self, NewNumber};
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Admin).map_err(fail)?;
+    let new = NewNumber::parse(&display_name, &phone_number_id, &waba_id, &access_token, &system_prompt).map_err(fail)?;
+    let verified = numbers::test_connection(state.graph.as_ref(), &new).await.map_err(fail)?;
+    numbers::create(&state.db, &state.cipher, &actor, &new, &verified, false).await.map_err(fail)
+}
+
+/// Removes a number and its conversations. Admins only.
+#[server(prefix = "/api", endpoint = "numbers/delete", client = CsrfClient)]
+pub async fn delete_number(number_id: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    backend::whatsapp::numbers::delete(&state.db, &actor, &domain::NumberId::from_string(number_id)).await.map_err(fail)
+}
+
+/// Replaces a number's token after testing it with Meta; reactivates the number.
+#[server(prefix = "/api", endpoint = "numbers/replace_token", client = CsrfClient)]
+pub async fn replace_number_token(number_id: String, access_token: String) -> Result<WaNumber, AppError> {
+    use backend::whatsapp::numbers::{self, NewNumber};
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Admin).map_err(fail)?;
+    let id = domain::NumberId::from_string(number_id);
+    let current = numbers::get(&state.db, &actor, &id).await.map_err(fail)?;
+    let probe = NewNumber::parse(&current.display_name, &current.phone_number_id, &current.waba_id, &access_token, "").map_err(fail)?;
+    numbers::test_connection(state.graph.as_ref(), &probe).await.map_err(fail)?;
+    numbers::replace_token(&state.db, &state.cipher, &actor, &id, &access_token).await.map_err(fail)
+}

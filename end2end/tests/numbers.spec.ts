@@ -1,0 +1,34 @@
+import { test, expect } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { signIn } from "./helpers";
+
+test("an admin sees Meta's refusal when testing a number and nothing is saved", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/settings/numbers");
+  await expect(page.getByText("No WhatsApp number is connected yet.")).toBeVisible();
+  await page.getByLabel("Display name").fill("Sales line");
+  await page.getByLabel("Phone number id").fill("106540352242922");
+  await page.getByLabel("WhatsApp Business Account id").fill("900000000000001");
+  await page.getByLabel("Access token").fill("EAAG-not-a-real-token");
+  await page.getByRole("button", { name: "Test connection" }).click();
+  // The test server's Graph API address is closed, so the test fails clearly.
+  await expect(page.getByRole("alert")).toContainText("WA_001");
+  await page.getByRole("button", { name: "Save number" }).click();
+  await expect(page.getByRole("alert").last()).toContainText("WA_001");
+  await page.reload();
+  await expect(page.getByText("No WhatsApp number is connected yet.")).toBeVisible();
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+  expect(serious).toEqual([]);
+});
+
+test("bad ids are refused before Meta is asked", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/settings/numbers");
+  await page.getByLabel("Display name").fill("Sales line");
+  await page.getByLabel("Phone number id").fill("not-digits");
+  await page.getByLabel("WhatsApp Business Account id").fill("900");
+  await page.getByLabel("Access token").fill("EAAG-x");
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await expect(page.getByRole("alert")).toContainText("VALIDATION_001");
+});

@@ -246,3 +246,28 @@ async fn an_unknown_outcome_without_any_webhook_fails_instead_of_resending() {
         assert_eq!(message_status(&t.db, q.message_id.as_str()).await.0, "failed");
     }
 }
+
+#[tokio::test]
+async fn reading_an_inbound_message_sends_a_read_receipt_once_and_clears_unread() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &to()).await.unwrap().unwrap();
+        let conv = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap().remove(0);
+        assert_eq!(conv.unread_count, 1);
+        let inbound = backend::conversations::messages(&t.db, &a.org, &conv.id, 10).await.unwrap().remove(0);
+        outbound::mark_read(&t.db, &a.org, &inbound.id, t0).await.unwrap();
+        outbound::mark_read(&t.db, &a.org, &inbound.id, t0).await.unwrap();
+        let graph = Arc::new(FakeGraph::default());
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        assert_eq!(sender.drain(t0).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
+        let calls = graph.calls();
+        assert_eq!(calls.len(), 1, "one receipt for two clicks");
+        assert_eq!((calls[0]["status"].as_str(), calls[0]["message_id"].as_str()), (Some("read"), inbound.wa_message_id.as_deref()));
+        assert_eq!(backend::conversations::get(&t.db, &a.org, &conv.id).await.unwrap().unread_count, 0);
+        let other = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
+        assert_eq!(outbound::mark_read(&t.db, &other.org, &inbound.id, t0).await.unwrap_err().code(), ErrorCode::NotFound);
+    }
+}

@@ -81,3 +81,27 @@ pub async fn enqueue(db: &Db, org: &OrgId, req: &SendRequest, now: i64) -> Resul
     tx.commit().await?;
     Ok(Queued { message_id: MessageId::from_string(id), conversation_id: ConversationId::from_string(conversation) })
 }
+
+/// The job kind that tells WhatsApp an inbound message was read (blue ticks).
+pub const READ_JOB: &str = "mark_read";
+
+/// Queues "read" for an inbound message of the org (and earlier ones, as WhatsApp does)
+/// and clears the conversation's unread count. Idempotent per message.
+pub async fn mark_read(db: &Db, org: &OrgId, message: &MessageId, now: i64) -> Result<()> {
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query("SELECT number_id, conversation_id, wa_message_id FROM messages WHERE org_id = $1 AND id = $2 AND direction = 'inbound'")
+        .bind(org.as_str())
+        .bind(message.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("Message"))?;
+    let number: String = row.get("number_id");
+    let wamid: Option<String> = row.get("wa_message_id");
+    let conversation: String = row.get("conversation_id");
+    sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1").bind(&conversation).execute(&mut *tx).await?;
+    if let Some(wamid) = wamid {
+        jobs::enqueue_in(&mut tx, READ_JOB, &json!({ "number_id": number, "wa_message_id": wamid }), now, Some(&format!("read:{}", message.as_str())), now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -11,7 +11,7 @@
 //! takes a token from its number's adaptive rate ([`AdaptiveRate`]).
 
 use super::graph::{GraphError, WhatsAppApi};
-use super::outbound::SEND_JOB;
+use super::outbound::{READ_JOB, SEND_JOB};
 use crate::error::Result;
 use crate::secrets::Cipher;
 use crate::{jobs, notifications, Db};
@@ -96,6 +96,7 @@ impl Sender {
         let Some(job) = jobs::claim(&self.db, now, LEASE_MS).await? else { return Ok(None) };
         let outcome = match job.kind.as_str() {
             SEND_JOB => self.send(&job, now).await?,
+            READ_JOB => self.mark_read(&job, now).await?,
             other => {
                 jobs::fail(&self.db, &job.id, &format!("unknown job kind {other}"), now).await?;
                 Outcome::Skipped
@@ -184,6 +185,40 @@ impl Sender {
             self.fail_message(&m.id, code, title).await?;
             jobs::complete(&self.db, &job.id, now).await?;
             Ok(Outcome::Failed { code })
+        }
+    }
+
+    /// Sends a read receipt. Retried on retryable errors like a message; dropped otherwise
+    /// (a missing blue tick is not worth an alarm).
+    async fn mark_read(&self, job: &jobs::Job, now: i64) -> Result<Outcome> {
+        let number = NumberId::from_string(job.payload.get("number_id").and_then(|v| v.as_str()).unwrap_or_default());
+        let wamid = job.payload.get("wa_message_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let row = sqlx::query("SELECT phone_number_id, active FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_optional(self.db.pool()).await?;
+        let Some(row) = row.filter(|r| r.get::<i64, _>("active") != 0) else {
+            jobs::complete(&self.db, &job.id, now).await?;
+            return Ok(Outcome::Skipped);
+        };
+        let token = super::numbers::access_token(&self.db, &self.cipher, &number).await?;
+        let body = serde_json::json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid });
+        match self.api.send_message(&token, &row.get::<String, _>("phone_number_id"), &body).await {
+            Ok(_) => {
+                jobs::complete(&self.db, &job.id, now).await?;
+                Ok(Outcome::Accepted)
+            }
+            Err(e) => {
+                let code = e.code();
+                let retryable = matches!(e, GraphError::Unreachable(_) | GraphError::Transport(_)) || code.is_some_and(|c| RETRYABLE.contains(&c));
+                match BACKOFF_MS.get((job.attempts - 1).max(0) as usize).filter(|_| retryable) {
+                    Some(delay) => {
+                        jobs::reschedule(&self.db, &job.id, now + delay, Some(&e.to_string()), now).await?;
+                        Ok(Outcome::Retrying { code, at: now + delay })
+                    }
+                    None => {
+                        jobs::fail(&self.db, &job.id, &e.to_string(), now).await?;
+                        Ok(Outcome::Failed { code })
+                    }
+                }
+            }
         }
     }
 

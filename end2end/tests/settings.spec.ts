@@ -37,6 +37,21 @@ test("an admin changes the time zone, it persists, adds a member and signs out",
   const row = page.locator(`tr[data-email="${email}"]`);
   await expect(row).toContainText("Agent Smith");
   await expect(row.getByRole("combobox")).toHaveValue("agent");
+  await row.getByRole("combobox").selectOption("manager");
+  await expect(page.getByRole("status").filter({ hasText: "Role changed." })).toBeVisible();
+  await page.reload();
+  await expect(page.locator(`tr[data-email="${email}"]`).getByRole("combobox")).toHaveValue("manager");
+
+  const removable = page.locator(`tr[data-email="${email}"]`);
+  await removable.getByRole("button", { name: "Remove" }).click();
+  await removable.getByRole("button", { name: "Confirm removal" }).click();
+  await expect(page.locator(`tr[data-email="${email}"]`)).toHaveCount(0);
+
+  // Add them back for the sign-in test that follows.
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Role", { exact: true }).selectOption("agent");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.locator(`tr[data-email="${email}"]`)).toBeVisible();
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);

@@ -32,3 +32,24 @@ where
         matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="notice notice-ok" role="status">{text.clone()}</p> })
     }
 }
+
+/// A "Remove" button that asks for confirmation in place (browser dialogs are easy to
+/// click through and invisible to some assistive tech).
+#[component]
+pub fn ConfirmRemove(#[prop(into)] on_confirm: Callback<()>, hydrated: ReadSignal<bool>) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    view! {
+        <Show
+            when=move || confirming.get()
+            fallback=move || view! {
+                <button type="button" class="button button-quiet" disabled=move || !hydrated.get() on:click=move |_| confirming.set(true)>"Remove"</button>
+            }
+        >
+            <button type="button" class="button button-danger" on:click=move |_| {
+                on_confirm.run(());
+                confirming.set(false);
+            }>"Confirm removal"</button>
+            <button type="button" class="button button-quiet" on:click=move |_| confirming.set(false)>"Cancel"</button>
+        </Show>
+    }
+}

@@ -2,7 +2,7 @@
 //! roles and remove members; only owners touch owners.
 
 use crate::api::settings::{list_members, AddMember, ChangeMemberRole, RemoveMember};
-use crate::components::forms::{ErrorNotice, SavedNotice};
+use crate::components::forms::{ConfirmRemove, ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
 use crate::components::layout::SignedIn;
 use domain::dto::Member;
@@ -79,7 +79,6 @@ fn MemberTable(
     remove: ServerAction<RemoveMember>,
     hydrated: ReadSignal<bool>,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(None::<String>);
     view! {
         <div class="table-wrap">
             <table class="table" data-testid="members-table">
@@ -91,9 +90,6 @@ fn MemberTable(
                         let manageable = my_role.may_manage(m.role);
                         let uid = m.user_id.to_string();
                         let uid_change = uid.clone();
-                        let uid_confirm = uid.clone();
-                        let uid_remove = uid.clone();
-                        let uid_is = uid.clone();
                         let role_label = format!("Role of {}", m.email);
                         view! {
                             <tr data-email=m.email.clone()>
@@ -116,27 +112,7 @@ fn MemberTable(
                                 </td>
                                 <td class="row-actions">
                                     {manageable.then(|| view! {
-                                        <Show
-                                            when=move || confirming.get().as_deref() == Some(uid_is.as_str())
-                                            fallback=move || {
-                                                let uid_confirm = uid_confirm.clone();
-                                                view! {
-                                                    <button type="button" class="button button-quiet" disabled=move || !hydrated.get()
-                                                        on:click=move |_| confirming.set(Some(uid_confirm.clone()))>"Remove"</button>
-                                                }
-                                            }
-                                        >
-                                            {
-                                                let uid_remove = uid_remove.clone();
-                                                view! {
-                                                    <button type="button" class="button button-danger" on:click=move |_| {
-                                                        remove.dispatch(RemoveMember { user_id: uid_remove.clone() });
-                                                        confirming.set(None);
-                                                    }>"Confirm removal"</button>
-                                                    <button type="button" class="button button-quiet" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                                                }
-                                            }
-                                        </Show>
+                                        <ConfirmRemove hydrated on_confirm=move |_| { remove.dispatch(RemoveMember { user_id: uid.clone() }); } />
                                     })}
                                 </td>
                             </tr>

@@ -2,7 +2,7 @@
 //! "Test connection" with Meta, replace an expired token, or remove a number.
 
 use crate::api::numbers::{list_numbers, AddNumber, DeleteNumber, ReplaceNumberToken, TestNumberConnection};
-use crate::components::forms::{ErrorNotice, SavedNotice};
+use crate::components::forms::{ConfirmRemove, ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
 use crate::components::layout::SignedIn;
 use domain::dto::WaNumber;
@@ -120,7 +120,6 @@ pub fn NumbersSettings() -> impl IntoView {
 
 #[component]
 fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteNumber>, replace: ServerAction<ReplaceNumberToken>, hydrated: ReadSignal<bool>) -> impl IntoView {
-    let confirming = RwSignal::new(None::<String>);
     view! {
         <div class="table-wrap">
             <table class="table" data-testid="numbers-table">
@@ -130,7 +129,7 @@ fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteN
                 <tbody>
                     {list.into_iter().map(|n| {
                         let id = n.id.to_string();
-                        let (id_confirm, id_delete, id_is, id_replace) = (id.clone(), id.clone(), id.clone(), id.clone());
+                        let id_replace = id.clone();
                         let token = RwSignal::new(String::new());
                         let status = if n.active { "Active".to_string() } else { format!("Disconnected: {}", n.inactive_reason.clone().unwrap_or_default()) };
                         view! {
@@ -148,21 +147,7 @@ fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteN
                                         }>"Replace token"</button>
                                     })}
                                     {is_admin.then(|| view! {
-                                        <Show
-                                            when=move || confirming.get().as_deref() == Some(id_is.as_str())
-                                            fallback=move || {
-                                                let id = id_confirm.clone();
-                                                view! { <button type="button" class="button button-quiet" disabled=move || !hydrated.get() on:click=move |_| confirming.set(Some(id.clone()))>"Remove"</button> }
-                                            }
-                                        >
-                                            {
-                                                let id = id_delete.clone();
-                                                view! {
-                                                    <button type="button" class="button button-danger" on:click=move |_| { delete.dispatch(DeleteNumber { number_id: id.clone() }); confirming.set(None); }>"Confirm removal"</button>
-                                                    <button type="button" class="button button-quiet" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                                                }
-                                            }
-                                        </Show>
+                                        <ConfirmRemove hydrated on_confirm=move |_| { delete.dispatch(DeleteNumber { number_id: id.clone() }); } />
                                     })}
                                 </td>
                             </tr>

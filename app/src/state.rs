@@ -56,4 +56,17 @@ pub struct AppState {
     pub graph: Arc<dyn backend::whatsapp::graph::WhatsAppApi>,
     /// Wakes the send worker when a job is queued (it also polls).
     pub jobs_wakeup: Arc<tokio::sync::Notify>,
+    /// The sandbox simulator's settings and its Graph client.
+    pub sandbox: Arc<SandboxSettings>,
+}
+
+/// The built-in sandbox channel.
+pub struct SandboxSettings {
+    /// This server's own base URL: the simulator's Graph API lives under
+    /// `/sandbox/graph` there, and it posts webhooks to `/webhooks/whatsapp` there.
+    pub public_url: String,
+    /// The simulator's status pace in milliseconds (see `MCE_SANDBOX_STEP_MS`).
+    pub step_ms: u64,
+    /// The same Graph client as for Meta, pointed at the simulator.
+    pub graph: Arc<dyn backend::whatsapp::graph::WhatsAppApi>,
 }

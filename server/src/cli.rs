@@ -116,8 +116,8 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 /// The demo org's name.
 pub const DEMO_ORG: &str = "Demo Org";
 
-/// Creates the demo org and login when missing.
-pub async fn ensure_demo(db: &Db) -> anyhow::Result<()> {
+/// Creates the demo org, its sandbox number and the demo login when missing.
+pub async fn ensure_demo(db: &Db, cipher: &backend::secrets::Cipher) -> anyhow::Result<()> {
     let created = admin_create(db, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG, Some("Demo Admin"), false).await?;
     if created.org_created {
         let update = orgs::ProfileUpdate {
@@ -128,6 +128,7 @@ pub async fn ensure_demo(db: &Db) -> anyhow::Result<()> {
         let actor = auth::actor_for(db, &created.user_id, &created.org_id).await.map_err(svc)?;
         orgs::update_profile(db, &actor, &update).await.map_err(svc)?;
     }
+    backend::whatsapp::sandbox::ensure_number(db, cipher, &created.org_id).await.map_err(svc)?;
     Ok(())
 }
 
@@ -178,4 +179,22 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         opts.mode(0o600);
     }
     opts.open(path)?.write_all(text.as_bytes())
+}
+
+/// The webhook app secret: `WHATSAPP_APP_SECRET`, or (development) one generated once into
+/// `<data dir>/whatsapp_app_secret` with a warning, so the sandbox number's signed
+/// webhooks work out of the box. Real Meta webhooks need the real secret set.
+pub fn load_app_secret(config: &Config) -> anyhow::Result<String> {
+    if let Some(s) = &config.whatsapp_app_secret {
+        return Ok(s.expose().clone());
+    }
+    let path = config.data_dir.join("whatsapp_app_secret");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(text.trim().to_owned());
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let secret = backend::secrets::Cipher::generate_key_text();
+    write_private(&path, &secret)?;
+    tracing::warn!(path = %path.display(), "WHATSAPP_APP_SECRET is not set: generated one for the sandbox; set Meta's app secret to receive real webhooks");
+    Ok(secret)
 }

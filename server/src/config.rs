@@ -71,6 +71,12 @@ pub struct Config {
     pub whatsapp_api_base: String,
     /// `MCE_WEBHOOK_RETENTION_DAYS`: how long raw webhook bodies are kept; default 90.
     pub webhook_retention_days: i64,
+    /// `MCE_PUBLIC_URL`: the server's own base URL (the sandbox simulator posts its
+    /// webhooks there); default `http://<listen address>`.
+    pub public_url: Option<String>,
+    /// `MCE_SANDBOX_STEP_MS`: the simulator's status pace: sent after one step, delivered
+    /// after two, read after five; default 400.
+    pub sandbox_step_ms: i64,
 }
 
 fn flag(v: Option<String>, name: &str, default: bool) -> Result<bool, String> {
@@ -146,6 +152,12 @@ impl Config {
                 None => "https://graph.facebook.com".into(),
             },
             webhook_retention_days: number(get("MCE_WEBHOOK_RETENTION_DAYS"), "MCE_WEBHOOK_RETENTION_DAYS", 90, 1, 3650)?,
+            public_url: match get("MCE_PUBLIC_URL").filter(|s| !s.trim().is_empty()) {
+                Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u.trim().trim_end_matches('/').to_owned()),
+                Some(u) => return Err(format!("MCE_PUBLIC_URL must be an http(s) URL, not {u:?}")),
+                None => None,
+            },
+            sandbox_step_ms: number(get("MCE_SANDBOX_STEP_MS"), "MCE_SANDBOX_STEP_MS", 400, 1, 60_000)?,
         })
     }
 

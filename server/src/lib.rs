@@ -6,6 +6,7 @@ pub mod config;
 pub mod csrf;
 pub mod health;
 pub mod rest;
+pub mod sandbox;
 pub mod web;
 pub mod webhooks;
 pub mod worker;

@@ -49,19 +49,21 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => {
             tracing::info!(database = config.database_kind(), version = env!("CARGO_PKG_VERSION"), "starting MCE");
             let db = cli::open_db(&config).await?;
+            let cipher = cli::load_cipher(&config)?;
+            config.whatsapp_app_secret = Some(server::config::Secret::new(cli::load_app_secret(&config)?));
             if demo || config.demo {
-                cli::ensure_demo(&db).await?;
+                cli::ensure_demo(&db, &cipher).await?;
                 println!("Demo login: {} / {}", cli::DEMO_EMAIL, cli::DEMO_PASSWORD);
             }
-            let cipher = cli::load_cipher(&config)?;
             let options = leptos_options();
             let addr = config.addr.unwrap_or(options.site_addr);
-            let state = web::app_state(options, db, &config, cipher)?;
+            let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+            let state = web::app_state(options, db, &config, cipher, &public_url)?;
             web::serve(web::router(state.clone(), &config), &state, addr, config.webhook_retention_days).await
         }
         Command::Migrate => {

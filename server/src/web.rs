@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::csrf::{self, CsrfSettings};
-use crate::{health, rest, webhooks};
+use crate::{health, rest, sandbox, webhooks};
 use app::state::{AppState, AuthSettings, WhatsAppSettings};
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -25,8 +25,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Builds the state shared by handlers and server functions.
-pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher: Cipher) -> anyhow::Result<AppState> {
+/// `public_url` is where this server is reached (the sandbox simulator calls itself there).
+pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher: Cipher, public_url: &str) -> anyhow::Result<AppState> {
     let graph = backend::whatsapp::graph::GraphClient::new(&config.whatsapp_api_base, &config.whatsapp_api_version)?;
+    let sandbox_graph = backend::whatsapp::graph::GraphClient::new(&format!("{public_url}/sandbox/graph"), &config.whatsapp_api_version)?;
     Ok(AppState {
         leptos_options,
         db,
@@ -40,6 +42,7 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
         cipher,
         graph: Arc::new(graph),
         jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
+        sandbox: Arc::new(app::state::SandboxSettings { public_url: public_url.to_owned(), step_ms: config.sandbox_step_ms as u64, graph: Arc::new(sandbox_graph) }),
     })
 }
 
@@ -58,6 +61,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
+        .route("/sandbox/graph/{version}/{pnid}", get(sandbox::phone_number))
+        .route("/sandbox/graph/{version}/{pnid}/messages", axum::routing::post(sandbox::messages))
         .route(
             "/webhooks/whatsapp",
             get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES)),
@@ -103,7 +108,7 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, webhook_r
     tracing::info!(%addr, "listening");
     println!("MCE is running at http://{addr}");
     let upkeep = spawn_upkeep(db.clone(), webhook_retention_days);
-    let sender = Arc::new(backend::whatsapp::sender::Sender::new(db.clone(), state.graph.clone(), state.cipher.clone()));
+    let sender = Arc::new(backend::whatsapp::sender::Sender::new(db.clone(), state.graph.clone(), state.cipher.clone()).with_sandbox(state.sandbox.graph.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = crate::worker::spawn(sender, db.clone(), state.jobs_wakeup.clone(), stop_rx);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

@@ -65,7 +65,8 @@ async fn a_number_is_saved_only_after_meta_accepts_the_token() {
         assert_eq!(again.status, StatusCode::CONFLICT);
 
         let list = c.api_get("/api/v1/numbers", Some(&key.secret)).await.json();
-        assert_eq!(list["data"].as_array().unwrap().len(), 1);
+        let listed: Vec<(bool, &str)> = list["data"].as_array().unwrap().iter().map(|n| (n["is_sandbox"].as_bool().unwrap(), n["display_name"].as_str().unwrap())).collect();
+        assert_eq!(listed, vec![(true, "Sandbox"), (false, "Sales")], "every org has its sandbox number, listed first ({})", app.label);
         let one = c.api_get(&format!("/api/v1/numbers/{id}"), Some(&key.secret)).await;
         assert_eq!(one.json()["phone_number_id"], "106540352242922");
 

@@ -17,10 +17,11 @@ pub struct ConnectionReport {
     pub quality_rating: Option<String>,
 }
 
-/// The org's numbers. Any member.
+/// The org's numbers, its sandbox number first (created on first use). Any member.
 #[server(prefix = "/api", endpoint = "numbers/list", client = CsrfClient)]
 pub async fn list_numbers() -> Result<Vec<WaNumber>, AppError> {
     let (state, actor) = actor().await?;
+    backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
     backend::whatsapp::numbers::list(&state.db, &actor).await.map_err(fail)
 }
 

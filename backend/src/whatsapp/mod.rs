@@ -5,5 +5,6 @@ pub mod graph;
 pub mod ingest;
 pub mod numbers;
 pub mod outbound;
+pub mod sandbox;
 pub mod sender;
 pub mod signature;

@@ -54,6 +54,8 @@ pub enum Outcome {
 pub struct Sender {
     db: Db,
     api: Arc<dyn WhatsAppApi>,
+    /// The client for sandbox numbers: the same `GraphClient`, pointed at the simulator.
+    sandbox_api: Option<Arc<dyn WhatsAppApi>>,
     cipher: Cipher,
     rates: Mutex<HashMap<String, AdaptiveRate>>,
 }
@@ -69,6 +71,7 @@ struct Pending {
     attempts: i64,
     phone_number_id: String,
     active: bool,
+    is_sandbox: bool,
     time_zone: String,
     rate_milli: i64,
     rate_day: Option<String>,
@@ -83,7 +86,20 @@ pub fn local_day(now_ms: i64, zone: &str) -> String {
 impl Sender {
     /// A worker over `db`, sending through `api`.
     pub fn new(db: Db, api: Arc<dyn WhatsAppApi>, cipher: Cipher) -> Self {
-        Self { db, api, cipher, rates: Mutex::new(HashMap::new()) }
+        Self { db, api, sandbox_api: None, cipher, rates: Mutex::new(HashMap::new()) }
+    }
+
+    /// Sends on sandbox numbers through `api` (the simulator) instead.
+    pub fn with_sandbox(mut self, api: Arc<dyn WhatsAppApi>) -> Self {
+        self.sandbox_api = Some(api);
+        self
+    }
+
+    fn api_for(&self, is_sandbox: bool) -> &dyn WhatsAppApi {
+        match (&self.sandbox_api, is_sandbox) {
+            (Some(sandbox), true) => sandbox.as_ref(),
+            _ => self.api.as_ref(),
+        }
     }
 
     /// The current rate of a number in this process (messages per second).
@@ -117,7 +133,7 @@ impl Sender {
     async fn load(&self, message_id: &str) -> Result<Option<Pending>> {
         let row = sqlx::query(
             "SELECT m.id, m.number_id, m.org_id, m.status, m.wa_message_id, m.in_flight_since, m.send_payload, m.send_attempts, \
-             n.phone_number_id, n.active, n.send_rate_milli, n.rate_day, o.time_zone \
+             n.phone_number_id, n.active, n.is_sandbox, n.send_rate_milli, n.rate_day, o.time_zone \
              FROM messages m JOIN wa_numbers n ON n.id = m.number_id JOIN orgs o ON o.id = m.org_id WHERE m.id = $1",
         )
         .bind(message_id)
@@ -134,6 +150,7 @@ impl Sender {
             attempts: r.get("send_attempts"),
             phone_number_id: r.get("phone_number_id"),
             active: r.get::<i64, _>("active") != 0,
+            is_sandbox: r.get::<i64, _>("is_sandbox") != 0,
             time_zone: r.get("time_zone"),
             rate_milli: r.get("send_rate_milli"),
             rate_day: r.get("rate_day"),
@@ -193,14 +210,14 @@ impl Sender {
     async fn mark_read(&self, job: &jobs::Job, now: i64) -> Result<Outcome> {
         let number = NumberId::from_string(job.payload.get("number_id").and_then(|v| v.as_str()).unwrap_or_default());
         let wamid = job.payload.get("wa_message_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let row = sqlx::query("SELECT phone_number_id, active FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_optional(self.db.pool()).await?;
+        let row = sqlx::query("SELECT phone_number_id, active, is_sandbox FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_optional(self.db.pool()).await?;
         let Some(row) = row.filter(|r| r.get::<i64, _>("active") != 0) else {
             jobs::complete(&self.db, &job.id, now).await?;
             return Ok(Outcome::Skipped);
         };
         let token = super::numbers::access_token(&self.db, &self.cipher, &number).await?;
         let body = serde_json::json!({ "messaging_product": "whatsapp", "status": "read", "message_id": wamid });
-        match self.api.send_message(&token, &row.get::<String, _>("phone_number_id"), &body).await {
+        match self.api_for(row.get::<i64, _>("is_sandbox") != 0).send_message(&token, &row.get::<String, _>("phone_number_id"), &body).await {
             Ok(_) => {
                 jobs::complete(&self.db, &job.id, now).await?;
                 Ok(Outcome::Accepted)
@@ -266,7 +283,7 @@ impl Sender {
         let number = NumberId::from_string(m.number_id.clone());
         let token = super::numbers::access_token(&self.db, &self.cipher, &number).await?;
         let body: serde_json::Value = serde_json::from_str(m.payload.as_deref().unwrap_or("{}")).unwrap_or_default();
-        let result = self.api.send_message(&token, &m.phone_number_id, &body).await;
+        let result = self.api_for(m.is_sandbox).send_message(&token, &m.phone_number_id, &body).await;
 
         if let Err(GraphError::Transport(reason)) = &result {
             // The request left; whether Meta took it is unknown. Keep the in-flight mark.

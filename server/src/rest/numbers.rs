@@ -30,8 +30,9 @@ pub async fn create(State(state): State<AppState>, auth: ApiKeyAuth, ApiJson(bod
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// `GET /api/v1/numbers`.
+/// `GET /api/v1/numbers`: the org's numbers, its sandbox number first.
 pub async fn list(State(state): State<AppState>, auth: ApiKeyAuth) -> Result<Json<List<WaNumber>>, ApiError> {
+    backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &auth.0.org_id).await?;
     Ok(Json(List::of(numbers::list(&state.db, &auth.actor()).await?)))
 }
 

@@ -47,7 +47,7 @@ pub async fn apps_with(overrides: &[(&str, &str)]) -> Vec<TestApp> {
     let mut out = Vec::new();
     for t in databases().await {
         let options = LeptosOptions::builder().output_name("mce").build();
-        let state = server::web::app_state(options, t.db.clone(), &cfg, backend::testing::test_cipher()).expect("state");
+        let state = server::web::app_state(options, t.db.clone(), &cfg, backend::testing::test_cipher(), "http://127.0.0.1:9").expect("state");
         out.push(TestApp { label: t.label, db: t.db, router: server::web::router(state, &cfg) });
     }
     out

@@ -1,0 +1,270 @@
+//! The sandbox channel (CHAN-3): a simulated business number per org and the state of the
+//! built-in Graph API simulator. The simulator speaks Meta's wire format; MCE talks to it
+//! through the same `GraphClient` and receives its webhooks through the same signed
+//! `/webhooks/whatsapp` endpoint as a real number. This module holds the simulator's
+//! decisions (accept or refuse a send, which statuses to emit in which order) and the
+//! exact JSON it sends; the HTTP side lives in the server.
+
+use crate::clock::{new_id, now_ms};
+use crate::error::Result;
+use crate::secrets::Cipher;
+use crate::Db;
+use domain::dto::WaNumber;
+use domain::{NumberId, OrgId};
+use rand::Rng;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+/// Meta codes the simulator can be told to answer every send with.
+pub const INJECTABLE_CODES: [i64; 4] = [130429, 131047, 131026, 190];
+
+/// How the simulator should misbehave for one sandbox number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Behaviour {
+    /// Answer every send with this Meta error code.
+    pub fail_code: Option<i64>,
+    /// Deliver every status webhook twice.
+    pub duplicate_webhooks: bool,
+    /// Deliver statuses in reverse order (read, delivered, sent).
+    pub reorder_webhooks: bool,
+    /// Skip `delivered` (as Meta does when delivered and read coincide).
+    pub drop_delivered: bool,
+}
+
+fn random_digits(n: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..n).map(|i| char::from(b'0' + if i == 0 { rng.gen_range(1..10) } else { rng.gen_range(0..10) })).collect()
+}
+
+/// The org's sandbox number, created on first use.
+pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNumber> {
+    let existing = sqlx::query("SELECT id FROM wa_numbers WHERE org_id = $1 AND is_sandbox = 1").bind(org.as_str()).fetch_optional(db.pool()).await?;
+    let id = match existing {
+        Some(r) => r.get::<String, _>("id"),
+        None => {
+            let id = new_id();
+            let token = format!("SBX{}", random_digits(40));
+            let display = format!("1555{}", random_digits(7));
+            sqlx::query(
+                "INSERT INTO wa_numbers (id, org_id, display_name, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, \
+                 access_token_enc, system_prompt, is_sandbox, active, created_at) VALUES ($1, $2, 'Sandbox', $3, $4, $5, 'MCE Sandbox', 'GREEN', $6, '', 1, 1, $7)",
+            )
+            .bind(&id)
+            .bind(org.as_str())
+            .bind(format!("99{}", random_digits(13)))
+            .bind(format!("98{}", random_digits(13)))
+            .bind(display)
+            .bind(cipher.encrypt(&token))
+            .bind(now_ms())
+            .execute(db.pool())
+            .await?;
+            id
+        }
+    };
+    crate::whatsapp::numbers::get_in_org(db, org, &NumberId::from_string(id)).await
+}
+
+/// The sandbox number with this Graph id, with its decrypted token.
+pub async fn find_by_phone_number_id(db: &Db, cipher: &Cipher, pnid: &str) -> Result<Option<(WaNumber, OrgId, String)>> {
+    let row = sqlx::query("SELECT id, org_id, access_token_enc FROM wa_numbers WHERE phone_number_id = $1 AND is_sandbox = 1").bind(pnid).fetch_optional(db.pool()).await?;
+    let Some(row) = row else { return Ok(None) };
+    let org = OrgId::from_string(row.get::<String, _>("org_id"));
+    let number = crate::whatsapp::numbers::get_in_org(db, &org, &NumberId::from_string(row.get::<String, _>("id"))).await?;
+    let token = cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| crate::ServiceError::Unexpected(anyhow::Error::new(e)))?;
+    Ok(Some((number, org, token)))
+}
+
+/// How the simulator behaves for a number (defaults when never set).
+pub async fn behaviour(db: &Db, number: &NumberId) -> Result<Behaviour> {
+    let row = sqlx::query("SELECT fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered FROM sandbox_behaviour WHERE number_id = $1")
+        .bind(number.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row
+        .map(|r| Behaviour {
+            fail_code: r.get("fail_code"),
+            duplicate_webhooks: r.get::<i64, _>("duplicate_webhooks") != 0,
+            reorder_webhooks: r.get::<i64, _>("reorder_webhooks") != 0,
+            drop_delivered: r.get::<i64, _>("drop_delivered") != 0,
+        })
+        .unwrap_or_default())
+}
+
+/// Sets how the simulator behaves for a sandbox number of the org.
+pub async fn set_behaviour(db: &Db, org: &OrgId, number: &NumberId, b: &Behaviour) -> Result<()> {
+    if let Some(code) = b.fail_code {
+        if !INJECTABLE_CODES.contains(&code) {
+            return Err(domain::AppError::validation(format!("The sandbox can answer {INJECTABLE_CODES:?}, not {code}.")).into());
+        }
+    }
+    let is_sandbox = sqlx::query("SELECT id FROM wa_numbers WHERE org_id = $1 AND id = $2 AND is_sandbox = 1").bind(org.as_str()).bind(number.as_str()).fetch_optional(db.pool()).await?;
+    if is_sandbox.is_none() {
+        return Err(domain::AppError::not_found("Sandbox number").into());
+    }
+    sqlx::query(
+        "INSERT INTO sandbox_behaviour (number_id, fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (number_id) DO UPDATE SET fail_code = excluded.fail_code, duplicate_webhooks = excluded.duplicate_webhooks, \
+         reorder_webhooks = excluded.reorder_webhooks, drop_delivered = excluded.drop_delivered",
+    )
+    .bind(number.as_str())
+    .bind(b.fail_code)
+    .bind(b.duplicate_webhooks as i64)
+    .bind(b.reorder_webhooks as i64)
+    .bind(b.drop_delivered as i64)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// A send the simulator accepted: what to answer and which statuses to emit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub wa_message_id: String,
+    /// The recipient's digits.
+    pub customer: String,
+    /// Our `biz_opaque_callback_data`, echoed in statuses.
+    pub callback: Option<String>,
+    /// `(delay step, status)` in emission order.
+    pub statuses: Vec<(u32, &'static str)>,
+}
+
+/// Records a send the simulator received and plans its status webhooks. Refusals are
+/// returned as Meta's error JSON (`{"error": {...}}`) with its HTTP status.
+pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std::result::Result<Accepted, (u16, Value)>> {
+    let b = behaviour(db, &number.id).await?;
+    if let Some(code) = b.fail_code {
+        return Ok(Err(graph_error(code)));
+    }
+    if body.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
+        return Ok(Err((400, json!({"error": {"message": "(#100) The parameter messaging_product is required.", "type": "OAuthException", "code": 100, "fbtrace_id": "SBX"}}))));
+    }
+    if body.get("status").and_then(Value::as_str) == Some("read") {
+        return Ok(Ok(Accepted { wa_message_id: String::new(), customer: String::new(), callback: None, statuses: vec![] }));
+    }
+    let customer: String = body.get("to").and_then(Value::as_str).unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
+    let kind = body.get("type").and_then(Value::as_str).unwrap_or_default();
+    if customer.len() < 8 || kind.is_empty() || body.get(kind).is_none() {
+        return Ok(Err((400, json!({"error": {"message": "(#131009) Parameter value is not valid", "type": "OAuthException", "code": 131009, "error_data": {"messaging_product": "whatsapp", "details": "to, type and the object named after type are required"}, "fbtrace_id": "SBX"}}))));
+    }
+    let wamid = format!("wamid.SBX{}", random_digits(24));
+    sqlx::query("INSERT INTO sandbox_outbox (id, number_id, customer, wa_message_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(new_id())
+        .bind(number.id.as_str())
+        .bind(&customer)
+        .bind(&wamid)
+        .bind(body.to_string())
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?;
+    let mut statuses: Vec<(u32, &'static str)> = if kind == "reaction" { vec![(1, "sent")] } else { vec![(1, "sent"), (2, "delivered"), (5, "read")] };
+    if b.drop_delivered {
+        statuses.retain(|(_, s)| *s != "delivered");
+    }
+    if b.reorder_webhooks {
+        let steps: Vec<u32> = statuses.iter().map(|(d, _)| *d).collect();
+        statuses.reverse();
+        for (slot, step) in statuses.iter_mut().zip(steps) {
+            slot.0 = step;
+        }
+    }
+    if b.duplicate_webhooks {
+        statuses = statuses.into_iter().flat_map(|s| [s, s]).collect();
+    }
+    Ok(Ok(Accepted { wa_message_id: wamid, customer, callback: body.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_owned), statuses }))
+}
+
+/// Meta's error answer for a code, as the simulator returns it.
+pub fn graph_error(code: i64) -> (u16, Value) {
+    let (status, message) = match code {
+        190 => (401, "Error validating access token: Session has expired."),
+        130429 => (400, "(#130429) Rate limit hit"),
+        131047 => (400, "(#131047) Re-engagement message"),
+        131026 => (400, "(#131026) Message undeliverable"),
+        _ => (400, "(#1) An unknown error occurred"),
+    };
+    (status, json!({"error": {"message": message, "type": "OAuthException", "code": code, "error_data": {"messaging_product": "whatsapp", "details": message}, "fbtrace_id": "SBX"}}))
+}
+
+/// Serialises like Meta: ASCII only, non-ASCII as lowercase `\uXXXX` escapes (surrogate
+/// pairs beyond the BMP). The signature is computed over exactly these bytes.
+pub fn meta_json(v: &Value) -> String {
+    let plain = v.to_string();
+    let mut out = String::with_capacity(plain.len());
+    for c in plain.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// The status webhook for one outbound message.
+pub fn status_webhook(number: &WaNumber, wamid: &str, status: &str, customer: &str, callback: Option<&str>) -> String {
+    let mut s = json!({"id": wamid, "status": status, "timestamp": (now_ms() / 1000).to_string(), "recipient_id": customer});
+    if let Some(cb) = callback {
+        s["biz_opaque_callback_data"] = json!(cb);
+    }
+    if status == "sent" {
+        s["pricing"] = json!({"billable": true, "pricing_model": "PMP", "type": "regular", "category": "service"});
+    }
+    meta_json(&json!({"object": "whatsapp_business_account", "entry": [{"id": number.waba_id, "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": number.display_phone_number, "phone_number_id": number.phone_number_id},
+        "statuses": [s]}}]}]}))
+}
+
+/// The webhook for a message the simulated customer sends; `message` is the object
+/// without `from`, `id` and `timestamp` (`{"type": "text", "text": {"body": "hi"}}`).
+pub fn inbound_webhook(number: &WaNumber, customer: &str, name: &str, mut message: Value) -> (String, String) {
+    let wamid = format!("wamid.SBXIN{}", random_digits(22));
+    message["from"] = json!(customer);
+    message["id"] = json!(wamid);
+    message["timestamp"] = json!((now_ms() / 1000).to_string());
+    let body = meta_json(&json!({"object": "whatsapp_business_account", "entry": [{"id": number.waba_id, "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": number.display_phone_number, "phone_number_id": number.phone_number_id},
+        "contacts": [{"profile": {"name": name}, "wa_id": customer}],
+        "messages": [message]}}]}]}));
+    (wamid, body)
+}
+
+/// What a simulated customer received from a sandbox number, oldest first.
+pub async fn outbox(db: &Db, number: &NumberId, customer: &str, limit: i64) -> Result<Vec<(String, Value, i64)>> {
+    let rows = sqlx::query("SELECT wa_message_id, body, created_at FROM sandbox_outbox WHERE number_id = $1 AND customer = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
+        .bind(number.as_str())
+        .bind(customer)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    let mut out: Vec<(String, Value, i64)> = rows
+        .into_iter()
+        .map(|r| (r.get("wa_message_id"), serde_json::from_str(&r.get::<String, _>("body")).unwrap_or_default(), r.get("created_at")))
+        .collect();
+    out.reverse();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_json_escapes_non_ascii_like_meta_does() {
+        let s = meta_json(&json!({"t": "äöå 😀"}));
+        assert_eq!(s, r#"{"t":"\u00e4\u00f6\u00e5 \ud83d\ude00"}"#);
+        let back: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back["t"], "äöå 😀");
+    }
+
+    #[test]
+    fn injected_errors_use_metas_shape() {
+        let (status, body) = graph_error(190);
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], 190);
+    }
+}

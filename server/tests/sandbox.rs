@@ -1,0 +1,117 @@
+//! The sandbox number end to end over real HTTP on both databases: the simulator accepts
+//! sends from the ordinary Graph client, records what the customer receives, and its
+//! signed status webhooks come back through `/webhooks/whatsapp`; it can be told to fail,
+//! duplicate and reorder.
+
+mod common;
+
+use backend::clock::now_ms;
+use backend::testing::{databases, message_status, seed_org_with, test_cipher};
+use backend::whatsapp::outbound::{self, SendRequest};
+use backend::whatsapp::sandbox::{self, Behaviour};
+use backend::whatsapp::sender::{Outcome, Sender};
+use common::*;
+use domain::whatsapp::outbound::OutboundContent;
+use domain::{PhoneE164, Role};
+use leptos::prelude::LeptosOptions;
+use serde_json::json;
+use std::time::Duration;
+
+const CUSTOMER: &str = "5511988887777";
+
+/// The app on a real loopback port (the simulator calls itself back over HTTP).
+async fn serve(db: backend::Db) -> app::state::AppState {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let cfg = config(&[("WHATSAPP_APP_SECRET", APP_SECRET), ("MCE_SANDBOX_STEP_MS", "20")]);
+    let state = server::web::app_state(LeptosOptions::builder().output_name("mce").build(), db, &cfg, test_cipher(), &url).unwrap();
+    let router = server::web::router(state.clone(), &cfg);
+    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap() });
+    state
+}
+
+async fn wait_for_status(db: &backend::Db, id: &str, want: &str) -> String {
+    for _ in 0..200 {
+        let s = message_status(db, id).await.0;
+        if s == want {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    message_status(db, id).await.0
+}
+
+#[tokio::test]
+async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let state = serve(t.db.clone()).await;
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        assert!(number.is_sandbox && number.active);
+        assert_eq!(sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap().id, number.id, "one per org ({})", t.label);
+
+        // The customer writes first (through the simulator's signed webhook).
+        let (_, inbound) = sandbox::inbound_webhook(&number, CUSTOMER, "Zoë", json!({"type": "text", "text": {"body": "Olá, preço?"}}));
+        assert!(inbound.contains("\\u00e1"), "non-ASCII is escaped like Meta's");
+        server::sandbox::post_webhook(&state, inbound).await;
+        let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &PhoneE164::from_wa_id(CUSTOMER).unwrap()).await.unwrap().expect("the webhook created the contact");
+        assert_eq!(contact.profile_name.as_deref(), Some("Zoë"), "{}", t.label);
+
+        let now = now_ms();
+        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(CUSTOMER).unwrap(), content: OutboundContent::Text { body: "R$ 10".into(), preview_url: false } }, now).await.unwrap();
+        let sender = Sender::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
+        assert_eq!(sender.drain(now).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
+        assert_eq!(wait_for_status(&t.db, q.message_id.as_str(), "read").await, "read", "{}", t.label);
+        let received = sandbox::outbox(&t.db, &number.id, CUSTOMER, 10).await.unwrap();
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].1["text"]["body"], "R$ 10");
+    }
+}
+
+#[tokio::test]
+async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let state = serve(t.db.clone()).await;
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let sender = Sender::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
+        let template = || OutboundContent::Template { name: "hello_world".into(), language: "en_US".into(), components: vec![] };
+        let to = PhoneE164::from_wa_id(CUSTOMER).unwrap();
+
+        sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { fail_code: Some(131026), ..Default::default() }).await.unwrap();
+        let now = now_ms();
+        let failing = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, now).await.unwrap();
+        assert_eq!(sender.drain(now).await.unwrap(), vec![Outcome::Failed { code: Some(131026) }], "{}", t.label);
+        assert_eq!(message_status(&t.db, failing.message_id.as_str()).await.1, Some(131026));
+
+        sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { duplicate_webhooks: true, reorder_webhooks: true, ..Default::default() }).await.unwrap();
+        let later = now + 1_000;
+        let shuffled = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, later).await.unwrap();
+        assert_eq!(sender.drain(later).await.unwrap(), vec![Outcome::Accepted]);
+        assert_eq!(wait_for_status(&t.db, shuffled.message_id.as_str(), "read").await, "read", "read arrives first and stays ({})", t.label);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(message_status(&t.db, shuffled.message_id.as_str()).await.0, "read", "late sent/delivered never move it back");
+
+        sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { fail_code: Some(190), ..Default::default() }).await.unwrap();
+        let at = later + 1_000;
+        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to, content: template() }, at).await.unwrap();
+        assert_eq!(sender.drain(at).await.unwrap(), vec![Outcome::Failed { code: Some(190) }]);
+        assert!(!backend::whatsapp::numbers::get(&t.db, &a.actor, &number.id).await.unwrap().active, "190 deactivates the sandbox number too ({})", t.label);
+        assert!(sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { fail_code: Some(1), ..Default::default() }).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn the_simulator_checks_the_token_like_meta() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let state = serve(t.db.clone()).await;
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let wrong = state.sandbox.graph.phone_number("not-the-token", &number.phone_number_id).await.unwrap_err();
+        assert_eq!(wrong.code(), Some(190), "{}", t.label);
+        let token = backend::whatsapp::numbers::access_token(&t.db, &test_cipher(), &number.id).await.unwrap();
+        let info = state.sandbox.graph.phone_number(&token, &number.phone_number_id).await.unwrap();
+        assert_eq!(info.verified_name.as_deref(), Some("MCE Sandbox"));
+        assert_eq!(state.sandbox.graph.phone_number(&token, "123").await.unwrap_err().code(), Some(100));
+    }
+}

@@ -18,5 +18,8 @@ export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
 export WHATSAPP_API_BASE=${WHATSAPP_API_BASE:-http://127.0.0.1:9}
 export WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-e2e-app-secret}
 cd "$root"
-"$bin" admin create --email admin@e2e.test --password e2e-password-1 --org "E2E Org" --name "Erin Admin" >/dev/null
+org_id=$("$bin" admin create --email admin@e2e.test --password e2e-password-1 --org "E2E Org" --name "Erin Admin" | sed -n 's/^org_id=//p')
+api_key=$("$bin" api-key create --org "$org_id" --name "e2e" 2>/dev/null | sed -n 's/^api_key=//p')
+# The tests read the org's API key from here (REST calls in browser tests).
+printf '{"org_id":"%s","api_key":"%s"}\n' "$org_id" "$api_key" > "$root/end2end/.e2e-state.json"
 exec "$bin" serve

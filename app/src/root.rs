@@ -1,7 +1,7 @@
 //! The HTML document and the route table: every page of the app is declared here once.
 
 use crate::components::layout::AppShell;
-use crate::pages::{home::HomePage, login::LoginPage, not_found::NotFound, settings, signup::SignupPage};
+use crate::pages::{home::HomePage, login::LoginPage, not_found::NotFound, sandbox::SandboxPage, settings, signup::SignupPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                 // gets a real 302 to /login instead of a flash of the app.
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage />
+                    <Route path=path!("sandbox") view=SandboxPage />
                     <ParentRoute path=path!("settings") view=settings::SettingsLayout>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/profile" /> } />
                         <Route path=path!("profile") view=settings::profile::ProfileSettings />

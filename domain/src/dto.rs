@@ -122,3 +122,23 @@ pub struct MessageView {
     /// When WhatsApp says it happened (epoch ms), else when it was stored.
     pub at: i64,
 }
+
+/// One message on the sandbox customer's phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SandboxMessage {
+    /// `to_customer` (the business sent it) or `from_customer`.
+    pub direction: String,
+    pub wa_message_id: String,
+    /// The Cloud API request body (to the customer) or the message object (from them).
+    pub body: serde_json::Value,
+    pub at: i64,
+}
+
+/// The sandbox customer phone page: the org's sandbox number and one customer's chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SandboxPhone {
+    pub number: WaNumber,
+    /// The customer's number in E.164.
+    pub customer: String,
+    pub messages: Vec<SandboxMessage>,
+}

@@ -35,3 +35,10 @@ test("the dark theme has no serious accessibility violations either", async ({ p
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   expect(await seriousViolations(page)).toEqual([]);
 });
+
+test("the sandbox phone has no serious accessibility violations", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/sandbox");
+  await expect(page.getByTestId("sandbox-business")).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+});

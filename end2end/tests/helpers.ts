@@ -15,3 +15,11 @@ export async function signIn(page: Page, who = ADMIN) {
 
 /** A unique suffix, so reruns against one database do not collide. */
 export const unique = () => `${Date.now()}${Math.floor(Math.random() * 1000)}`;
+
+/** The API key start-server.sh created for the test org. */
+export function apiKey(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require("fs") as typeof import("fs");
+  const path = require("path") as typeof import("path");
+  return JSON.parse(fs.readFileSync(path.join(__dirname, "..", ".e2e-state.json"), "utf8")).api_key;
+}

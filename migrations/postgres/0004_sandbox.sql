@@ -1,15 +1,16 @@
--- The sandbox channel: what simulated customers' phones received from a sandbox number,
--- and how the simulator should misbehave (for tests and demos).
+-- The sandbox channel: the simulated customers' phones (what they received from a sandbox
+-- number and what they sent), and how the simulator should misbehave (tests and demos).
 
-CREATE TABLE sandbox_outbox (
+CREATE TABLE sandbox_messages (
     id TEXT PRIMARY KEY,
     number_id TEXT NOT NULL REFERENCES wa_numbers (id) ON DELETE CASCADE,
     customer TEXT NOT NULL,
+    direction TEXT NOT NULL,
     wa_message_id TEXT NOT NULL,
     body TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX sandbox_outbox_customer_idx ON sandbox_outbox (number_id, customer, created_at);
+CREATE INDEX sandbox_messages_customer_idx ON sandbox_messages (number_id, customer, created_at);
 
 CREATE TABLE sandbox_behaviour (
     number_id TEXT PRIMARY KEY REFERENCES wa_numbers (id) ON DELETE CASCADE,

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use backend::whatsapp::{sandbox, signature};
+use backend::whatsapp::sandbox;
 use domain::dto::WaNumber;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -94,27 +94,10 @@ async fn emit_statuses(state: AppState, number: WaNumber, accepted: sandbox::Acc
 }
 
 /// Delivers a webhook body to this server's `/webhooks/whatsapp`, signed with the app
-/// secret, retrying a few times on failure as Meta does.
+/// secret.
 pub async fn post_webhook(state: &AppState, body: String) {
-    let Some(secret) = state.whatsapp.app_secret.clone() else {
-        tracing::error!("the sandbox cannot sign webhooks: WHATSAPP_APP_SECRET is not set");
-        return;
-    };
-    let url = format!("{}/webhooks/whatsapp", state.sandbox.public_url);
-    let client = reqwest_client();
-    for attempt in 0..4u32 {
-        let sig = signature::sign(secret.as_bytes(), body.as_bytes());
-        let res = client.post(&url).header("content-type", "application/json").header("x-hub-signature-256", sig).body(body.clone()).send().await;
-        match res {
-            Ok(r) if r.status().as_u16() == 200 => return,
-            Ok(r) => tracing::warn!(status = r.status().as_u16(), attempt, "sandbox webhook refused"),
-            Err(e) => tracing::warn!(error = %e.without_url(), attempt, "sandbox webhook not delivered"),
-        }
-        tokio::time::sleep(Duration::from_millis(200 * 4u64.pow(attempt))).await;
+    match state.whatsapp.app_secret.as_deref() {
+        Some(secret) => sandbox::deliver_webhook(&state.sandbox.public_url, secret, body).await,
+        None => tracing::error!("the sandbox cannot sign webhooks: WHATSAPP_APP_SECRET is not set"),
     }
-}
-
-fn reqwest_client() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("HTTP client"))
 }

@@ -62,9 +62,17 @@ async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
         let sender = Sender::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
         assert_eq!(sender.drain(now).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
         assert_eq!(wait_for_status(&t.db, q.message_id.as_str(), "read").await, "read", "{}", t.label);
-        let received = sandbox::outbox(&t.db, &number.id, CUSTOMER, 10).await.unwrap();
-        assert_eq!(received.len(), 1);
-        assert_eq!(received[0].1["text"]["body"], "R$ 10");
+        let phone = sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap();
+        assert_eq!(phone.len(), 1, "{}", t.label);
+        assert_eq!((phone[0].direction.as_str(), phone[0].body["text"]["body"].as_str()), (sandbox::TO_CUSTOMER, Some("R$ 10")));
+
+        // The customer taps nothing but types a reply; it lands in MCE like any message.
+        let to = PhoneE164::from_wa_id(CUSTOMER).unwrap();
+        sandbox::customer_acts(&t.db, &number, &to, "Zoë", &sandbox::CustomerAction::Text("Obrigada!".into()), &state.sandbox.public_url, APP_SECRET).await.unwrap();
+        let conv = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap().remove(0);
+        let texts: Vec<(String, Option<String>)> = backend::conversations::messages(&t.db, &a.org, &conv.id, 10).await.unwrap().into_iter().map(|m| (m.direction, m.text)).collect();
+        assert_eq!(texts.last().unwrap(), &("inbound".to_string(), Some("Obrigada!".to_string())), "{}", t.label);
+        assert_eq!(sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap().len(), 2, "the phone shows both");
     }
 }
 

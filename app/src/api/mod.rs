@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod client;
 pub mod numbers;
+pub mod sandbox;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -67,6 +67,7 @@ struct NavItem {
 
 const NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Home", icon: "⌂" },
+    NavItem { href: "/sandbox", label: "Sandbox", icon: "✆" },
     NavItem { href: "/settings/profile", label: "Settings", icon: "⚙" },
 ];
 

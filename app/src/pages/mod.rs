@@ -3,5 +3,6 @@
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod sandbox;
 pub mod settings;
 pub mod signup;

@@ -147,15 +147,7 @@ pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std
         return Ok(Err((400, json!({"error": {"message": "(#131009) Parameter value is not valid", "type": "OAuthException", "code": 131009, "error_data": {"messaging_product": "whatsapp", "details": "to, type and the object named after type are required"}, "fbtrace_id": "SBX"}}))));
     }
     let wamid = format!("wamid.SBX{}", random_digits(24));
-    sqlx::query("INSERT INTO sandbox_outbox (id, number_id, customer, wa_message_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(new_id())
-        .bind(number.id.as_str())
-        .bind(&customer)
-        .bind(&wamid)
-        .bind(body.to_string())
-        .bind(now_ms())
-        .execute(db.pool())
-        .await?;
+    record(db, &number.id, &customer, TO_CUSTOMER, &wamid, body).await?;
     let mut statuses: Vec<(u32, &'static str)> = if kind == "reaction" { vec![(1, "sent")] } else { vec![(1, "sent"), (2, "delivered"), (5, "read")] };
     if b.drop_delivered {
         statuses.retain(|(_, s)| *s != "delivered");
@@ -233,20 +225,139 @@ pub fn inbound_webhook(number: &WaNumber, customer: &str, name: &str, mut messag
     (wamid, body)
 }
 
-/// What a simulated customer received from a sandbox number, oldest first.
-pub async fn outbox(db: &Db, number: &NumberId, customer: &str, limit: i64) -> Result<Vec<(String, Value, i64)>> {
-    let rows = sqlx::query("SELECT wa_message_id, body, created_at FROM sandbox_outbox WHERE number_id = $1 AND customer = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
+/// A message the business sent to the simulated customer.
+pub const TO_CUSTOMER: &str = "to_customer";
+/// A message the simulated customer sent to the business.
+pub const FROM_CUSTOMER: &str = "from_customer";
+
+async fn record(db: &Db, number: &NumberId, customer: &str, direction: &str, wamid: &str, body: &Value) -> Result<()> {
+    sqlx::query("INSERT INTO sandbox_messages (id, number_id, customer, direction, wa_message_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(new_id())
         .bind(number.as_str())
         .bind(customer)
-        .bind(limit)
-        .fetch_all(db.pool())
+        .bind(direction)
+        .bind(wamid)
+        .bind(body.to_string())
+        .bind(now_ms())
+        .execute(db.pool())
         .await?;
-    let mut out: Vec<(String, Value, i64)> = rows
+    Ok(())
+}
+
+/// One message on the simulated customer's phone.
+pub use domain::dto::SandboxMessage as PhoneMessage;
+
+/// The simulated customer's chat with a sandbox number, oldest first (the latest `limit`).
+pub async fn phone(db: &Db, number: &NumberId, customer: &str, limit: i64) -> Result<Vec<PhoneMessage>> {
+    let rows = sqlx::query(
+        "SELECT direction, wa_message_id, body, created_at FROM sandbox_messages WHERE number_id = $1 AND customer = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(number.as_str())
+    .bind(customer)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out: Vec<PhoneMessage> = rows
         .into_iter()
-        .map(|r| (r.get("wa_message_id"), serde_json::from_str(&r.get::<String, _>("body")).unwrap_or_default(), r.get("created_at")))
+        .map(|r| PhoneMessage {
+            direction: r.get("direction"),
+            wa_message_id: r.get("wa_message_id"),
+            body: serde_json::from_str(&r.get::<String, _>("body")).unwrap_or_default(),
+            at: r.get("created_at"),
+        })
         .collect();
     out.reverse();
     Ok(out)
+}
+
+/// What the simulated customer can do on the phone page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerAction {
+    /// Types a message.
+    Text(String),
+    /// Taps a reply button of a business message.
+    ButtonReply { context: String, id: String, title: String },
+    /// Picks a row of a business list.
+    ListReply { context: String, id: String, title: String },
+    /// Taps a template's quick-reply button.
+    TemplateButton { context: String, payload: String, text: String },
+    /// Sends a photo with an optional caption.
+    Image { caption: Option<String> },
+}
+
+impl CustomerAction {
+    /// The inbound message object Meta would deliver for this action.
+    pub fn message(&self) -> std::result::Result<Value, domain::AppError> {
+        let check = |s: &str, max: usize, what: &str| {
+            if s.trim().is_empty() || s.chars().count() > max {
+                Err(domain::AppError::validation(format!("{what} must be 1 to {max} characters.")))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match self {
+            CustomerAction::Text(t) => {
+                check(t, 4096, "A message")?;
+                json!({"type": "text", "text": {"body": t}})
+            }
+            CustomerAction::ButtonReply { context, id, title } => {
+                check(title, 20, "A button title")?;
+                json!({"type": "interactive", "context": {"id": context}, "interactive": {"type": "button_reply", "button_reply": {"id": id, "title": title}}})
+            }
+            CustomerAction::ListReply { context, id, title } => {
+                check(title, 24, "A row title")?;
+                json!({"type": "interactive", "context": {"id": context}, "interactive": {"type": "list_reply", "list_reply": {"id": id, "title": title}}})
+            }
+            CustomerAction::TemplateButton { context, payload, text } => {
+                check(text, 25, "A button label")?;
+                json!({"type": "button", "context": {"id": context}, "button": {"payload": payload, "text": text}})
+            }
+            CustomerAction::Image { caption } => {
+                if let Some(c) = caption {
+                    if c.chars().count() > 1024 {
+                        return Err(domain::AppError::validation("A caption must be at most 1024 characters."));
+                    }
+                }
+                let mut image = json!({"id": format!("SBXMEDIA{}", random_digits(12)), "mime_type": "image/jpeg", "sha256": "c2FuZGJveA=="});
+                if let Some(c) = caption.as_ref().filter(|c| !c.trim().is_empty()) {
+                    image["caption"] = json!(c);
+                }
+                json!({"type": "image", "image": image})
+            }
+        })
+    }
+}
+
+/// The simulated customer acts: the action is recorded on their phone and delivered to
+/// MCE as Meta's signed webhook at `public_url`.
+pub async fn customer_acts(db: &Db, number: &WaNumber, customer: &domain::PhoneE164, name: &str, action: &CustomerAction, public_url: &str, app_secret: &str) -> Result<String> {
+    let message = action.message()?;
+    let (wamid, body) = inbound_webhook(number, customer.digits(), name, message.clone());
+    record(db, &number.id, customer.digits(), FROM_CUSTOMER, &wamid, &message).await?;
+    deliver_webhook(public_url, app_secret, body).await;
+    Ok(wamid)
+}
+
+/// Posts a webhook body to `<public_url>/webhooks/whatsapp`, signed like Meta's, retrying
+/// a few times with backoff like Meta does. Failures are logged, not returned: Meta does
+/// not tell the sender either.
+pub async fn deliver_webhook(public_url: &str, app_secret: &str, body: String) {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().expect("HTTP client")
+    });
+    let url = format!("{public_url}/webhooks/whatsapp");
+    for attempt in 0..4u32 {
+        let sig = crate::whatsapp::signature::sign(app_secret.as_bytes(), body.as_bytes());
+        let res = client.post(&url).header("content-type", "application/json").header("x-hub-signature-256", sig).body(body.clone()).send().await;
+        match res {
+            Ok(r) if r.status().as_u16() == 200 => return,
+            Ok(r) => tracing::warn!(status = r.status().as_u16(), attempt, "sandbox webhook refused"),
+            Err(e) => tracing::warn!(error = %e.without_url(), attempt, "sandbox webhook not delivered"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200 * 4u64.pow(attempt))).await;
+    }
 }
 
 #[cfg(test)]

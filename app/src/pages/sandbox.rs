@@ -1,0 +1,187 @@
+//! The sandbox customer phone (CHAN-3): play the customer of the org's sandbox number.
+//! See what the business sent — text, media, templates with their buttons, lists — tap
+//! buttons, type replies and send a photo. Everything travels as Meta's webhooks do.
+
+use crate::api::sandbox::{get_sandbox_phone, SandboxCustomerSend};
+use crate::components::forms::ErrorNotice;
+use crate::components::hydration::use_hydrated;
+use domain::dto::SandboxMessage;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde_json::Value;
+
+/// The default simulated customer.
+const DEFAULT_CUSTOMER: &str = "+15550100001";
+
+fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |acc, k| acc.get(*k)).and_then(Value::as_str)
+}
+
+/// The phone page.
+#[component]
+pub fn SandboxPage() -> impl IntoView {
+    let customer = RwSignal::new(DEFAULT_CUSTOMER.to_string());
+    let name = RwSignal::new("Sandbox Customer".to_string());
+    let draft = RwSignal::new(String::new());
+    let tick = RwSignal::new(0u32);
+    let send = ServerAction::<SandboxCustomerSend>::new();
+    let phone = Resource::new(move || (customer.get(), send.version().get(), tick.get()), |(c, _, _)| get_sandbox_phone(c));
+    let hydrated = use_hydrated();
+    // The business side changes on its own (replies, campaigns): look again every 1.5 s.
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_millis(1500)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let act = move |kind: &str, text: String, context: String, reply_id: String| {
+        send.dispatch(SandboxCustomerSend { customer: customer.get_untracked(), name: name.get_untracked(), kind: kind.to_string(), text, context, reply_id });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = draft.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        act("text", text, String::new(), String::new());
+        draft.set(String::new());
+    };
+    view! {
+        <Title text="Sandbox" />
+        <h1>"Sandbox"</h1>
+        <p class="muted">"Play a customer of your sandbox number: what you send here reaches MCE exactly as a WhatsApp message would."</p>
+        <div class="form form-grid sandbox-who">
+            <div>
+                <label for="sandbox-customer">"Customer phone"</label>
+                <input id="sandbox-customer" inputmode="tel" bind:value=customer />
+            </div>
+            <div>
+                <label for="sandbox-name">"Customer name"</label>
+                <input id="sandbox-name" maxlength="100" bind:value=name />
+            </div>
+        </div>
+        <section class="phone" aria-label="Simulated WhatsApp chat">
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match phone.await {
+                        Ok(p) => view! {
+                            <header class="phone-header">
+                                <strong data-testid="sandbox-business">{p.number.verified_name.clone().unwrap_or_default()}</strong>
+                                <span class="muted">{p.number.display_phone_number.clone().map(|d| format!("+{d}")).unwrap_or_default()}</span>
+                            </header>
+                            <ol class="phone-chat" aria-live="polite" data-testid="sandbox-chat">
+                                {p.messages.into_iter().map(|m| view! { <PhoneBubble m act=Callback::new(move |(kind, text, ctx, id): (String, String, String, String)| act(&kind, text, ctx, id)) hydrated /> }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                        Err(e) => view! { <p role="alert">{e.message.clone()} " (" {e.code.as_str()} ")"</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <form class="phone-composer" on:submit=submit aria-label="Reply as the customer">
+                <label for="sandbox-draft" class="sr-only">"Message"</label>
+                <input id="sandbox-draft" placeholder="Message" maxlength="4096" bind:value=draft />
+                <button type="submit" class="button button-primary" disabled=move || !hydrated.get()>"Send"</button>
+                <button type="button" class="button" disabled=move || !hydrated.get() on:click=move |_| {
+                    act("image", draft.get_untracked(), String::new(), String::new());
+                    draft.set(String::new());
+                }>"Send photo"</button>
+            </form>
+            <ErrorNotice result=send.value() />
+        </section>
+    }
+}
+
+/// One message on the phone, rendered the way WhatsApp shows it.
+#[component]
+fn PhoneBubble(m: SandboxMessage, act: Callback<(String, String, String, String)>, hydrated: ReadSignal<bool>) -> impl IntoView {
+    let b = m.body.clone();
+    let wamid = m.wa_message_id.clone();
+    if m.direction == "from_customer" {
+        let text = match b.get("type").and_then(Value::as_str).unwrap_or_default() {
+            "text" => s(&b, &["text", "body"]).unwrap_or_default().to_string(),
+            "image" => format!("📷 Photo {}", s(&b, &["image", "caption"]).unwrap_or_default()).trim().to_string(),
+            "interactive" => s(&b, &["interactive", "button_reply", "title"]).or(s(&b, &["interactive", "list_reply", "title"])).unwrap_or_default().to_string(),
+            "button" => s(&b, &["button", "text"]).unwrap_or_default().to_string(),
+            other => other.to_string(),
+        };
+        return view! { <li class="bubble bubble-out" data-direction="from_customer">{text}</li> }.into_any();
+    }
+    let kind = b.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
+    let tap = move |kind: &'static str, text: String, id: String| {
+        let ctx = wamid.clone();
+        move |_| act.run((kind.to_string(), text.clone(), ctx.clone(), id.clone()))
+    };
+    let body = match kind.as_str() {
+        "text" => view! { <p>{s(&b, &["text", "body"]).unwrap_or_default().to_string()}</p> }.into_any(),
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let o = &b[kind.as_str()];
+            let label = format!("[{kind}] {}", o.get("caption").or(o.get("filename")).and_then(Value::as_str).unwrap_or_default());
+            view! { <p>{label.trim().to_string()}</p> }.into_any()
+        }
+        "template" => {
+            let t = &b["template"];
+            let params: Vec<String> = t["components"].as_array().into_iter().flatten()
+                .filter(|c| c["type"] == "body" || c["type"] == "header")
+                .flat_map(|c| c["parameters"].as_array().cloned().unwrap_or_default())
+                .filter_map(|p| p.get("text").and_then(Value::as_str).map(str::to_owned))
+                .collect();
+            let buttons: Vec<String> = t["components"].as_array().into_iter().flatten()
+                .filter(|c| c["type"] == "button" && c["sub_type"] == "quick_reply")
+                .filter_map(|c| c["parameters"][0]["payload"].as_str().map(str::to_owned))
+                .collect();
+            view! {
+                <p class="template-name">{format!("Template “{}” ({})", s(t, &["name"]).unwrap_or_default(), s(t, &["language", "code"]).unwrap_or_default())}</p>
+                {(!params.is_empty()).then(|| view! { <p>{params.join(" · ")}</p> })}
+                <div class="chips">
+                    {buttons.into_iter().map(|p| view! {
+                        <button type="button" class="chip" disabled=move || !hydrated.get() on:click=tap("template_button", p.clone(), p.clone())>{p.clone()}</button>
+                    }).collect_view()}
+                </div>
+            }.into_any()
+        }
+        "interactive" => {
+            let i = &b["interactive"];
+            let text = s(i, &["body", "text"]).unwrap_or_default().to_string();
+            match s(i, &["type"]).unwrap_or_default() {
+                "button" => {
+                    let buttons: Vec<(String, String)> = i["action"]["buttons"].as_array().into_iter().flatten()
+                        .map(|x| (s(x, &["reply", "id"]).unwrap_or_default().to_string(), s(x, &["reply", "title"]).unwrap_or_default().to_string()))
+                        .collect();
+                    view! {
+                        <p>{text}</p>
+                        <div class="chips">
+                            {buttons.into_iter().map(|(id, title)| view! {
+                                <button type="button" class="chip" disabled=move || !hydrated.get() on:click=tap("button_reply", title.clone(), id.clone())>{title.clone()}</button>
+                            }).collect_view()}
+                        </div>
+                    }.into_any()
+                }
+                "list" => {
+                    let rows: Vec<(String, String, String)> = i["action"]["sections"].as_array().into_iter().flatten()
+                        .flat_map(|sec| sec["rows"].as_array().cloned().unwrap_or_default())
+                        .map(|r| (s(&r, &["id"]).unwrap_or_default().to_string(), s(&r, &["title"]).unwrap_or_default().to_string(), s(&r, &["description"]).unwrap_or_default().to_string()))
+                        .collect();
+                    view! {
+                        <p>{text}</p>
+                        <p class="muted">{s(i, &["action", "button"]).unwrap_or_default().to_string()}</p>
+                        <ul class="list-rows">
+                            {rows.into_iter().map(|(id, title, desc)| view! {
+                                <li><button type="button" class="chip" disabled=move || !hydrated.get() on:click=tap("list_reply", title.clone(), id.clone())>{title.clone()}</button> " " <span class="muted">{desc}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+                "cta_url" => {
+                    let label = s(i, &["action", "parameters", "display_text"]).unwrap_or_default().to_string();
+                    let url = s(i, &["action", "parameters", "url"]).unwrap_or_default().to_string();
+                    view! { <p>{text}</p> <a class="chip" href=url target="_blank" rel="noopener noreferrer">{label}</a> }.into_any()
+                }
+                other => view! { <p>{format!("[{other}] {text}")}</p> }.into_any(),
+            }
+        }
+        "location" => view! { <p>{format!("📍 {} {}", s(&b, &["location", "name"]).unwrap_or_default(), s(&b, &["location", "address"]).unwrap_or_default()).trim().to_string()}</p> }.into_any(),
+        "contacts" => view! { <p>{format!("👤 {}", b["contacts"][0]["name"]["formatted_name"].as_str().unwrap_or_default())}</p> }.into_any(),
+        "reaction" => view! { <p>{format!("Reacted {}", s(&b, &["reaction", "emoji"]).unwrap_or_default())}</p> }.into_any(),
+        other => view! { <p>{format!("[{other}]")}</p> }.into_any(),
+    };
+    view! { <li class="bubble bubble-in" data-direction="to_customer" data-type=kind.clone()>{body}</li> }.into_any()
+}

@@ -1,0 +1,61 @@
+import { test, expect } from "@playwright/test";
+import { apiKey, signIn } from "./helpers";
+
+test("the agent's message reaches the sandbox phone, the customer taps a reply, and it is stored", async ({ page, request }) => {
+  const auth = { Authorization: `Bearer ${apiKey()}` };
+  const customer = `+1555${Date.now().toString().slice(-7)}`;
+  await signIn(page);
+  await page.getByRole("link", { name: "Sandbox" }).first().click();
+  await expect(page).toHaveURL(/\/sandbox$/);
+  await page.getByLabel("Customer phone").fill(customer);
+  await page.getByLabel("Customer name").fill("Playwright Pat");
+  await expect(page.getByTestId("sandbox-business")).toHaveText("MCE Sandbox");
+
+  // The customer writes first, which opens the 24-hour window.
+  await page.getByLabel("Message", { exact: true }).fill("Hello from the customer");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  const chat = page.getByTestId("sandbox-chat");
+  await expect(chat.locator('[data-direction="from_customer"]')).toHaveText(["Hello from the customer"]);
+
+  // The agent answers through the REST API with reply buttons.
+  const numbers = await (await request.get("/api/v1/numbers", { headers: auth })).json();
+  const sandbox = numbers.data.find((n: { is_sandbox: boolean }) => n.is_sandbox);
+  const sent = await request.post("/api/v1/messages", {
+    headers: auth,
+    data: {
+      number_id: sandbox.id,
+      to: customer,
+      interactive: {
+        type: "button",
+        body: { text: "Shall we book you in?" },
+        action: { buttons: [{ type: "reply", reply: { id: "yes", title: "Yes please" } }, { type: "reply", reply: { id: "no", title: "Not now" } }] },
+      },
+    },
+  });
+  expect(sent.status()).toBe(202);
+  const queued = await sent.json();
+  expect(queued.status).toBe("queued");
+
+  // The phone shows it, and the customer taps a button.
+  await expect(chat.locator('[data-direction="to_customer"]')).toContainText("Shall we book you in?");
+  await chat.getByRole("button", { name: "Yes please" }).click();
+  await expect(chat.locator('[data-direction="from_customer"]')).toHaveText(["Hello from the customer", "Yes please"]);
+
+  // MCE stored the whole exchange, and the ticks reached read.
+  const messages = async () => (await (await request.get(`/api/v1/conversations/${queued.conversation_id}/messages`, { headers: auth })).json()).data;
+  await expect.poll(async () => (await messages()).map((m: { direction: string; text: string }) => `${m.direction}:${m.text}`)).toEqual([
+    "inbound:Hello from the customer",
+    "outbound:Shall we book you in?",
+    "inbound:Yes please",
+  ]);
+  await expect.poll(async () => (await messages()).find((m: { id: string }) => m.id === queued.id).status, { timeout: 15_000 }).toBe("read");
+});
+
+test("the sandbox phone works at a phone viewport", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page);
+  await page.getByRole("navigation", { name: "Main navigation (mobile)" }).getByRole("link", { name: "Sandbox" }).click();
+  await expect(page.getByTestId("sandbox-business")).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});

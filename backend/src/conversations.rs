@@ -70,8 +70,12 @@ pub async fn get(db: &Db, org: &OrgId, id: &ConversationId) -> Result<Conversati
 pub async fn messages(db: &Db, org: &OrgId, conversation: &ConversationId, limit: i64) -> Result<Vec<MessageView>> {
     get(db, org, conversation).await?;
     let rows = sqlx::query(
-        "SELECT id, direction, type, text, status, wa_message_id, error_code, error_title, content, COALESCE(wa_timestamp, created_at) AS at \
-         FROM messages WHERE org_id = $1 AND conversation_id = $2 ORDER BY COALESCE(wa_timestamp, created_at) DESC, id DESC LIMIT $3",
+        // WhatsApp times have whole seconds, ours milliseconds: within the same second the
+        // arrival time decides, so a reply never sorts above the message it answers.
+        "SELECT id, direction, type, text, status, wa_message_id, error_code, error_title, content, \
+         CASE WHEN wa_timestamp IS NOT NULL AND created_at >= wa_timestamp AND created_at - wa_timestamp < 1000 THEN created_at \
+              ELSE COALESCE(wa_timestamp, created_at) END AS at \
+         FROM messages WHERE org_id = $1 AND conversation_id = $2 ORDER BY at DESC, id DESC LIMIT $3",
     )
     .bind(org.as_str())
     .bind(conversation.as_str())

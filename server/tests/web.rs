@@ -235,6 +235,11 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("waba_id", "900"),
                     ("access_token", "EAAG-intruder"),
                     ("system_prompt", ""),
+                    ("customer", "+4915111111111"),
+                    ("kind", "text"),
+                    ("text", "hello"),
+                    ("context", ""),
+                    ("reply_id", ""),
                 ];
                 let r = c.call(&path, &fields).await;
                 assert!(!r.body.contains("The request was not understood"), "{path} needs an argument this test does not send: {}", r.body);

@@ -356,8 +356,11 @@ pub async fn deliver_webhook(public_url: &str, app_secret: &str, body: String) {
             Ok(r) => tracing::warn!(status = r.status().as_u16(), attempt, "sandbox webhook refused"),
             Err(e) => tracing::warn!(error = %e.without_url(), attempt, "sandbox webhook not delivered"),
         }
-        tokio::time::sleep(std::time::Duration::from_millis(200 * 4u64.pow(attempt))).await;
+        if attempt < 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(200 * 4u64.pow(attempt))).await;
+        }
     }
+    tracing::error!("sandbox webhook dropped after 4 attempts");
 }
 
 #[cfg(test)]

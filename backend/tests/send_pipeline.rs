@@ -271,3 +271,29 @@ async fn reading_an_inbound_message_sends_a_read_receipt_once_and_clears_unread(
         assert_eq!(outbound::mark_read(&t.db, &other.org, &inbound.id, t0).await.unwrap_err().code(), ErrorCode::NotFound);
     }
 }
+
+#[tokio::test]
+async fn a_cut_rate_recovers_ten_percent_after_five_clean_minutes_and_is_reported() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(130429)), Err(meta_error(130429)), Err(meta_error(130429))]));
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        // Three throttled sends, then clean sends spread over five minutes.
+        let mut now = t0;
+        let mut i = 0;
+        while now <= t0 + 5 * 60_000 + 1_000 {
+            let phone = format!("55119{:08}", i);
+            customer_writes(&t.db, PNID, &phone, now - 1000).await;
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, now).await.unwrap();
+            sender.drain(now).await.unwrap();
+            i += 1;
+            now += if i < 4 { 100 } else { 20_000 };
+        }
+        let rate = sender.rate_of(&number.id).await.unwrap();
+        assert!((rate - 52.8).abs() < 1e-6, "60 → 48 after the throttling, then +10 % ({}): {rate}", t.label);
+        let stored = backend::whatsapp::numbers::get(&t.db, &a.actor, &number.id).await.unwrap();
+        assert!((stored.send_rate - 52.8).abs() < 1e-3, "the API reports the stored rate ({})", t.label);
+    }
+}

@@ -52,7 +52,7 @@ pub struct Member {
 }
 
 /// A WhatsApp business number as listed in Settings and the API (never its token).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WaNumber {
     pub id: NumberId,
     pub display_name: String,
@@ -67,6 +67,8 @@ pub struct WaNumber {
     /// False after Meta rejected the token (error 190) until it is replaced.
     pub active: bool,
     pub inactive_reason: Option<String>,
+    /// The number's current adaptive send rate in messages per second (CAMP-4).
+    pub send_rate: f64,
     /// Epoch milliseconds.
     pub created_at: i64,
 }

@@ -59,3 +59,31 @@ test("the sandbox phone works at a phone viewport", async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });
+
+test("the simulator can be told to refuse sends, and the failure reason is stored", async ({ page, request }) => {
+  const auth = { Authorization: `Bearer ${apiKey()}` };
+  await signIn(page);
+  await page.goto("/sandbox");
+  await page.getByLabel("Answer every send with").selectOption("131026");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Simulator updated." })).toBeVisible();
+  try {
+    const numbers = await (await request.get("/api/v1/numbers", { headers: auth })).json();
+    const sandbox = numbers.data.find((n: { is_sandbox: boolean }) => n.is_sandbox);
+    const sent = await request.post("/api/v1/messages", {
+      headers: auth,
+      data: { number_id: sandbox.id, to: "+15550100999", template: { name: "hello_world", language: "en_US" } },
+    });
+    expect(sent.status()).toBe(202);
+    const queued = await sent.json();
+    const message = async () =>
+      (await (await request.get(`/api/v1/conversations/${queued.conversation_id}/messages`, { headers: auth })).json()).data.find((m: { id: string }) => m.id === queued.id);
+    await expect.poll(async () => (await message()).status, { timeout: 15_000 }).toBe("failed");
+    expect((await message()).error_code).toBe(131026);
+  } finally {
+    await page.reload();
+    await page.getByLabel("Answer every send with").selectOption("");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Simulator updated." })).toBeVisible();
+  }
+});

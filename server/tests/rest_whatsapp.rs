@@ -69,6 +69,7 @@ async fn a_number_is_saved_only_after_meta_accepts_the_token() {
         assert_eq!(listed, vec![(true, "Sandbox"), (false, "Sales")], "every org has its sandbox number, listed first ({})", app.label);
         let one = c.api_get(&format!("/api/v1/numbers/{id}"), Some(&key.secret)).await;
         assert_eq!(one.json()["phone_number_id"], "106540352242922");
+        assert_eq!((one.json()["active"].as_bool(), one.json()["send_rate"].as_f64()), (Some(true), Some(60.0)), "a new number starts at 60 msg/s");
 
         for bad in [json!({"display_name": "x"}), json!({"display_name": "", "phone_number_id": "1", "waba_id": "2", "access_token": "t"}), json!({"display_name": "x", "phone_number_id": "abc", "waba_id": "2", "access_token": "t"})] {
             let r = c.api_post("/api/v1/numbers", Some(&key.secret), &bad).await;

@@ -42,3 +42,37 @@ pub async fn sandbox_customer_send(customer: String, name: String, kind: String,
     sandbox::customer_acts(&state.db, &number, &customer, name.as_str(), &action, &state.sandbox.public_url, &secret).await.map_err(fail)?;
     Ok(())
 }
+
+/// How the org's sandbox simulator behaves (for tests and demos).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SimulatorBehaviour {
+    /// A Meta code every send is answered with: 130429, 131047, 131026 or 190.
+    pub fail_code: Option<i64>,
+    pub duplicate_webhooks: bool,
+    pub reorder_webhooks: bool,
+    pub drop_delivered: bool,
+}
+
+/// The simulator's behaviour for the org's sandbox number. Any member.
+#[server(prefix = "/api", endpoint = "sandbox/behaviour", client = CsrfClient)]
+pub async fn get_simulator_behaviour() -> Result<SimulatorBehaviour, AppError> {
+    let (state, actor) = actor().await?;
+    let number = backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
+    let b = backend::whatsapp::sandbox::behaviour(&state.db, &number.id).await.map_err(fail)?;
+    Ok(SimulatorBehaviour { fail_code: b.fail_code, duplicate_webhooks: b.duplicate_webhooks, reorder_webhooks: b.reorder_webhooks, drop_delivered: b.drop_delivered })
+}
+
+/// Makes the simulator fail every send with a Meta code (`fail_code` empty for none), and
+/// duplicate, reorder or drop status webhooks. Managers and admins.
+#[server(prefix = "/api", endpoint = "sandbox/set_behaviour", client = CsrfClient)]
+pub async fn set_simulator_behaviour(fail_code: String, duplicate_webhooks: bool, reorder_webhooks: bool, drop_delivered: bool) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Manager).map_err(fail)?;
+    let fail_code = match fail_code.trim() {
+        "" => None,
+        c => Some(c.parse::<i64>().map_err(|_| fail(AppError::validation("Choose one of the listed error codes.")))?),
+    };
+    let number = backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
+    let b = backend::whatsapp::sandbox::Behaviour { fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered };
+    backend::whatsapp::sandbox::set_behaviour(&state.db, &actor.org_id, &number.id, &b).await.map_err(fail)
+}

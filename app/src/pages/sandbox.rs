@@ -2,8 +2,8 @@
 //! See what the business sent — text, media, templates with their buttons, lists — tap
 //! buttons, type replies and send a photo. Everything travels as Meta's webhooks do.
 
-use crate::api::sandbox::{get_sandbox_phone, SandboxCustomerSend};
-use crate::components::forms::ErrorNotice;
+use crate::api::sandbox::{get_sandbox_phone, get_simulator_behaviour, SandboxCustomerSend, SetSimulatorBehaviour};
+use crate::components::forms::{ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
 use domain::dto::SandboxMessage;
 use leptos::prelude::*;
@@ -86,6 +86,57 @@ pub fn SandboxPage() -> impl IntoView {
                 }>"Send photo"</button>
             </form>
             <ErrorNotice result=send.value() />
+        </section>
+        <SimulatorSettings />
+    }
+}
+
+/// The simulator's misbehaviour switches, to rehearse what Meta really does.
+#[component]
+fn SimulatorSettings() -> impl IntoView {
+    let save = ServerAction::<SetSimulatorBehaviour>::new();
+    let current = Resource::new(move || save.version().get(), |_| get_simulator_behaviour());
+    let hydrated = use_hydrated();
+    let fail_code = RwSignal::new(String::new());
+    let duplicate = RwSignal::new(false);
+    let reorder = RwSignal::new(false);
+    let drop_delivered = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(b)) = current.get() {
+            fail_code.set(b.fail_code.map(|c| c.to_string()).unwrap_or_default());
+            duplicate.set(b.duplicate_webhooks);
+            reorder.set(b.reorder_webhooks);
+            drop_delivered.set(b.drop_delivered);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(SetSimulatorBehaviour {
+            fail_code: fail_code.get_untracked(),
+            duplicate_webhooks: duplicate.get_untracked(),
+            reorder_webhooks: reorder.get_untracked(),
+            drop_delivered: drop_delivered.get_untracked(),
+        });
+    };
+    view! {
+        <section class="card sandbox-settings" aria-labelledby="simulator-heading">
+            <h2 id="simulator-heading">"Simulator behaviour"</h2>
+            <form class="form" on:submit=submit aria-label="Simulator behaviour">
+                <label for="sim-fail">"Answer every send with"</label>
+                <select id="sim-fail" prop:value=move || fail_code.get() on:change=move |ev| fail_code.set(event_target_value(&ev))>
+                    <option value="">"Success (no error)"</option>
+                    <option value="130429">"130429 — throughput limit hit"</option>
+                    <option value="131047">"131047 — 24-hour window closed"</option>
+                    <option value="131026">"131026 — message undeliverable"</option>
+                    <option value="190">"190 — access token expired"</option>
+                </select>
+                <label class="check"><input type="checkbox" bind:checked=duplicate />" Send every status webhook twice"</label>
+                <label class="check"><input type="checkbox" bind:checked=reorder />" Send statuses in reverse order"</label>
+                <label class="check"><input type="checkbox" bind:checked=drop_delivered />" Skip the delivered status"</label>
+                <ErrorNotice result=save.value() />
+                <SavedNotice result=save.value() text="Simulator updated." />
+                <button type="submit" class="button" disabled=move || !hydrated.get() || save.pending().get()>"Apply"</button>
+            </form>
         </section>
     }
 }

@@ -17,14 +17,16 @@ fn schemas() -> Value {
         },
         "Number": {
             "type": "object",
-            "required": ["id", "display_name", "phone_number_id", "waba_id", "is_sandbox", "active", "created_at"],
+            "required": ["id", "display_name", "phone_number_id", "waba_id", "is_sandbox", "active", "send_rate", "created_at"],
             "properties": {
                 "id": { "type": "string" }, "display_name": { "type": "string" }, "phone_number_id": { "type": "string" },
                 "waba_id": { "type": "string" }, "display_phone_number": { "type": ["string", "null"] },
                 "verified_name": { "type": ["string", "null"] }, "quality_rating": { "type": ["string", "null"] },
                 "system_prompt": { "type": "string" }, "is_sandbox": { "type": "boolean" },
                 "active": { "type": "boolean", "description": "false after Meta rejected the token (190) until it is replaced" },
-                "inactive_reason": { "type": ["string", "null"] }, "created_at": { "type": "integer" }
+                "inactive_reason": { "type": ["string", "null"] },
+                "send_rate": { "type": "number", "description": "Current adaptive send rate, messages per second (10 to 1000; starts at 60)" },
+                "created_at": { "type": "integer" }
             }
         },
         "Contact": {

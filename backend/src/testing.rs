@@ -214,3 +214,8 @@ pub async fn customer_writes(db: &Db, phone_number_id: &str, phone_digits: &str,
     let payload = serde_json::from_str(&body).unwrap();
     crate::whatsapp::ingest::apply(db, &body, &payload).await.expect("ingest");
 }
+
+/// Sets a number's stored adaptive rate (benchmarks start at the ceiling).
+pub async fn set_send_rate(db: &Db, number: &domain::NumberId, rate: f64) {
+    sqlx::query("UPDATE wa_numbers SET send_rate_milli = $1 WHERE id = $2").bind((rate * 1000.0) as i64).bind(number.as_str()).execute(db.pool()).await.unwrap();
+}

@@ -77,6 +77,9 @@ pub struct Config {
     /// `MCE_SANDBOX_STEP_MS`: the simulator's status pace: sent after one step, delivered
     /// after two, read after five; default 400.
     pub sandbox_step_ms: i64,
+    /// `MCE_SEND_WORKERS`: concurrent send workers in this process; default 4. They share
+    /// each number's rate, so more workers only help when the Graph API is slow.
+    pub send_workers: i64,
 }
 
 fn flag(v: Option<String>, name: &str, default: bool) -> Result<bool, String> {
@@ -158,6 +161,7 @@ impl Config {
                 None => None,
             },
             sandbox_step_ms: number(get("MCE_SANDBOX_STEP_MS"), "MCE_SANDBOX_STEP_MS", 400, 1, 60_000)?,
+            send_workers: number(get("MCE_SEND_WORKERS"), "MCE_SEND_WORKERS", 4, 1, 64)?,
         })
     }
 

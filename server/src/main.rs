@@ -64,7 +64,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             let addr = config.addr.unwrap_or(options.site_addr);
             let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
             let state = web::app_state(options, db, &config, cipher, &public_url)?;
-            web::serve(web::router(state.clone(), &config), &state, addr, config.webhook_retention_days).await
+            web::serve(web::router(state.clone(), &config), &state, addr, &config).await
         }
         Command::Migrate => {
             cli::open_db(&config).await?;

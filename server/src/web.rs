@@ -102,7 +102,8 @@ pub fn spawn_upkeep(db: Db, webhook_retention_days: i64) -> tokio::task::JoinHan
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish,
 /// and closes the database.
-pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, webhook_retention_days: i64) -> anyhow::Result<()> {
+pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &Config) -> anyhow::Result<()> {
+    let webhook_retention_days = config.webhook_retention_days;
     let db = state.db.clone();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "listening");
@@ -110,14 +111,16 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, webhook_r
     let upkeep = spawn_upkeep(db.clone(), webhook_retention_days);
     let sender = Arc::new(backend::whatsapp::sender::Sender::new(db.clone(), state.graph.clone(), state.cipher.clone()).with_sandbox(state.sandbox.graph.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = crate::worker::spawn(sender, db.clone(), state.jobs_wakeup.clone(), stop_rx);
+    let workers: Vec<_> = (0..config.send_workers).map(|_| crate::worker::spawn(sender.clone(), db.clone(), state.jobs_wakeup.clone(), stop_rx.clone())).collect();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    // Let the worker finish the send it is in, then stop it.
+    // Let the workers finish the sends they are in, then stop them.
     let _ = stop_tx.send(true);
-    if tokio::time::timeout(Duration::from_secs(30), worker).await.is_err() {
-        tracing::warn!("the send worker did not stop within 30 s");
+    for worker in workers {
+        if tokio::time::timeout(Duration::from_secs(30), worker).await.is_err() {
+            tracing::warn!("a send worker did not stop within 30 s");
+        }
     }
     upkeep.abort();
     db.close().await;

@@ -344,7 +344,7 @@ pub async fn customer_acts(db: &Db, number: &WaNumber, customer: &domain::PhoneE
 pub async fn deliver_webhook(public_url: &str, app_secret: &str, body: String) {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::whatsapp::graph::ensure_tls_provider();
         reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().expect("HTTP client")
     });
     let url = format!("{public_url}/webhooks/whatsapp");

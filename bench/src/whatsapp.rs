@@ -1,0 +1,214 @@
+//! WhatsApp channel benchmarks (issue 3). Prints its figures; asserts nothing.
+//!
+//! 1. Send pipeline against a Graph API double on loopback: the double's own capacity,
+//!    the sustained send rate with the per-number rate at its 1,000 msg/s ceiling, and
+//!    uncapped (pacing off) as a ratio of the double's capacity.
+//! 2. Signed webhook ingest over HTTP at a fixed arrival rate: p50/p99 latency and the
+//!    achieved rate, beside an axum hello-world measured in the same run.
+//!
+//! Run: `cargo run --release -p bench --bin whatsapp-bench [-- --postgres postgres://…/postgres]`
+//! (the PostgreSQL URL is an admin URL; a fresh database is created there).
+
+use axum::routing::post;
+use axum::{Json, Router};
+use backend::testing::{seed_number, seed_org_with, test_cipher, TestDb};
+use backend::whatsapp::outbound::{self, SendRequest};
+use backend::whatsapp::sender::Sender;
+use domain::whatsapp::outbound::OutboundContent;
+use domain::{PhoneE164, Role};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PNID: &str = "100000000000001";
+const INGEST_PNID: &str = "200000000000002";
+const APP_SECRET: &str = "bench-secret";
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap() });
+    url
+}
+
+/// A Graph API double: accepts every send with a fresh wamid.
+async fn graph_double() -> String {
+    let n = Arc::new(AtomicU64::new(0));
+    let app = Router::new().route(
+        "/{version}/{pnid}/messages",
+        post(move |Json(_b): Json<Value>| {
+            let n = n.clone();
+            async move { Json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.B{}", n.fetch_add(1, Ordering::Relaxed))}]})) }
+        }),
+    );
+    serve(app).await
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+/// Closed-loop capacity of a POST endpoint with `concurrency` clients for `secs`.
+async fn capacity(url: String, body: String, headers: Vec<(&'static str, String)>, concurrency: usize, secs: u64) -> f64 {
+    let client = reqwest::Client::new();
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, url, body, headers, done) = (client.clone(), url.clone(), body.clone(), headers.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < stop {
+                let mut req = client.post(&url).header("content-type", "application/json").body(body.clone());
+                for (k, v) in &headers {
+                    req = req.header(*k, v);
+                }
+                if req.send().await.map(|r| r.status().is_success()).unwrap_or(false) {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / secs as f64
+}
+
+async fn send_bench(t: &TestDb, label: &str) {
+    let a = seed_org_with(&t.db, "Bench", &format!("bench-{label}@mce.test"), Role::Admin).await;
+    let number = seed_number(&t.db, &a.actor, PNID).await;
+    let base = graph_double().await;
+    let double_rate = capacity(format!("{base}/v23.0/{PNID}/messages"), json!({"messaging_product": "whatsapp"}).to_string(), vec![], 32, 3).await;
+    let api = Arc::new(backend::whatsapp::graph::GraphClient::new(&base, "v23.0").unwrap());
+    for (mode, paced, n) in [("capped at 1,000 msg/s", true, 6_000u64), ("uncapped", false, 6_000u64)] {
+        let now = backend::clock::now_ms();
+        for i in 0..n {
+            let to = PhoneE164::from_wa_id(&format!("55119{:08}", i)).unwrap();
+            let req = SendRequest { number_id: number.id.clone(), to, content: OutboundContent::Template { name: "bench".into(), language: "en".into(), components: vec![] } };
+            outbound::enqueue(&t.db, &a.org, &req, now).await.unwrap();
+        }
+        // The number already earned the top rate.
+        backend::testing::set_send_rate(&t.db, &number.id, 1000.0).await;
+        let mut sender = Sender::new(t.db.clone(), api.clone(), test_cipher());
+        if !paced {
+            sender = sender.without_pacing();
+        }
+        let sender = Arc::new(sender);
+        let start = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..8 {
+            let sender = sender.clone();
+            workers.push(tokio::spawn(async move {
+                let mut sent = 0u64;
+                loop {
+                    match sender.run_due(backend::clock::now_ms()).await.unwrap() {
+                        Some(backend::whatsapp::sender::Outcome::Accepted) => sent += 1,
+                        Some(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+                        None => {
+                            if backend::jobs::next_due(sender.db()).await.unwrap().is_none() {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
+                    }
+                }
+                sent
+            }));
+        }
+        let mut sent = 0;
+        for w in workers {
+            sent += w.await.unwrap();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let rate = sent as f64 / secs;
+        let vs = if paced { format!("{:.2} × the cap", rate / 1000.0) } else { format!("{:.2} × the double's capacity", rate / double_rate) };
+        println!("[{label}] send {mode}: {sent} messages in {secs:.2} s = {rate:.0} msg/s ({vs})");
+    }
+    println!("[{label}] Graph API double capacity (32 clients): {double_rate:.0} req/s");
+}
+
+/// Open-loop: `rate` requests per second for `secs`, each latency recorded.
+async fn fixed_rate(url: String, bodies: Vec<(String, String)>, rate: u64, secs: u64) -> (f64, f64, f64, usize) {
+    let client = reqwest::Client::new();
+    let total = (rate * secs) as usize;
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for (i, (body, sig)) in bodies.into_iter().take(total).enumerate() {
+        let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(due.into()).await;
+            let t = Instant::now();
+            let ok = client.post(&url).header("content-type", "application/json").header("x-hub-signature-256", sig).body(body).send().await.map(|r| r.status().as_u16() == 200).unwrap_or(false);
+            (t.elapsed(), ok)
+        }));
+    }
+    let mut lat = Vec::with_capacity(total);
+    let mut failed = 0;
+    for t in tasks {
+        let (d, ok) = t.await.unwrap();
+        if !ok {
+            failed += 1;
+        }
+        lat.push(d);
+    }
+    let wall = start.elapsed().as_secs_f64();
+    lat.sort();
+    (percentile(&lat, 0.5), percentile(&lat, 0.99), total as f64 / wall, failed)
+}
+
+fn inbound_body(i: usize) -> String {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": INGEST_PNID},
+        "contacts": [{"profile": {"name": "Bench"}, "wa_id": format!("4915{:09}", i % 5000)}],
+        "messages": [{"from": format!("4915{:09}", i % 5000), "id": format!("wamid.BENCH{i}"), "timestamp": "1760000000", "type": "text", "text": {"body": "hello"}}]}}]}]})
+    .to_string()
+}
+
+async fn ingest_bench(t: &TestDb, label: &str, rate: u64, secs: u64) {
+    let a = seed_org_with(&t.db, "Ingest", &format!("ingest-{label}@mce.test"), Role::Admin).await;
+    seed_number(&t.db, &a.actor, INGEST_PNID).await;
+    let cfg = server::config::Config::from_lookup(|k| match k {
+        "WHATSAPP_APP_SECRET" => Some(APP_SECRET.into()),
+        "WHATSAPP_API_BASE" => Some("http://127.0.0.1:9".into()),
+        _ => None,
+    })
+    .unwrap();
+    let state = server::web::app_state(leptos::prelude::LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9").unwrap();
+    let url = serve(server::web::router(state, &cfg)).await;
+    let bodies: Vec<(String, String)> = (0..(rate * secs) as usize)
+        .map(|i| {
+            let b = inbound_body(i + 1_000_000);
+            let s = backend::whatsapp::signature::sign(APP_SECRET.as_bytes(), b.as_bytes());
+            (b, s)
+        })
+        .collect();
+    let (p50, p99, achieved, failed) = fixed_rate(format!("{url}/webhooks/whatsapp"), bodies, rate, secs).await;
+    println!("[{label}] webhook ingest at {rate}/s for {secs} s: p50 {p50:.2} ms, p99 {p99:.2} ms, achieved {achieved:.0}/s, {failed} not 200");
+
+    let hello = serve(Router::new().route("/hello", post(|| async { "OK" }))).await;
+    let bodies: Vec<(String, String)> = (0..(rate * secs) as usize).map(|i| (inbound_body(i), "x".to_string())).collect();
+    let (p50, p99, achieved, _) = fixed_rate(format!("{hello}/hello"), bodies, rate, secs).await;
+    println!("[{label}] axum hello-world at {rate}/s: p50 {p50:.2} ms, p99 {p99:.2} ms, achieved {achieved:.0}/s");
+}
+
+#[tokio::main]
+async fn main() {
+    backend::whatsapp::graph::ensure_tls_provider();
+    let args: Vec<String> = std::env::args().collect();
+    let pg = args.iter().position(|a| a == "--postgres").and_then(|i| args.get(i + 1)).cloned();
+    let rate: u64 = std::env::var("MCE_BENCH_WEBHOOK_RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    let mut dbs = vec![("sqlite", backend::testing::sqlite().await)];
+    if let Some(url) = pg {
+        dbs.push(("postgres", backend::testing::postgres(&url).await));
+    }
+    println!("machine: {} cores; release build", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    for (label, t) in dbs {
+        send_bench(&t, label).await;
+        ingest_bench(&t, label, rate, 5).await;
+    }
+}

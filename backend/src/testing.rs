@@ -219,3 +219,8 @@ pub async fn customer_writes(db: &Db, phone_number_id: &str, phone_digits: &str,
 pub async fn set_send_rate(db: &Db, number: &domain::NumberId, rate: f64) {
     sqlx::query("UPDATE wa_numbers SET send_rate_milli = $1 WHERE id = $2").bind((rate * 1000.0) as i64).bind(number.as_str()).execute(db.pool()).await.unwrap();
 }
+
+/// Sets the local day a number's stored rate belongs to.
+pub async fn set_rate_day(db: &Db, number: &domain::NumberId, day: &str) {
+    sqlx::query("UPDATE wa_numbers SET rate_day = $1 WHERE id = $2").bind(day).bind(number.as_str()).execute(db.pool()).await.unwrap();
+}

@@ -297,3 +297,50 @@ async fn a_cut_rate_recovers_ten_percent_after_five_clean_minutes_and_is_reporte
         assert!((stored.send_rate - 52.8).abs() < 1e-3, "the API reports the stored rate ({})", t.label);
     }
 }
+
+#[tokio::test]
+async fn a_pair_rate_limit_backs_off_only_that_recipient_by_powers_of_four() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        customer_writes(&t.db, PNID, "5511977776666", t0 - 1000).await;
+        let busy = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("to the busy one") }, t0).await.unwrap();
+        let other = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id("5511977776666").unwrap(), content: text("to someone else") }, t0).await.unwrap();
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(131056)), Ok("wamid.OTHER".into()), Err(meta_error(131056))]));
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        let first = sender.drain(t0).await.unwrap();
+        assert_eq!(first[0], Outcome::Retrying { code: Some(131056), at: t0 + 1_000 }, "{}", t.label);
+        // The other recipient is not held back (only paced by the number's bucket), and the
+        // number's rate is untouched.
+        assert_eq!(sender.drain(t0 + 500).await.unwrap(), vec![Outcome::Accepted]);
+        assert_eq!(message_status(&t.db, other.message_id.as_str()).await.0, "pending");
+        assert_eq!(sender.rate_of(&number.id).await, Some(60.0));
+        assert_eq!(sender.drain(t0 + 1_000).await.unwrap(), vec![Outcome::Retrying { code: Some(131056), at: t0 + 1_000 + 4_000 }], "then 4 s");
+        assert_eq!(sender.drain(t0 + 5_000).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
+        assert_eq!(graph.calls().iter().filter(|c| c["to"] == CUSTOMER).count(), 3);
+        let _ = busy;
+    }
+}
+
+#[tokio::test]
+async fn the_first_send_of_a_new_local_day_starts_at_90_percent_of_yesterdays_rate() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        backend::testing::set_send_rate(&t.db, &number.id, 100.0).await;
+        let t0 = now_ms();
+        let today = backend::whatsapp::sender::local_day(t0, "UTC");
+        let yesterday = backend::whatsapp::sender::local_day(t0 - 86_400_000, "UTC");
+        backend::testing::set_rate_day(&t.db, &number.id, &yesterday).await;
+        customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
+        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("morning") }, t0).await.unwrap();
+        let sender = Sender::new(t.db.clone(), Arc::new(FakeGraph::default()), backend::testing::test_cipher());
+        assert_eq!(sender.drain(t0).await.unwrap(), vec![Outcome::Accepted]);
+        assert_eq!(sender.rate_of(&number.id).await, Some(90.0), "{}", t.label);
+        let stored = backend::whatsapp::numbers::get(&t.db, &a.actor, &number.id).await.unwrap();
+        assert_eq!(stored.send_rate, 90.0);
+        assert_ne!(today, yesterday);
+    }
+}

@@ -10,6 +10,7 @@ test("an admin sees Meta's refusal when testing a number and nothing is saved", 
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText("Sandbox");
   await expect(rows.first()).toContainText("Active");
+  await expect(rows.first().getByRole("button", { name: "Remove" })).toHaveCount(0);
   await page.getByLabel("Display name").fill("Sales line");
   await page.getByLabel("Phone number id").fill("106540352242922");
   await page.getByLabel("WhatsApp Business Account id").fill("900000000000001");

@@ -135,7 +135,7 @@ fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteN
                         view! {
                             <tr data-pnid=n.phone_number_id.clone()>
                                 <td>{n.display_name.clone()} {n.is_sandbox.then(|| view! { " " <span class="badge">"Sandbox"</span> })}</td>
-                                <td>{n.display_phone_number.clone().unwrap_or_else(|| n.phone_number_id.clone())} " " <span class="muted">{n.verified_name.clone().unwrap_or_default()}</span></td>
+                                <td>{n.display_phone_number.clone().map(|d| format!("+{}", d.trim_start_matches('+'))).unwrap_or_else(|| n.phone_number_id.clone())} " " <span class="muted">{n.verified_name.clone().unwrap_or_default()}</span></td>
                                 <td>{status} {n.quality_rating.clone().map(|q| view! { " · " {q} })}</td>
                                 <td class="row-actions">
                                     {(is_admin && !n.active).then(|| view! {
@@ -146,7 +146,7 @@ fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteN
                                             move |_| { replace.dispatch(ReplaceNumberToken { number_id: id.clone(), access_token: token.get_untracked() }); }
                                         }>"Replace token"</button>
                                     })}
-                                    {is_admin.then(|| view! {
+                                    {(is_admin && !n.is_sandbox).then(|| view! {
                                         <ConfirmRemove hydrated on_confirm=move |_| { delete.dispatch(DeleteNumber { number_id: id.clone() }); } />
                                     })}
                                 </td>

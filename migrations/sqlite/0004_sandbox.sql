@@ -19,3 +19,6 @@ CREATE TABLE sandbox_behaviour (
     reorder_webhooks BIGINT NOT NULL DEFAULT 0,
     drop_delivered BIGINT NOT NULL DEFAULT 0
 );
+
+-- One sandbox number per org, even when two requests create it at the same moment.
+CREATE UNIQUE INDEX wa_numbers_one_sandbox_per_org ON wa_numbers (org_id) WHERE is_sandbox = 1;

@@ -30,6 +30,14 @@ async fn serve(db: backend::Db) -> app::state::AppState {
     state
 }
 
+/// Ensures the sandbox number from two tasks at once.
+async fn ensure_twice_at_once(db: &backend::Db, org: &domain::OrgId) -> (domain::NumberId, domain::NumberId) {
+    let (d1, d2, o1, o2) = (db.clone(), db.clone(), org.clone(), org.clone());
+    let a = tokio::spawn(async move { sandbox::ensure_number(&d1, &test_cipher(), &o1).await.unwrap().id });
+    let b = tokio::spawn(async move { sandbox::ensure_number(&d2, &test_cipher(), &o2).await.unwrap().id });
+    (a.await.unwrap(), b.await.unwrap())
+}
+
 async fn wait_for_status(db: &backend::Db, id: &str, want: &str) -> String {
     for _ in 0..200 {
         let s = message_status(db, id).await.0;
@@ -49,6 +57,9 @@ async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         assert!(number.is_sandbox && number.active);
         assert_eq!(sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap().id, number.id, "one per org ({})", t.label);
+        let other = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
+        let racing = ensure_twice_at_once(&t.db, &other.org).await;
+        assert_eq!(racing.0, racing.1, "two first uses at once still make one number ({})", t.label);
 
         // The customer writes first (through the simulator's signed webhook).
         let (_, inbound) = sandbox::inbound_webhook(&number, CUSTOMER, "Zoë", json!({"type": "text", "text": {"body": "Olá, preço?"}}));

@@ -36,9 +36,11 @@ fn random_digits(n: usize) -> String {
     (0..n).map(|i| char::from(b'0' + if i == 0 { rng.gen_range(1..10) } else { rng.gen_range(0..10) })).collect()
 }
 
-/// The org's sandbox number, created on first use.
+/// The org's sandbox number, created on first use. Safe under concurrent first uses: a
+/// partial unique index keeps one per org, and the loser of a race reads the winner's.
 pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNumber> {
-    let existing = sqlx::query("SELECT id FROM wa_numbers WHERE org_id = $1 AND is_sandbox = 1").bind(org.as_str()).fetch_optional(db.pool()).await?;
+    let select = || sqlx::query("SELECT id FROM wa_numbers WHERE org_id = $1 AND is_sandbox = 1").bind(org.as_str());
+    let existing = select().fetch_optional(db.pool()).await?;
     let id = match existing {
         Some(r) => r.get::<String, _>("id"),
         None => {
@@ -47,7 +49,8 @@ pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNu
             let display = format!("1555{}", random_digits(7));
             sqlx::query(
                 "INSERT INTO wa_numbers (id, org_id, display_name, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, \
-                 access_token_enc, system_prompt, is_sandbox, active, created_at) VALUES ($1, $2, 'Sandbox', $3, $4, $5, 'MCE Sandbox', 'GREEN', $6, '', 1, 1, $7)",
+                 access_token_enc, system_prompt, is_sandbox, active, created_at) VALUES ($1, $2, 'Sandbox', $3, $4, $5, 'MCE Sandbox', 'GREEN', $6, '', 1, 1, $7) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(&id)
             .bind(org.as_str())
@@ -58,7 +61,7 @@ pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNu
             .bind(now_ms())
             .execute(db.pool())
             .await?;
-            id
+            select().fetch_one(db.pool()).await?.get::<String, _>("id")
         }
     };
     crate::whatsapp::numbers::get_in_org(db, org, &NumberId::from_string(id)).await

@@ -68,9 +68,23 @@ impl Cipher {
     }
 }
 
+/// Compares two secrets (tokens, CSRF values) in time that does not depend on where they
+/// differ, so they cannot be guessed byte by byte from response times.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constant_time_eq_compares_whole_values() {
+        assert!(constant_time_eq(b"token", b"token"));
+        assert!(!constant_time_eq(b"token", b"tokex"));
+        assert!(!constant_time_eq(b"token", b"token2"));
+        assert!(constant_time_eq(b"", b""));
+    }
 
     #[test]
     fn secrets_round_trip_and_never_appear_in_the_stored_form() {

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::{AppError, ErrorCode};
-use subtle_eq::constant_time_eq;
+use backend::secrets::constant_time_eq;
 use tower_sessions::Session;
 
 /// Whether cookies get the `Secure` attribute.
@@ -80,14 +80,4 @@ pub async fn guard(State(settings): State<CsrfSettings>, session: Session, req: 
         }
     }
     res
-}
-
-/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
-mod subtle_eq {
-    pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-        if a.len() != b.len() {
-            return false;
-        }
-        a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-    }
 }

@@ -19,9 +19,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
 }
 
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 fn meta_error((status, body): (u16, Value)) -> Response {
     (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response()
@@ -34,7 +31,7 @@ async fn authorise(state: &AppState, pnid: &str, headers: &HeaderMap) -> Result<
         return Err(meta_error((400, json!({"error": {"message": format!("Unsupported post request. Object with ID '{pnid}' does not exist"), "type": "GraphMethodException", "code": 100, "error_subcode": 33, "fbtrace_id": "SBX"}}))));
     };
     match bearer(headers) {
-        Some(t) if same(t, &token) => Ok(number),
+        Some(t) if backend::secrets::constant_time_eq(t.as_bytes(), token.as_bytes()) => Ok(number),
         _ => Err(meta_error(sandbox::graph_error(190))),
     }
 }

@@ -64,7 +64,8 @@ async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
         // The customer writes first (through the simulator's signed webhook).
         let (_, inbound) = sandbox::inbound_webhook(&number, CUSTOMER, "Zoë", json!({"type": "text", "text": {"body": "Olá, preço?"}}));
         assert!(inbound.contains("\\u00e1"), "non-ASCII is escaped like Meta's");
-        server::sandbox::post_webhook(&state, inbound).await;
+        let customer = PhoneE164::from_wa_id(CUSTOMER).unwrap();
+        sandbox::customer_acts(&t.db, &number, &customer, "Zoë", &sandbox::CustomerAction::Text("Olá, preço?".into()), &state.sandbox.public_url, APP_SECRET).await.unwrap();
         let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &PhoneE164::from_wa_id(CUSTOMER).unwrap()).await.unwrap().expect("the webhook created the contact");
         assert_eq!(contact.profile_name.as_deref(), Some("Zoë"), "{}", t.label);
 
@@ -74,8 +75,8 @@ async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
         assert_eq!(sender.drain(now).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
         assert_eq!(wait_for_status(&t.db, q.message_id.as_str(), "read").await, "read", "{}", t.label);
         let phone = sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap();
-        assert_eq!(phone.len(), 1, "{}", t.label);
-        assert_eq!((phone[0].direction.as_str(), phone[0].body["text"]["body"].as_str()), (sandbox::TO_CUSTOMER, Some("R$ 10")));
+        assert_eq!(phone.len(), 2, "{}", t.label);
+        assert_eq!((phone[1].direction.as_str(), phone[1].body["text"]["body"].as_str()), (sandbox::TO_CUSTOMER, Some("R$ 10")));
 
         // The customer taps nothing but types a reply; it lands in MCE like any message.
         let to = PhoneE164::from_wa_id(CUSTOMER).unwrap();
@@ -83,7 +84,7 @@ async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
         let conv = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap().remove(0);
         let texts: Vec<(String, Option<String>)> = backend::conversations::messages(&t.db, &a.org, &conv.id, 10).await.unwrap().into_iter().map(|m| (m.direction, m.text)).collect();
         assert_eq!(texts.last().unwrap(), &("inbound".to_string(), Some("Obrigada!".to_string())), "{}", t.label);
-        assert_eq!(sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap().len(), 2, "the phone shows both");
+        assert_eq!(sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap().len(), 3, "the phone shows all three");
     }
 }
 
@@ -132,5 +133,25 @@ async fn the_simulator_checks_the_token_like_meta() {
         let info = state.sandbox.graph.phone_number(&token, &number.phone_number_id).await.unwrap();
         assert_eq!(info.verified_name.as_deref(), Some("MCE Sandbox"));
         assert_eq!(state.sandbox.graph.phone_number(&token, "123").await.unwrap_err().code(), Some(100));
+    }
+}
+
+#[tokio::test]
+async fn the_simulator_keeps_its_own_24_hour_window_and_fails_late_free_text_by_webhook() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let state = serve(t.db.clone()).await;
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let token = backend::whatsapp::numbers::access_token(&t.db, &test_cipher(), &number.id).await.unwrap();
+        // MCE refuses such a send itself (WA_005); here the Graph client talks to the
+        // simulator directly, as a misbehaving client would.
+        let body = json!({"messaging_product": "whatsapp", "to": "5511900001111", "type": "text", "text": {"body": "nobody asked"}, "biz_opaque_callback_data": "ours-1"});
+        let wamid = state.sandbox.graph.send_message(&token, &number.phone_number_id, &body).await.unwrap();
+        assert!(wamid.starts_with("wamid.SBX"), "accepted first, like Meta ({})", t.label);
+        assert!(sandbox::phone(&t.db, &number.id, "5511900001111", 10).await.unwrap().is_empty(), "the customer never sees it");
+        // A template is fine outside the window.
+        let template = json!({"messaging_product": "whatsapp", "to": "5511900001111", "type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}});
+        state.sandbox.graph.send_message(&token, &number.phone_number_id, &template).await.unwrap();
+        assert_eq!(sandbox::phone(&t.db, &number.id, "5511900001111", 10).await.unwrap().len(), 1, "{}", t.label);
     }
 }

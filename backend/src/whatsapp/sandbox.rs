@@ -150,6 +150,11 @@ pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std
         return Ok(Err((400, json!({"error": {"message": "(#131009) Parameter value is not valid", "type": "OAuthException", "code": 131009, "error_data": {"messaging_product": "whatsapp", "details": "to, type and the object named after type are required"}, "fbtrace_id": "SBX"}}))));
     }
     let wamid = format!("wamid.SBX{}", random_digits(24));
+    // Like Meta, anything but a template needs the customer to have written in the last
+    // 24 hours; otherwise the send is accepted and then fails with 131047 by webhook.
+    if kind != "template" && !window_open(db, &number.id, &customer).await? {
+        return Ok(Ok(Accepted { wa_message_id: wamid, customer, callback: body.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_owned), statuses: vec![(1, "failed")] }));
+    }
     record(db, &number.id, &customer, TO_CUSTOMER, &wamid, body).await?;
     let mut statuses: Vec<(u32, &'static str)> = if kind == "reaction" { vec![(1, "sent")] } else { vec![(1, "sent"), (2, "delivered"), (5, "read")] };
     if b.drop_delivered {
@@ -166,6 +171,17 @@ pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std
         statuses = statuses.into_iter().flat_map(|s| [s, s]).collect();
     }
     Ok(Ok(Accepted { wa_message_id: wamid, customer, callback: body.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_owned), statuses }))
+}
+
+/// Whether the simulated customer wrote to the number in the last 24 hours.
+async fn window_open(db: &Db, number: &NumberId, customer: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT MAX(created_at) AS last FROM sandbox_messages WHERE number_id = $1 AND customer = $2 AND direction = $3")
+        .bind(number.as_str())
+        .bind(customer)
+        .bind(FROM_CUSTOMER)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(row.get::<Option<i64>, _>("last").is_some_and(|t| now_ms() - t < 24 * 3600 * 1000))
 }
 
 /// Meta's error answer for a code, as the simulator returns it.
@@ -206,6 +222,10 @@ pub fn status_webhook(number: &WaNumber, wamid: &str, status: &str, customer: &s
     }
     if status == "sent" {
         s["pricing"] = json!({"billable": true, "pricing_model": "PMP", "type": "regular", "category": "service"});
+    }
+    if status == "failed" {
+        let details = "Message failed to send because more than 24 hours have passed since the customer last replied to this number.";
+        s["errors"] = json!([{"code": 131047, "title": "Re-engagement message", "message": "Re-engagement message", "error_data": {"details": details}}]);
     }
     meta_json(&json!({"object": "whatsapp_business_account", "entry": [{"id": number.waba_id, "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp",

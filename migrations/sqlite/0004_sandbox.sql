@@ -17,7 +17,8 @@ CREATE TABLE sandbox_behaviour (
     fail_code BIGINT,
     duplicate_webhooks BIGINT NOT NULL DEFAULT 0,
     reorder_webhooks BIGINT NOT NULL DEFAULT 0,
-    drop_delivered BIGINT NOT NULL DEFAULT 0
+    drop_delivered BIGINT NOT NULL DEFAULT 0,
+    drop_all_statuses BIGINT NOT NULL DEFAULT 0
 );
 
 -- One sandbox number per org, even when two requests create it at the same moment.

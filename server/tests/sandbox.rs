@@ -112,6 +112,13 @@ async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks()
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(message_status(&t.db, shuffled.message_id.as_str()).await.0, "read", "late sent/delivered never move it back");
 
+        sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { drop_all_statuses: true, ..Default::default() }).await.unwrap();
+        let quiet_at = later + 500;
+        let quiet = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, quiet_at).await.unwrap();
+        assert_eq!(sender.drain(quiet_at).await.unwrap(), vec![Outcome::Accepted]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(message_status(&t.db, quiet.message_id.as_str()).await.0, "pending", "no webhook ever arrives ({})", t.label);
+
         sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { fail_code: Some(190), ..Default::default() }).await.unwrap();
         let at = later + 1_000;
         outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to, content: template() }, at).await.unwrap();

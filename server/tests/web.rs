@@ -244,6 +244,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("duplicate_webhooks", "true"),
                     ("reorder_webhooks", "false"),
                     ("drop_delivered", "false"),
+                    ("drop_all_statuses", "false"),
                 ];
                 let r = c.call(&path, &fields).await;
                 assert!(!r.body.contains("The request was not understood"), "{path} needs an argument this test does not send: {}", r.body);

@@ -51,6 +51,7 @@ pub struct SimulatorBehaviour {
     pub duplicate_webhooks: bool,
     pub reorder_webhooks: bool,
     pub drop_delivered: bool,
+    pub drop_all_statuses: bool,
 }
 
 /// The simulator's behaviour for the org's sandbox number. Any member.
@@ -59,13 +60,25 @@ pub async fn get_simulator_behaviour() -> Result<SimulatorBehaviour, AppError> {
     let (state, actor) = actor().await?;
     let number = backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
     let b = backend::whatsapp::sandbox::behaviour(&state.db, &number.id).await.map_err(fail)?;
-    Ok(SimulatorBehaviour { fail_code: b.fail_code, duplicate_webhooks: b.duplicate_webhooks, reorder_webhooks: b.reorder_webhooks, drop_delivered: b.drop_delivered })
+    Ok(SimulatorBehaviour {
+        fail_code: b.fail_code,
+        duplicate_webhooks: b.duplicate_webhooks,
+        reorder_webhooks: b.reorder_webhooks,
+        drop_delivered: b.drop_delivered,
+        drop_all_statuses: b.drop_all_statuses,
+    })
 }
 
 /// Makes the simulator fail every send with a Meta code (`fail_code` empty for none), and
-/// duplicate, reorder or drop status webhooks. Managers and admins.
+/// duplicate, reorder or drop status webhooks (`delivered` only, or all). Managers and admins.
 #[server(prefix = "/api", endpoint = "sandbox/set_behaviour", client = CsrfClient)]
-pub async fn set_simulator_behaviour(fail_code: String, duplicate_webhooks: bool, reorder_webhooks: bool, drop_delivered: bool) -> Result<(), AppError> {
+pub async fn set_simulator_behaviour(
+    fail_code: String,
+    duplicate_webhooks: bool,
+    reorder_webhooks: bool,
+    drop_delivered: bool,
+    drop_all_statuses: bool,
+) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
     actor.require(domain::Role::Manager).map_err(fail)?;
     let fail_code = match fail_code.trim() {
@@ -73,6 +86,6 @@ pub async fn set_simulator_behaviour(fail_code: String, duplicate_webhooks: bool
         c => Some(c.parse::<i64>().map_err(|_| fail(AppError::validation("Choose one of the listed error codes.")))?),
     };
     let number = backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
-    let b = backend::whatsapp::sandbox::Behaviour { fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered };
+    let b = backend::whatsapp::sandbox::Behaviour { fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered, drop_all_statuses };
     backend::whatsapp::sandbox::set_behaviour(&state.db, &actor.org_id, &number.id, &b).await.map_err(fail)
 }

@@ -101,12 +101,14 @@ fn SimulatorSettings() -> impl IntoView {
     let duplicate = RwSignal::new(false);
     let reorder = RwSignal::new(false);
     let drop_delivered = RwSignal::new(false);
+    let drop_all = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(b)) = current.get() {
             fail_code.set(b.fail_code.map(|c| c.to_string()).unwrap_or_default());
             duplicate.set(b.duplicate_webhooks);
             reorder.set(b.reorder_webhooks);
             drop_delivered.set(b.drop_delivered);
+            drop_all.set(b.drop_all_statuses);
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -116,6 +118,7 @@ fn SimulatorSettings() -> impl IntoView {
             duplicate_webhooks: duplicate.get_untracked(),
             reorder_webhooks: reorder.get_untracked(),
             drop_delivered: drop_delivered.get_untracked(),
+            drop_all_statuses: drop_all.get_untracked(),
         });
     };
     view! {
@@ -133,6 +136,7 @@ fn SimulatorSettings() -> impl IntoView {
                 <label class="check"><input type="checkbox" bind:checked=duplicate />" Send every status webhook twice"</label>
                 <label class="check"><input type="checkbox" bind:checked=reorder />" Send statuses in reverse order"</label>
                 <label class="check"><input type="checkbox" bind:checked=drop_delivered />" Skip the delivered status"</label>
+                <label class="check"><input type="checkbox" bind:checked=drop_all />" Lose every status webhook"</label>
                 <ErrorNotice result=save.value() />
                 <SavedNotice result=save.value() text="Simulator updated." />
                 <button type="submit" class="button" disabled=move || !hydrated.get() || save.pending().get()>"Apply"</button>

@@ -29,6 +29,8 @@ pub struct Behaviour {
     pub reorder_webhooks: bool,
     /// Skip `delivered` (as Meta does when delivered and read coincide).
     pub drop_delivered: bool,
+    /// Lose every status webhook (messages stay at `pending`, as when webhooks fail).
+    pub drop_all_statuses: bool,
 }
 
 fn random_digits(n: usize) -> String {
@@ -79,7 +81,7 @@ pub async fn find_by_phone_number_id(db: &Db, cipher: &Cipher, pnid: &str) -> Re
 
 /// How the simulator behaves for a number (defaults when never set).
 pub async fn behaviour(db: &Db, number: &NumberId) -> Result<Behaviour> {
-    let row = sqlx::query("SELECT fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered FROM sandbox_behaviour WHERE number_id = $1")
+    let row = sqlx::query("SELECT fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered, drop_all_statuses FROM sandbox_behaviour WHERE number_id = $1")
         .bind(number.as_str())
         .fetch_optional(db.pool())
         .await?;
@@ -89,6 +91,7 @@ pub async fn behaviour(db: &Db, number: &NumberId) -> Result<Behaviour> {
             duplicate_webhooks: r.get::<i64, _>("duplicate_webhooks") != 0,
             reorder_webhooks: r.get::<i64, _>("reorder_webhooks") != 0,
             drop_delivered: r.get::<i64, _>("drop_delivered") != 0,
+            drop_all_statuses: r.get::<i64, _>("drop_all_statuses") != 0,
         })
         .unwrap_or_default())
 }
@@ -105,15 +108,16 @@ pub async fn set_behaviour(db: &Db, org: &OrgId, number: &NumberId, b: &Behaviou
         return Err(domain::AppError::not_found("Sandbox number").into());
     }
     sqlx::query(
-        "INSERT INTO sandbox_behaviour (number_id, fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO sandbox_behaviour (number_id, fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered, drop_all_statuses) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (number_id) DO UPDATE SET fail_code = excluded.fail_code, duplicate_webhooks = excluded.duplicate_webhooks, \
-         reorder_webhooks = excluded.reorder_webhooks, drop_delivered = excluded.drop_delivered",
+         reorder_webhooks = excluded.reorder_webhooks, drop_delivered = excluded.drop_delivered, drop_all_statuses = excluded.drop_all_statuses",
     )
     .bind(number.as_str())
     .bind(b.fail_code)
     .bind(b.duplicate_webhooks as i64)
     .bind(b.reorder_webhooks as i64)
     .bind(b.drop_delivered as i64)
+    .bind(b.drop_all_statuses as i64)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -159,6 +163,9 @@ pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std
     let mut statuses: Vec<(u32, &'static str)> = if kind == "reaction" { vec![(1, "sent")] } else { vec![(1, "sent"), (2, "delivered"), (5, "read")] };
     if b.drop_delivered {
         statuses.retain(|(_, s)| *s != "delivered");
+    }
+    if b.drop_all_statuses {
+        statuses.clear();
     }
     if b.reorder_webhooks {
         let steps: Vec<u32> = statuses.iter().map(|(d, _)| *d).collect();

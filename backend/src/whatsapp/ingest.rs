@@ -84,13 +84,8 @@ pub async fn apply(db: &Db, raw_body: &str, payload: &WebhookPayload) -> Result<
     Ok(report)
 }
 
-async fn route(conn: &mut AnyConnection, phone_number_id: &str) -> Result<Option<(NumberId, OrgId)>> {
-    let row = sqlx::query("SELECT id, org_id FROM wa_numbers WHERE phone_number_id = $1").bind(phone_number_id).fetch_optional(&mut *conn).await?;
-    Ok(row.map(|r| (NumberId::from_string(r.get::<String, _>("id")), OrgId::from_string(r.get::<String, _>("org_id")))))
-}
-
 async fn apply_messages(conn: &mut AnyConnection, v: &MessagesValue, report: &mut IngestReport) -> Result<()> {
-    let Some((number, org)) = route(conn, &v.metadata.phone_number_id).await? else {
+    let Some((number, org)) = super::numbers::route(conn, &v.metadata.phone_number_id).await? else {
         tracing::warn!(phone_number_id = %v.metadata.phone_number_id, "webhook for an unknown number; raw body kept");
         report.unknown_numbers += 1;
         return Ok(());

@@ -191,9 +191,10 @@ pub async fn replace_token(db: &Db, cipher: &Cipher, actor: &Actor, id: &NumberI
     get(db, actor, id).await
 }
 
-/// The number a webhook's `metadata.phone_number_id` belongs to, with its org.
-pub async fn route(db: &Db, phone_number_id: &str) -> Result<Option<(NumberId, OrgId)>> {
-    let row = sqlx::query("SELECT id, org_id FROM wa_numbers WHERE phone_number_id = $1").bind(phone_number_id).fetch_optional(db.pool()).await?;
+/// The number a webhook's `metadata.phone_number_id` belongs to, with its org. Takes a
+/// connection so webhook ingestion can route inside its transaction.
+pub async fn route(conn: &mut sqlx::AnyConnection, phone_number_id: &str) -> Result<Option<(NumberId, OrgId)>> {
+    let row = sqlx::query("SELECT id, org_id FROM wa_numbers WHERE phone_number_id = $1").bind(phone_number_id).fetch_optional(conn).await?;
     Ok(row.map(|r| (NumberId::from_string(r.get::<String, _>("id")), OrgId::from_string(r.get::<String, _>("org_id")))))
 }
 

@@ -103,3 +103,18 @@ impl Db {
         self.pool.close().await;
     }
 }
+
+/// `$first, $first+1, …` — `count` numbered placeholders for an `IN (…)` list (both
+/// backends accept `$n` through sqlx Any).
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    #[test]
+    fn placeholders_number_an_in_list_from_the_given_position() {
+        assert_eq!(super::placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(super::placeholders(1, 1), "$1");
+    }
+}

@@ -5,6 +5,7 @@
 //! throwaway cluster and sets it); each call creates a new database there. Set
 //! `MCE_REQUIRE_POSTGRES=1` to make a missing PostgreSQL a failure instead of a skip.
 
+use std::collections::HashMap;
 use crate::auth::{self, Actor, User};
 use crate::{members, orgs, Db};
 use domain::{CountryCode, EmailAddress, OrgId, OrgName, Password, PersonName, Role, TimeZoneName};
@@ -162,6 +163,8 @@ pub struct FakeGraph {
     calls: std::sync::Mutex<Vec<serde_json::Value>>,
     /// When set, a send blocks until notified (to kill a worker mid-send).
     pub gate: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// "Meta's" media store: id → file.
+    media: std::sync::Mutex<HashMap<String, crate::whatsapp::graph::Upload>>,
 }
 
 impl FakeGraph {
@@ -172,6 +175,14 @@ impl FakeGraph {
     /// Sends block until `gate` is notified (to kill a worker mid-send).
     pub fn gated(gate: std::sync::Arc<tokio::sync::Notify>) -> Self {
         Self { gate: Some(gate), ..Default::default() }
+    }
+    /// Puts a file in "Meta's" media store, as if a customer had sent it.
+    pub fn hold_media(&self, id: &str, mime_type: &str, bytes: &[u8]) {
+        self.media.lock().unwrap().insert(id.into(), crate::whatsapp::graph::Upload { mime_type: mime_type.into(), filename: "file".into(), bytes: bytes.to_vec() });
+    }
+    /// The file "Meta" holds under `id`.
+    pub fn held_media(&self, id: &str) -> Option<crate::whatsapp::graph::Upload> {
+        self.media.lock().unwrap().get(id).cloned()
     }
     /// The bodies sent so far.
     pub fn calls(&self) -> Vec<serde_json::Value> {
@@ -200,6 +211,38 @@ impl crate::whatsapp::graph::WhatsAppApi for FakeGraph {
             gate.notified().await;
         }
         self.script.lock().unwrap().pop_front().unwrap_or_else(|| Ok(format!("wamid.FAKE{n}")))
+    }
+
+    async fn upload_media(&self, _token: &str, _pnid: &str, file: &crate::whatsapp::graph::Upload) -> Result<String, crate::whatsapp::graph::GraphError> {
+        if let Some(answer) = self.script.lock().unwrap().pop_front() {
+            answer?;
+        }
+        let mut media = self.media.lock().unwrap();
+        let id = format!("{}", 1_000_000 + media.len());
+        media.insert(id.clone(), file.clone());
+        Ok(id)
+    }
+
+    async fn media_info(&self, _token: &str, _pnid: &str, media_id: &str) -> Result<crate::whatsapp::graph::MediaInfo, crate::whatsapp::graph::GraphError> {
+        use base64::Engine;
+        use sha2::Digest;
+        let media = self.media.lock().unwrap();
+        let Some(f) = media.get(media_id) else { return Err(meta_error(100)) };
+        Ok(crate::whatsapp::graph::MediaInfo {
+            url: format!("fake://media/{media_id}"),
+            mime_type: f.mime_type.clone(),
+            sha256: Some(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&f.bytes))),
+            file_size: Some(f.bytes.len() as u64),
+        })
+    }
+
+    async fn download_media(&self, _token: &str, url: &str, max_bytes: u64) -> Result<Vec<u8>, crate::whatsapp::graph::GraphError> {
+        let id = url.trim_start_matches("fake://media/");
+        let bytes = self.media.lock().unwrap().get(id).map(|f| f.bytes.clone()).ok_or_else(|| meta_error(-404))?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(crate::whatsapp::graph::too_large(max_bytes));
+        }
+        Ok(bytes)
     }
 }
 

@@ -344,3 +344,55 @@ async fn the_first_send_of_a_new_local_day_starts_at_90_percent_of_yesterdays_ra
         assert_ne!(today, yesterday);
     }
 }
+
+#[tokio::test]
+async fn a_batch_sends_every_message_once_and_paces_what_the_numbers_rate_does_not_allow() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        for i in 0..5 {
+            let phone = format!("55119999901{i:02}");
+            customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("batch") }, t0).await.unwrap();
+        }
+        let graph = Arc::new(FakeGraph::default());
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
+        // A fresh number holds one token: one goes now, four wait for theirs.
+        let outcomes = sender.run_batch(t0, 32).await.unwrap();
+        assert_eq!(outcomes.len(), 5, "one outcome per claimed job ({})", t.label);
+        assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Accepted).count(), 1, "{}", t.label);
+        let Some(Outcome::Paced { at }) = outcomes.iter().find(|o| matches!(o, Outcome::Paced { .. })).cloned() else { panic!("nothing paced: {outcomes:?}") };
+        assert!(at > t0, "{}", t.label);
+        assert!(sender.run_batch(t0, 32).await.unwrap().is_empty(), "paced jobs are not due yet ({})", t.label);
+        // A second later the bucket holds a second's worth: the rest go in one batch.
+        let later = sender.run_batch(t0 + 1_000, 32).await.unwrap();
+        assert_eq!(later, vec![Outcome::Accepted; 4], "{}", t.label);
+        let mut to: Vec<String> = graph.calls().iter().map(|c| c["to"].as_str().unwrap().to_owned()).collect();
+        to.sort();
+        to.dedup();
+        assert_eq!((graph.calls().len(), to.len()), (5, 5), "each message sent exactly once ({})", t.label);
+        assert_eq!(count_rows(&t.db, "jobs").await, 0, "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn a_dead_token_met_by_a_whole_batch_notifies_the_admins_once() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let t0 = now_ms();
+        for i in 0..3 {
+            let phone = format!("55119999902{i:02}");
+            customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0).await.unwrap();
+        }
+        let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(190)), Err(meta_error(190)), Err(meta_error(190))]));
+        // Pacing off so all three go in one batch (a fresh bucket holds one token).
+        let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher()).without_pacing();
+        let outcomes = sender.run_batch(t0 + 1_000, 32).await.unwrap();
+        assert_eq!(outcomes, vec![Outcome::Failed { code: Some(190) }; 3], "{}", t.label);
+        let notes = notifications::list_for(&t.db, &a.org, &a.user.id, 10).await.unwrap();
+        assert_eq!(notes.iter().filter(|n| n.kind == "number_token_expired").count(), 1, "{}", t.label);
+    }
+}

@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 const PNID: &str = "100000000000001";
 const INGEST_PNID: &str = "200000000000002";
 const APP_SECRET: &str = "bench-secret";
+/// Concurrent workers and jobs per batch (the server runs one worker with the same batch).
+const WORKERS: usize = 2;
+const BATCH: usize = server::worker::BATCH;
 
 async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -100,20 +103,19 @@ async fn send_bench(t: &TestDb, label: &str) {
         let sender = Arc::new(sender);
         let start = Instant::now();
         let mut workers = Vec::new();
-        for _ in 0..8 {
+        for _ in 0..WORKERS {
             let sender = sender.clone();
             workers.push(tokio::spawn(async move {
                 let mut sent = 0u64;
                 loop {
-                    match sender.run_due(backend::clock::now_ms()).await.unwrap() {
-                        Some(backend::whatsapp::sender::Outcome::Accepted) => sent += 1,
-                        Some(_) => tokio::time::sleep(Duration::from_millis(1)).await,
-                        None => {
-                            if backend::jobs::next_due(sender.db()).await.unwrap().is_none() {
-                                break;
-                            }
-                            tokio::time::sleep(Duration::from_millis(1)).await;
-                        }
+                    let outcomes = sender.run_batch(backend::clock::now_ms(), BATCH).await.unwrap();
+                    let accepted = outcomes.iter().filter(|o| **o == backend::whatsapp::sender::Outcome::Accepted).count() as u64;
+                    sent += accepted;
+                    if outcomes.is_empty() && backend::jobs::next_due(sender.db()).await.unwrap().is_none() {
+                        break;
+                    }
+                    if accepted == 0 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
                     }
                 }
                 sent

@@ -144,3 +144,26 @@ pub struct SandboxPhone {
     pub customer: String,
     pub messages: Vec<SandboxMessage>,
 }
+
+/// A file MCE holds for an org: an upload the business sends, or a customer's file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaFile {
+    pub id: String,
+    /// `outbound` (uploaded here) or `inbound` (sent by a customer).
+    pub direction: String,
+    /// Meta's media id: what a media message sends (`{"image": {"id": …}}`).
+    pub wa_media_id: Option<String>,
+    /// The kind of message it goes out as: `image`, `video`, `audio`, `document`, `sticker`.
+    pub kind: Option<String>,
+    pub mime_type: String,
+    pub filename: Option<String>,
+    pub file_size: Option<i64>,
+    /// Base64 SHA-256 of the bytes, as Meta writes it.
+    pub sha256: Option<String>,
+    /// `stored`, `pending` (an inbound file not downloaded yet) or `failed` (see `error`).
+    pub status: String,
+    pub error: Option<String>,
+    /// The message it arrived with (inbound files).
+    pub message_id: Option<String>,
+    pub created_at: i64,
+}

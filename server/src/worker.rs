@@ -1,4 +1,4 @@
-//! The background send worker: runs due jobs, sleeps until the next one is due (at most
+//! The background send worker: runs due jobs in batches, sleeps until the next one is due (at most
 //! a second), wakes early when something is queued, and stops between jobs on shutdown,
 //! so a send in progress always finishes.
 
@@ -9,6 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
+/// Jobs claimed per round: their Graph API calls overlap and their bookkeeping shares
+/// commits. Small enough that a shutdown waits for at most one short batch.
+pub const BATCH: usize = 32;
+
 /// Starts the worker; it ends when `stop` turns true.
 pub fn spawn(sender: Arc<Sender>, db: Db, wakeup: Arc<Notify>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -16,12 +20,12 @@ pub fn spawn(sender: Arc<Sender>, db: Db, wakeup: Arc<Notify>, mut stop: watch::
             if *stop.borrow() {
                 break;
             }
-            match sender.run_due(now_ms()).await {
-                Ok(Some(outcome)) => {
-                    tracing::debug!(?outcome, "job done");
+            match sender.run_batch(now_ms(), BATCH).await {
+                Ok(outcomes) if !outcomes.is_empty() => {
+                    tracing::debug!(jobs = outcomes.len(), "batch done");
                     continue;
                 }
-                Ok(None) => {
+                Ok(_) => {
                     let next = jobs::next_due(&db).await.ok().flatten();
                     let ms = next.map(|t| (t - now_ms()).clamp(5, 1000)).unwrap_or(1000) as u64;
                     tokio::select! {

@@ -55,6 +55,24 @@ pub struct PhoneInfo {
     pub quality_rating: Option<String>,
 }
 
+/// What `GET /{media-id}` says about a file: a short-lived download URL and its facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MediaInfo {
+    pub url: String,
+    pub mime_type: String,
+    /// Base64 of the file's SHA-256, when Meta gives it.
+    pub sha256: Option<String>,
+    pub file_size: Option<u64>,
+}
+
+/// A file to upload with `POST /{phone_number_id}/media`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub mime_type: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
 /// The Graph API operations MCE uses. Implemented over HTTP by [`GraphClient`].
 #[async_trait]
 pub trait WhatsAppApi: Send + Sync + 'static {
@@ -64,6 +82,33 @@ pub trait WhatsAppApi: Send + Sync + 'static {
     /// `POST /{version}/{phone_number_id}/messages`: returns the new wamid (or, for
     /// mark-as-read bodies, an empty string).
     async fn send_message(&self, token: &str, phone_number_id: &str, body: &Value) -> Result<String, GraphError>;
+
+    /// `POST /{version}/{phone_number_id}/media` (multipart): returns Meta's media id.
+    async fn upload_media(&self, token: &str, phone_number_id: &str, file: &Upload) -> Result<String, GraphError>;
+
+    /// `GET /{version}/{media_id}?phone_number_id=…`: the file's download URL (valid for
+    /// five minutes) and facts.
+    async fn media_info(&self, token: &str, phone_number_id: &str, media_id: &str) -> Result<MediaInfo, GraphError>;
+
+    /// `GET <url>` with the bearer token: the file's bytes, refused past `max_bytes`
+    /// (without reading the rest).
+    async fn download_media(&self, token: &str, url: &str, max_bytes: u64) -> Result<Vec<u8>, GraphError>;
+}
+
+/// A multipart/form-data body as Meta's upload expects it: `messaging_product`, `type`
+/// and `file`. Returns the body and its content type.
+pub fn multipart_upload_body(file: &Upload) -> (Vec<u8>, String) {
+    let boundary = format!("mce-{}", uuid::Uuid::new_v4().simple());
+    // Quotes and line breaks cannot appear inside a quoted filename.
+    let filename: String = file.filename.chars().map(|c| if c == '"' || c.is_control() { '_' } else { c }).collect();
+    let mut body = Vec::with_capacity(file.bytes.len() + 512);
+    for (name, value) in [("messaging_product", "whatsapp"), ("type", file.mime_type.as_str())] {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {}\r\n\r\n", file.mime_type).as_bytes());
+    body.extend_from_slice(&file.bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
 }
 
 /// [`WhatsAppApi`] over HTTPS with reqwest.
@@ -139,5 +184,55 @@ impl WhatsAppApi for GraphClient {
         let res = self.http.post(self.url(&format!("{phone_number_id}/messages"))).bearer_auth(token).json(body).send().await;
         let answer = Self::read(res).await?;
         Ok(answer.pointer("/messages/0/id").and_then(Value::as_str).unwrap_or_default().to_owned())
+    }
+
+    async fn upload_media(&self, token: &str, phone_number_id: &str, file: &Upload) -> Result<String, GraphError> {
+        let (body, content_type) = multipart_upload_body(file);
+        // Uploads of up to 100 MB need more than the default 20 s.
+        let res = self.http.post(self.url(&format!("{phone_number_id}/media"))).bearer_auth(token).header("content-type", content_type).timeout(Duration::from_secs(300)).body(body).send().await;
+        let answer = Self::read(res).await?;
+        answer.get("id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| GraphError::Transport("the upload answer has no media id".into()))
+    }
+
+    async fn media_info(&self, token: &str, phone_number_id: &str, media_id: &str) -> Result<MediaInfo, GraphError> {
+        // Both ids are digits from Meta (checked by the caller); no escaping needed.
+        let res = self.http.get(format!("{}?phone_number_id={phone_number_id}", self.url(media_id))).bearer_auth(token).send().await;
+        let body = Self::read(res).await?;
+        let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+        // `file_size` is a number in real answers and a string in Meta's docs: take both.
+        let file_size = body.get("file_size").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+        Ok(MediaInfo { url: s("url").unwrap_or_default(), mime_type: s("mime_type").unwrap_or_default(), sha256: s("sha256"), file_size })
+    }
+
+    async fn download_media(&self, token: &str, url: &str, max_bytes: u64) -> Result<Vec<u8>, GraphError> {
+        let lost = |e: reqwest::Error| if e.is_connect() { GraphError::Unreachable(e.without_url().to_string()) } else { GraphError::Transport(e.without_url().to_string()) };
+        let mut res = self.http.get(url).bearer_auth(token).timeout(Duration::from_secs(300)).send().await.map_err(lost)?;
+        let status = res.status().as_u16();
+        if !(200..300).contains(&status) {
+            // An expired URL answers 404: the caller asks for a fresh one and tries again.
+            return Err(GraphError::Api { http_status: status, code: -(status as i64), subcode: None, message: format!("media download answered HTTP {status}"), details: None });
+        }
+        if res.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(too_large(max_bytes));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(lost)? {
+            if bytes.len() as u64 + chunk.len() as u64 > max_bytes {
+                return Err(too_large(max_bytes));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+/// The error for a file over the size limit (Meta's own code for it, 131052).
+pub fn too_large(max_bytes: u64) -> GraphError {
+    GraphError::Api {
+        http_status: 413,
+        code: 131052,
+        subcode: None,
+        message: "Media file too large".into(),
+        details: Some(format!("The file is larger than {}.", domain::whatsapp::media::human_size(max_bytes))),
     }
 }

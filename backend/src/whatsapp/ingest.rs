@@ -139,11 +139,12 @@ async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId,
         content.insert("referral".into(), r.clone());
     }
     let (error_code, error_title) = m.errors.first().map(|e| (Some(e.code), Some(e.describe()))).unwrap_or((None, None));
+    let message_id = new_id();
     let inserted = sqlx::query(
         "INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, wa_message_id, status, error_code, error_title, wa_timestamp, created_at) \
          VALUES ($1, $2, $3, $4, 'inbound', $5, $6, $7, $8, 'received', $9, $10, $11, $12) ON CONFLICT (number_id, wa_message_id) DO NOTHING",
     )
-    .bind(new_id())
+    .bind(&message_id)
     .bind(org.as_str())
     .bind(&conversation)
     .bind(number.as_str())
@@ -175,6 +176,10 @@ async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId,
     .bind(&conversation)
     .execute(&mut *conn)
     .await?;
+    if let Some(wa_media_id) = m.media_id() {
+        let field = |k: &str| m.content().and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
+        super::media::enqueue_download_in(conn, org, number, &message_id, &wa_media_id, field("mime_type").as_deref(), field("filename").as_deref(), now).await?;
+    }
     report.messages_stored += 1;
     Ok(())
 }

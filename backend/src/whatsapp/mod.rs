@@ -3,6 +3,7 @@
 
 pub mod graph;
 pub mod ingest;
+pub mod media;
 pub mod numbers;
 pub mod outbound;
 pub mod sandbox;

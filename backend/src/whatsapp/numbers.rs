@@ -204,10 +204,11 @@ pub async fn access_token(db: &Db, cipher: &Cipher, id: &NumberId) -> Result<Str
     cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
 }
 
-/// Marks a number inactive (Meta answered 190): later sends fail with `WA_006`.
-pub async fn deactivate(db: &Db, id: &NumberId, reason: &str) -> Result<()> {
-    sqlx::query("UPDATE wa_numbers SET active = 0, inactive_reason = $1 WHERE id = $2").bind(reason).bind(id.as_str()).execute(db.pool()).await?;
-    Ok(())
+/// Marks a number inactive (Meta answered 190): later sends fail with `WA_006`. True when
+/// it was active until now (so the caller notifies admins once).
+pub async fn deactivate(db: &Db, id: &NumberId, reason: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE wa_numbers SET active = 0, inactive_reason = $1 WHERE id = $2 AND active = 1").bind(reason).bind(id.as_str()).execute(db.pool()).await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// "Test connection": asks Meta (or the configured Graph API) about the number with the

@@ -11,6 +11,7 @@
 //! takes a token from its number's adaptive rate ([`AdaptiveRate`]).
 
 use super::graph::{GraphError, WhatsAppApi};
+use super::media::DOWNLOAD_JOB;
 use super::outbound::{READ_JOB, SEND_JOB};
 use crate::error::Result;
 use crate::secrets::Cipher;
@@ -18,7 +19,7 @@ use crate::{jobs, notifications, Db};
 use domain::whatsapp::rate::{AdaptiveRate, START_RATE};
 use domain::{NumberId, OrgId};
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -123,16 +124,48 @@ impl Sender {
 
     /// Claims and runs one due job. `None` when nothing is due.
     pub async fn run_due(&self, now: i64) -> Result<Option<Outcome>> {
-        let Some(job) = jobs::claim(&self.db, now, LEASE_MS).await? else { return Ok(None) };
-        let outcome = match job.kind.as_str() {
-            SEND_JOB => self.send(&job, now).await?,
-            READ_JOB => self.mark_read(&job, now).await?,
-            other => {
-                jobs::fail(&self.db, &job.id, &format!("unknown job kind {other}"), now).await?;
-                Outcome::Skipped
+        Ok(self.run_batch(now, 1).await?.into_iter().next())
+    }
+
+    /// Claims up to `max` due jobs and runs them, returning one outcome per claimed job.
+    /// The sends' Graph API calls go out concurrently and their database work is
+    /// batched (one claim, one load, one in-flight mark, one commit for the accepted
+    /// ones), which is what lets one worker keep up with a number at 1,000 msg/s.
+    pub async fn run_batch(&self, now: i64, max: usize) -> Result<Vec<Outcome>> {
+        let claimed = jobs::claim_many(&self.db, now, LEASE_MS, max).await?;
+        let mut outcomes = Vec::with_capacity(claimed.len());
+        let mut sends = Vec::new();
+        let mut downloads = Vec::new();
+        for job in claimed {
+            match job.kind.as_str() {
+                SEND_JOB => sends.push(job),
+                DOWNLOAD_JOB => downloads.push(job),
+                READ_JOB => outcomes.push(self.mark_read(&job, now).await?),
+                other => {
+                    jobs::fail(&self.db, &job.id, &format!("unknown job kind {other}"), now).await?;
+                    outcomes.push(Outcome::Skipped);
+                }
+            }
+        }
+        // Downloads (up to 100 MB each) run beside the sends, not before them.
+        let fetching = futures_util::future::join_all(downloads.iter().map(|job| super::media::download(&self.db, self.api.as_ref(), self.api_for(true), &self.cipher, job, now)));
+        let sending = async {
+            if sends.is_empty() {
+                Ok(Vec::new())
+            } else {
+                self.send_batch(sends, now).await
             }
         };
-        Ok(Some(outcome))
+        let (fetched, sent) = futures_util::future::join(fetching, sending).await;
+        outcomes.extend(sent?);
+        for f in fetched {
+            outcomes.push(match f? {
+                super::media::DownloadOutcome::Stored => Outcome::Accepted,
+                super::media::DownloadOutcome::Retrying { at, .. } => Outcome::Retrying { code: None, at },
+                super::media::DownloadOutcome::Failed { .. } => Outcome::Failed { code: None },
+            });
+        }
+        Ok(outcomes)
     }
 
     /// Runs every job due at `now`; returns what happened to each.
@@ -144,32 +177,42 @@ impl Sender {
         Ok(out)
     }
 
-    async fn load(&self, message_id: &str) -> Result<Option<Pending>> {
-        let row = sqlx::query(
+    /// The messages behind a batch of send jobs, with their numbers, by message id.
+    async fn load_many(&self, message_ids: &[String]) -> Result<HashMap<String, Pending>> {
+        let sql = format!(
             "SELECT m.id, m.number_id, m.org_id, m.status, m.wa_message_id, m.in_flight_since, m.send_payload, m.send_attempts, \
              n.phone_number_id, n.active, n.is_sandbox, n.send_rate_milli, n.rate_day, n.access_token_enc, o.time_zone \
-             FROM messages m JOIN wa_numbers n ON n.id = m.number_id JOIN orgs o ON o.id = m.org_id WHERE m.id = $1",
-        )
-        .bind(message_id)
-        .fetch_optional(self.db.pool())
-        .await?;
-        Ok(row.map(|r| Pending {
-            id: r.get("id"),
-            number_id: r.get("number_id"),
-            org_id: r.get("org_id"),
-            status: r.get("status"),
-            wa_message_id: r.get("wa_message_id"),
-            in_flight_since: r.get("in_flight_since"),
-            payload: r.get("send_payload"),
-            attempts: r.get("send_attempts"),
-            phone_number_id: r.get("phone_number_id"),
-            active: r.get::<i64, _>("active") != 0,
-            is_sandbox: r.get::<i64, _>("is_sandbox") != 0,
-            time_zone: r.get("time_zone"),
-            rate_milli: r.get("send_rate_milli"),
-            rate_day: r.get("rate_day"),
-            token_enc: r.get("access_token_enc"),
-        }))
+             FROM messages m JOIN wa_numbers n ON n.id = m.number_id JOIN orgs o ON o.id = m.org_id WHERE m.id IN ({})",
+            crate::db::placeholders(1, message_ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in message_ids {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(self.db.pool()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let m = Pending {
+                    id: r.get("id"),
+                    number_id: r.get("number_id"),
+                    org_id: r.get("org_id"),
+                    status: r.get("status"),
+                    wa_message_id: r.get("wa_message_id"),
+                    in_flight_since: r.get("in_flight_since"),
+                    payload: r.get("send_payload"),
+                    attempts: r.get("send_attempts"),
+                    phone_number_id: r.get("phone_number_id"),
+                    active: r.get::<i64, _>("active") != 0,
+                    is_sandbox: r.get::<i64, _>("is_sandbox") != 0,
+                    time_zone: r.get("time_zone"),
+                    rate_milli: r.get("send_rate_milli"),
+                    rate_day: r.get("rate_day"),
+                    token_enc: r.get("access_token_enc"),
+                };
+                (m.id.clone(), m)
+            })
+            .collect())
     }
 
     async fn fail_message(&self, id: &str, code: Option<i64>, title: &str) -> Result<()> {
@@ -254,15 +297,12 @@ impl Sender {
         }
     }
 
-    async fn send(&self, job: &jobs::Job, now: i64) -> Result<Outcome> {
-        let message_id = job.payload.get("message_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let Some(m) = self.load(&message_id).await? else {
-            jobs::complete(&self.db, &job.id, now).await?;
-            return Ok(Outcome::Skipped);
-        };
+    /// What a send job needs before its Graph API call, or its outcome when it needs no
+    /// call at all (already sent, awaiting reconciliation, number disconnected).
+    async fn preflight(&self, job: &jobs::Job, m: &Pending, now: i64) -> Result<Option<Outcome>> {
         if m.status != "pending" || m.wa_message_id.is_some() {
             jobs::complete(&self.db, &job.id, now).await?;
-            return Ok(Outcome::Skipped);
+            return Ok(Some(Outcome::Skipped));
         }
         if let Some(since) = m.in_flight_since {
             // A previous worker sent and never heard back: never send again.
@@ -270,66 +310,148 @@ impl Sender {
             if now >= deadline {
                 self.fail_message(&m.id, None, "The send's outcome is unknown (the server stopped mid-send) and no status arrived; not resent, to avoid a duplicate.").await?;
                 jobs::complete(&self.db, &job.id, now).await?;
-                return Ok(Outcome::Failed { code: None });
+                return Ok(Some(Outcome::Failed { code: None }));
             }
             jobs::reschedule(&self.db, &job.id, deadline, Some("awaiting a status webhook"), now).await?;
-            return Ok(Outcome::AwaitingReconciliation { at: deadline });
+            return Ok(Some(Outcome::AwaitingReconciliation { at: deadline }));
         }
         if !m.active {
             self.fail_message(&m.id, None, "WA_006: the number is not connected; replace its access token.").await?;
             jobs::complete(&self.db, &job.id, now).await?;
-            return Ok(Outcome::Failed { code: None });
+            return Ok(Some(Outcome::Failed { code: None }));
         }
-        let pacing = self.pacing;
-        if let Err(wait) = self.with_rate(&m, now, |r| if pacing { r.try_acquire(now) } else { Ok(()) }).await? {
-            // Pacing is not a failure: the job simply runs again when a token is due.
-            let at = now + wait;
-            jobs::reschedule(&self.db, &job.id, at, None, now).await?;
-            return Ok(Outcome::Paced { at });
-        }
-        let marked = sqlx::query("UPDATE messages SET in_flight_since = $1 WHERE id = $2 AND in_flight_since IS NULL AND wa_message_id IS NULL AND status = 'pending'")
-            .bind(now)
-            .bind(&m.id)
-            .execute(self.db.pool())
-            .await?;
-        if marked.rows_affected() == 0 {
-            jobs::complete(&self.db, &job.id, now).await?;
-            return Ok(Outcome::Skipped);
-        }
-        let number = NumberId::from_string(m.number_id.clone());
-        // Read with the message (one query fewer per send); decrypting is microseconds.
-        let token = self.cipher.decrypt(&m.token_enc).map_err(|e| crate::ServiceError::Unexpected(anyhow::Error::new(e)))?;
-        let body: serde_json::Value = serde_json::from_str(m.payload.as_deref().unwrap_or("{}")).unwrap_or_default();
-        let result = self.api_for(m.is_sandbox).send_message(&token, &m.phone_number_id, &body).await;
+        Ok(None)
+    }
 
-        if let Err(GraphError::Transport(reason)) = &result {
+    /// Marks messages in flight (committed before any call leaves); returns those marked.
+    /// A message another worker marked or finished meanwhile is not returned.
+    async fn mark_in_flight(&self, ids: &[&str], now: i64) -> Result<HashSet<String>> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let sql = format!(
+            "UPDATE messages SET in_flight_since = $1 WHERE id IN ({}) AND in_flight_since IS NULL AND wa_message_id IS NULL AND status = 'pending' RETURNING id",
+            crate::db::placeholders(2, ids.len())
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for id in ids {
+            q = q.bind(id.to_string());
+        }
+        Ok(q.fetch_all(self.db.pool()).await?.into_iter().map(|r| r.get::<String, _>("id")).collect())
+    }
+
+    async fn send_batch(&self, batch: Vec<jobs::Job>, now: i64) -> Result<Vec<Outcome>> {
+        let message_ids: Vec<String> = batch.iter().map(|j| j.payload.get("message_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned()).collect();
+        let mut loaded = self.load_many(&message_ids).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut ready: Vec<(jobs::Job, Pending, String)> = Vec::new();
+        let mut paced: Vec<(String, i64)> = Vec::new();
+        for (job, message_id) in batch.into_iter().zip(message_ids) {
+            let Some(m) = loaded.remove(&message_id) else {
+                jobs::complete(&self.db, &job.id, now).await?;
+                outcomes.push(Outcome::Skipped);
+                continue;
+            };
+            if let Some(outcome) = self.preflight(&job, &m, now).await? {
+                outcomes.push(outcome);
+                continue;
+            }
+            let token = match self.cipher.decrypt(&m.token_enc) {
+                Ok(token) => token,
+                Err(_) => {
+                    // Only a changed MCE_ENCRYPTION_KEY does this; say so on the message.
+                    self.fail_message(&m.id, None, "WA_006: the number's access token cannot be decrypted (was MCE_ENCRYPTION_KEY changed?); replace the token.").await?;
+                    jobs::complete(&self.db, &job.id, now).await?;
+                    outcomes.push(Outcome::Failed { code: None });
+                    continue;
+                }
+            };
+            let pacing = self.pacing;
+            match self.with_rate(&m, now, |r| if pacing { r.try_acquire(now) } else { Ok(()) }).await? {
+                Ok(()) => ready.push((job, m, token)),
+                // Pacing is not a failure: the job simply runs again when a token is due.
+                Err(wait) => paced.push((job.id, now + wait)),
+            }
+        }
+        if let Some(at) = paced.iter().map(|(_, at)| *at).max() {
+            let ids: Vec<String> = paced.iter().map(|(id, _)| id.clone()).collect();
+            jobs::reschedule_many(&self.db, &ids, at, now).await?;
+            outcomes.extend(paced.iter().map(|_| Outcome::Paced { at }));
+        }
+
+        let marked = self.mark_in_flight(&ready.iter().map(|(_, m, _)| m.id.as_str()).collect::<Vec<_>>(), now).await?;
+        let mut sending = Vec::with_capacity(ready.len());
+        for (job, m, token) in ready {
+            if marked.contains(&m.id) {
+                sending.push((job, m, token));
+            } else {
+                jobs::complete(&self.db, &job.id, now).await?;
+                outcomes.push(Outcome::Skipped);
+            }
+        }
+        let calls = sending.iter().map(|(_, m, token)| async move {
+            let body: serde_json::Value = serde_json::from_str(m.payload.as_deref().unwrap_or("{}")).unwrap_or_default();
+            self.api_for(m.is_sandbox).send_message(token, &m.phone_number_id, &body).await
+        });
+        let results = futures_util::future::join_all(calls).await;
+
+        let mut accepted = Vec::new();
+        let mut refused = Vec::new();
+        for ((job, m, _), result) in sending.into_iter().zip(results) {
+            match result {
+                Ok(wamid) => accepted.push((job, m, wamid)),
+                Err(e) => refused.push((job, m, e)),
+            }
+        }
+        if !accepted.is_empty() {
+            // One commit records every accepted send: the in-flight mark goes, the attempt
+            // counts, the wamid is kept (unless a status webhook already recorded it), and
+            // the job is done.
+            let mut tx = self.db.pool().begin().await?;
+            for (_, m, wamid) in &accepted {
+                sqlx::query("UPDATE messages SET in_flight_since = NULL, send_attempts = send_attempts + 1, wa_message_id = COALESCE(wa_message_id, $1) WHERE id = $2")
+                    .bind(wamid)
+                    .bind(&m.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let sql = format!("DELETE FROM jobs WHERE id IN ({})", crate::db::placeholders(1, accepted.len()));
+            let mut q = sqlx::query(&sql);
+            for (job, _, _) in &accepted {
+                q = q.bind(&job.id);
+            }
+            q.execute(&mut *tx).await?;
+            tx.commit().await?;
+            for (_, m, _) in &accepted {
+                self.with_rate(m, now, |r| r.on_success(now)).await?;
+                outcomes.push(Outcome::Accepted);
+            }
+        }
+        for (job, m, error) in refused {
+            outcomes.push(self.after_refusal(&job, &m, error, now).await?);
+        }
+        Ok(outcomes)
+    }
+
+    /// Records a send the Graph API did not accept, and decides what comes next.
+    async fn after_refusal(&self, job: &jobs::Job, m: &Pending, error: GraphError, now: i64) -> Result<Outcome> {
+        if let GraphError::Transport(reason) = &error {
             // The request left; whether Meta took it is unknown. Keep the in-flight mark.
             tracing::warn!(message_id = %m.id, %reason, "send outcome unknown; waiting for a status webhook");
             let at = now + RECONCILE_AFTER_MS;
             jobs::reschedule(&self.db, &job.id, at, Some(reason), now).await?;
             return Ok(Outcome::AwaitingReconciliation { at });
         }
-        // One statement records the answer: the in-flight mark goes, the attempt counts, and
-        // on success the wamid is kept (unless a status webhook already recorded it).
-        let wamid = result.as_ref().ok().cloned();
-        sqlx::query("UPDATE messages SET in_flight_since = NULL, send_attempts = send_attempts + 1, wa_message_id = COALESCE(wa_message_id, $1) WHERE id = $2")
-            .bind(wamid)
-            .bind(&m.id)
-            .execute(self.db.pool())
-            .await?;
-        match result {
-            Ok(_) => {
-                self.with_rate(&m, now, |r| r.on_success(now)).await?;
-                jobs::complete(&self.db, &job.id, now).await?;
-                Ok(Outcome::Accepted)
-            }
-            Err(GraphError::Unreachable(reason)) => self.retry_or_fail(job, &m, None, &format!("WhatsApp API unreachable: {reason}"), now).await,
-            Err(GraphError::Api { code, message, details, .. }) => {
+        sqlx::query("UPDATE messages SET in_flight_since = NULL, send_attempts = send_attempts + 1 WHERE id = $1").bind(&m.id).execute(self.db.pool()).await?;
+        let number = NumberId::from_string(m.number_id.clone());
+        match error {
+            GraphError::Unreachable(reason) => self.retry_or_fail(job, m, None, &format!("WhatsApp API unreachable: {reason}"), now).await,
+            GraphError::Api { code, message, details, .. } => {
                 let title = details.clone().unwrap_or(message.clone());
                 match code {
                     190 => {
-                        super::numbers::deactivate(&self.db, &number, "Meta rejected the access token (190)").await?;
-                        {
+                        // Several sends of one batch may all meet the dead token: one notice.
+                        if super::numbers::deactivate(&self.db, &number, "Meta rejected the access token (190)").await? {
                             // Released before the next query: SQLite has a single connection.
                             let mut conn = self.db.pool().acquire().await?;
                             notifications::notify_admins(
@@ -358,22 +480,22 @@ impl Sender {
                         Ok(Outcome::Retrying { code: Some(code), at })
                     }
                     130429 => {
-                        self.with_rate(&m, now, |r| r.on_throttled(now)).await?;
-                        self.retry_or_fail(job, &m, Some(code), &title, now).await
+                        self.with_rate(m, now, |r| r.on_throttled(now)).await?;
+                        self.retry_or_fail(job, m, Some(code), &title, now).await
                     }
                     c if RETRYABLE.contains(&c) => {
-                        self.with_rate(&m, now, |r| r.on_error(now)).await?;
-                        self.retry_or_fail(job, &m, Some(code), &title, now).await
+                        self.with_rate(m, now, |r| r.on_error(now)).await?;
+                        self.retry_or_fail(job, m, Some(code), &title, now).await
                     }
                     _ => {
-                        self.with_rate(&m, now, |r| r.on_error(now)).await?;
+                        self.with_rate(m, now, |r| r.on_error(now)).await?;
                         self.fail_message(&m.id, Some(code), &title).await?;
                         jobs::complete(&self.db, &job.id, now).await?;
                         Ok(Outcome::Failed { code: Some(code) })
                     }
                 }
             }
-            Err(GraphError::Transport(_)) => unreachable!("handled above"),
+            GraphError::Transport(_) => unreachable!("handled above"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! WhatsApp Cloud API wire types and the pure rules around them (WHATSAPP.md): the
 //! webhook envelope and its inbound messages and statuses, and the monotone status merge.
 
+pub mod media;
 pub mod outbound;
 pub mod rate;
 pub mod status;

@@ -17,7 +17,8 @@ pub enum MediaKind {
 }
 
 impl MediaKind {
-    fn as_str(self) -> &'static str {
+    /// The name Meta uses (`image`, `video`, …).
+    pub fn as_str(self) -> &'static str {
         match self {
             MediaKind::Image => "image",
             MediaKind::Video => "video",

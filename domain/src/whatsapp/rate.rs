@@ -65,7 +65,12 @@ impl AdaptiveRate {
     }
 
     fn refill(&mut self, now_ms: i64) {
-        let elapsed = (now_ms - self.last_refill_ms).max(0) as f64 / 1000.0;
+        // Concurrent workers may pass slightly older instants: time never runs backwards
+        // here, or the same interval would be credited twice.
+        if now_ms <= self.last_refill_ms {
+            return;
+        }
+        let elapsed = (now_ms - self.last_refill_ms) as f64 / 1000.0;
         // A burst of at most one second's worth, so a quiet number cannot stampede.
         self.tokens = (self.tokens + elapsed * self.rate).min(self.rate.max(1.0));
         self.last_refill_ms = now_ms;
@@ -209,5 +214,19 @@ mod tests {
         let wait = empty.try_acquire(0).unwrap_err();
         assert!((1..=100).contains(&wait), "{wait}");
         assert!(empty.try_acquire(wait).is_ok(), "after waiting, a token is there");
+    }
+
+    #[test]
+    fn an_older_instant_from_a_concurrent_worker_does_not_credit_the_same_time_twice() {
+        let mut r = AdaptiveRate::new(100.0, "2026-11-22", 0);
+        while r.try_acquire(0).is_ok() {}
+        // 100 ms at 100 msg/s is 10 tokens, however the instants interleave.
+        let mut sent = 0;
+        for now in [100, 50, 100, 60, 100] {
+            while r.try_acquire(now).is_ok() {
+                sent += 1;
+            }
+        }
+        assert_eq!(sent, 10);
     }
 }

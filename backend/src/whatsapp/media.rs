@@ -1,0 +1,237 @@
+//! Media in and out (CHAN-4). Uploads are checked against Meta's type and size limits,
+//! sent to `POST /{pnid}/media`, and kept here (so the inbox can show what was sent).
+//! Inbound files are fetched by a job queued with the message: `GET /{media-id}` for a
+//! short-lived URL, then the bytes with the number's token, refused past 100 MB, checked
+//! against Meta's SHA-256, and stored. Failures retry with the send backoff, then the file
+//! is marked failed with the reason (the message itself is never lost).
+
+use super::graph::{GraphError, Upload, WhatsAppApi};
+use super::sender::BACKOFF_MS;
+use crate::clock::new_id;
+use crate::error::{Result, ServiceError};
+use crate::secrets::Cipher;
+use crate::{jobs, Db};
+use base64::Engine;
+use domain::dto::MediaFile;
+use domain::whatsapp::media::{check_upload, essence, kind_for, INBOUND_MAX_BYTES};
+use domain::{AppError, ErrorCode, NumberId, OrgId};
+use sha2::Digest;
+use sqlx::{AnyConnection, Row};
+
+/// The job kind that downloads one inbound file.
+pub const DOWNLOAD_JOB: &str = "download_media";
+
+/// The longest file name kept (Meta shows at most this much anyway).
+pub const MAX_FILENAME_CHARS: usize = 240;
+
+const COLUMNS: &str = "id, direction, wa_media_id, mime_type, filename, file_size, sha256, status, error, message_id, created_at";
+
+fn to_file(r: &sqlx::any::AnyRow) -> MediaFile {
+    let mime_type: String = r.get("mime_type");
+    MediaFile {
+        id: r.get("id"),
+        direction: r.get("direction"),
+        wa_media_id: r.get("wa_media_id"),
+        kind: kind_for(&mime_type).map(|k| k.as_str().to_owned()),
+        mime_type,
+        filename: r.get("filename"),
+        file_size: r.get("file_size"),
+        sha256: r.get("sha256"),
+        status: r.get("status"),
+        error: r.get("error"),
+        message_id: r.get("message_id"),
+        created_at: r.get("created_at"),
+    }
+}
+
+/// Base64 of the SHA-256 of `bytes`, as Meta writes it.
+pub fn sha256_b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+}
+
+/// Uploads a file for the org's number to Meta and keeps a copy. Refused before anything
+/// leaves MCE when the type or size is not one Meta accepts (`VALIDATION_001`) or the
+/// number is not connected (`WA_006`); Meta's refusal is `WA_001` with Meta's error.
+pub async fn upload(db: &Db, api: &dyn WhatsAppApi, cipher: &Cipher, org: &OrgId, number: &NumberId, filename: &str, mime_type: &str, bytes: Vec<u8>) -> Result<MediaFile> {
+    let mime = essence(mime_type);
+    check_upload(&mime, bytes.len() as u64).map_err(|e| AppError::validation(e.to_string()))?;
+    let filename: String = filename.trim().chars().filter(|c| !c.is_control()).take(MAX_FILENAME_CHARS).collect();
+    let filename = if filename.is_empty() { "file".to_owned() } else { filename };
+    let row = sqlx::query("SELECT phone_number_id, active, access_token_enc FROM wa_numbers WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(number.as_str())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("Number"))?;
+    if row.get::<i64, _>("active") == 0 {
+        return Err(ServiceError::app(ErrorCode::NumberInactive, "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token."));
+    }
+    let token = cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))?;
+    let file = Upload { mime_type: mime.clone(), filename: filename.clone(), bytes };
+    let wa_media_id = api.upload_media(&token, &row.get::<String, _>("phone_number_id"), &file).await.map_err(|e| {
+        let message = match &e {
+            GraphError::Api { code, message, details, .. } => format!("Meta refused the upload (error {code}): {}", details.clone().unwrap_or(message.clone())),
+            GraphError::Transport(m) | GraphError::Unreachable(m) => format!("Could not reach the WhatsApp API: {m}"),
+        };
+        ServiceError::App(AppError::new(ErrorCode::WhatsAppApi, message).with_details(e.to_details()))
+    })?;
+    let now = crate::clock::now_ms();
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO media (id, org_id, number_id, message_id, direction, wa_media_id, mime_type, filename, file_size, sha256, status, content, created_at, updated_at) \
+         VALUES ($1, $2, $3, NULL, 'outbound', $4, $5, $6, $7, $8, 'stored', $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(org.as_str())
+    .bind(number.as_str())
+    .bind(&wa_media_id)
+    .bind(&mime)
+    .bind(&filename)
+    .bind(file.bytes.len() as i64)
+    .bind(sha256_b64(&file.bytes))
+    .bind(file.bytes)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    get(db, org, &id).await
+}
+
+/// Queues the download of an inbound file, inside the transaction that stores its message.
+pub async fn enqueue_download_in(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, message_id: &str, wa_media_id: &str, mime_type: Option<&str>, filename: Option<&str>, now: i64) -> Result<()> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO media (id, org_id, number_id, message_id, direction, wa_media_id, mime_type, filename, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'inbound', $5, $6, $7, 'pending', $8, $8)",
+    )
+    .bind(&id)
+    .bind(org.as_str())
+    .bind(number.as_str())
+    .bind(message_id)
+    .bind(wa_media_id)
+    .bind(mime_type.map(essence).unwrap_or_else(|| "application/octet-stream".into()))
+    .bind(filename.map(|f| f.chars().take(MAX_FILENAME_CHARS).collect::<String>()))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    jobs::enqueue_in(conn, DOWNLOAD_JOB, &serde_json::json!({ "media_id": id }), now, Some(&format!("media:{id}")), now).await
+}
+
+/// A file's facts, scoped to the org (another org's id is `NOT_FOUND_001`).
+pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<MediaFile> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM media WHERE org_id = $1 AND id = $2"))
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("Media"))?;
+    Ok(to_file(&row))
+}
+
+/// A file's facts and bytes (`None` while an inbound file is not downloaded yet).
+pub async fn content(db: &Db, org: &OrgId, id: &str) -> Result<(MediaFile, Option<Vec<u8>>)> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS}, content FROM media WHERE org_id = $1 AND id = $2"))
+        .bind(org.as_str())
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("Media"))?;
+    Ok((to_file(&row), row.get("content")))
+}
+
+/// The file that came with an inbound message, if any.
+pub async fn of_message(db: &Db, org: &OrgId, message_id: &str) -> Result<Option<MediaFile>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM media WHERE org_id = $1 AND message_id = $2"))
+        .bind(org.as_str())
+        .bind(message_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.as_ref().map(to_file))
+}
+
+/// What a download job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadOutcome {
+    Stored,
+    /// Will try again at this instant.
+    Retrying { at: i64, reason: String },
+    /// Given up; the reason is on the file.
+    Failed { reason: String },
+}
+
+/// Runs one download job: fetches the file through the media API (`sandbox_api` for
+/// sandbox numbers) and stores it.
+pub async fn download(db: &Db, api: &dyn WhatsAppApi, sandbox_api: &dyn WhatsAppApi, cipher: &Cipher, job: &jobs::Job, now: i64) -> Result<DownloadOutcome> {
+    let id = job.payload.get("media_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let row = sqlx::query(
+        "SELECT m.wa_media_id, m.status, m.mime_type, n.phone_number_id, n.access_token_enc, n.is_sandbox FROM media m JOIN wa_numbers n ON n.id = m.number_id WHERE m.id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row.filter(|r| r.get::<String, _>("status") == "pending") else {
+        jobs::complete(db, &job.id, now).await?;
+        return Ok(DownloadOutcome::Failed { reason: "nothing to download".into() });
+    };
+    let wa_media_id: String = row.get::<Option<String>, _>("wa_media_id").unwrap_or_default();
+    let pnid: String = row.get("phone_number_id");
+    let api = if row.get::<i64, _>("is_sandbox") != 0 { sandbox_api } else { api };
+    let fetched = match cipher.decrypt(&row.get::<String, _>("access_token_enc")) {
+        Ok(token) => fetch(api, &token, &pnid, &wa_media_id).await,
+        Err(_) => Err(("the number's access token cannot be decrypted".to_owned(), false)),
+    };
+    match fetched {
+        Ok((info, bytes)) => {
+            let mime = if info.mime_type.is_empty() { row.get::<String, _>("mime_type") } else { essence(&info.mime_type) };
+            store(db, &id, &bytes, &mime, now).await?;
+            jobs::complete(db, &job.id, now).await?;
+            Ok(DownloadOutcome::Stored)
+        }
+        Err((reason, retryable)) => match BACKOFF_MS.get((job.attempts - 1).max(0) as usize).filter(|_| retryable) {
+            Some(delay) => {
+                jobs::reschedule(db, &job.id, now + delay, Some(&reason), now).await?;
+                Ok(DownloadOutcome::Retrying { at: now + delay, reason })
+            }
+            None => {
+                sqlx::query("UPDATE media SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3").bind(&reason).bind(now).bind(&id).execute(db.pool()).await?;
+                jobs::complete(db, &job.id, now).await?;
+                Ok(DownloadOutcome::Failed { reason })
+            }
+        },
+    }
+}
+
+async fn store(db: &Db, id: &str, bytes: &[u8], mime: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE media SET status = 'stored', content = $1, file_size = $2, sha256 = $3, mime_type = $4, error = NULL, updated_at = $5 WHERE id = $6")
+        .bind(bytes.to_vec())
+        .bind(bytes.len() as i64)
+        .bind(sha256_b64(bytes))
+        .bind(mime)
+        .bind(now)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The URL, then the bytes; an error says why and whether trying again could help.
+async fn fetch(api: &dyn WhatsAppApi, token: &str, pnid: &str, wa_media_id: &str) -> std::result::Result<(super::graph::MediaInfo, Vec<u8>), (String, bool)> {
+    let retryable = |e: &GraphError| match e {
+        GraphError::Transport(_) | GraphError::Unreachable(_) => true,
+        // An expired URL (404) or a server error: ask again. Too large or unknown: no.
+        GraphError::Api { code, http_status, .. } => *code != 131052 && *code != 100 && *code != 190 && (*http_status >= 500 || *http_status == 404 || super::sender::RETRYABLE.contains(code)),
+    };
+    if wa_media_id.is_empty() || !wa_media_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+        return Err((format!("{wa_media_id:?} is not a media id"), false));
+    }
+    let info = api.media_info(token, pnid, wa_media_id).await.map_err(|e| (e.to_string(), retryable(&e)))?;
+    if info.file_size.is_some_and(|n| n > INBOUND_MAX_BYTES) {
+        return Err((format!("the file is larger than {}", domain::whatsapp::media::human_size(INBOUND_MAX_BYTES)), false));
+    }
+    let bytes = api.download_media(token, &info.url, INBOUND_MAX_BYTES).await.map_err(|e| (e.to_string(), retryable(&e)))?;
+    if let Some(expected) = info.sha256.as_deref().filter(|s| !s.is_empty()) {
+        if expected != sha256_b64(&bytes) {
+            return Err(("the downloaded file does not match Meta's SHA-256".into(), true));
+        }
+    }
+    Ok((info, bytes))
+}

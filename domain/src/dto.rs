@@ -121,6 +121,9 @@ pub struct MessageView {
     pub error_title: Option<String>,
     /// The type-specific WhatsApp object (media ids, buttons, location…).
     pub content: serde_json::Value,
+    /// Our copy of an inbound file (`/api/v1/media/{id}`), once the message carried one.
+    #[serde(default)]
+    pub media_id: Option<String>,
     /// When WhatsApp says it happened (epoch ms), else when it was stored.
     pub at: i64,
 }

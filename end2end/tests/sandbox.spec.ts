@@ -87,3 +87,51 @@ test("the simulator can be told to refuse sends, and the failure reason is store
     await expect(page.getByRole("status").filter({ hasText: "Simulator updated." })).toBeVisible();
   }
 });
+
+test("pictures travel both ways through the media API: the customer's photo is stored, the agent's upload shows on the phone", async ({ page, request }) => {
+  const auth = { Authorization: `Bearer ${apiKey()}` };
+  const customer = `+1555${(Date.now() + 7).toString().slice(-7)}`;
+  await signIn(page);
+  await page.goto("/sandbox");
+  await page.getByLabel("Customer phone").fill(customer);
+  await page.getByLabel("Customer name").fill("Photo Phil");
+  await page.getByLabel("Message", { exact: true }).fill("my receipt");
+  await page.getByRole("button", { name: "Send photo" }).click();
+  const chat = page.getByTestId("sandbox-chat");
+  const sentPhoto = chat.locator('[data-direction="from_customer"] img');
+  await expect(sentPhoto).toHaveAttribute("alt", "my receipt");
+  await expect.poll(() => sentPhoto.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+
+  // MCE downloaded the photo through the media API and serves its copy.
+  const contacts = await (await request.get(`/api/v1/contacts?phone=${encodeURIComponent(customer)}`, { headers: auth })).json();
+  const contact = contacts.data[0];
+  const conversations = await (await request.get(`/api/v1/conversations?contact_id=${contact.id}`, { headers: auth })).json();
+  const conversation = conversations.data[0];
+  const imageMessage = async () =>
+    (await (await request.get(`/api/v1/conversations/${conversation.id}/messages`, { headers: auth })).json()).data.find((m: { type: string }) => m.type === "image");
+  await expect.poll(async () => (await imageMessage())?.media_id ?? null).not.toBeNull();
+  const mediaId = (await imageMessage()).media_id;
+  await expect.poll(async () => (await (await request.get(`/api/v1/media/${mediaId}`, { headers: auth })).json()).status).toBe("stored");
+  const content = await request.get(`/api/v1/media/${mediaId}/content`, { headers: auth });
+  expect(content.headers()["content-type"]).toBe("image/png");
+  const png = await content.body();
+  expect(png.subarray(1, 4).toString()).toBe("PNG");
+
+  // The agent sends the same picture back as an upload, by media id.
+  const numbers = await (await request.get("/api/v1/numbers", { headers: auth })).json();
+  const sandbox = numbers.data.find((n: { is_sandbox: boolean }) => n.is_sandbox);
+  const uploaded = await request.post("/api/v1/media", {
+    headers: auth,
+    multipart: { number_id: sandbox.id, file: { name: "receipt-copy.png", mimeType: "image/png", buffer: png } },
+  });
+  expect(uploaded.status()).toBe(201);
+  const file = await uploaded.json();
+  const sent = await request.post("/api/v1/messages", {
+    headers: auth,
+    data: { number_id: sandbox.id, to: customer, media: { type: "image", id: file.wa_media_id, caption: "Your receipt, stamped" } },
+  });
+  expect(sent.status()).toBe(202);
+  const received = chat.locator('[data-direction="to_customer"] img');
+  await expect(received).toHaveAttribute("alt", "Your receipt, stamped");
+  await expect.poll(() => received.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+});

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod health;
 pub mod rest;
 pub mod sandbox;
+pub mod signed_in;
 pub mod web;
 pub mod webhooks;
 pub mod worker;

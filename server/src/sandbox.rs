@@ -36,9 +36,123 @@ async fn authorise(state: &AppState, pnid: &str, headers: &HeaderMap) -> Result<
     }
 }
 
-/// `GET /sandbox/graph/{version}/{pnid}`: the connection test.
-pub async fn phone_number(State(state): State<AppState>, Path((_version, pnid)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    match authorise(&state, &pnid, &headers).await {
+fn graph_param_error(message: &str) -> Response {
+    meta_error((400, json!({"error": {"message": format!("(#100) {message}"), "type": "OAuthException", "code": 100, "fbtrace_id": "SBX"}})))
+}
+
+/// `GET /sandbox/graph/{version}/{id}`: a media id answers with its download URL (valid
+/// five minutes) like Meta's media API; a phone number id answers the connection test.
+pub async fn get_object(State(state): State<AppState>, Path((_version, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    match sandbox::media_file(&state.db, &id, false).await {
+        Ok(Some((file, _))) => {
+            if let Err(r) = authorise(&state, &file.phone_number_id, &headers).await {
+                return r;
+            }
+            let expires = backend::clock::now_ms() + sandbox::MEDIA_URL_TTL_MS;
+            Json(json!({
+                "messaging_product": "whatsapp",
+                "url": format!("{}/sandbox/media/{}?exp={expires}", state.sandbox.public_url, file.id),
+                "mime_type": file.mime_type, "sha256": file.sha256, "file_size": file.file_size, "id": file.id
+            }))
+            .into_response()
+        }
+        Ok(None) => phone_number(&state, &id, &headers).await,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `DELETE /sandbox/graph/{version}/{media_id}`.
+pub async fn delete_object(State(state): State<AppState>, Path((_version, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let Ok(Some((file, _))) = sandbox::media_file(&state.db, &id, false).await else {
+        return graph_param_error(&format!("Object with ID '{id}' does not exist"));
+    };
+    if let Err(r) = authorise(&state, &file.phone_number_id, &headers).await {
+        return r;
+    }
+    match sandbox::delete_media(&state.db, &id).await {
+        Ok(_) => Json(json!({"success": true})).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The largest upload the simulator reads (Meta's 100 MB document limit plus the form).
+pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024 + 64 * 1024;
+
+/// `POST /sandbox/graph/{version}/{pnid}/media` (multipart: `messaging_product`, `type`,
+/// `file`): stores the file and answers `{"id": …}`, refusing what Meta refuses (131053).
+pub async fn upload_media(State(state): State<AppState>, Path((_version, pnid)): Path<(String, String)>, headers: HeaderMap, mut form: axum::extract::Multipart) -> Response {
+    let number = match authorise(&state, &pnid, &headers).await {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let (mut product, mut declared, mut file) = (None, None, None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => match field.name().unwrap_or_default() {
+                "messaging_product" => product = field.text().await.ok(),
+                "type" => declared = field.text().await.ok(),
+                "file" => {
+                    let (name, mime) = (field.file_name().map(str::to_owned), field.content_type().map(str::to_owned));
+                    match field.bytes().await {
+                        Ok(bytes) => file = Some((name, mime, bytes)),
+                        Err(_) => return graph_param_error("The file could not be read."),
+                    }
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => return graph_param_error("The request is not valid multipart/form-data."),
+        }
+    }
+    if product.as_deref() != Some("whatsapp") {
+        return graph_param_error("The parameter messaging_product is required.");
+    }
+    let Some((name, part_mime, bytes)) = file else { return graph_param_error("The parameter file is required.") };
+    let mime = domain::whatsapp::media::essence(&declared.or(part_mime).unwrap_or_default());
+    if let Err(e) = domain::whatsapp::media::check_upload(&mime, bytes.len() as u64) {
+        return meta_error((400, json!({"error": {"message": "(#131053) Media upload error", "type": "OAuthException", "code": 131053, "error_data": {"messaging_product": "whatsapp", "details": e.to_string()}, "fbtrace_id": "SBX"}})));
+    }
+    match sandbox::store_media(&state.db, &number.id, &mime, name.as_deref(), &bytes).await {
+        Ok(f) => Json(json!({"id": f.id})).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Query of a simulator download URL.
+#[derive(serde::Deserialize)]
+pub struct DownloadQuery {
+    exp: i64,
+}
+
+/// `GET /sandbox/media/{id}?exp=…`: the bytes, with the owning number's bearer token,
+/// until the URL expires (then 404, like Meta's lookaside URLs).
+pub async fn download_media(State(state): State<AppState>, Path(id): Path<String>, axum::extract::Query(q): axum::extract::Query<DownloadQuery>, headers: HeaderMap) -> Response {
+    if q.exp < backend::clock::now_ms() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Ok(Some((file, Some(bytes)))) = sandbox::media_file(&state.db, &id, true).await else { return StatusCode::NOT_FOUND.into_response() };
+    if let Err(r) = authorise(&state, &file.phone_number_id, &headers).await {
+        return r;
+    }
+    ([(axum::http::header::CONTENT_TYPE, file.mime_type)], bytes).into_response()
+}
+
+/// `GET /sandbox/phone/media/{id}`: a file of the org's sandbox number for the signed-in
+/// member's customer phone page (what the business sent, or the customer's photo).
+pub async fn phone_media(State(state): State<AppState>, Path(id): Path<String>, session: tower_sessions::Session) -> Response {
+    let Some(actor) = crate::signed_in::actor(&state, &session).await else { return StatusCode::UNAUTHORIZED.into_response() };
+    let Ok(number) = sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+    match sandbox::media_file(&state.db, &id, true).await {
+        Ok(Some((file, Some(bytes)))) if file.number_id == number.id => {
+            ([(axum::http::header::CONTENT_TYPE, file.mime_type), (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_owned())], bytes).into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The connection test's answer for a sandbox number.
+async fn phone_number(state: &AppState, pnid: &str, headers: &HeaderMap) -> Response {
+    match authorise(state, pnid, headers).await {
         Ok(n) => Json(json!({
             "verified_name": n.verified_name, "display_phone_number": n.display_phone_number, "quality_rating": "GREEN",
             "platform_type": "CLOUD_API", "status": "CONNECTED", "throughput": {"level": "STANDARD"}, "id": n.phone_number_id

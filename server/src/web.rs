@@ -61,8 +61,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
-        .route("/sandbox/graph/{version}/{pnid}", get(sandbox::phone_number))
+        .route("/sandbox/graph/{version}/{id}", get(sandbox::get_object).delete(sandbox::delete_object))
         .route("/sandbox/graph/{version}/{pnid}/messages", axum::routing::post(sandbox::messages))
+        .route("/sandbox/graph/{version}/{pnid}/media", axum::routing::post(sandbox::upload_media).layer(DefaultBodyLimit::max(sandbox::MAX_UPLOAD_BYTES)))
+        .route("/sandbox/media/{id}", get(sandbox::download_media))
+        .route("/sandbox/phone/media/{id}", get(sandbox::phone_media))
         .route(
             "/webhooks/whatsapp",
             get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES)),

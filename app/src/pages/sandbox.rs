@@ -151,6 +151,15 @@ fn PhoneBubble(m: SandboxMessage, act: Callback<(String, String, String, String)
     let b = m.body.clone();
     let wamid = m.wa_message_id.clone();
     if m.direction == "from_customer" {
+        if let Some(id) = s(&b, &["image", "id"]).filter(|id| !id.is_empty()) {
+            let caption = s(&b, &["image", "caption"]).unwrap_or_default().to_string();
+            return view! {
+                <li class="bubble bubble-out" data-direction="from_customer">
+                    <img class="phone-media" src=format!("/sandbox/phone/media/{id}") alt=if caption.is_empty() { "Photo".to_string() } else { caption.clone() } width="160" />
+                    {(!caption.is_empty()).then(|| view! { <p>{caption.clone()}</p> })}
+                </li>
+            }.into_any();
+        }
         let text = match b.get("type").and_then(Value::as_str).unwrap_or_default() {
             "text" => s(&b, &["text", "body"]).unwrap_or_default().to_string(),
             "image" => format!("📷 Photo {}", s(&b, &["image", "caption"]).unwrap_or_default()).trim().to_string(),
@@ -169,8 +178,20 @@ fn PhoneBubble(m: SandboxMessage, act: Callback<(String, String, String, String)
         "text" => view! { <p>{s(&b, &["text", "body"]).unwrap_or_default().to_string()}</p> }.into_any(),
         "image" | "video" | "audio" | "document" | "sticker" => {
             let o = &b[kind.as_str()];
-            let label = format!("[{kind}] {}", o.get("caption").or(o.get("filename")).and_then(Value::as_str).unwrap_or_default());
-            view! { <p>{label.trim().to_string()}</p> }.into_any()
+            let caption = o.get("caption").or(o.get("filename")).and_then(Value::as_str).unwrap_or_default().to_string();
+            // Uploaded files are in the simulator's store; links are shown as links.
+            let src = o.get("id").and_then(Value::as_str).map(|id| format!("/sandbox/phone/media/{id}"));
+            let link = o.get("link").and_then(Value::as_str).map(str::to_owned);
+            let preview = match (kind.as_str(), src.clone()) {
+                ("image" | "sticker", Some(src)) => view! { <img class="phone-media" src=src alt=if caption.is_empty() { kind.clone() } else { caption.clone() } width="160" /> }.into_any(),
+                ("video", Some(src)) => view! { <video class="phone-media" src=src controls=true width="200"></video> }.into_any(),
+                ("audio", Some(src)) => view! { <audio src=src controls=true></audio> }.into_any(),
+                (_, src) => {
+                    let href = src.or(link).unwrap_or_default();
+                    view! { <a href=href target="_blank" rel="noopener noreferrer">{format!("📎 {kind}")}</a> }.into_any()
+                }
+            };
+            view! { {preview} {(!caption.is_empty()).then(|| view! { <p>{caption.clone()}</p> })} }.into_any()
         }
         "template" => {
             let t = &b["template"];

@@ -49,15 +49,17 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
 }
 
-/// Uploads a file for the org's number to Meta and keeps a copy. Refused before anything
-/// leaves MCE when the type or size is not one Meta accepts (`VALIDATION_001`) or the
-/// number is not connected (`WA_006`); Meta's refusal is `WA_001` with Meta's error.
-pub async fn upload(db: &Db, api: &dyn WhatsAppApi, cipher: &Cipher, org: &OrgId, number: &NumberId, filename: &str, mime_type: &str, bytes: Vec<u8>) -> Result<MediaFile> {
+/// Uploads a file for the org's number to Meta (`sandbox_api` for a sandbox number) and
+/// keeps a copy. Refused before anything leaves MCE when the type or size is not one Meta
+/// accepts (`VALIDATION_001`) or the number is not connected (`WA_006`); Meta's refusal is
+/// `WA_001` with Meta's error.
+#[allow(clippy::too_many_arguments)]
+pub async fn upload(db: &Db, api: &dyn WhatsAppApi, sandbox_api: &dyn WhatsAppApi, cipher: &Cipher, org: &OrgId, number: &NumberId, filename: &str, mime_type: &str, bytes: Vec<u8>) -> Result<MediaFile> {
     let mime = essence(mime_type);
     check_upload(&mime, bytes.len() as u64).map_err(|e| AppError::validation(e.to_string()))?;
     let filename: String = filename.trim().chars().filter(|c| !c.is_control()).take(MAX_FILENAME_CHARS).collect();
     let filename = if filename.is_empty() { "file".to_owned() } else { filename };
-    let row = sqlx::query("SELECT phone_number_id, active, access_token_enc FROM wa_numbers WHERE org_id = $1 AND id = $2")
+    let row = sqlx::query("SELECT phone_number_id, active, is_sandbox, access_token_enc FROM wa_numbers WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(number.as_str())
         .fetch_optional(db.pool())
@@ -66,6 +68,7 @@ pub async fn upload(db: &Db, api: &dyn WhatsAppApi, cipher: &Cipher, org: &OrgId
     if row.get::<i64, _>("active") == 0 {
         return Err(ServiceError::app(ErrorCode::NumberInactive, "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token."));
     }
+    let api = if row.get::<i64, _>("is_sandbox") != 0 { sandbox_api } else { api };
     let token = cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))?;
     let file = Upload { mime_type: mime.clone(), filename: filename.clone(), bytes };
     let wa_media_id = api.upload_media(&token, &row.get::<String, _>("phone_number_id"), &file).await.map_err(|e| {

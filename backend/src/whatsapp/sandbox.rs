@@ -300,6 +300,73 @@ pub async fn phone(db: &Db, number: &NumberId, customer: &str, limit: i64) -> Re
     Ok(out)
 }
 
+/// The photo the simulated customer sends from the phone page.
+pub const SAMPLE_PHOTO: &[u8] = include_bytes!("sandbox_photo.png");
+
+/// How long a media download URL of the simulator stays valid (Meta: five minutes).
+pub const MEDIA_URL_TTL_MS: i64 = 5 * 60_000;
+
+/// A file in the simulator's media store ("Meta's" copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxFile {
+    /// The media id, digits like Meta's.
+    pub id: String,
+    pub number_id: NumberId,
+    /// The number's phone number id (what the file is scoped to).
+    pub phone_number_id: String,
+    pub mime_type: String,
+    pub filename: Option<String>,
+    /// Base64 SHA-256, as Meta gives it.
+    pub sha256: String,
+    pub file_size: i64,
+}
+
+/// Puts a file in the simulator's media store (an upload to the sandbox number, or a
+/// photo the simulated customer sends).
+pub async fn store_media(db: &Db, number: &NumberId, mime_type: &str, filename: Option<&str>, bytes: &[u8]) -> Result<SandboxFile> {
+    let id = random_digits(16);
+    sqlx::query("INSERT INTO sandbox_media (id, number_id, mime_type, filename, sha256, file_size, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(&id)
+        .bind(number.as_str())
+        .bind(mime_type)
+        .bind(filename.map(str::to_owned))
+        .bind(super::media::sha256_b64(bytes))
+        .bind(bytes.len() as i64)
+        .bind(bytes.to_vec())
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?;
+    Ok(media_file(db, &id, false).await?.expect("just stored").0)
+}
+
+/// A file of the simulator's media store, with its bytes when `with_content`.
+pub async fn media_file(db: &Db, id: &str, with_content: bool) -> Result<Option<(SandboxFile, Option<Vec<u8>>)>> {
+    let content = if with_content { "m.content" } else { "NULL AS content" };
+    let row = sqlx::query(&format!(
+        "SELECT m.id, m.number_id, n.phone_number_id, m.mime_type, m.filename, m.sha256, m.file_size, {content} FROM sandbox_media m JOIN wa_numbers n ON n.id = m.number_id WHERE m.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|r| {
+        let file = SandboxFile {
+            id: r.get("id"),
+            number_id: NumberId::from_string(r.get::<String, _>("number_id")),
+            phone_number_id: r.get("phone_number_id"),
+            mime_type: r.get("mime_type"),
+            filename: r.get("filename"),
+            sha256: r.get("sha256"),
+            file_size: r.get("file_size"),
+        };
+        (file, r.get("content"))
+    }))
+}
+
+/// Deletes a file of the simulator's media store; true when it existed.
+pub async fn delete_media(db: &Db, id: &str) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM sandbox_media WHERE id = $1").bind(id).execute(db.pool()).await?.rows_affected() > 0)
+}
+
 /// What the simulated customer can do on the phone page.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CustomerAction {
@@ -348,7 +415,9 @@ impl CustomerAction {
                         return Err(domain::AppError::validation("A caption must be at most 1024 characters."));
                     }
                 }
-                let mut image = json!({"id": format!("SBXMEDIA{}", random_digits(12)), "mime_type": "image/jpeg", "sha256": "c2FuZGJveA=="});
+                // The photo itself is put in the simulator's media store by `customer_acts`;
+                // the id here is replaced with the stored file's.
+                let mut image = json!({"id": "", "mime_type": "image/png", "sha256": super::media::sha256_b64(SAMPLE_PHOTO)});
                 if let Some(c) = caption.as_ref().filter(|c| !c.trim().is_empty()) {
                     image["caption"] = json!(c);
                 }
@@ -361,7 +430,13 @@ impl CustomerAction {
 /// The simulated customer acts: the action is recorded on their phone and delivered to
 /// MCE as Meta's signed webhook at `public_url`.
 pub async fn customer_acts(db: &Db, number: &WaNumber, customer: &domain::PhoneE164, name: &str, action: &CustomerAction, public_url: &str, app_secret: &str) -> Result<String> {
-    let message = action.message()?;
+    let mut message = action.message()?;
+    if let CustomerAction::Image { .. } = action {
+        // Like a phone: the photo is uploaded first, the webhook then carries its id, and
+        // MCE fetches it through the media API.
+        let file = store_media(db, &number.id, "image/png", Some("photo.png"), SAMPLE_PHOTO).await?;
+        message["image"]["id"] = json!(file.id);
+    }
     let (wamid, body) = inbound_webhook(number, customer.digits(), name, message.clone());
     record(db, &number.id, customer.digits(), FROM_CUSTOMER, &wamid, &message).await?;
     deliver_webhook(public_url, app_secret, body).await;

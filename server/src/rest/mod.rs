@@ -5,6 +5,7 @@
 
 pub mod conversations;
 pub mod me;
+pub mod media;
 pub mod messages;
 pub mod numbers;
 pub mod openapi;
@@ -43,6 +44,9 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/api/v1/contacts", operation_id: "findContacts", summary: "Find a contact by phone (?phone=+E164)", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/conversations", operation_id: "listConversations", summary: "A contact's conversations (?contact_id=)", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/conversations/{id}/messages", operation_id: "listMessages", summary: "The messages of a conversation, oldest first", authenticated: true },
+    RouteDoc { method: "post", path: "/api/v1/media", operation_id: "uploadMedia", summary: "Upload a file for a media message (multipart: number_id, file); checked against Meta's type and size limits", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/media/{id}", operation_id: "getMedia", summary: "A file's facts (uploads and customers' files)", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/media/{id}/content", operation_id: "getMediaContent", summary: "A file's bytes", authenticated: true },
     RouteDoc { method: "post", path: "/api/v1/messages", operation_id: "sendMessage", summary: "Queue a message (text, template, media, interactive, reaction, location or contacts)", authenticated: true },
 ];
 
@@ -57,6 +61,9 @@ pub fn router() -> Router<AppState> {
         .route("/conversations", get(conversations::list))
         .route("/conversations/{id}/messages", get(conversations::messages))
         .route("/messages", post(messages::send))
+        .route("/media", post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::MAX_UPLOAD_BYTES)))
+        .route("/media/{id}", get(media::get))
+        .route("/media/{id}/content", get(media::content))
         .fallback(|| async { ApiError(AppError::not_found("Route")) })
 }
 

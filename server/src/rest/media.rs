@@ -1,0 +1,76 @@
+//! `/api/v1/media`: upload a file for sending (it goes to Meta's media API and a copy is
+//! kept), read a file's facts, and download its bytes (uploads and customers' files).
+
+use super::{ApiError, ApiKeyAuth};
+use app::state::AppState;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use backend::whatsapp::media;
+use domain::dto::MediaFile;
+use domain::{AppError, NumberId};
+
+/// The largest upload body (Meta's 100 MB document limit plus the form around it).
+pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024 + 64 * 1024;
+
+/// `POST /api/v1/media` (multipart/form-data: `number_id`, `file`, optional `type` to
+/// override the part's content type): 201 with the file, whose `wa_media_id` a media
+/// message sends (`{"media": {"type": "image", "id": …}}`).
+pub async fn upload(State(state): State<AppState>, auth: ApiKeyAuth, form: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<(StatusCode, Json<MediaFile>), ApiError> {
+    let invalid = |m: &str| ApiError(AppError::validation(m));
+    let mut form = form.map_err(|_| invalid("The body must be multipart/form-data with number_id and file (at most 100 MB)."))?;
+    let (mut number, mut declared, mut file) = (None, None, None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => match field.name().unwrap_or_default() {
+                "number_id" => number = field.text().await.ok(),
+                "type" => declared = field.text().await.ok(),
+                "file" => {
+                    let (name, mime) = (field.file_name().unwrap_or("file").to_owned(), field.content_type().map(str::to_owned));
+                    let bytes = field.bytes().await.map_err(|_| invalid("The file could not be read (over 100 MB?)."))?;
+                    file = Some((name, mime, bytes));
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => return Err(invalid("The body must be multipart/form-data with number_id and file (at most 100 MB).")),
+        }
+    }
+    let number = number.filter(|n| !n.trim().is_empty()).ok_or_else(|| invalid("number_id is required."))?;
+    let (name, part_mime, bytes) = file.ok_or_else(|| invalid("file is required."))?;
+    let mime = declared.or(part_mime).unwrap_or_else(|| "application/octet-stream".into());
+    let stored = media::upload(&state.db, state.graph.as_ref(), state.sandbox.graph.as_ref(), &state.cipher, &auth.0.org_id, &NumberId::from_string(number.trim().to_owned()), &name, &mime, bytes.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// `GET /api/v1/media/{id}`: a file's facts.
+pub async fn get(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path<String>) -> Result<Json<MediaFile>, ApiError> {
+    Ok(Json(media::get(&state.db, &auth.0.org_id, &id).await?))
+}
+
+/// `GET /api/v1/media/{id}/content`: the bytes with their content type; 409 while an
+/// inbound file is still being downloaded or when its download failed.
+pub async fn content(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (file, bytes) = media::content(&state.db, &auth.0.org_id, &id).await?;
+    match bytes {
+        Some(bytes) => Ok(file_response(&file, bytes)),
+        None => Err(ApiError(AppError::new(domain::ErrorCode::Conflict, format!("The file is not available yet ({}{}).", file.status, file.error.map(|e| format!(": {e}")).unwrap_or_default())))),
+    }
+}
+
+/// The bytes of a file as a download: its type, its name, and no sniffing (a customer's
+/// file must never run as a page of ours).
+pub fn file_response(file: &MediaFile, bytes: Vec<u8>) -> Response {
+    let name: String = file.filename.clone().unwrap_or_else(|| "file".into()).chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\' || *c == ' ').collect();
+    (
+        [
+            (header::CONTENT_TYPE, file.mime_type.clone()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}

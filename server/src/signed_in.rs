@@ -1,0 +1,16 @@
+//! The signed-in member for plain axum handlers (files served to the app's pages), read
+//! from the same session the server functions use.
+
+use app::api::ssr::{ORG_ID, USER_ID};
+use app::state::AppState;
+use backend::auth::Actor;
+use domain::{OrgId, UserId};
+use tower_sessions::Session;
+
+/// The member acting in the session's current org; `None` when signed out or no longer a
+/// member (the caller answers 401 or 404).
+pub async fn actor(state: &AppState, session: &Session) -> Option<Actor> {
+    let user: String = session.get(USER_ID).await.ok()??;
+    let org: String = session.get(ORG_ID).await.ok()??;
+    backend::auth::actor_for(&state.db, &UserId::from_string(user), &OrgId::from_string(org)).await.ok()
+}

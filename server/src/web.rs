@@ -46,9 +46,19 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
     })
 }
 
+/// The app's page routes, generated once per process. Generating them runs the app with
+/// a process-wide "suppress resource loads" flag (leptos_server's `SuppressResourceLoad`);
+/// a page render whose resource first polls while another router is being built would
+/// wait forever (leptos issue #4773). Building every router from one list avoids that
+/// (it bit the test suite, which builds a router per test in parallel).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole router: pages, server functions, REST API, probes and static files.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name("mce_session")
         .with_http_only(true)

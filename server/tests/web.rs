@@ -209,13 +209,11 @@ async fn an_admin_adds_changes_and_removes_a_member_through_the_app() {
 #[tokio::test]
 async fn no_server_function_lets_org_a_read_or_change_org_b() {
     for app in apps().await {
-        eprintln!("walk: {} seeding", app.label);
         let orgs = two_orgs(&app.db).await;
         let b_org = orgs.b.org.to_string();
         let b_agent = orgs.b_agent.id.to_string();
         let b_admin = orgs.b.user.id.to_string();
         let b_number = backend::testing::seed_number(&app.db, &orgs.b.actor, "222000").await.id.to_string();
-        eprintln!("walk: {} seeded", app.label);
         let secrets_of_b = ["Org B", "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str()];
         for path in server_fn_paths() {
             for target_user in [b_agent.as_str(), b_admin.as_str()] {
@@ -261,7 +259,6 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                 }
             }
         }
-        eprintln!("walk: {} walked", app.label);
         let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();
         assert_eq!((b_profile.name.as_str(), b_profile.time_zone.as_str(), b_profile.default_country.as_str()), ("Org B", "UTC", "US"), "{}", app.label);
         let b_members = backend::members::list(&app.db, &orgs.b.actor).await.unwrap();

@@ -116,7 +116,12 @@ impl Client {
     }
 
     pub async fn send(&mut self, req: Request<Body>) -> Resp {
-        let res = self.router.clone().oneshot(req).await.expect("router answers");
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        // A request that never answers names itself instead of hanging the suite.
+        let res = tokio::time::timeout(std::time::Duration::from_secs(45), self.router.clone().oneshot(req))
+            .await
+            .unwrap_or_else(|_| panic!("{method} {uri} did not answer within 45 s"))
+            .expect("router answers");
         for v in res.headers().get_all(header::SET_COOKIE) {
             let v = v.to_str().unwrap();
             let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
@@ -130,7 +135,11 @@ impl Client {
         }
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let bytes = tokio::time::timeout(std::time::Duration::from_secs(45), res.into_body().collect())
+            .await
+            .unwrap_or_else(|_| panic!("the body of {method} {uri} did not end within 45 s"))
+            .expect("body")
+            .to_bytes();
         Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 

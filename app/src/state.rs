@@ -58,6 +58,8 @@ pub struct AppState {
     pub jobs_wakeup: Arc<tokio::sync::Notify>,
     /// The sandbox simulator's settings and its Graph client.
     pub sandbox: Arc<SandboxSettings>,
+    /// Fans the org event log out to open browsers (SSE); woken after a change commits.
+    pub events: Arc<backend::events::Hub>,
 }
 
 /// The built-in sandbox channel.

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod db;
+pub mod events;
 pub mod error;
 pub mod jobs;
 pub mod members;

@@ -18,8 +18,9 @@ pub async fn notify_admins(conn: &mut AnyConnection, org: &OrgId, kind: &str, ti
         .collect();
     let now = now_ms();
     for user in &admins {
+        let id = new_id();
         sqlx::query("INSERT INTO notifications (id, org_id, user_id, kind, title, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(new_id())
+            .bind(&id)
             .bind(org.as_str())
             .bind(user)
             .bind(kind)
@@ -29,6 +30,8 @@ pub async fn notify_admins(conn: &mut AnyConnection, org: &OrgId, kind: &str, ti
             .bind(now)
             .execute(&mut *conn)
             .await?;
+        let event = serde_json::json!({"notification_id": id, "kind": kind, "title": title, "body": body, "link": link});
+        crate::events::publish_in(conn, org, "notification", None, Some(user), &event, now).await?;
     }
     Ok(admins.len())
 }

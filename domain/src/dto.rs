@@ -170,3 +170,14 @@ pub struct MediaFile {
     pub message_id: Option<String>,
     pub created_at: i64,
 }
+
+/// One entry of the org's event log, as a browser receives it over SSE (`id` is the SSE
+/// event id; `kind` is `message`, `status`, `conversation` or `notification`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgEvent {
+    pub id: i64,
+    pub kind: String,
+    pub conversation_id: Option<String>,
+    pub payload: serde_json::Value,
+    pub at: i64,
+}

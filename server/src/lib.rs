@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod csrf;
 pub mod health;
+pub mod live;
 pub mod rest;
 pub mod sandbox;
 pub mod signed_in;

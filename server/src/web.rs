@@ -42,6 +42,7 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
         cipher,
         graph: Arc::new(graph),
         jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
+        events: backend::events::Hub::new(4096),
         sandbox: Arc::new(app::state::SandboxSettings { public_url: public_url.to_owned(), step_ms: config.sandbox_step_ms as u64, graph: Arc::new(sandbox_graph) }),
     })
 }
@@ -69,6 +70,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/events", get(crate::live::events))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
         .route("/sandbox/graph/{version}/{id}", get(sandbox::get_object).delete(sandbox::delete_object))
@@ -106,6 +108,9 @@ pub fn spawn_upkeep(db: Db, webhook_retention_days: i64) -> tokio::task::JoinHan
             if let Err(e) = backend::auth::prune_login_attempts(&db, 24 * 3600 * 1000).await {
                 tracing::warn!(error = %format!("{e:?}"), "pruning sign-in attempts failed");
             }
+            if let Err(e) = backend::events::prune(&db, backend::events::RETENTION_MS).await {
+                tracing::warn!(error = %format!("{e:?}"), "pruning the event log failed");
+            }
             if let Err(e) = backend::whatsapp::ingest::prune_raw(&db, webhook_retention_days * 24 * 3600 * 1000).await {
                 tracing::warn!(error = %format!("{e:?}"), "pruning raw webhooks failed");
             }
@@ -124,6 +129,7 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
     let upkeep = spawn_upkeep(db.clone(), webhook_retention_days);
     let sender = Arc::new(backend::whatsapp::sender::Sender::new(db.clone(), state.graph.clone(), state.cipher.clone()).with_sandbox(state.sandbox.graph.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let hub = state.events.spawn(db.clone(), stop_rx.clone());
     let workers: Vec<_> = (0..config.send_workers).map(|_| crate::worker::spawn(sender.clone(), db.clone(), state.jobs_wakeup.clone(), stop_rx.clone())).collect();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -136,6 +142,7 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
         }
     }
     upkeep.abort();
+    let _ = hub.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -63,6 +63,9 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     match ingest::apply(&state.db, &text, &payload).await {
         Ok(report) => {
             tracing::info!(stored = report.messages_stored, duplicates = report.duplicate_messages, statuses = report.statuses_applied, "webhook applied");
+            // Open inboxes hear about it now; downloads of inbound files start now.
+            state.events.wake();
+            state.jobs_wakeup.notify_one();
             (StatusCode::OK, "OK").into_response()
         }
         Err(e) => {

@@ -176,6 +176,8 @@ async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId,
     .bind(&conversation)
     .execute(&mut *conn)
     .await?;
+    let payload = serde_json::json!({"message_id": message_id, "conversation_id": conversation, "direction": "inbound", "type": m.kind, "text": m.preview_text(), "contact_id": contact.as_str()});
+    crate::events::publish_in(conn, org, "message", Some(&conversation), None, &payload, now).await?;
     if let Some(wa_media_id) = m.media_id() {
         let field = |k: &str| m.content().and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
         super::media::enqueue_download_in(conn, org, number, &message_id, &wa_media_id, field("mime_type").as_deref(), field("filename").as_deref(), now).await?;
@@ -191,14 +193,14 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
     };
     // Find the message by its wamid, or by our own id echoed in biz_opaque_callback_data
     // (a send whose response was lost): then its wamid is recorded too.
-    let mut row = sqlx::query("SELECT id, status FROM messages WHERE number_id = $1 AND wa_message_id = $2 AND direction = 'outbound'")
+    let mut row = sqlx::query("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND wa_message_id = $2 AND direction = 'outbound'")
         .bind(number.as_str())
         .bind(&s.id)
         .fetch_optional(&mut *conn)
         .await?;
     if row.is_none() {
         if let Some(ours) = &s.biz_opaque_callback_data {
-            row = sqlx::query("SELECT id, status FROM messages WHERE number_id = $1 AND id = $2 AND direction = 'outbound'")
+            row = sqlx::query("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND id = $2 AND direction = 'outbound'")
                 .bind(number.as_str())
                 .bind(ours)
                 .fetch_optional(&mut *conn)
@@ -233,13 +235,16 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
         .bind(new.as_str())
         .bind(now_ms())
         .bind(code)
-        .bind(title)
+        .bind(title.clone())
         .bind(&id)
         .bind(&current)
         .execute(&mut *conn)
         .await?;
         if r.rows_affected() == 1 {
             report.statuses_applied += 1;
+            let conversation: String = row.get("conversation_id");
+            let payload = serde_json::json!({"message_id": id, "conversation_id": conversation, "status": new.as_str(), "error_code": code, "error_title": title});
+            crate::events::publish_in(conn, &OrgId::from_string(row.get::<String, _>("org_id")), "status", Some(&conversation), None, &payload, now_ms()).await?;
             return Ok(());
         }
         current = sqlx::query("SELECT status FROM messages WHERE id = $1").bind(&id).fetch_one(&mut *conn).await?.get("status");

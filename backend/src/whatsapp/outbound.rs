@@ -78,6 +78,8 @@ pub async fn enqueue(db: &Db, org: &OrgId, req: &SendRequest, now: i64) -> Resul
         .execute(&mut *tx)
         .await?;
     jobs::enqueue_in(&mut tx, SEND_JOB, &json!({ "message_id": id }), now, Some(&format!("send:{id}")), now).await?;
+    let event = json!({"message_id": id, "conversation_id": conversation, "direction": "outbound", "type": kind, "text": req.content.preview_text(), "status": "pending"});
+    crate::events::publish_in(&mut tx, org, "message", Some(&conversation), None, &event, now).await?;
     tx.commit().await?;
     Ok(Queued { message_id: MessageId::from_string(id), conversation_id: ConversationId::from_string(conversation) })
 }

@@ -111,5 +111,6 @@ pub async fn send(State(state): State<AppState>, auth: ApiKeyAuth, ApiJson(body)
     let req = SendRequest { number_id: NumberId::from_string(number_id), to, content };
     let queued = outbound::enqueue(&state.db, &auth.0.org_id, &req, backend::clock::now_ms()).await?;
     state.jobs_wakeup.notify_one();
+    state.events.wake();
     Ok((StatusCode::ACCEPTED, Json(SendAnswer { id: queued.message_id.to_string(), conversation_id: queued.conversation_id.to_string(), status: "queued" })))
 }

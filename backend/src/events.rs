@@ -1,0 +1,171 @@
+//! The org's event log (INBOX-6) and the hub that fans it out to open browsers.
+//!
+//! Services write an event in the transaction that makes the change ([`publish_in`]), so
+//! an event exists exactly when its change committed. The [`Hub`] reads new events —
+//! at once when woken by this instance, and every [`POLL_MS`] for events other instances
+//! wrote — and broadcasts them; each SSE stream filters by org and member. A browser that
+//! reconnects sends the last id it saw and gets the rest from [`since`].
+
+use crate::error::Result;
+use crate::Db;
+use domain::dto::OrgEvent;
+use domain::{OrgId, UserId};
+use sqlx::{AnyConnection, Row};
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch, Notify};
+
+/// How often the hub looks for events written by other instances.
+pub const POLL_MS: u64 = 250;
+/// How far back the hub re-reads: on PostgreSQL ids are handed out before commit, so a
+/// lower id can become visible after a higher one; re-reading a short tail catches it.
+pub const REREAD_MS: i64 = 10_000;
+/// Events are kept this long for reconnecting browsers, then pruned.
+pub const RETENTION_MS: i64 = 24 * 3600 * 1000;
+
+/// An event with its audience.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    pub org_id: String,
+    /// Only this member may see it (their notifications); everyone in the org when `None`.
+    pub user_id: Option<String>,
+    pub event: OrgEvent,
+}
+
+impl Envelope {
+    /// Whether `user` of `org` may see this event.
+    pub fn visible_to(&self, org: &OrgId, user: &UserId) -> bool {
+        self.org_id == org.as_str() && self.user_id.as_deref().is_none_or(|u| u == user.as_str())
+    }
+}
+
+/// Writes an event inside the caller's transaction.
+pub async fn publish_in(conn: &mut AnyConnection, org: &OrgId, kind: &str, conversation: Option<&str>, user: Option<&str>, payload: &serde_json::Value, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO org_events (org_id, kind, conversation_id, user_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(org.as_str())
+        .bind(kind)
+        .bind(conversation.map(str::to_owned))
+        .bind(user.map(str::to_owned))
+        .bind(payload.to_string())
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn envelope(r: &sqlx::any::AnyRow) -> Envelope {
+    Envelope {
+        org_id: r.get("org_id"),
+        user_id: r.get("user_id"),
+        event: OrgEvent {
+            id: r.get("id"),
+            kind: r.get("kind"),
+            conversation_id: r.get("conversation_id"),
+            payload: serde_json::from_str(&r.get::<String, _>("payload")).unwrap_or(serde_json::Value::Null),
+            at: r.get("created_at"),
+        },
+    }
+}
+
+/// The events `user` of `org` may see after `after_id`, oldest first (catch-up after a
+/// reconnect), at most `limit`.
+pub async fn since(db: &Db, org: &OrgId, user: &UserId, after_id: i64, limit: i64) -> Result<Vec<OrgEvent>> {
+    let rows = sqlx::query(
+        "SELECT id, org_id, kind, conversation_id, user_id, payload, created_at FROM org_events \
+         WHERE org_id = $1 AND id > $2 AND (user_id IS NULL OR user_id = $3) ORDER BY id LIMIT $4",
+    )
+    .bind(org.as_str())
+    .bind(after_id)
+    .bind(user.as_str())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().map(|r| envelope(r).event).collect())
+}
+
+/// The newest event id (0 when there is none): where a new subscriber starts.
+pub async fn latest_id(db: &Db) -> Result<i64> {
+    let row = sqlx::query("SELECT MAX(id) AS id FROM org_events").fetch_one(db.pool()).await?;
+    Ok(row.get::<Option<i64>, _>("id").unwrap_or(0))
+}
+
+/// Deletes events older than `max_age_ms`.
+pub async fn prune(db: &Db, max_age_ms: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM org_events WHERE created_at < $1").bind(crate::clock::now_ms() - max_age_ms).execute(db.pool()).await?.rows_affected())
+}
+
+/// Fans the event log out to subscribers in this process.
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Envelope>>,
+    wake: Notify,
+}
+
+impl Hub {
+    /// A hub whose subscribers may fall `capacity` events behind before they must catch up
+    /// from the log.
+    pub fn new(capacity: usize) -> Arc<Self> {
+        Arc::new(Self { tx: broadcast::channel(capacity).0, wake: Notify::new() })
+    }
+
+    /// Receives every event from now on (the stream filters by org and member).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
+        self.tx.subscribe()
+    }
+
+    /// Tells the hub that this instance just committed events: read them now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Reads the log and broadcasts new events until `stop` turns true.
+    pub fn spawn(self: &Arc<Self>, db: Db, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let mut cursor = latest_id(&db).await.unwrap_or(0);
+            // Ids already broadcast within the re-read window, oldest first.
+            let mut seen: HashSet<i64> = HashSet::new();
+            let mut order: VecDeque<(i64, i64)> = VecDeque::new();
+            loop {
+                match hub.read_new(&db, cursor, &mut seen, &mut order).await {
+                    Ok(max) => cursor = cursor.max(max),
+                    Err(e) => tracing::warn!(error = %format!("{e:?}"), "reading the event log failed"),
+                }
+                tokio::select! {
+                    _ = hub.wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(POLL_MS)) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        })
+    }
+
+    async fn read_new(&self, db: &Db, cursor: i64, seen: &mut HashSet<i64>, order: &mut VecDeque<(i64, i64)>) -> Result<i64> {
+        let now = crate::clock::now_ms();
+        // New ids, plus the recent tail for ids that committed late (PostgreSQL).
+        let rows = sqlx::query(
+            "SELECT id, org_id, kind, conversation_id, user_id, payload, created_at FROM org_events \
+             WHERE id > $1 OR (created_at > $2 AND id > $3) ORDER BY id LIMIT 5000",
+        )
+        .bind(cursor)
+        .bind(now - REREAD_MS)
+        .bind(cursor - 10_000)
+        .fetch_all(db.pool())
+        .await?;
+        let mut max = cursor;
+        for r in &rows {
+            let env = envelope(r);
+            max = max.max(env.event.id);
+            if seen.insert(env.event.id) {
+                order.push_back((env.event.id, now));
+                // No subscriber is not an error: nobody is looking.
+                let _ = self.tx.send(Arc::new(env));
+            }
+        }
+        while order.front().is_some_and(|(_, at)| *at < now - 2 * REREAD_MS) {
+            let (id, _) = order.pop_front().expect("checked");
+            seen.remove(&id);
+        }
+        Ok(max)
+    }
+}

@@ -1,0 +1,113 @@
+//! `GET /events`: the org's event log as Server-Sent Events, for the signed-in member
+//! (INBOX-6). Each event carries its log id as the SSE id; a browser that reconnects
+//! sends `Last-Event-ID` (or `?after=`) and first gets what it missed from the log, then
+//! live events from the hub. The first event, `ready`, says the stream is live.
+
+use crate::signed_in;
+use app::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use backend::events::{self, Envelope};
+use domain::dto::OrgEvent;
+use domain::{OrgId, UserId};
+use std::collections::{HashSet, VecDeque};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Most events replayed at once to a reconnecting browser (it asks again for more).
+pub const CATCH_UP_LIMIT: i64 = 1000;
+
+/// Query of `GET /events`.
+#[derive(Debug, serde::Deserialize)]
+pub struct EventsQuery {
+    /// The last event id the client saw (when it cannot send `Last-Event-ID`).
+    pub after: Option<i64>,
+}
+
+struct Subscription {
+    db: backend::Db,
+    org: OrgId,
+    user: UserId,
+    rx: broadcast::Receiver<Arc<Envelope>>,
+    backlog: VecDeque<OrgEvent>,
+    /// Events up to here were before the subscription (or replayed from the log).
+    floor: i64,
+    last: i64,
+    sent: HashSet<i64>,
+    ready: Option<i64>,
+}
+
+fn sse(e: &OrgEvent) -> Event {
+    Event::default().id(e.id.to_string()).event(e.kind.clone()).json_data(e).unwrap_or_default()
+}
+
+impl Subscription {
+    fn mark(&mut self, id: i64) {
+        self.last = self.last.max(id);
+        self.sent.insert(id);
+        if self.sent.len() > 10_000 {
+            // Keep memory bounded: ids far below the newest cannot come again.
+            let keep_from = self.last - 5_000;
+            self.sent.retain(|i| *i >= keep_from);
+            self.floor = self.floor.max(keep_from - 1);
+        }
+    }
+
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        if let Some(last) = self.ready.take() {
+            return Some((Ok(Event::default().event("ready").data(format!("{{\"last_id\":{last}}}"))), self));
+        }
+        loop {
+            if let Some(e) = self.backlog.pop_front() {
+                self.mark(e.id);
+                let event = sse(&e);
+                return Some((Ok(event), self));
+            }
+            match self.rx.recv().await {
+                Ok(env) => {
+                    let id = env.event.id;
+                    if env.visible_to(&self.org, &self.user) && id > self.floor && !self.sent.contains(&id) {
+                        self.mark(id);
+                        return Some((Ok(sse(&env.event)), self));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // This browser fell behind the hub: read the rest from the log.
+                    let after = self.last.max(self.floor);
+                    let missed = events::since(&self.db, &self.org, &self.user, after, CATCH_UP_LIMIT).await.unwrap_or_default();
+                    self.backlog.extend(missed.into_iter().filter(|e| !self.sent.contains(&e.id)));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+/// `GET /events` (session cookie): the member's live event stream.
+pub async fn events(State(state): State<AppState>, session: tower_sessions::Session, headers: HeaderMap, Query(q): Query<EventsQuery>) -> Response {
+    let Some(actor) = signed_in::actor(&state, &session).await else { return StatusCode::UNAUTHORIZED.into_response() };
+    let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok()).or(q.after);
+    // Subscribe before reading the log, so nothing falls between the two.
+    let rx = state.events.subscribe();
+    let (floor, backlog) = match resume {
+        Some(after) => match events::since(&state.db, &actor.org_id, &actor.user_id, after, CATCH_UP_LIMIT).await {
+            Ok(missed) => (after, missed),
+            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        },
+        None => match events::latest_id(&state.db).await {
+            Ok(latest) => (latest, Vec::new()),
+            Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        },
+    };
+    let last = backlog.last().map(|e| e.id).unwrap_or(floor);
+    let sub = Subscription { db: state.db.clone(), org: actor.org_id, user: actor.user_id, rx, backlog: backlog.into(), floor, last: floor, sent: HashSet::new(), ready: Some(last) };
+    let stream = futures_util::stream::unfold(sub, Subscription::next);
+    let mut res = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
+    // Proxies must not buffer the stream.
+    res.headers_mut().insert("x-accel-buffering", axum::http::HeaderValue::from_static("no"));
+    res
+}

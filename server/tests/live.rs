@@ -1,0 +1,119 @@
+//! The live event stream (`GET /events`, SSE) on both databases: a signed-in member
+//! hears of a new message as soon as its webhook commits, never of another org's; a
+//! reconnect with `Last-Event-ID` replays what was missed; signed-out visitors get 401.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use backend::testing::{customer_writes, databases, seed_number, test_cipher};
+use common::*;
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const PNID: &str = "100000000000001";
+const PASSWORD: &str = "password-for-tests";
+
+/// The app with its event hub running.
+async fn live_apps() -> Vec<(TestApp, app::state::AppState)> {
+    let cfg = config(&[("WHATSAPP_APP_SECRET", APP_SECRET), ("WHATSAPP_API_BASE", "http://127.0.0.1:9")]);
+    let mut out = Vec::new();
+    for t in databases().await {
+        let state = server::web::app_state(LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9").unwrap();
+        let (_stop, rx) = tokio::sync::watch::channel(false);
+        std::mem::forget(_stop);
+        state.events.spawn(t.db.clone(), rx);
+        out.push((TestApp { label: t.label, db: t.db, router: server::web::router(state.clone(), &cfg) }, state));
+    }
+    out
+}
+
+/// An open SSE stream, read as text.
+struct Stream {
+    body: Body,
+    text: String,
+}
+
+impl Stream {
+    async fn open(app: &TestApp, c: &Client, last_event_id: Option<i64>) -> (StatusCode, Stream) {
+        let cookies = c.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut req = Request::builder().uri("/events").header(header::COOKIE, cookies).header(header::ACCEPT, "text/event-stream");
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let res = app.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        (res.status(), Stream { body: res.into_body(), text: String::new() })
+    }
+
+    /// Reads until `needle` appears (true) or `within` passes (false).
+    async fn until(&mut self, needle: &str, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.text.contains(needle) {
+            match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                Ok(Some(Ok(frame))) => {
+                    if let Some(data) = frame.data_ref() {
+                        self.text.push_str(&String::from_utf8_lossy(data));
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+#[tokio::test]
+async fn a_member_hears_of_a_new_message_at_once_and_another_org_hears_nothing() {
+    for (app, state) in live_apps().await {
+        let orgs = two_orgs(&app.db).await;
+        seed_number(&app.db, &orgs.a.actor, PNID).await;
+        let mut a = Client::new(&app);
+        assert_eq!(a.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+        let mut b = Client::new(&app);
+        assert_eq!(b.login("admin@b.test", PASSWORD).await.status, StatusCode::OK);
+        let (status, mut stream_a) = Stream::open(&app, &a, None).await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        let (_, mut stream_b) = Stream::open(&app, &b, None).await;
+        assert!(stream_a.until("event: ready", Duration::from_secs(5)).await, "{}", app.label);
+        assert!(stream_b.until("event: ready", Duration::from_secs(5)).await);
+
+        customer_writes(&app.db, PNID, "5511999990000", backend::clock::now_ms() - 1000).await;
+        state.events.wake();
+        assert!(stream_a.until("event: message", Duration::from_secs(5)).await, "A hears of it ({}): {}", app.label, stream_a.text);
+        assert!(stream_a.text.contains("\"direction\":\"inbound\""));
+        assert!(!stream_b.until("event: message", Duration::from_millis(600)).await, "B hears nothing of A ({})", app.label);
+    }
+}
+
+#[tokio::test]
+async fn a_reconnecting_browser_first_gets_what_it_missed() {
+    for (app, state) in live_apps().await {
+        let orgs = two_orgs(&app.db).await;
+        seed_number(&app.db, &orgs.a.actor, PNID).await;
+        let mut a = Client::new(&app);
+        assert_eq!(a.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+        let before = backend::events::latest_id(&app.db).await.unwrap();
+        // Two messages arrive while the browser is away.
+        let now = backend::clock::now_ms();
+        customer_writes(&app.db, PNID, "5511999990001", now - 2000).await;
+        customer_writes(&app.db, PNID, "5511999990002", now - 1000).await;
+        state.events.wake();
+        let (_, mut resumed) = Stream::open(&app, &a, Some(before)).await;
+        assert!(resumed.until("5511999990002", Duration::from_secs(5)).await || resumed.text.matches("event: message").count() == 2, "{}: {}", app.label, resumed.text);
+        assert_eq!(resumed.text.matches("event: message").count(), 2, "both missed messages, once each ({})", app.label);
+        let (_, mut fresh) = Stream::open(&app, &a, None).await;
+        assert!(fresh.until("event: ready", Duration::from_secs(5)).await);
+        assert!(!fresh.until("event: message", Duration::from_millis(400)).await, "a new stream starts from now ({})", app.label);
+    }
+}
+
+#[tokio::test]
+async fn the_stream_is_for_signed_in_members_only() {
+    for (app, _state) in live_apps().await {
+        let c = Client::new(&app);
+        let (status, _) = Stream::open(&app, &c, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", app.label);
+    }
+}

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod db;
 pub mod events;
 pub mod error;
+pub mod inbox;
 pub mod jobs;
 pub mod members;
 pub mod notifications;

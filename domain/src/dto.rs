@@ -181,3 +181,43 @@ pub struct OrgEvent {
     pub payload: serde_json::Value,
     pub at: i64,
 }
+
+/// One row of the inbox conversation list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub conversation_id: String,
+    pub contact_id: String,
+    /// The contact's name, else their WhatsApp profile name, else the phone.
+    pub display_name: String,
+    pub phone: Option<String>,
+    /// The last message, one line, at most 50 characters.
+    pub preview: String,
+    pub last_message_at: Option<i64>,
+    pub unread_count: i64,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    /// `green`, `yellow`, `red` or `grey` (see `domain::inbox::WindowColour`).
+    pub window: crate::inbox::WindowColour,
+    pub window_expires_at: Option<i64>,
+    /// `open` or `resolved`.
+    pub status: String,
+    /// `human`, `flow` or `ai`.
+    pub handled_by: String,
+    pub number_id: String,
+}
+
+/// A page of the conversation list; `next_cursor` asks for the page after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// A saved reply agents insert with "/" (`{contact_name}` and `{agent_name}` are filled in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedResponse {
+    pub id: String,
+    pub title: String,
+    pub shortcut: String,
+    pub content: String,
+}

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod email;
 pub mod error;
 pub mod ids;
+pub mod inbox;
 pub mod org;
 pub mod password;
 pub mod phone;

@@ -108,6 +108,9 @@ pub fn spawn_upkeep(db: Db, webhook_retention_days: i64) -> tokio::task::JoinHan
             if let Err(e) = backend::auth::prune_login_attempts(&db, 24 * 3600 * 1000).await {
                 tracing::warn!(error = %format!("{e:?}"), "pruning sign-in attempts failed");
             }
+            if let Err(e) = backend::notifications::prune(&db).await {
+                tracing::warn!(error = %format!("{e:?}"), "pruning notifications failed");
+            }
             if let Err(e) = backend::events::prune(&db, backend::events::RETENTION_MS).await {
                 tracing::warn!(error = %format!("{e:?}"), "pruning the event log failed");
             }

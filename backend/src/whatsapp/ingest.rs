@@ -162,6 +162,10 @@ async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId,
         report.duplicate_messages += 1;
         return Ok(());
     }
+    let before = sqlx::query("SELECT status, assignee_id, last_inbound_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *conn).await?;
+    // A first message, or one that reopens a resolved chat, is routed to an agent below.
+    let needs_routing = before.get::<Option<String>, _>("assignee_id").is_none()
+        && (before.get::<Option<i64>, _>("last_inbound_at").is_none() || before.get::<String, _>("status") == "resolved");
     // The window and the ordering move only forward, whatever order messages arrive in.
     sqlx::query(
         "UPDATE conversations SET \
@@ -176,6 +180,9 @@ async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId,
     .bind(&conversation)
     .execute(&mut *conn)
     .await?;
+    if needs_routing {
+        crate::inbox::route_new_in(conn, org, number, &conversation, now).await?;
+    }
     let payload = serde_json::json!({"message_id": message_id, "conversation_id": conversation, "direction": "inbound", "type": m.kind, "text": m.preview_text(), "contact_id": contact.as_str()});
     crate::events::publish_in(conn, org, "message", Some(&conversation), None, &payload, now).await?;
     if let Some(wa_media_id) = m.media_id() {

@@ -30,6 +30,8 @@ pub struct ListQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     pub limit: i64,
+    /// Only this conversation (whatever the tab): the chat header reads its row this way.
+    pub only: Option<ConversationId>,
 }
 
 enum Bind {
@@ -47,7 +49,12 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery, now: i64) -> Result<Inb
           ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_text \
          FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id WHERE c.org_id = $1",
     );
+    if let Some(id) = &q.only {
+        binds.push(Bind::S(id.as_str().to_owned()));
+        sql.push_str(&format!(" AND c.id = ${}", binds.len()));
+    }
     match q.tab {
+        _ if q.only.is_some() => {}
         Tab::All => sql.push_str(" AND c.status = 'open'"),
         Tab::Unassigned => sql.push_str(" AND c.status = 'open' AND c.assignee_id IS NULL"),
         Tab::Resolved => sql.push_str(" AND c.status = 'resolved'"),
@@ -140,6 +147,21 @@ async fn user_name(conn: &mut AnyConnection, user: &str) -> Result<String> {
         return Ok(format!("API key {key}"));
     }
     Ok(sqlx::query("SELECT name FROM users WHERE id = $1").bind(user).fetch_optional(&mut *conn).await?.map(|r| r.get("name")).unwrap_or_else(|| "Someone".into()))
+}
+
+/// One conversation's list row (for the chat header), or `NOT_FOUND_001`.
+pub async fn item(db: &Db, actor: &Actor, conversation: &ConversationId, now: i64) -> Result<InboxItem> {
+    let q = ListQuery { tab: Tab::All, search: None, cursor: None, limit: 1, only: Some(conversation.clone()) };
+    list(db, actor, &q, now).await?.items.into_iter().next().ok_or_else(|| AppError::not_found("Conversation").into())
+}
+
+/// The members a conversation can be assigned to (agents and above), by name.
+pub async fn assignable_members(db: &Db, actor: &Actor) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query("SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.role IN ('owner', 'admin', 'manager', 'agent') ORDER BY u.name, u.id")
+        .bind(actor.org_id.as_str())
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(|r| (r.get("id"), r.get("name"))).collect())
 }
 
 /// Writes a line in the chat that never goes to WhatsApp: `system` (assigned, resolved…)

@@ -12,7 +12,7 @@ use domain::{ConversationId, ErrorCode, Role};
 const PNID: &str = "100000000000001";
 
 fn query(tab: Tab) -> ListQuery {
-    ListQuery { tab, search: None, cursor: None, limit: 50 }
+    ListQuery { tab, search: None, cursor: None, limit: 50, only: None }
 }
 
 async fn conversation_of(db: &backend::Db, phone: &str) -> ConversationId {

@@ -39,7 +39,12 @@ struct Subscription {
     last: i64,
     sent: HashSet<i64>,
     ready: Option<i64>,
+    /// When to tell the inbox this member is still online.
+    next_touch: tokio::time::Instant,
 }
+
+/// How often an open stream refreshes the member's presence (see `inbox::ONLINE_MS`).
+pub const PRESENCE_EVERY: Duration = Duration::from_secs(15);
 
 fn sse(e: &OrgEvent) -> Event {
     Event::default().id(e.id.to_string()).event(e.kind.clone()).json_data(e).unwrap_or_default()
@@ -67,7 +72,15 @@ impl Subscription {
                 let event = sse(&e);
                 return Some((Ok(event), self));
             }
-            match self.rx.recv().await {
+            if tokio::time::Instant::now() >= self.next_touch {
+                self.next_touch = tokio::time::Instant::now() + PRESENCE_EVERY;
+                let _ = backend::inbox::touch_presence(&self.db, &self.org, &self.user, backend::clock::now_ms()).await;
+            }
+            let received = tokio::select! {
+                r = self.rx.recv() => r,
+                _ = tokio::time::sleep_until(self.next_touch) => continue,
+            };
+            match received {
                 Ok(env) => {
                     let id = env.event.id;
                     if env.visible_to(&self.org, &self.user) && id > self.floor && !self.sent.contains(&id) {
@@ -104,7 +117,7 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
         },
     };
     let last = backlog.last().map(|e| e.id).unwrap_or(floor);
-    let sub = Subscription { db: state.db.clone(), org: actor.org_id, user: actor.user_id, rx, backlog: backlog.into(), floor, last: floor, sent: HashSet::new(), ready: Some(last) };
+    let sub = Subscription { db: state.db.clone(), org: actor.org_id, user: actor.user_id, rx, backlog: backlog.into(), floor, last: floor, sent: HashSet::new(), ready: Some(last), next_touch: tokio::time::Instant::now() };
     let stream = futures_util::stream::unfold(sub, Subscription::next);
     let mut res = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
     // Proxies must not buffer the stream.

@@ -1,0 +1,181 @@
+//! The team inbox (INBOX): the conversation list, a chat with its messages, replies,
+//! notes, assignment, resolve/reopen, take over; canned responses; notifications. Any
+//! member reads; agents and above act (the services check the role).
+
+use super::client::CsrfClient;
+use domain::dto::{CannedResponse, InboxItem, InboxPage, MessageView};
+use domain::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::ssr::*;
+
+/// Types the browser needs that mirror backend ones (the backend is server-only).
+mod backend_free {
+    use serde::{Deserialize, Serialize};
+
+    /// A notification in the bell's list.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct NotificationView {
+        pub id: String,
+        pub kind: String,
+        pub title: String,
+        pub body: String,
+        pub link: Option<String>,
+        pub read: bool,
+        pub created_at: i64,
+    }
+}
+pub use backend_free::NotificationView;
+
+/// One open chat: its list row, its messages (oldest first), who it can be assigned to,
+/// and the contact's other conversations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatView {
+    pub item: InboxItem,
+    pub messages: Vec<MessageView>,
+    /// `(user id, name)` of agents and above.
+    pub members: Vec<(String, String)>,
+    pub me: String,
+    pub my_name: String,
+    /// The contact's other conversations (on other numbers).
+    pub others: Vec<InboxItem>,
+    pub can_act: bool,
+}
+
+/// A page of the list: `tab` is `all`, `mine`, `unassigned` or `resolved`.
+#[server(prefix = "/api", endpoint = "inbox/list", client = CsrfClient)]
+pub async fn inbox_list(tab: String, search: String, cursor: String) -> Result<InboxPage, AppError> {
+    let (state, actor) = actor().await?;
+    let tab = domain::inbox::Tab::parse(&tab).ok_or_else(|| fail(AppError::validation("Unknown tab.")))?;
+    let q = backend::inbox::ListQuery { tab, search: Some(search), cursor: Some(cursor).filter(|c| !c.is_empty()), limit: 50, only: None };
+    backend::inbox::list(&state.db, &actor, &q, backend::clock::now_ms()).await.map_err(fail)
+}
+
+/// One chat. Opening it marks the customer's messages read (blue ticks) when the member
+/// may act.
+#[server(prefix = "/api", endpoint = "inbox/chat", client = CsrfClient)]
+pub async fn inbox_chat(conversation_id: String) -> Result<ChatView, AppError> {
+    let (state, actor) = actor().await?;
+    let id = domain::ConversationId::from_string(conversation_id);
+    let now = backend::clock::now_ms();
+    let item = backend::inbox::item(&state.db, &actor, &id, now).await.map_err(fail)?;
+    let messages = backend::conversations::messages(&state.db, &actor.org_id, &id, 300).await.map_err(fail)?;
+    let can_act = actor.role.at_least(domain::Role::Agent);
+    if can_act && item.unread_count > 0 {
+        if let Some(last) = messages.iter().rev().find(|m| m.direction == "inbound") {
+            backend::whatsapp::outbound::mark_read(&state.db, &actor.org_id, &last.id, now).await.map_err(fail)?;
+            state.jobs_wakeup.notify_one();
+        }
+    }
+    let members = backend::inbox::assignable_members(&state.db, &actor).await.map_err(fail)?;
+    let my_name = members.iter().find(|(id, _)| id == actor.user_id.as_str()).map(|(_, n)| n.clone()).unwrap_or_default();
+    let mut others = Vec::new();
+    for c in backend::conversations::for_contact(&state.db, &actor.org_id, &domain::ContactId::from_string(item.contact_id.clone())).await.map_err(fail)? {
+        if c.id.as_str() != id.as_str() {
+            others.push(backend::inbox::item(&state.db, &actor, &c.id, now).await.map_err(fail)?);
+        }
+    }
+    Ok(ChatView { item, messages, members, me: actor.user_id.to_string(), my_name, others, can_act })
+}
+
+/// Sends a text reply (refused with `WA_005` when the 24-hour window is closed).
+#[server(prefix = "/api", endpoint = "inbox/send", client = CsrfClient)]
+pub async fn inbox_send(conversation_id: String, text: String) -> Result<(), AppError> {
+    send(conversation_id, domain::whatsapp::outbound::OutboundContent::Text { body: text, preview_url: false }).await
+}
+
+/// Sends an approved template (works when the window is closed).
+#[server(prefix = "/api", endpoint = "inbox/send_template", client = CsrfClient)]
+pub async fn inbox_send_template(conversation_id: String, name: String, language: String) -> Result<(), AppError> {
+    send(conversation_id, domain::whatsapp::outbound::OutboundContent::Template { name, language, components: vec![] }).await
+}
+
+#[cfg(feature = "ssr")]
+async fn send(conversation_id: String, content: domain::whatsapp::outbound::OutboundContent) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Agent).map_err(fail)?;
+    let now = backend::clock::now_ms();
+    let item = backend::inbox::item(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), now).await.map_err(fail)?;
+    let Some(phone) = item.phone.as_deref().and_then(|p| domain::PhoneE164::parse(p).ok()) else {
+        return Err(fail(AppError::validation("This contact has no phone number to write to.")));
+    };
+    let req = backend::whatsapp::outbound::SendRequest { number_id: domain::NumberId::from_string(item.number_id), to: phone, content };
+    backend::whatsapp::outbound::enqueue(&state.db, &actor.org_id, &req, now).await.map_err(fail)?;
+    state.jobs_wakeup.notify_one();
+    state.events.wake();
+    Ok(())
+}
+
+/// Adds an internal note (never sent to WhatsApp).
+#[server(prefix = "/api", endpoint = "inbox/note", client = CsrfClient)]
+pub async fn inbox_note(conversation_id: String, text: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    backend::inbox::add_note(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), &text, backend::clock::now_ms()).await.map_err(fail)?;
+    state.events.wake();
+    Ok(())
+}
+
+/// Assigns conversations (comma-separated ids) to `user_id`, or unassigns them (empty).
+#[server(prefix = "/api", endpoint = "inbox/assign", client = CsrfClient)]
+pub async fn inbox_assign(conversation_ids: String, user_id: String) -> Result<usize, AppError> {
+    let (state, actor) = actor().await?;
+    let ids: Vec<domain::ConversationId> = conversation_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| domain::ConversationId::from_string(s.to_owned())).collect();
+    let user = Some(user_id.trim()).filter(|u| !u.is_empty()).map(|u| domain::UserId::from_string(u.to_owned()));
+    let n = backend::inbox::assign(&state.db, &actor, &ids, user.as_ref(), backend::clock::now_ms()).await.map_err(fail)?;
+    state.events.wake();
+    Ok(n)
+}
+
+/// Resolves (`resolved` true) or reopens a conversation.
+#[server(prefix = "/api", endpoint = "inbox/resolve", client = CsrfClient)]
+pub async fn inbox_resolve(conversation_id: String, resolved: bool) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    backend::inbox::set_resolved(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), resolved, backend::clock::now_ms()).await.map_err(fail)?;
+    state.events.wake();
+    Ok(())
+}
+
+/// Marks a conversation unread again.
+#[server(prefix = "/api", endpoint = "inbox/mark_unread", client = CsrfClient)]
+pub async fn inbox_mark_unread(conversation_id: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    backend::inbox::mark_unread(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), backend::clock::now_ms()).await.map_err(fail)?;
+    state.events.wake();
+    Ok(())
+}
+
+/// "Take over" (`human`) or "Return to bot" (`flow` or `ai`).
+#[server(prefix = "/api", endpoint = "inbox/handler", client = CsrfClient)]
+pub async fn inbox_set_handler(conversation_id: String, handled_by: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    backend::inbox::set_handler(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), &handled_by, backend::clock::now_ms()).await.map_err(fail)?;
+    state.events.wake();
+    Ok(())
+}
+
+/// The org's canned responses.
+#[server(prefix = "/api", endpoint = "inbox/canned", client = CsrfClient)]
+pub async fn canned_responses() -> Result<Vec<CannedResponse>, AppError> {
+    let (state, actor) = actor().await?;
+    backend::inbox::canned_list(&state.db, &actor).await.map_err(fail)
+}
+
+/// The member's latest notifications and how many are unread.
+#[server(prefix = "/api", endpoint = "notifications/list", client = CsrfClient)]
+pub async fn my_notifications() -> Result<(Vec<NotificationView>, i64), AppError> {
+    let (state, actor) = actor().await?;
+    let list = backend::notifications::list_for(&state.db, &actor.org_id, &actor.user_id, 30).await.map_err(fail)?;
+    let unread = backend::notifications::unread_count(&state.db, &actor.org_id, &actor.user_id).await.map_err(fail)?;
+    Ok((list.into_iter().map(|n| NotificationView { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, read: n.read, created_at: n.created_at }).collect(), unread))
+}
+
+/// Marks one notification (`notification_id`) or, when empty, all of them read.
+#[server(prefix = "/api", endpoint = "notifications/read", client = CsrfClient)]
+pub async fn read_notifications(notification_id: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    let id = Some(notification_id.trim()).filter(|s| !s.is_empty());
+    backend::notifications::mark_read(&state.db, &actor.org_id, &actor.user_id, id).await.map_err(fail)?;
+    Ok(())
+}

@@ -71,6 +71,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/events", get(crate::live::events))
+        .route("/media/{id}", get(rest::media::for_member))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
         .route("/sandbox/graph/{version}/{id}", get(sandbox::get_object).delete(sandbox::delete_object))

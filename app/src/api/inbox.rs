@@ -179,3 +179,10 @@ pub async fn read_notifications(notification_id: String) -> Result<(), AppError>
     backend::notifications::mark_read(&state.db, &actor.org_id, &actor.user_id, id).await.map_err(fail)?;
     Ok(())
 }
+
+/// The members conversations can be assigned to: `(user id, name)`.
+#[server(prefix = "/api", endpoint = "inbox/members", client = CsrfClient)]
+pub async fn inbox_members() -> Result<Vec<(String, String)>, AppError> {
+    let (state, actor) = actor().await?;
+    backend::inbox::assignable_members(&state.db, &actor).await.map_err(fail)
+}

@@ -67,12 +67,14 @@ struct NavItem {
 
 const NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Home", icon: "⌂" },
+    NavItem { href: "/inbox", label: "Inbox", icon: "✉" },
     NavItem { href: "/sandbox", label: "Sandbox", icon: "✆" },
     NavItem { href: "/settings/profile", label: "Settings", icon: "⚙" },
 ];
 
 #[component]
 fn ShellLayout(info: SessionInfo) -> impl IntoView {
+    crate::components::live::provide_live();
     let initials: String = info.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
     view! {
         <div class="app">
@@ -94,6 +96,8 @@ fn ShellLayout(info: SessionInfo) -> impl IntoView {
                 <header class="topbar">
                     <OrgSwitcher info=info.clone() />
                     <div class="topbar-actions">
+                        <crate::components::live::ConnectionNotice />
+                        <NotificationBell />
                         <ThemeToggle />
                         <span class="avatar" title=info.email.clone() aria-label=format!("Signed in as {}", info.name)>{initials}</span>
                         <SignOutButton />
@@ -193,5 +197,64 @@ pub fn SignOutButton() -> impl IntoView {
         >
             "Sign out"
         </button>
+    }
+}
+
+/// The bell (NOTIFY): the unread count, live; the latest notifications; mark one (by
+/// opening it) or all read.
+#[component]
+fn NotificationBell() -> impl IntoView {
+    use crate::api::inbox::{my_notifications, ReadNotifications};
+    let live = crate::components::live::Live::get();
+    let read = ServerAction::<ReadNotifications>::new();
+    // Browser-only: the server render has no count, and the hydrating page must match it
+    // (a count read from the server's render would differ and break hydration).
+    let list = LocalResource::new(move || {
+        live.notifications.track();
+        read.version().track();
+        my_notifications()
+    });
+    let open = RwSignal::new(false);
+    let hydrated = use_hydrated();
+    let unread = move || list.get().and_then(|r| r.ok()).map(|(_, n)| n).unwrap_or(0);
+    view! {
+        <div class="bell">
+            <button type="button" class="button bell-button" data-testid="bell" disabled=move || !hydrated.get()
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)>
+                <span aria-hidden="true">"🔔"</span>
+                <span class="sr-only">"Notifications"</span>
+                <Show when=move || { unread() > 0 }>
+                    <span class="badge" data-testid="bell-count">{unread}<span class="sr-only">" unread"</span></span>
+                </Show>
+            </button>
+            <Show when=move || open.get()>
+                <div class="bell-panel" role="dialog" aria-label="Notifications">
+                    <div class="bell-head">
+                        <strong>"Notifications"</strong>
+                        <button type="button" class="link-button" on:click=move |_| { read.dispatch(ReadNotifications { notification_id: String::new() }); }>"Mark all read"</button>
+                    </div>
+                    <ul class="bell-list">
+                        {move || list.get().and_then(|r| r.ok()).map(|(items, _)| {
+                            if items.is_empty() {
+                                return view! { <li class="muted">"Nothing yet."</li> }.into_any();
+                            }
+                            items.into_iter().map(|n| {
+                                let id = n.id.clone();
+                                let link = n.link.clone().unwrap_or_else(|| "/".into());
+                                view! {
+                                    <li class:unread=!n.read>
+                                        <a href=link on:click=move |_| { read.dispatch(ReadNotifications { notification_id: id.clone() }); open.set(false); }>
+                                            <strong>{n.title.clone()}</strong>
+                                            <span class="muted">{n.body.clone()}</span>
+                                        </a>
+                                    </li>
+                                }
+                            }).collect_view().into_any()
+                        })}
+                    </ul>
+                </div>
+            </Show>
+        </div>
     }
 }

@@ -1,6 +1,7 @@
 //! The app's pages, one module per page or page group.
 
 pub mod home;
+pub mod inbox;
 pub mod login;
 pub mod not_found;
 pub mod sandbox;

@@ -74,3 +74,14 @@ pub fn file_response(file: &MediaFile, bytes: Vec<u8>) -> Response {
     )
         .into_response()
 }
+
+/// `GET /media/{id}` (session cookie): a file of the signed-in member's org, for the
+/// inbox (customers' photos, uploads).
+pub async fn for_member(State(state): State<AppState>, Path(id): Path<String>, session: tower_sessions::Session) -> Response {
+    let Some(actor) = crate::signed_in::actor(&state, &session).await else { return StatusCode::UNAUTHORIZED.into_response() };
+    match media::content(&state.db, &actor.org_id, &id).await {
+        Ok((file, Some(bytes))) => file_response(&file, bytes),
+        Ok((_, None)) => StatusCode::CONFLICT.into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}

@@ -1,0 +1,140 @@
+import { test, expect, Page, Browser } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { apiKey, signIn, unique } from "./helpers";
+
+/** Adds an agent through Settings → Members and signs them in in a new browser context. */
+async function newAgent(admin: Page, browser: Browser, name: string) {
+  await admin.goto("/settings/members");
+  const email = `inbox${unique()}@e2e.test`;
+  await admin.getByLabel("Email").fill(email);
+  await admin.getByLabel("Name", { exact: true }).fill(name);
+  await admin.getByLabel("Role", { exact: true }).selectOption("agent");
+  await admin.getByLabel("First password (for a new account)").fill("agent-password-9");
+  await admin.getByRole("button", { name: "Add member" }).click();
+  await expect(admin.locator(`tr[data-email="${email}"]`)).toBeVisible();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, { email, password: "agent-password-9" });
+  return { page, context, name };
+}
+
+/** The sandbox customer phone, as `customer`. */
+async function customerPhone(page: Page, customer: string, name: string) {
+  await page.goto("/sandbox");
+  await page.getByLabel("Customer phone").fill(customer);
+  await page.getByLabel("Customer name").fill(name);
+  await expect(page.getByTestId("sandbox-business")).toBeVisible();
+  return async (text: string) => {
+    await page.getByLabel("Message", { exact: true }).fill(text);
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+  };
+}
+
+test("two agents see a customer's message live, one assigns it, the other answers and the ticks reach read", async ({ page, browser }) => {
+  await signIn(page);
+  const ben = await newAgent(page, browser, "Ben Inbox");
+  const customer = `+1555${unique().slice(-7)}`;
+  const customerName = `Cora ${unique().slice(-4)}`;
+
+  // Both agents have the inbox open before the customer writes.
+  await page.goto("/inbox");
+  await ben.page.goto("/inbox");
+  await expect(page.getByTestId("conversation-list")).toBeVisible();
+  await expect(ben.page.getByTestId("conversation-list")).toBeVisible();
+
+  const phoneContext = await browser.newContext();
+  const phone = await phoneContext.newPage();
+  await signIn(phone);
+  const write = await customerPhone(phone, customer, customerName);
+  await write("Hi, is the shop open today?");
+
+  // Without a reload, both lists show it.
+  const rowA = page.getByTestId("conversation").filter({ hasText: customerName });
+  const rowB = ben.page.getByTestId("conversation").filter({ hasText: customerName });
+  await expect(rowA).toContainText("Hi, is the shop open today?");
+  await expect(rowB).toContainText("Hi, is the shop open today?");
+
+  // The admin assigns it to Ben; Ben's Mine tab has it and his bell counts it.
+  await rowA.getByRole("link").click();
+  await expect(page.getByTestId("chat-name")).toHaveText(customerName);
+  await page.getByTestId("assignee").selectOption({ label: "Ben Inbox" });
+  await expect(page.getByTestId("chat-messages")).toContainText("Assigned to Ben Inbox");
+  await ben.page.getByRole("tab", { name: "Mine" }).click();
+  await expect(ben.page.getByTestId("conversation").filter({ hasText: customerName })).toBeVisible();
+  await expect(ben.page.getByTestId("bell-count")).toBeVisible();
+  await ben.page.getByTestId("bell").click();
+  await expect(ben.page.getByRole("dialog", { name: "Notifications" })).toContainText("A conversation was assigned to you");
+
+  // Ben answers with Enter; the customer's phone shows it; the ticks reach read.
+  await ben.page.getByRole("dialog", { name: "Notifications" }).getByRole("link", { name: /assigned to you/ }).first().click();
+  await expect(ben.page.getByTestId("chat-name")).toHaveText(customerName);
+  await ben.page.getByTestId("composer").fill("Yes, until 6 pm!");
+  await ben.page.getByTestId("composer").press("Enter");
+  await expect(phone.getByTestId("sandbox-chat").locator('[data-direction="to_customer"]')).toContainText("Yes, until 6 pm!");
+  const sent = ben.page.getByTestId("chat-messages").locator('[data-direction="outbound"]').filter({ hasText: "Yes, until 6 pm!" });
+  await expect(sent.getByTestId("tick")).toHaveAttribute("aria-label", "Read", { timeout: 15_000 });
+
+  // An internal note stays inside: the customer never sees it.
+  await ben.page.getByLabel("Note").check();
+  await ben.page.getByTestId("composer").fill("Regular customer, offer the loyalty card");
+  await ben.page.getByTestId("composer").press("Enter");
+  await expect(ben.page.getByTestId("chat-messages").locator('[data-direction="note"]')).toContainText("loyalty card");
+  await expect(page.getByTestId("chat-messages").locator('[data-direction="note"]')).toContainText("loyalty card");
+  await expect(phone.getByTestId("sandbox-chat")).not.toContainText("loyalty card");
+
+  await phoneContext.close();
+  await ben.context.close();
+});
+
+test("a closed window disables the text box, and a template still goes out", async ({ page, request }) => {
+  const auth = { Authorization: `Bearer ${apiKey()}` };
+  const customer = `+1555${unique().slice(-7)}`;
+  const numbers = await (await request.get("/api/v1/numbers", { headers: auth })).json();
+  const sandbox = numbers.data.find((n: { is_sandbox: boolean }) => n.is_sandbox);
+  // A template to someone who never wrote: the conversation exists, its window is closed.
+  const first = await request.post("/api/v1/messages", { headers: auth, data: { number_id: sandbox.id, to: customer, template: { name: "welcome", language: "en" } } });
+  expect(first.status()).toBe(202);
+  const { conversation_id } = await first.json();
+
+  await signIn(page);
+  await page.goto(`/inbox/${conversation_id}`);
+  await expect(page.getByTestId("window-closed")).toBeVisible();
+  await expect(page.getByTestId("composer")).toBeDisabled();
+  await page.getByLabel("Template", { exact: true }).fill("order_update");
+  await page.getByLabel("Language", { exact: true }).fill("en");
+  await page.getByRole("button", { name: "Send template" }).click();
+  const templates = page.getByTestId("chat-messages").locator('[data-direction="outbound"]');
+  await expect(templates).toHaveCount(2);
+  await expect(templates.last().getByTestId("tick")).toHaveAttribute("aria-label", "Read", { timeout: 15_000 });
+});
+
+test("the inbox works one panel at a time on a phone, and has no serious accessibility problems", async ({ page, browser }) => {
+  await signIn(page);
+  const phoneContext = await browser.newContext();
+  const phone = await phoneContext.newPage();
+  await signIn(phone);
+  const name = `Pia ${unique().slice(-4)}`;
+  const write = await customerPhone(phone, `+1555${unique().slice(-7)}`, name);
+  await write("Hello from a phone");
+
+  await page.goto("/inbox");
+  const row = page.getByTestId("conversation").filter({ hasText: name });
+  await expect(row).toBeVisible();
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await row.getByRole("link").click();
+  await expect(page.getByTestId("chat-name")).toHaveText(name);
+  await expect(page.getByTestId("conversation-list")).toBeHidden();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.getByTestId("composer").fill("Hi Pia!");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await expect(phone.getByTestId("sandbox-chat").locator('[data-direction="to_customer"]')).toContainText("Hi Pia!");
+  const chatAxe = await new AxeBuilder({ page }).analyze();
+  expect(chatAxe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
+  await page.getByRole("link", { name: "Back to the list" }).click();
+  await expect(page.getByTestId("conversation-list")).toBeVisible();
+  await phoneContext.close();
+});

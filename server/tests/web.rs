@@ -138,7 +138,9 @@ async fn the_shell_renders_for_a_signed_in_member_with_the_version() {
         let page = c.get("/settings/profile").await;
         assert_eq!(page.status, StatusCode::OK, "{}", app.label);
         assert!(page.body.contains("Org A"), "{}", app.label);
-        assert!(page.body.contains(concat!("v", env!("CARGO_PKG_VERSION"))));
+        assert!(page.body.contains(concat!("v", env!("CARGO_PKG_VERSION"))), "{}", &page.body[page.body.len().saturating_sub(3000)..]);
+        let inbox = c.get("/inbox").await;
+        assert!(inbox.body.contains("Pick a conversation") && inbox.body.contains("conversation-list"), "the inbox renders on the server ({})", app.label);
         let missing = c.get("/no/such/page").await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
     }

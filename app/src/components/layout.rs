@@ -207,12 +207,13 @@ fn NotificationBell() -> impl IntoView {
     use crate::api::inbox::{my_notifications, ReadNotifications};
     let live = crate::components::live::Live::get();
     let read = ServerAction::<ReadNotifications>::new();
-    // Browser-only: the server render has no count, and the hydrating page must match it
-    // (a count read from the server's render would differ and break hydration).
-    let list = LocalResource::new(move || {
+    // Loaded by an effect, so only in the browser: the server render shows no count and
+    // the hydrating page matches it (a resource here would hold the shell's Suspense).
+    let list: RwSignal<Option<Result<(Vec<crate::api::inbox::NotificationView>, i64), domain::AppError>>> = RwSignal::new(None);
+    Effect::new(move |_| {
         live.notifications.track();
         read.version().track();
-        my_notifications()
+        leptos::task::spawn_local(async move { list.set(Some(my_notifications().await)) });
     });
     let open = RwSignal::new(false);
     let hydrated = use_hydrated();

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Inbox real-time benchmark (issue 4): webhook in → event received by every subscribed
 //! browser, with N clients (default 1,000) holding `GET /events` open on loopback.
 //! Prints p50/p99/max of (event received − webhook posted) over all clients and
@@ -32,15 +33,15 @@ async fn sign_in(base: &str, email: &str, password: &str) -> String {
     let http = reqwest::Client::new();
     let page = http.get(format!("{base}/login")).send().await.unwrap();
     let mut cookies: HashMap<String, String> = HashMap::new();
-    let mut keep = |res: &reqwest::Response| {
+    fn keep(cookies: &mut HashMap<String, String>, res: &reqwest::Response) {
         for v in res.headers().get_all("set-cookie") {
             let pair = v.to_str().unwrap().split(';').next().unwrap();
             if let Some((k, val)) = pair.split_once('=') {
                 cookies.insert(k.trim().into(), val.trim().into());
             }
         }
-    };
-    keep(&page);
+    }
+    keep(&mut cookies, &page);
     let header = |c: &HashMap<String, String>| c.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
     let csrf = cookies.get("mce_csrf").cloned().unwrap_or_default();
     let res = http
@@ -53,7 +54,7 @@ async fn sign_in(base: &str, email: &str, password: &str) -> String {
         .await
         .unwrap();
     assert!(res.status().is_success(), "sign-in failed: {}", res.status());
-    keep(&res);
+    keep(&mut cookies, &res);
     header(&cookies)
 }
 

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! WhatsApp channel benchmarks (issue 3). Prints its figures; asserts nothing.
 //!
 //! 1. Send pipeline against a Graph API double on loopback: the double's own capacity,

@@ -1,6 +1,10 @@
 //! The `mce` server: configuration, the HTTP router (Leptos pages and server functions,
 //! the REST API, health checks), CSRF protection, and the CLI sub-commands.
 
+// Release builds keep Leptos's full view types (no `erase_components`): the shell's type
+// is deep.
+#![recursion_limit = "256"]
+
 pub mod cli;
 pub mod config;
 pub mod csrf;

@@ -96,8 +96,7 @@ fn ShellLayout(info: SessionInfo) -> impl IntoView {
                 <header class="topbar">
                     <OrgSwitcher info=info.clone() />
                     <div class="topbar-actions">
-                        <crate::components::live::ConnectionNotice />
-                        <NotificationBell />
+                        {view! { <crate::components::live::ConnectionNotice /> <NotificationBell /> }.into_any()}
                         <ThemeToggle />
                         <span class="avatar" title=info.email.clone() aria-label=format!("Signed in as {}", info.name)>{initials}</span>
                         <SignOutButton />

@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("profile") view=settings::profile::ProfileSettings />
                         <Route path=path!("members") view=settings::members::MembersSettings />
                         <Route path=path!("numbers") view=settings::numbers::NumbersSettings />
+                        <Route path=path!("canned") view=settings::canned::CannedSettings />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

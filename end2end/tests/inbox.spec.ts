@@ -138,3 +138,29 @@ test("the inbox works one panel at a time on a phone, and has no serious accessi
   await expect(page.getByTestId("conversation-list")).toBeVisible();
   await phoneContext.close();
 });
+
+test("a canned response made in Settings is inserted with / and the names filled in", async ({ page, browser }) => {
+  await signIn(page);
+  const shortcut = `hi${unique().slice(-5)}`;
+  await page.goto("/settings/canned");
+  await page.getByLabel("Title").fill("Warm hello");
+  await page.getByLabel("Shortcut").fill(shortcut);
+  await page.getByLabel("Content").fill("Hi {contact_name}, {agent_name} here. How can I help?");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("canned-table")).toContainText(`/${shortcut}`);
+
+  const phoneContext = await browser.newContext();
+  const phone = await phoneContext.newPage();
+  await signIn(phone);
+  const name = `Quinn ${unique().slice(-4)}`;
+  const write = await customerPhone(phone, `+1555${unique().slice(-7)}`, name);
+  await write("Hello?");
+
+  await page.goto("/inbox");
+  await page.getByTestId("conversation").filter({ hasText: name }).getByRole("link").click();
+  await expect(page.getByTestId("chat-name")).toHaveText(name);
+  await page.getByTestId("composer").fill(`/${shortcut}`);
+  await page.getByRole("button", { name: new RegExp(`/${shortcut}`) }).click();
+  await expect(page.getByTestId("composer")).toHaveValue(`Hi ${name}, Erin Admin here. How can I help?`);
+  await phoneContext.close();
+});

@@ -221,7 +221,8 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             use sqlx::Row;
             sqlx::query("SELECT id FROM conversations WHERE org_id = $1").bind(b_org.as_str()).fetch_one(app.db.pool()).await.unwrap().get("id")
         };
-        let secrets_of_b = ["Org B", "4915222222222", b_conversation.as_str(), "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str()];
+        let b_canned = backend::inbox::canned_save(&app.db, &orgs.b.actor, None, "B's secret reply", "bsecret", "B only").await.unwrap();
+        let secrets_of_b = ["Org B", "4915222222222", "B's secret reply", "B only", b_conversation.as_str(), "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str()];
         for path in server_fn_paths() {
             for target_user in [b_agent.as_str(), b_admin.as_str()] {
                 let mut c = Client::new(&app);
@@ -262,6 +263,10 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("resolved", "true"),
                     ("handled_by", "ai"),
                     ("notification_id", ""),
+                    ("canned_id", b_canned.id.as_str()),
+                    ("title", "Hijacked"),
+                    ("shortcut", "hijacked"),
+                    ("content", "Hijacked"),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
                 let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields)).await.unwrap_or_else(|_| panic!("{} {path} did not answer within 60 s", app.label));
@@ -279,6 +284,8 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         assert_eq!((b_chat.status.as_str(), b_chat.assignee_id.as_deref(), b_chat.handled_by.as_str()), ("open", None, "human"), "B's conversation untouched ({})", app.label);
         let b_lines = backend::conversations::messages(&app.db, &orgs.b.org, &domain::ConversationId::from_string(b_conversation.clone()), 50).await.unwrap();
         assert_eq!(b_lines.len(), 1, "nothing was written into B's chat ({})", app.label);
+        let b_replies = backend::inbox::canned_list(&app.db, &orgs.b.actor).await.unwrap();
+        assert_eq!(b_replies, vec![b_canned.clone()], "B's canned responses untouched ({})", app.label);
         let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();
         assert_eq!((b_profile.name.as_str(), b_profile.time_zone.as_str(), b_profile.default_country.as_str()), ("Org B", "UTC", "US"), "{}", app.label);
         let b_members = backend::members::list(&app.db, &orgs.b.actor).await.unwrap();
@@ -309,7 +316,8 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
             use sqlx::Row;
             sqlx::query("SELECT id FROM conversations WHERE org_id = $1").bind(b_org.as_str()).fetch_one(app.db.pool()).await.unwrap().get("id")
         };
-        let secrets_of_b = ["Org B", "4915222222222", b_conversation.as_str(), "admin@b.test", "agent@b.test", "4915111111111", "wamid.B", "222000", b_org.as_str(), b_number_id.as_str(), b_contact_id.as_str(), b_conversation_id.as_str(), b_message.as_str()];
+        let b_canned = backend::inbox::canned_save(&app.db, &orgs.b.actor, None, "B's secret reply", "bsecret", "B only").await.unwrap();
+        let secrets_of_b = ["Org B", "4915222222222", "B's secret reply", "B only", b_conversation.as_str(), "admin@b.test", "agent@b.test", "4915111111111", "wamid.B", "222000", b_org.as_str(), b_number_id.as_str(), b_contact_id.as_str(), b_conversation_id.as_str(), b_message.as_str()];
         let mut c = Client::new(&app);
         for route in server::rest::ROUTES {
             let mut prev = "";

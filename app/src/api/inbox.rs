@@ -186,3 +186,18 @@ pub async fn inbox_members() -> Result<Vec<(String, String)>, AppError> {
     let (state, actor) = actor().await?;
     backend::inbox::assignable_members(&state.db, &actor).await.map_err(fail)
 }
+
+/// Saves a canned response: new when `canned_id` is empty, else an edit. Managers and up.
+#[server(prefix = "/api", endpoint = "inbox/canned_save", client = CsrfClient)]
+pub async fn save_canned_response(canned_id: String, title: String, shortcut: String, content: String) -> Result<CannedResponse, AppError> {
+    let (state, actor) = actor().await?;
+    let id = Some(canned_id.trim()).filter(|s| !s.is_empty());
+    backend::inbox::canned_save(&state.db, &actor, id, &title, &shortcut, &content).await.map_err(fail)
+}
+
+/// Deletes a canned response. Managers and up.
+#[server(prefix = "/api", endpoint = "inbox/canned_delete", client = CsrfClient)]
+pub async fn delete_canned_response(canned_id: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    backend::inbox::canned_delete(&state.db, &actor, canned_id.trim()).await.map_err(fail)
+}

@@ -1,5 +1,6 @@
 //! Settings: the org profile and its members.
 
+pub mod canned;
 pub mod members;
 pub mod numbers;
 pub mod profile;
@@ -16,6 +17,7 @@ pub fn SettingsLayout() -> impl IntoView {
             <A href="/settings/profile" attr:class="tab">"Organisation"</A>
             <A href="/settings/members" attr:class="tab">"Members"</A>
             <A href="/settings/numbers" attr:class="tab">"Numbers"</A>
+            <A href="/settings/canned" attr:class="tab">"Canned responses"</A>
         </nav>
         <Outlet />
     }

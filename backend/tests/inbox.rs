@@ -115,6 +115,9 @@ async fn new_chats_go_round_robin_or_to_the_least_busy_online_agent_and_otherwis
         assert_eq!(notifications::list_for(&t.db, &a.org, &ana.id, 5).await.unwrap()[0].kind, "new_unassigned");
 
         inbox::set_auto_assign(&t.db, &a.actor, &number.id, "round_robin").await.unwrap();
+        assert_eq!(backend::whatsapp::numbers::get(&t.db, &a.actor, &number.id).await.unwrap().auto_assign, "round_robin", "{}", t.label);
+        let ana_actor = actor_of(&t.db, &ana, &a.org).await;
+        assert_eq!(inbox::set_auto_assign(&t.db, &ana_actor, &number.id, "off").await.unwrap_err().code(), ErrorCode::Forbidden, "admins only");
         inbox::touch_presence(&t.db, &a.org, &ana.id, now).await.unwrap();
         inbox::touch_presence(&t.db, &a.org, &ben.id, now).await.unwrap();
         let mut assignees = Vec::new();

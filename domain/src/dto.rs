@@ -69,6 +69,9 @@ pub struct WaNumber {
     pub inactive_reason: Option<String>,
     /// The number's current adaptive send rate in messages per second (CAMP-4).
     pub send_rate: f64,
+    /// How its new conversations are assigned: `off`, `round_robin` or `least_busy`.
+    #[serde(default = "auto_assign_off")]
+    pub auto_assign: String,
     /// Epoch milliseconds.
     pub created_at: i64,
 }
@@ -220,4 +223,8 @@ pub struct CannedResponse {
     pub title: String,
     pub shortcut: String,
     pub content: String,
+}
+
+fn auto_assign_off() -> String {
+    "off".into()
 }

@@ -37,3 +37,14 @@ test("bad ids are refused before Meta is asked", async ({ page }) => {
   await page.getByRole("button", { name: "Test connection" }).click();
   await expect(page.getByRole("alert")).toContainText("VALIDATION_001");
 });
+
+test("an admin turns on round-robin assignment for the sandbox number and it stays on", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/settings/numbers");
+  const sandboxRow = page.getByTestId("numbers-table").locator("tr").filter({ hasText: "Sandbox" });
+  await sandboxRow.getByTestId("auto-assign").selectOption("round_robin");
+  await expect(sandboxRow.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId("numbers-table").locator("tr").filter({ hasText: "Sandbox" }).getByTestId("auto-assign")).toHaveValue("round_robin");
+  await page.getByTestId("numbers-table").locator("tr").filter({ hasText: "Sandbox" }).getByTestId("auto-assign").selectOption("off");
+});

@@ -264,6 +264,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("handled_by", "ai"),
                     ("notification_id", ""),
                     ("canned_id", b_canned.id.as_str()),
+                    ("mode", "round_robin"),
                     ("title", "Hijacked"),
                     ("shortcut", "hijacked"),
                     ("content", "Hijacked"),
@@ -290,7 +291,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         assert_eq!((b_profile.name.as_str(), b_profile.time_zone.as_str(), b_profile.default_country.as_str()), ("Org B", "UTC", "US"), "{}", app.label);
         let b_members = backend::members::list(&app.db, &orgs.b.actor).await.unwrap();
         let b_numbers = backend::whatsapp::numbers::list(&app.db, &orgs.b.actor).await.unwrap();
-        assert_eq!((b_numbers.len(), b_numbers[0].active), (1, true), "B's number untouched ({})", app.label);
+        assert_eq!((b_numbers.len(), b_numbers[0].active, b_numbers[0].auto_assign.as_str()), (1, true, "off"), "B's number untouched ({})", app.label);
         let roles: Vec<(String, Role)> = b_members.iter().map(|m| (m.email.clone(), m.role)).collect();
         assert_eq!(roles, vec![("admin@b.test".to_string(), Role::Admin), ("agent@b.test".to_string(), Role::Agent)], "{}", app.label);
     }

@@ -72,3 +72,11 @@ pub async fn replace_number_token(number_id: String, access_token: String) -> Re
     numbers::test_connection(state.graph.as_ref(), &probe).await.map_err(fail)?;
     numbers::replace_token(&state.db, &state.cipher, &actor, &id, &access_token).await.map_err(fail)
 }
+
+/// Sets how a number's new conversations are assigned: `off`, `round_robin` or
+/// `least_busy` (among agents who are online). Admins.
+#[server(prefix = "/api", endpoint = "numbers/auto_assign", client = CsrfClient)]
+pub async fn set_number_auto_assign(number_id: String, mode: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    backend::inbox::set_auto_assign(&state.db, &actor, &domain::NumberId::from_string(number_id), &mode).await.map_err(fail)
+}

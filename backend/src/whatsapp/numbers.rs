@@ -75,7 +75,7 @@ pub struct VerifiedInfo {
     pub quality_rating: Option<String>,
 }
 
-const COLUMNS: &str = "id, display_name, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, system_prompt, is_sandbox, active, inactive_reason, send_rate_milli, created_at";
+const COLUMNS: &str = "id, display_name, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, system_prompt, is_sandbox, active, inactive_reason, send_rate_milli, auto_assign, created_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> WaNumber {
     WaNumber {
@@ -91,6 +91,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> WaNumber {
         active: r.get::<i64, _>("active") != 0,
         inactive_reason: r.get("inactive_reason"),
         send_rate: r.get::<i64, _>("send_rate_milli") as f64 / 1000.0,
+        auto_assign: r.get("auto_assign"),
         created_at: r.get("created_at"),
     }
 }

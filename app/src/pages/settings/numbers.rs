@@ -1,7 +1,7 @@
 //! Settings → Numbers: the org's WhatsApp numbers; admins connect one after a
 //! "Test connection" with Meta, replace an expired token, or remove a number.
 
-use crate::api::numbers::{list_numbers, AddNumber, DeleteNumber, ReplaceNumberToken, TestNumberConnection};
+use crate::api::numbers::{list_numbers, AddNumber, DeleteNumber, ReplaceNumberToken, SetNumberAutoAssign, TestNumberConnection};
 use crate::components::forms::{ConfirmRemove, ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
 use crate::components::layout::SignedIn;
@@ -124,7 +124,7 @@ fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteN
         <div class="table-wrap">
             <table class="table" data-testid="numbers-table">
                 <thead>
-                    <tr><th scope="col">"Name"</th><th scope="col">"Number"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
+                    <tr><th scope="col">"Name"</th><th scope="col">"Number"</th><th scope="col">"Status"</th><th scope="col">"New chats"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
                 </thead>
                 <tbody>
                     {list.into_iter().map(|n| {
@@ -137,6 +137,7 @@ fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteN
                                 <td>{n.display_name.clone()} {n.is_sandbox.then(|| view! { " " <span class="badge">"Sandbox"</span> })}</td>
                                 <td>{n.display_phone_number.clone().map(|d| format!("+{}", d.trim_start_matches('+'))).unwrap_or_else(|| n.phone_number_id.clone())} " " <span class="muted">{n.verified_name.clone().unwrap_or_default()}</span></td>
                                 <td>{status} {n.quality_rating.clone().map(|q| view! { " · " {q} })}</td>
+                                <td><AutoAssign number_id=id.clone() mode=n.auto_assign.clone() is_admin hydrated /></td>
                                 <td class="row-actions">
                                     {(is_admin && !n.active).then(|| view! {
                                         <label class="sr-only" for=format!("token-{id_replace}")>"New access token"</label>
@@ -156,5 +157,23 @@ fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteN
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// The number's auto-assignment of new conversations (admins change it).
+#[component]
+fn AutoAssign(number_id: String, mode: String, is_admin: bool, hydrated: ReadSignal<bool>) -> impl IntoView {
+    let set = ServerAction::<SetNumberAutoAssign>::new();
+    let select_id = format!("auto-assign-{number_id}");
+    view! {
+        <label class="sr-only" for=select_id.clone()>"Assign new chats"</label>
+        <select id=select_id data-testid="auto-assign" disabled=move || !hydrated.get() || !is_admin
+            on:change=move |ev| { set.dispatch(SetNumberAutoAssign { number_id: number_id.clone(), mode: event_target_value(&ev) }); }>
+            {[("off", "Leave unassigned"), ("round_robin", "Round-robin (online agents)"), ("least_busy", "Least busy (online agents)")].into_iter().map(|(v, label)| view! {
+                <option value=v selected=mode == v>{label}</option>
+            }).collect_view()}
+        </select>
+        <ErrorNotice result=set.value() />
+        <SavedNotice result=set.value() text="Saved." />
     }
 }

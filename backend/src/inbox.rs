@@ -9,6 +9,7 @@ use crate::clock::new_id;
 use crate::error::{Result, ServiceError};
 use crate::{events, notifications, Db};
 use domain::dto::{CannedResponse, InboxItem, InboxPage};
+pub use domain::inbox::fill_canned;
 use domain::inbox::{like_pattern, preview, Tab, WindowColour};
 use domain::{AppError, ConversationId, ErrorCode, NumberId, OrgId, Role, UserId};
 use serde_json::json;
@@ -461,9 +462,4 @@ pub async fn canned_delete(db: &Db, actor: &Actor, id: &str) -> Result<()> {
         return Err(AppError::not_found("Canned response").into());
     }
     Ok(())
-}
-
-/// A canned response's text with `{contact_name}` and `{agent_name}` filled in.
-pub fn fill_canned(content: &str, contact_name: &str, agent_name: &str) -> String {
-    content.replace("{contact_name}", contact_name).replace("{agent_name}", agent_name)
 }

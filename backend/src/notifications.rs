@@ -50,18 +50,7 @@ pub async fn notify_admins(conn: &mut AnyConnection, org: &OrgId, kind: &str, ti
     notify_roles_in(conn, org, &["owner", "admin"], None, kind, title, body, link).await
 }
 
-/// A person's notification, newest first in listings.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Notification {
-    pub id: String,
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    /// Where clicking it leads (`/inbox/{conversation}`, `/settings/numbers`…).
-    pub link: Option<String>,
-    pub read: bool,
-    pub created_at: i64,
-}
+pub use domain::dto::Notification;
 
 /// The latest notifications of a person in an org.
 pub async fn list_for(db: &Db, org: &OrgId, user: &UserId, limit: i64) -> Result<Vec<Notification>> {

@@ -216,6 +216,19 @@ pub struct InboxPage {
     pub next_cursor: Option<String>,
 }
 
+/// A person's notification (the bell), newest first in listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// Where clicking it leads (`/inbox/{conversation}`, `/settings/numbers`…).
+    pub link: Option<String>,
+    pub read: bool,
+    pub created_at: i64,
+}
+
 /// A saved reply agents insert with "/" (`{contact_name}` and `{agent_name}` are filled in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CannedResponse {

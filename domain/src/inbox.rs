@@ -93,6 +93,11 @@ pub fn like_pattern(text: &str) -> String {
     p
 }
 
+/// A canned response's text with `{contact_name}` and `{agent_name}` filled in.
+pub fn fill_canned(content: &str, contact_name: &str, agent_name: &str) -> String {
+    content.replace("{contact_name}", contact_name).replace("{agent_name}", agent_name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,9 +75,6 @@ pub async fn delete_object(State(state): State<AppState>, Path((_version, id)): 
     }
 }
 
-/// The largest upload the simulator reads (Meta's 100 MB document limit plus the form).
-pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024 + 64 * 1024;
-
 /// `POST /sandbox/graph/{version}/{pnid}/media` (multipart: `messaging_product`, `type`,
 /// `file`): stores the file and answers `{"id": …}`, refusing what Meta refuses (131053).
 pub async fn upload_media(State(state): State<AppState>, Path((_version, pnid)): Path<(String, String)>, headers: HeaderMap, mut form: axum::extract::Multipart) -> Response {

@@ -76,7 +76,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .nest("/api/v1", rest::router())
         .route("/sandbox/graph/{version}/{id}", get(sandbox::get_object).delete(sandbox::delete_object))
         .route("/sandbox/graph/{version}/{pnid}/messages", axum::routing::post(sandbox::messages))
-        .route("/sandbox/graph/{version}/{pnid}/media", axum::routing::post(sandbox::upload_media).layer(DefaultBodyLimit::max(sandbox::MAX_UPLOAD_BYTES)))
+        .route("/sandbox/graph/{version}/{pnid}/media", axum::routing::post(sandbox::upload_media).layer(DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)))
         .route("/sandbox/media/{id}", get(sandbox::download_media))
         .route("/sandbox/phone/media/{id}", get(sandbox::phone_media))
         .route(

@@ -12,21 +12,10 @@ use backend::whatsapp::sandbox;
 use backend::whatsapp::sender::Sender;
 use common::*;
 use domain::Role;
-use leptos::prelude::LeptosOptions;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
 const CUSTOMER: &str = "5511977776666";
-
-async fn serve(db: backend::Db) -> app::state::AppState {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let cfg = config(&[("WHATSAPP_APP_SECRET", APP_SECRET), ("MCE_SANDBOX_STEP_MS", "20")]);
-    let state = server::web::app_state(LeptosOptions::builder().output_name("mce").build(), db, &cfg, test_cipher(), &url).unwrap();
-    let router = server::web::router(state.clone(), &cfg);
-    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap() });
-    state
-}
 
 /// A multipart body with `number_id` and `file`.
 fn upload_form(number_id: &str, filename: &str, mime: &str, bytes: &[u8]) -> (Vec<u8>, String) {
@@ -52,7 +41,7 @@ async fn an_uploaded_picture_goes_to_the_media_api_and_is_sent_by_id_to_the_cust
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
-        let state = serve(t.db.clone()).await;
+        let state = serve_on_loopback(t.db.clone()).await;
         let base = &state.sandbox.public_url;
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         let key_a = backend::api_keys::create(&t.db, &a.org, "a").await.unwrap().secret;
@@ -97,7 +86,7 @@ async fn an_uploaded_picture_goes_to_the_media_api_and_is_sent_by_id_to_the_cust
 async fn files_meta_refuses_are_refused_by_the_api_with_a_clear_error() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let state = serve(t.db.clone()).await;
+        let state = serve_on_loopback(t.db.clone()).await;
         let base = &state.sandbox.public_url;
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         let key = backend::api_keys::create(&t.db, &a.org, "a").await.unwrap().secret;
@@ -119,7 +108,7 @@ async fn files_meta_refuses_are_refused_by_the_api_with_a_clear_error() {
 async fn a_customers_photo_is_downloaded_through_the_media_api_and_served_to_the_org() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let state = serve(t.db.clone()).await;
+        let state = serve_on_loopback(t.db.clone()).await;
         let base = state.sandbox.public_url.clone();
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         let customer = domain::PhoneE164::from_wa_id(CUSTOMER).unwrap();
@@ -153,7 +142,7 @@ async fn a_customers_photo_is_downloaded_through_the_media_api_and_served_to_the
 async fn the_simulators_media_urls_need_the_token_expire_and_refuse_files_over_the_limit() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let state = serve(t.db.clone()).await;
+        let state = serve_on_loopback(t.db.clone()).await;
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         let token = backend::whatsapp::numbers::access_token(&t.db, &test_cipher(), &number.id).await.unwrap();
         let file = sandbox::store_media(&t.db, &number.id, "image/png", Some("p.png"), sandbox::SAMPLE_PHOTO).await.unwrap();

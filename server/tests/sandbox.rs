@@ -13,22 +13,10 @@ use backend::whatsapp::sender::{Outcome, Sender};
 use common::*;
 use domain::whatsapp::outbound::OutboundContent;
 use domain::{PhoneE164, Role};
-use leptos::prelude::LeptosOptions;
 use serde_json::json;
 use std::time::Duration;
 
 const CUSTOMER: &str = "5511988887777";
-
-/// The app on a real loopback port (the simulator calls itself back over HTTP).
-async fn serve(db: backend::Db) -> app::state::AppState {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let cfg = config(&[("WHATSAPP_APP_SECRET", APP_SECRET), ("MCE_SANDBOX_STEP_MS", "20")]);
-    let state = server::web::app_state(LeptosOptions::builder().output_name("mce").build(), db, &cfg, test_cipher(), &url).unwrap();
-    let router = server::web::router(state.clone(), &cfg);
-    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap() });
-    state
-}
 
 /// Ensures the sandbox number from two tasks at once.
 async fn ensure_twice_at_once(db: &backend::Db, org: &domain::OrgId) -> (domain::NumberId, domain::NumberId) {
@@ -53,7 +41,7 @@ async fn wait_for_status(db: &backend::Db, id: &str, want: &str) -> String {
 async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let state = serve(t.db.clone()).await;
+        let state = serve_on_loopback(t.db.clone()).await;
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         assert!(number.is_sandbox && number.active);
         assert_eq!(sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap().id, number.id, "one per org ({})", t.label);
@@ -92,7 +80,7 @@ async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
 async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let state = serve(t.db.clone()).await;
+        let state = serve_on_loopback(t.db.clone()).await;
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         let sender = Sender::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
         let template = || OutboundContent::Template { name: "hello_world".into(), language: "en_US".into(), components: vec![] };
@@ -132,7 +120,7 @@ async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks()
 async fn the_simulator_checks_the_token_like_meta() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let state = serve(t.db.clone()).await;
+        let state = serve_on_loopback(t.db.clone()).await;
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         let wrong = state.sandbox.graph.phone_number("not-the-token", &number.phone_number_id).await.unwrap_err();
         assert_eq!(wrong.code(), Some(190), "{}", t.label);
@@ -147,7 +135,7 @@ async fn the_simulator_checks_the_token_like_meta() {
 async fn the_simulator_keeps_its_own_24_hour_window_and_fails_late_free_text_by_webhook() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let state = serve(t.db.clone()).await;
+        let state = serve_on_loopback(t.db.clone()).await;
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         let token = backend::whatsapp::numbers::access_token(&t.db, &test_cipher(), &number.id).await.unwrap();
         // MCE refuses such a send itself (WA_005); here the Graph client talks to the

@@ -3,7 +3,7 @@
 //! member reads; agents and above act (the services check the role).
 
 use super::client::CsrfClient;
-use domain::dto::{CannedResponse, InboxItem, InboxPage, MessageView};
+use domain::dto::{CannedResponse, InboxItem, InboxPage, MessageView, Notification};
 use domain::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,23 +11,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use super::ssr::*;
 
-/// Types the browser needs that mirror backend ones (the backend is server-only).
-mod backend_free {
-    use serde::{Deserialize, Serialize};
 
-    /// A notification in the bell's list.
-    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-    pub struct NotificationView {
-        pub id: String,
-        pub kind: String,
-        pub title: String,
-        pub body: String,
-        pub link: Option<String>,
-        pub read: bool,
-        pub created_at: i64,
-    }
-}
-pub use backend_free::NotificationView;
 
 /// One open chat: its list row, its messages (oldest first), who it can be assigned to,
 /// and the contact's other conversations.
@@ -164,11 +148,11 @@ pub async fn canned_responses() -> Result<Vec<CannedResponse>, AppError> {
 
 /// The member's latest notifications and how many are unread.
 #[server(prefix = "/api", endpoint = "notifications/list", client = CsrfClient)]
-pub async fn my_notifications() -> Result<(Vec<NotificationView>, i64), AppError> {
+pub async fn my_notifications() -> Result<(Vec<Notification>, i64), AppError> {
     let (state, actor) = actor().await?;
     let list = backend::notifications::list_for(&state.db, &actor.org_id, &actor.user_id, 30).await.map_err(fail)?;
     let unread = backend::notifications::unread_count(&state.db, &actor.org_id, &actor.user_id).await.map_err(fail)?;
-    Ok((list.into_iter().map(|n| NotificationView { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, read: n.read, created_at: n.created_at }).collect(), unread))
+    Ok((list, unread))
 }
 
 /// Marks one notification (`notification_id`) or, when empty, all of them read.

@@ -208,7 +208,7 @@ fn NotificationBell() -> impl IntoView {
     let read = ServerAction::<ReadNotifications>::new();
     // Loaded by an effect, so only in the browser: the server render shows no count and
     // the hydrating page matches it (a resource here would hold the shell's Suspense).
-    let list: RwSignal<Option<Result<(Vec<crate::api::inbox::NotificationView>, i64), domain::AppError>>> = RwSignal::new(None);
+    let list: RwSignal<Option<Result<(Vec<domain::dto::Notification>, i64), domain::AppError>>> = RwSignal::new(None);
     Effect::new(move |_| {
         live.notifications.track();
         read.version().track();

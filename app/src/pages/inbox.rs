@@ -481,7 +481,7 @@ fn Composer(
             </Show>
             <ul class="canned-suggestions" aria-label="Canned responses">
                 {move || suggestions().into_iter().map(|c| {
-                    let filled = crate::pages::inbox::fill(&c.content, &cn, &an);
+                    let filled = domain::inbox::fill_canned(&c.content, &cn, &an);
                     view! { <li><button type="button" class="link-button" on:click=move |_| draft.set(filled.clone())>{format!("/{} — {}", c.shortcut, c.title)}</button></li> }
                 }).collect_view()}
             </ul>
@@ -519,11 +519,6 @@ fn Composer(
             </details>
         </div>
     }
-}
-
-/// Fills a canned response's variables.
-pub fn fill(content: &str, contact_name: &str, agent_name: &str) -> String {
-    content.replace("{contact_name}", contact_name).replace("{agent_name}", agent_name)
 }
 
 /// The contact: name, phone, assignee, and their other conversations.

@@ -121,24 +121,23 @@ pub async fn enqueue_download_in(conn: &mut AnyConnection, org: &OrgId, number: 
 
 /// A file's facts, scoped to the org (another org's id is `NOT_FOUND_001`).
 pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<MediaFile> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM media WHERE org_id = $1 AND id = $2"))
-        .bind(org.as_str())
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| AppError::not_found("Media"))?;
-    Ok(to_file(&row))
+    Ok(load(db, org, id, false).await?.0)
 }
 
 /// A file's facts and bytes (`None` while an inbound file is not downloaded yet).
 pub async fn content(db: &Db, org: &OrgId, id: &str) -> Result<(MediaFile, Option<Vec<u8>>)> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS}, content FROM media WHERE org_id = $1 AND id = $2"))
+    load(db, org, id, true).await
+}
+
+async fn load(db: &Db, org: &OrgId, id: &str, with_content: bool) -> Result<(MediaFile, Option<Vec<u8>>)> {
+    let content = if with_content { "content" } else { "NULL AS content" };
+    let row = sqlx::query(&format!("SELECT {COLUMNS}, {content} FROM media WHERE org_id = $1 AND id = $2"))
         .bind(org.as_str())
         .bind(id)
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::not_found("Media"))?;
-    Ok((to_file(&row), row.get("content")))
+    Ok((to_file(&row), if with_content { row.get("content") } else { None }))
 }
 
 /// The file that came with an inbound message, if any.

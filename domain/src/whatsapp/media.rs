@@ -10,6 +10,9 @@ pub const INBOUND_MAX_BYTES: u64 = 100 * MB;
 
 const MB: u64 = 1024 * 1024;
 
+/// The largest multipart upload body read (Meta's 100 MB document limit plus the form).
+pub const MAX_UPLOAD_BODY_BYTES: usize = 100 * 1024 * 1024 + 64 * 1024;
+
 /// The MIME types Meta accepts, with the kind they are sent as.
 const ACCEPTED: &[(&str, MediaKind)] = &[
     ("audio/aac", MediaKind::Audio),

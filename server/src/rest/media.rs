@@ -11,9 +11,6 @@ use backend::whatsapp::media;
 use domain::dto::MediaFile;
 use domain::{AppError, NumberId};
 
-/// The largest upload body (Meta's 100 MB document limit plus the form around it).
-pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024 + 64 * 1024;
-
 /// `POST /api/v1/media` (multipart/form-data: `number_id`, `file`, optional `type` to
 /// override the part's content type): 201 with the file, whose `wa_media_id` a media
 /// message sends (`{"media": {"type": "image", "id": …}}`).

@@ -61,7 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/conversations", get(conversations::list))
         .route("/conversations/{id}/messages", get(conversations::messages))
         .route("/messages", post(messages::send))
-        .route("/media", post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::MAX_UPLOAD_BYTES)))
+        .route("/media", post(media::upload).layer(axum::extract::DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)))
         .route("/media/{id}", get(media::get))
         .route("/media/{id}/content", get(media::content))
         .fallback(|| async { ApiError(AppError::not_found("Route")) })

@@ -216,3 +216,15 @@ pub fn server_fn_paths() -> Vec<String> {
     v.sort();
     v
 }
+
+/// The app on a real loopback port, with the sandbox simulator's webhooks signed with
+/// [`APP_SECRET`] (the simulator calls itself back over HTTP).
+pub async fn serve_on_loopback(db: Db) -> app::state::AppState {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let cfg = config(&[("WHATSAPP_APP_SECRET", APP_SECRET), ("MCE_SANDBOX_STEP_MS", "20")]);
+    let state = server::web::app_state(LeptosOptions::builder().output_name("mce").build(), db, &cfg, backend::testing::test_cipher(), &url).unwrap();
+    let router = server::web::router(state.clone(), &cfg);
+    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap() });
+    state
+}

@@ -143,6 +143,8 @@ test("a canned response made in Settings is inserted with / and the names filled
   await signIn(page);
   const shortcut = `hi${unique().slice(-5)}`;
   await page.goto("/settings/canned");
+  // Typed before hydration, the text would not reach the form's signals.
+  await expect(page.getByRole("button", { name: "Save" })).toBeEnabled();
   await page.getByLabel("Title").fill("Warm hello");
   await page.getByLabel("Shortcut").fill(shortcut);
   await page.getByLabel("Content").fill("Hi {contact_name}, {agent_name} here. How can I help?");

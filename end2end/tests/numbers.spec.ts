@@ -41,6 +41,7 @@ test("bad ids are refused before Meta is asked", async ({ page }) => {
 test("an admin turns on round-robin assignment for the sandbox number and it stays on", async ({ page }) => {
   await signIn(page);
   await page.goto("/settings/numbers");
+  await expect(page.getByTestId("auto-assign").first()).toBeEnabled();
   const sandboxRow = page.getByTestId("numbers-table").locator("tr").filter({ hasText: "Sandbox" });
   await sandboxRow.getByTestId("auto-assign").selectOption("round_robin");
   await expect(sandboxRow.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();

@@ -20,6 +20,18 @@ export WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-e2e-app-secret}
 cd "$root"
 org_id=$("$bin" admin create --email admin@e2e.test --password e2e-password-1 --org "E2E Org" --name "Erin Admin" | sed -n 's/^org_id=//p')
 api_key=$("$bin" api-key create --org "$org_id" --name "e2e" 2>/dev/null | sed -n 's/^api_key=//p')
-# The tests read the org's API key from here (REST calls in browser tests).
-printf '{"org_id":"%s","api_key":"%s"}\n' "$org_id" "$api_key" > "$root/end2end/.e2e-state.json"
-exec "$bin" serve
+pid_file=$data/mce.pid
+# The tests read the org's API key (REST calls in browser tests) and the server's pid
+# (to restart it mid-test) from here.
+printf '{"org_id":"%s","api_key":"%s","pid_file":"%s"}\n' "$org_id" "$api_key" "$pid_file" > "$root/end2end/.e2e-state.json"
+# Like a process supervisor: when a test stops the server (SIGTERM), it comes back on
+# the same database. Stopping this script stops the server for good.
+pid=
+trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; wait; exit 0' TERM INT
+while true; do
+  "$bin" serve &
+  pid=$!
+  echo "$pid" > "$pid_file"
+  wait "$pid" || true
+  sleep 0.2
+done

@@ -74,6 +74,7 @@ pub async fn messages(db: &Db, org: &OrgId, conversation: &ConversationId, limit
         // arrival time decides, so a reply never sorts above the message it answers.
         "SELECT id, direction, type, text, status, wa_message_id, error_code, error_title, content, \
          (SELECT f.id FROM media f WHERE f.message_id = messages.id) AS media_id, \
+         (SELECT u.name FROM users u WHERE u.id = messages.author_id) AS author_name, \
          CASE WHEN wa_timestamp IS NOT NULL AND created_at >= wa_timestamp AND created_at - wa_timestamp < 1000 THEN created_at \
               ELSE COALESCE(wa_timestamp, created_at) END AS at \
          FROM messages WHERE org_id = $1 AND conversation_id = $2 ORDER BY at DESC, id DESC LIMIT $3",
@@ -96,6 +97,7 @@ pub async fn messages(db: &Db, org: &OrgId, conversation: &ConversationId, limit
             error_title: r.get("error_title"),
             content: serde_json::from_str(&r.get::<String, _>("content")).unwrap_or(serde_json::Value::Null),
             media_id: r.get("media_id"),
+            author_name: r.get("author_name"),
             at: r.get("at"),
         })
         .collect();

@@ -99,13 +99,27 @@ pub async fn prune(db: &Db, max_age_ms: i64) -> Result<u64> {
 pub struct Hub {
     tx: broadcast::Sender<Arc<Envelope>>,
     wake: Notify,
+    /// Turns true when the server shuts down: open streams end so a graceful shutdown is
+    /// not held up by browsers that would stay connected forever.
+    closing: watch::Sender<bool>,
 }
 
 impl Hub {
     /// A hub whose subscribers may fall `capacity` events behind before they must catch up
     /// from the log.
     pub fn new(capacity: usize) -> Arc<Self> {
-        Arc::new(Self { tx: broadcast::channel(capacity).0, wake: Notify::new() })
+        Arc::new(Self { tx: broadcast::channel(capacity).0, wake: Notify::new(), closing: watch::channel(false).0 })
+    }
+
+    /// Asks every open stream to end (the browsers reconnect to another instance or to
+    /// this one once it is back, and catch up from the log).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Turns true once [`Hub::close`] was called.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// Receives every event from now on (the stream filters by org and member).

@@ -127,6 +127,10 @@ pub struct MessageView {
     /// Our copy of an inbound file (`/api/v1/media/{id}`), once the message carried one.
     #[serde(default)]
     pub media_id: Option<String>,
+    /// The member who wrote a reply or note in the inbox (none for the API, flows and
+    /// customers).
+    #[serde(default)]
+    pub author_name: Option<String>,
     /// When WhatsApp says it happened (epoch ms), else when it was stored.
     pub at: i64,
 }

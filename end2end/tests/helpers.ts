@@ -16,10 +16,33 @@ export async function signIn(page: Page, who = ADMIN) {
 /** A unique suffix, so reruns against one database do not collide. */
 export const unique = () => `${Date.now()}${Math.floor(Math.random() * 1000)}`;
 
-/** The API key start-server.sh created for the test org. */
-export function apiKey(): string {
+/** What start-server.sh wrote for the tests. */
+function e2eState(): { org_id: string; api_key: string; pid_file: string } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fs = require("fs") as typeof import("fs");
   const path = require("path") as typeof import("path");
-  return JSON.parse(fs.readFileSync(path.join(__dirname, "..", ".e2e-state.json"), "utf8")).api_key;
+  return JSON.parse(fs.readFileSync(path.join(__dirname, "..", ".e2e-state.json"), "utf8"));
+}
+
+/** The API key start-server.sh created for the test org. */
+export function apiKey(): string {
+  return e2eState().api_key;
+}
+
+/** Stops the server with SIGTERM (as a deploy does); start-server.sh starts it again on
+ * the same database. Resolves once the old process is gone. */
+export async function restartServer(): Promise<void> {
+  const fs = require("fs") as typeof import("fs");
+  const pidFile = e2eState().pid_file;
+  const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the server (pid ${pid}) did not stop within 10 s of SIGTERM`);
 }

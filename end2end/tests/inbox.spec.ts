@@ -1,6 +1,6 @@
 import { test, expect, Page, Browser } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { apiKey, signIn, unique } from "./helpers";
+import { apiKey, restartServer, signIn, unique } from "./helpers";
 
 /** Adds an agent through Settings → Members and signs them in in a new browser context. */
 async function newAgent(admin: Page, browser: Browser, name: string) {
@@ -102,9 +102,11 @@ test("a closed window disables the text box, and a template still goes out", asy
   await expect(page.getByTestId("composer")).toBeDisabled();
   await page.getByLabel("Template", { exact: true }).fill("order_update");
   await page.getByLabel("Language", { exact: true }).fill("en");
+  await page.getByLabel(/^Variables/).fill("Ana\n42");
   await page.getByRole("button", { name: "Send template" }).click();
   const templates = page.getByTestId("chat-messages").locator('[data-direction="outbound"]');
   await expect(templates).toHaveCount(2);
+  await expect(templates.last()).toContainText("order_update (Ana, 42)");
   await expect(templates.last().getByTestId("tick")).toHaveAttribute("aria-label", "Read", { timeout: 15_000 });
 });
 
@@ -164,5 +166,63 @@ test("a canned response made in Settings is inserted with / and the names filled
   await page.getByTestId("composer").fill(`/${shortcut}`);
   await page.getByRole("button", { name: new RegExp(`/${shortcut}`) }).click();
   await expect(page.getByTestId("composer")).toHaveValue(`Hi ${name}, Erin Admin here. How can I help?`);
+  await phoneContext.close();
+});
+
+/** A customer who wrote first, and the agent's page on their chat. */
+async function openChatWithNewCustomer(page: Page, browser: Browser, name: string) {
+  await signIn(page);
+  const phoneContext = await browser.newContext();
+  const phone = await phoneContext.newPage();
+  await signIn(phone);
+  const write = await customerPhone(phone, `+1555${unique().slice(-7)}`, name);
+  await write("Can you send me the menu?");
+  await page.goto("/inbox");
+  await page.getByTestId("conversation").filter({ hasText: name }).getByRole("link").click();
+  await expect(page.getByTestId("chat-name")).toHaveText(name);
+  await expect(page.getByTestId("composer")).toBeEnabled();
+  return { phone, phoneContext, write };
+}
+
+// The smallest valid PNG: one transparent pixel.
+const PIXEL_PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=", "base64");
+
+test("a file attached in the composer goes out with the typed text as its caption and shows on the customer's phone", async ({ page, browser }) => {
+  const name = `Ada ${unique().slice(-4)}`;
+  const { phone, phoneContext } = await openChatWithNewCustomer(page, browser, name);
+  await page.getByTestId("composer").fill("Here is our menu");
+  await page.getByTestId("attach").setInputFiles({ name: "menu.png", mimeType: "image/png", buffer: PIXEL_PNG });
+  const sent = page.getByTestId("chat-messages").locator('[data-direction="outbound"]').last();
+  await expect(sent.locator("img.chat-media")).toBeVisible();
+  await expect(sent).toContainText("Here is our menu");
+  await expect(sent).toContainText("Erin Admin");
+  await expect(page.getByTestId("composer")).toHaveValue("");
+  const received = phone.getByTestId("sandbox-chat").locator('[data-direction="to_customer"] img');
+  await expect(received).toBeVisible();
+  await expect.poll(() => received.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+
+  // A type WhatsApp refuses is refused with the reason, and nothing is sent.
+  await page.getByTestId("attach").setInputFiles({ name: "anim.gif", mimeType: "image/gif", buffer: Buffer.from("GIF89a") });
+  await expect(page.getByRole("alert").filter({ hasText: "image/gif" })).toBeVisible();
+  await expect(page.getByTestId("chat-messages").locator('[data-direction="outbound"]')).toHaveCount(1);
+  await phoneContext.close();
+});
+
+test("after a server restart the open inbox reconnects by itself and shows what arrived meanwhile", async ({ page, browser }) => {
+  const name = `Rex ${unique().slice(-4)}`;
+  const { phone, phoneContext, write } = await openChatWithNewCustomer(page, browser, name);
+  const inbound = page.getByTestId("chat-messages").locator('[data-direction="inbound"]');
+  await expect(inbound).toHaveCount(1);
+
+  await restartServer();
+  await expect(page.getByTestId("reconnecting")).toBeVisible();
+  // The customer writes as soon as the server is back; the agent's page is never reloaded.
+  await expect.poll(async () => (await page.request.get("/readyz").catch(() => null))?.status(), { timeout: 30_000 }).toBe(200);
+  await write("Are you there after the restart?");
+
+  await expect(inbound).toHaveCount(2, { timeout: 20_000 });
+  await expect(inbound.last()).toContainText("Are you there after the restart?");
+  await expect(page.getByTestId("reconnecting")).toBeHidden();
+  await expect(page.getByTestId("conversation").filter({ hasText: name })).toContainText("Are you there after the restart?");
   await phoneContext.close();
 });

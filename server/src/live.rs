@@ -41,6 +41,8 @@ struct Subscription {
     ready: Option<i64>,
     /// When to tell the inbox this member is still online.
     next_touch: tokio::time::Instant,
+    /// The server is shutting down: end the stream.
+    closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// How often an open stream refreshes the member's presence (see `inbox::ONLINE_MS`).
@@ -78,6 +80,7 @@ impl Subscription {
             }
             let received = tokio::select! {
                 r = self.rx.recv() => r,
+                _ = self.closing.wait_for(|c| *c) => return None,
                 _ = tokio::time::sleep_until(self.next_touch) => continue,
             };
             match received {
@@ -117,7 +120,7 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
         },
     };
     let last = backlog.last().map(|e| e.id).unwrap_or(floor);
-    let sub = Subscription { db: state.db.clone(), org: actor.org_id, user: actor.user_id, rx, backlog: backlog.into(), floor, last: floor, sent: HashSet::new(), ready: Some(last), next_touch: tokio::time::Instant::now() };
+    let sub = Subscription { db: state.db.clone(), org: actor.org_id, user: actor.user_id, rx, backlog: backlog.into(), floor, last: floor, sent: HashSet::new(), ready: Some(last), next_touch: tokio::time::Instant::now(), closing: state.events.closing() };
     let stream = futures_util::stream::unfold(sub, Subscription::next);
     let mut res = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
     // Proxies must not buffer the stream.

@@ -72,6 +72,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/events", get(crate::live::events))
         .route("/media/{id}", get(rest::media::for_member))
+        .route("/inbox/{conversation_id}/attachments", axum::routing::post(crate::attachments::send).layer(DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
         .route("/sandbox/graph/{version}/{id}", get(sandbox::get_object).delete(sandbox::delete_object))
@@ -136,7 +137,15 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
     let hub = state.events.spawn(db.clone(), stop_rx.clone());
     let workers: Vec<_> = (0..config.send_workers).map(|_| crate::worker::spawn(sender.clone(), db.clone(), state.jobs_wakeup.clone(), stop_rx.clone())).collect();
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown({
+            // Event streams never end by themselves: close them, or the shutdown would
+            // wait for every open browser tab.
+            let hub = state.events.clone();
+            async move {
+                shutdown_signal().await;
+                hub.close();
+            }
+        })
         .await?;
     // Let the workers finish the sends they are in, then stop them.
     let _ = stop_tx.send(true);

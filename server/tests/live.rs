@@ -117,3 +117,25 @@ async fn the_stream_is_for_signed_in_members_only() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{}", app.label);
     }
 }
+
+#[tokio::test]
+async fn open_streams_end_when_the_server_shuts_down_so_the_shutdown_is_not_held_up() {
+    for (app, state) in live_apps().await {
+        two_orgs(&app.db).await;
+        let mut a = Client::new(&app);
+        assert_eq!(a.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+        let (_, mut stream) = Stream::open(&app, &a, None).await;
+        assert!(stream.until("event: ready", Duration::from_secs(5)).await, "{}", app.label);
+        state.events.close();
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match stream.body.frame().await {
+                    None | Some(Err(_)) => return true,
+                    Some(Ok(_)) => continue,
+                }
+            }
+        })
+        .await;
+        assert_eq!(ended, Ok(true), "the stream ended ({})", app.label);
+    }
+}

@@ -268,6 +268,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("title", "Hijacked"),
                     ("shortcut", "hijacked"),
                     ("content", "Hijacked"),
+                    ("variables", "Hijacked"),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
                 let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields)).await.unwrap_or_else(|_| panic!("{} {path} did not answer within 60 s", app.label));

@@ -70,10 +70,12 @@ pub async fn inbox_send(conversation_id: String, text: String) -> Result<(), App
     send(conversation_id, domain::whatsapp::outbound::OutboundContent::Text { body: text, preview_url: false }).await
 }
 
-/// Sends an approved template (works when the window is closed).
+/// Sends an approved template (works when the window is closed). `variables` holds the
+/// body's `{{1}}`, `{{2}}`… values, one per line (empty lines are not sent).
 #[server(prefix = "/api", endpoint = "inbox/send_template", client = CsrfClient)]
-pub async fn inbox_send_template(conversation_id: String, name: String, language: String) -> Result<(), AppError> {
-    send(conversation_id, domain::whatsapp::outbound::OutboundContent::Template { name, language, components: vec![] }).await
+pub async fn inbox_send_template(conversation_id: String, name: String, language: String, variables: String) -> Result<(), AppError> {
+    let components = domain::whatsapp::outbound::body_parameters(&variables);
+    send(conversation_id, domain::whatsapp::outbound::OutboundContent::Template { name, language, components }).await
 }
 
 #[cfg(feature = "ssr")]
@@ -86,7 +88,7 @@ async fn send(conversation_id: String, content: domain::whatsapp::outbound::Outb
         return Err(fail(AppError::validation("This contact has no phone number to write to.")));
     };
     let req = backend::whatsapp::outbound::SendRequest { number_id: domain::NumberId::from_string(item.number_id), to: phone, content };
-    backend::whatsapp::outbound::enqueue(&state.db, &actor.org_id, &req, now).await.map_err(fail)?;
+    backend::whatsapp::outbound::enqueue_by(&state.db, &actor.org_id, &req, Some(&actor.user_id), now).await.map_err(fail)?;
     state.jobs_wakeup.notify_one();
     state.events.wake();
     Ok(())

@@ -68,7 +68,15 @@ fn connect(live: Live) {
     });
     let _ = source.add_event_listener_with_callback("ready", ready.as_ref().unchecked_ref());
     ready.forget();
-    let error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| live.connected.set(false));
+    // The browser retries by itself after a dropped connection, but gives up for good
+    // when the server answers with an error (a 503 during a restart): then start over.
+    let watched = source.clone();
+    let error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+        live.connected.set(false);
+        if watched.ready_state() == web_sys::EventSource::CLOSED {
+            set_timeout(move || connect(live), std::time::Duration::from_secs(3));
+        }
+    });
     source.set_onerror(Some(error.as_ref().unchecked_ref()));
     error.forget();
 }

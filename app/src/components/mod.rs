@@ -4,3 +4,4 @@ pub mod forms;
 pub mod hydration;
 pub mod layout;
 pub mod live;
+pub mod upload;

@@ -406,6 +406,7 @@ fn Bubble(m: MessageView) -> impl IntoView {
             {(m.direction == "note").then(|| view! { <span class="note-label">"Internal note"</span> })}
             {body}
             <span class="bubble-meta">
+                {m.author_name.clone().map(|n| view! { <span class="muted author">{n}</span> })}
                 <span class="muted">{time_of(m.at)}</span>
                 {outbound.then(|| ticks(&m))}
             </span>
@@ -470,7 +471,34 @@ fn Composer(
     let (cn, an) = (contact_name.clone(), agent_name.clone());
     let tname = RwSignal::new("hello_world".to_string());
     let tlang = RwSignal::new("en_US".to_string());
+    let tvars = RwSignal::new(String::new());
     let tid = id.clone();
+    // Attachments: the text typed so far goes as the file's caption.
+    let uploading = RwSignal::new(false);
+    let attach_error = RwSignal::new(None::<String>);
+    let attach_disabled = move || text_disabled() || as_note.get() || uploading.get();
+    let aid = id.clone();
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+            let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+            input.set_value("");
+            let (url, caption) = (format!("/inbox/{}/attachments", aid), draft.get_untracked());
+            uploading.set(true);
+            attach_error.set(None);
+            leptos::task::spawn_local(async move {
+                match crate::components::upload::post_file(&url, file, &[("caption", caption.trim())]).await {
+                    Ok(()) => draft.set(String::new()),
+                    Err(e) => attach_error.set(Some(e)),
+                }
+                uploading.set(false);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, &aid);
+    };
     view! {
         <div class="composer-wrap">
             <Show when=move || closed_while_typing.get()>
@@ -499,20 +527,28 @@ fn Composer(
                         }
                     }></textarea>
                 <label class="note-toggle"><input type="checkbox" prop:checked=move || as_note.get() on:change=move |ev| as_note.set(event_target_checked(&ev)) />"Note"</label>
+                <input type="file" id="composer-file" class="file-input" data-testid="attach" disabled=attach_disabled on:change=on_file
+                    accept="image/jpeg,image/png,video/mp4,video/3gpp,audio/aac,audio/amr,audio/mpeg,audio/mp4,audio/ogg,application/pdf,text/plain,application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-powerpoint,application/vnd.openxmlformats-officedocument.presentationml.presentation" />
+                <label for="composer-file" class="button file-button" class:disabled=attach_disabled title="Attach a file (the text becomes its caption)">
+                    {move || if uploading.get() { "Sending…" } else { "📎 Attach" }}
+                </label>
                 <button type="submit" class="button button-primary" disabled=text_disabled>{move || if as_note.get() { "Add note" } else { "Send" }}</button>
             </form>
             <ErrorNotice result=send.value() />
             <ErrorNotice result=note.value() />
+            {move || attach_error.get().map(|e| view! { <p role="alert" class="notice notice-error">{e}</p> })}
             <details class="template-picker" open=!open>
                 <summary>"Send a template"</summary>
                 <form class="form-inline" aria-label="Send a template" on:submit=move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
-                    template.dispatch(InboxSendTemplate { conversation_id: tid.clone(), name: tname.get_untracked(), language: tlang.get_untracked() });
+                    template.dispatch(InboxSendTemplate { conversation_id: tid.clone(), name: tname.get_untracked(), language: tlang.get_untracked(), variables: tvars.get_untracked() });
                 }>
                     <label for="template-name">"Template"</label>
                     <input id="template-name" prop:value=move || tname.get() on:input=move |ev| tname.set(event_target_value(&ev)) maxlength="512" />
                     <label for="template-language">"Language"</label>
                     <input id="template-language" prop:value=move || tlang.get() on:input=move |ev| tlang.set(event_target_value(&ev)) maxlength="15" />
+                    <label for="template-variables">"Variables ({{1}}, {{2}}… one per line)"</label>
+                    <textarea id="template-variables" rows="2" maxlength="4096" prop:value=move || tvars.get() on:input=move |ev| tvars.set(event_target_value(&ev))></textarea>
                     <button type="submit" class="button" disabled=move || !hydrated.get() || !can_act>"Send template"</button>
                 </form>
                 <ErrorNotice result=template.value() />

@@ -8,7 +8,7 @@ use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
 use crate::error::{Result, ServiceError};
 use crate::{jobs, Db};
 use domain::whatsapp::outbound::OutboundContent;
-use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164};
+use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164, UserId};
 use serde_json::json;
 use sqlx::Row;
 
@@ -32,6 +32,13 @@ pub struct Queued {
 
 /// Queues a message of the org. Nothing is written when a check fails.
 pub async fn enqueue(db: &Db, org: &OrgId, req: &SendRequest, now: i64) -> Result<Queued> {
+    enqueue_by(db, org, req, None, now).await
+}
+
+/// Queues a message written by a member (the inbox records who wrote each reply).
+/// A media message sent by the id of a file uploaded through MCE is linked to that file,
+/// so the chat shows what went out.
+pub async fn enqueue_by(db: &Db, org: &OrgId, req: &SendRequest, author: Option<&UserId>, now: i64) -> Result<Queued> {
     req.content.validate()?;
     let mut tx = db.pool().begin().await?;
     let number = sqlx::query("SELECT active FROM wa_numbers WHERE org_id = $1 AND id = $2")
@@ -58,8 +65,8 @@ pub async fn enqueue(db: &Db, org: &OrgId, req: &SendRequest, now: i64) -> Resul
     let id = new_id();
     let kind = req.content.wa_type();
     sqlx::query(
-        "INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, status, send_payload, created_at) \
-         VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, 'pending', $8, $9)",
+        "INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, status, send_payload, author_id, created_at) \
+         VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, 'pending', $8, $9, $10)",
     )
     .bind(&id)
     .bind(org.as_str())
@@ -69,9 +76,19 @@ pub async fn enqueue(db: &Db, org: &OrgId, req: &SendRequest, now: i64) -> Resul
     .bind(req.content.preview_text())
     .bind(json!({ kind: req.content.wire_object() }).to_string())
     .bind(req.content.wire_body(req.to.digits(), &id).to_string())
+    .bind(author.map(|a| a.as_str()))
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    if let OutboundContent::Media { id: Some(wa_media_id), .. } = &req.content {
+        // One file row shows one message; a file sent again keeps its first message.
+        sqlx::query("UPDATE media SET message_id = $1 WHERE org_id = $2 AND wa_media_id = $3 AND direction = 'outbound' AND message_id IS NULL")
+            .bind(&id)
+            .bind(org.as_str())
+            .bind(wa_media_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query("UPDATE conversations SET last_message_at = CASE WHEN last_message_at IS NULL OR last_message_at < $1 THEN $1 ELSE last_message_at END, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(&conversation)

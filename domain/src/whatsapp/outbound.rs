@@ -173,7 +173,10 @@ impl OutboundContent {
         match self {
             OutboundContent::Text { body, .. } => Some(body.clone()),
             OutboundContent::Media { caption, filename, .. } => caption.clone().or_else(|| filename.clone()),
-            OutboundContent::Template { name, .. } => Some(format!("Template: {name}")),
+            OutboundContent::Template { name, components, .. } => {
+                let values: Vec<&str> = components.iter().flat_map(|c| c["parameters"].as_array().into_iter().flatten()).filter_map(|p| p["text"].as_str()).collect();
+                Some(if values.is_empty() { format!("Template: {name}") } else { format!("Template: {name} ({})", values.join(", ")) })
+            }
             OutboundContent::Interactive { interactive } => text_at(interactive, &["body", "text"]).map(str::to_owned),
             OutboundContent::Reaction { emoji, .. } => Some(emoji.clone()),
             OutboundContent::Location { name, address, .. } => name.clone().or_else(|| address.clone()),
@@ -273,6 +276,23 @@ fn validate_interactive(v: &Value) -> Result<(), ParseError> {
     }
 }
 
+/// The body component of a template from its `{{1}}`, `{{2}}`… values, one per line as
+/// the inbox's template picker takes them. Blank lines are skipped; tabs become spaces
+/// (Meta refuses parameters with new lines or tabs, error 132018). No values, no component.
+pub fn body_parameters(lines: &str) -> Vec<Value> {
+    let params: Vec<Value> = lines
+        .lines()
+        .map(|l| l.replace('\t', " ").trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .map(|text| serde_json::json!({"type": "text", "text": text}))
+        .collect();
+    if params.is_empty() {
+        Vec::new()
+    } else {
+        vec![serde_json::json!({"type": "body", "parameters": params})]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,5 +355,15 @@ mod tests {
     fn reactions_are_not_given_callback_data() {
         let r = OutboundContent::Reaction { message_id: "wamid.IN1".into(), emoji: "👍".into() };
         assert!(r.wire_body("1", "m").get("biz_opaque_callback_data").is_none());
+    }
+
+    #[test]
+    fn template_variables_one_per_line_become_the_body_parameters() {
+        let c = body_parameters("Ana\n\n  42\tkg \n");
+        assert_eq!(c, vec![serde_json::json!({"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "42 kg"}]})]);
+        assert!(body_parameters(" \n").is_empty());
+        let t = OutboundContent::Template { name: "order_update".into(), language: "en_US".into(), components: c };
+        assert!(t.validate().is_ok());
+        assert_eq!(t.preview_text().as_deref(), Some("Template: order_update (Ana, 42 kg)"));
     }
 }

@@ -182,6 +182,19 @@ impl Client {
         self.call("/api/auth/login", &[("email", email), ("password", password)]).await
     }
 
+    /// POSTs a multipart body the way the composer's file button does (session cookie and
+    /// CSRF header).
+    pub async fn post_multipart(&mut self, path: &str, body: Vec<u8>, content_type: &str) -> Resp {
+        if self.csrf().is_none() {
+            self.get("/login").await;
+        }
+        let mut req = Request::builder().method(Method::POST).uri(path).header(header::COOKIE, self.cookie_header()).header(header::CONTENT_TYPE, content_type);
+        if let Some(token) = self.csrf() {
+            req = req.header("x-csrf-token", token);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
     /// POSTs a raw body with headers (webhooks).
     pub async fn post_raw(&mut self, path: &str, body: Vec<u8>, headers: &[(&str, String)]) -> Resp {
         let mut req = Request::builder().method(Method::POST).uri(path).header(header::CONTENT_TYPE, "application/json");
@@ -220,11 +233,18 @@ pub fn server_fn_paths() -> Vec<String> {
 /// The app on a real loopback port, with the sandbox simulator's webhooks signed with
 /// [`APP_SECRET`] (the simulator calls itself back over HTTP).
 pub async fn serve_on_loopback(db: Db) -> app::state::AppState {
+    serve_on_loopback_app(db, "loopback").await.1
+}
+
+/// [`serve_on_loopback`], plus the same app in process for a cookie-keeping [`Client`]
+/// (a signed-in member's requests while the simulator calls the server over HTTP).
+pub async fn serve_on_loopback_app(db: Db, label: &'static str) -> (TestApp, app::state::AppState) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let cfg = config(&[("WHATSAPP_APP_SECRET", APP_SECRET), ("MCE_SANDBOX_STEP_MS", "20")]);
-    let state = server::web::app_state(LeptosOptions::builder().output_name("mce").build(), db, &cfg, backend::testing::test_cipher(), &url).unwrap();
+    let state = server::web::app_state(LeptosOptions::builder().output_name("mce").build(), db.clone(), &cfg, backend::testing::test_cipher(), &url).unwrap();
     let router = server::web::router(state.clone(), &cfg);
-    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap() });
-    state
+    let served = router.clone();
+    tokio::spawn(async move { axum::serve(listener, served.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap() });
+    (TestApp { label, db, router }, state)
 }

@@ -245,3 +245,93 @@ pub struct CannedResponse {
 fn auto_assign_off() -> String {
     "off".into()
 }
+
+/// A contact's tag with its colour (`#rrggbb`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagView {
+    pub id: String,
+    pub name: String,
+    pub colour: String,
+    /// How many live contacts carry it (in tag listings; 0 on a contact's own tags).
+    #[serde(default)]
+    pub contacts: i64,
+}
+
+/// A contact as the CRM, the inbox's contact panel and `/api/v1/contacts` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactView {
+    pub id: crate::ContactId,
+    /// E.164 (`+5511…`); none for WhatsApp users who hide their number.
+    pub phone: Option<String>,
+    pub wa_id: Option<String>,
+    pub name: Option<String>,
+    /// The name the person gave WhatsApp.
+    pub profile_name: Option<String>,
+    pub email: Option<String>,
+    pub company: Option<String>,
+    /// Where the contact came from: `whatsapp`, `api`, `app`, `csv`, a lead source's name…
+    pub source: String,
+    /// `new`, `engaged`, `qualified`, `converted` or `lost`.
+    pub lead_status: String,
+    pub lifecycle_stage: String,
+    pub score: i64,
+    /// `unknown`, `opted_in` or `opted_out`.
+    pub opt_in_status: String,
+    /// `YYYY-MM-DD`.
+    pub birthday: Option<String>,
+    /// The org's custom fields by key.
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
+    pub tags: Vec<TagView>,
+    /// The last message in any of the contact's conversations (epoch ms).
+    pub last_message_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Set while the contact is in the trash.
+    pub deleted_at: Option<i64>,
+}
+
+impl ContactView {
+    /// The name to show: the one the business gave, else WhatsApp's, else the phone.
+    pub fn display_name(&self) -> String {
+        self.name.clone().or_else(|| self.profile_name.clone()).or_else(|| self.phone.clone()).unwrap_or_else(|| "Unknown".into())
+    }
+}
+
+/// A page of contacts with the total that matches (REST: `{"data": [...], "total": n}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactPage {
+    pub data: Vec<ContactView>,
+    pub total: i64,
+}
+
+/// One line of a contact's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactActivityView {
+    pub id: String,
+    /// `created`, `updated`, `tag_added`, `tag_removed`, `opt_in`, `note`, `deleted`, `restored`, `message`…
+    pub kind: String,
+    pub detail: serde_json::Value,
+    /// Who did it (a member's name), if a member did.
+    pub actor_name: Option<String>,
+    pub at: i64,
+}
+
+/// A note on a contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactNoteView {
+    pub id: String,
+    pub body: String,
+    pub author_name: Option<String>,
+    pub at: i64,
+}
+
+/// One of the org's custom contact fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomFieldView {
+    pub id: String,
+    pub key: String,
+    pub label: String,
+    /// `text`, `number`, `date` or `choice`.
+    pub kind: String,
+    pub choices: Vec<String>,
+}

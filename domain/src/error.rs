@@ -34,11 +34,19 @@ pub enum ErrorCode {
     WindowClosed,
     /// `WA_006` the number is not connected (token expired or revoked): replace the token.
     NumberInactive,
+    /// `CONTACT_001` no contact with that id in this org.
+    ContactNotFound,
+    /// `CONTACT_002` another contact of the org already has this phone number.
+    ContactDuplicate,
+    /// `CONTACT_003` the phone number cannot be read as E.164 (or its country is not allowed).
+    ContactInvalidPhone,
+    /// `CONTACT_005` an import cannot start: `details` says what is wrong with the file.
+    ImportInvalid,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::InvalidCredentials,
         ErrorCode::NotAuthenticated,
         ErrorCode::Forbidden,
@@ -52,6 +60,10 @@ impl ErrorCode {
         ErrorCode::WhatsAppApi,
         ErrorCode::WindowClosed,
         ErrorCode::NumberInactive,
+        ErrorCode::ContactNotFound,
+        ErrorCode::ContactDuplicate,
+        ErrorCode::ContactInvalidPhone,
+        ErrorCode::ImportInvalid,
     ];
 
     /// The code as it appears on the wire.
@@ -70,6 +82,10 @@ impl ErrorCode {
             ErrorCode::WhatsAppApi => "WA_001",
             ErrorCode::WindowClosed => "WA_005",
             ErrorCode::NumberInactive => "WA_006",
+            ErrorCode::ContactNotFound => "CONTACT_001",
+            ErrorCode::ContactDuplicate => "CONTACT_002",
+            ErrorCode::ContactInvalidPhone => "CONTACT_003",
+            ErrorCode::ImportInvalid => "CONTACT_005",
         }
     }
 
@@ -84,9 +100,9 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated => 401,
             ErrorCode::Forbidden | ErrorCode::CsrfRejected => 403,
             ErrorCode::TooManyAttempts => 429,
-            ErrorCode::Validation | ErrorCode::WhatsAppApi | ErrorCode::WindowClosed | ErrorCode::NumberInactive => 422,
-            ErrorCode::NotFound => 404,
-            ErrorCode::Conflict => 409,
+            ErrorCode::Validation | ErrorCode::WhatsAppApi | ErrorCode::WindowClosed | ErrorCode::NumberInactive | ErrorCode::ContactInvalidPhone | ErrorCode::ImportInvalid => 422,
+            ErrorCode::NotFound | ErrorCode::ContactNotFound => 404,
+            ErrorCode::Conflict | ErrorCode::ContactDuplicate => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::Internal => 500,
         }

@@ -14,6 +14,7 @@ pub mod org;
 pub mod password;
 pub mod phone;
 pub mod role;
+pub mod scoring;
 pub mod whatsapp;
 
 pub use email::EmailAddress;

@@ -28,6 +28,12 @@ pub struct EventsQuery {
     pub after: Option<i64>,
 }
 
+/// Events the app's pages react to. Others (a contact created by an import of 100,000
+/// rows) are for flows and integrations, and would only flood open tabs.
+fn for_browsers(kind: &str) -> bool {
+    matches!(kind, "message" | "status" | "conversation" | "notification")
+}
+
 struct Subscription {
     db: backend::Db,
     org: OrgId,
@@ -71,6 +77,9 @@ impl Subscription {
         loop {
             if let Some(e) = self.backlog.pop_front() {
                 self.mark(e.id);
+                if !for_browsers(&e.kind) {
+                    continue;
+                }
                 let event = sse(&e);
                 return Some((Ok(event), self));
             }
@@ -86,7 +95,7 @@ impl Subscription {
             match received {
                 Ok(env) => {
                     let id = env.event.id;
-                    if env.visible_to(&self.org, &self.user) && id > self.floor && !self.sent.contains(&id) {
+                    if env.visible_to(&self.org, &self.user) && for_browsers(&env.event.kind) && id > self.floor && !self.sent.contains(&id) {
                         self.mark(id);
                         return Some((Ok(sse(&env.event)), self));
                     }

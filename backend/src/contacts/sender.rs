@@ -1,5 +1,6 @@
-//! Contacts (leads and customers). For now: the contact a WhatsApp sender becomes, one per
-//! phone number per org (or per business-scoped user id for username-only senders).
+//! The contact a WhatsApp sender becomes: one per phone number per org (or per
+//! business-scoped user id for username-only senders). Runs inside the webhook's
+//! transaction, so it is written by hand rather than through the lead pipeline.
 
 use crate::clock::{new_id, now_ms};
 use crate::error::Result;

@@ -1,0 +1,74 @@
+//! A contact's timeline (CRM-3): what happened to it, when, and who did it.
+
+use crate::clock::new_id;
+use crate::db::placeholders;
+use crate::error::Result;
+use crate::Db;
+use domain::dto::ContactActivityView;
+use domain::{OrgId, UserId};
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+
+/// Appends one line to a contact's timeline.
+pub async fn record_in(conn: &mut AnyConnection, org: &OrgId, actor: Option<&UserId>, contact: &str, kind: &str, detail: &Value, now: i64) -> Result<()> {
+    record_many_in(conn, org, actor, &[(contact.to_owned(), kind.to_owned(), detail.clone())], now).await
+}
+
+/// Appends lines `(contact id, kind, detail)` in one statement (imports write thousands).
+pub async fn record_many_in(conn: &mut AnyConnection, org: &OrgId, actor: Option<&UserId>, lines: &[(String, String, Value)], now: i64) -> Result<()> {
+    const COLS: usize = 7;
+    for chunk in lines.chunks(super::store::BATCH) {
+        let values: Vec<String> = (0..chunk.len()).map(|n| format!("({})", placeholders(n * COLS + 1, COLS))).collect();
+        let sql = format!("INSERT INTO contact_activity (id, org_id, contact_id, kind, detail, actor_id, created_at) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(&sql);
+        for (contact, kind, detail) in chunk {
+            q = q.bind(new_id()).bind(org.as_str().to_owned()).bind(contact.clone()).bind(kind.clone()).bind(detail.to_string()).bind(actor.map(|a| a.as_str().to_owned())).bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The contact's timeline, newest first: its own lines and its WhatsApp messages.
+pub async fn timeline(db: &Db, org: &OrgId, contact: &domain::ContactId, limit: i64) -> Result<Vec<ContactActivityView>> {
+    super::search::require_contact(db, org, contact).await?;
+    let rows = sqlx::query(
+        "SELECT a.id AS id, a.kind AS kind, a.detail AS detail, u.name AS actor_name, a.created_at AS at FROM contact_activity a LEFT JOIN users u ON u.id = a.actor_id \
+         WHERE a.org_id = $1 AND a.contact_id = $2 \
+         UNION ALL \
+         SELECT m.id AS id, 'message' AS kind, m.direction AS detail, u.name AS actor_name, m.created_at AS at FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         LEFT JOIN users u ON u.id = m.author_id WHERE c.org_id = $1 AND c.contact_id = $2 AND m.direction IN ('inbound', 'outbound') \
+         ORDER BY at DESC, id DESC LIMIT $3",
+    )
+    .bind(org.as_str())
+    .bind(contact.as_str())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    // Message lines carry only the direction here; their text is read below in one go.
+    let mut out: Vec<ContactActivityView> = rows
+        .iter()
+        .map(|r| {
+            let kind: String = r.get("kind");
+            let raw: String = r.get("detail");
+            let detail = if kind == "message" { serde_json::json!({ "direction": raw }) } else { serde_json::from_str(&raw).unwrap_or(Value::Null) };
+            ContactActivityView { id: r.get("id"), kind, detail, actor_name: r.get("actor_name"), at: r.get("at") }
+        })
+        .collect();
+    let message_ids: Vec<String> = out.iter().filter(|a| a.kind == "message").map(|a| a.id.clone()).collect();
+    if !message_ids.is_empty() {
+        let sql = format!("SELECT id, type, text FROM messages WHERE org_id = $1 AND id IN ({})", placeholders(2, message_ids.len()));
+        let mut q = sqlx::query(&sql).bind(org.as_str());
+        for id in &message_ids {
+            q = q.bind(id.clone());
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            let id: String = r.get("id");
+            if let Some(a) = out.iter_mut().find(|a| a.id == id) {
+                a.detail["type"] = Value::from(r.get::<String, _>("type"));
+                a.detail["text"] = Value::from(r.get::<Option<String>, _>("text"));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,20 @@
+//! Contacts (CRM-1…6) and the ways leads arrive (INGEST-1…5). A contact is one per E.164
+//! phone per org whichever way it arrived: WhatsApp, the app, the REST API, a CSV file,
+//! a form webhook or a Google Sheet. Every way in goes through [`store::apply_leads`],
+//! so deduplication, the timeline, scoring and the "contact created" event are the same
+//! for all of them.
+
+pub mod activity;
+pub mod consent;
+pub mod edit;
+pub mod fields;
+pub mod notes;
+pub mod scoring;
+pub mod search;
+pub mod sender;
+pub mod settings;
+pub mod store;
+pub mod tags;
+
+pub use sender::WhatsAppSender;
+pub(crate) use sender::upsert_whatsapp_sender;

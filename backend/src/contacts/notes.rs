@@ -1,0 +1,60 @@
+//! Notes on a contact (CRM-3): written by members, or arriving with a lead.
+
+use super::store::Who;
+use crate::clock::new_id;
+use crate::error::Result;
+use crate::Db;
+use domain::dto::ContactNoteView;
+use domain::{AppError, ContactId, OrgId};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+/// The longest note kept.
+pub const MAX_NOTE_CHARS: usize = 5_000;
+
+/// Adds a note (and a timeline line) inside the caller's transaction.
+pub async fn add_in(conn: &mut AnyConnection, who: &Who, contact: &str, body: &str, now: i64) -> Result<String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::validation("A note cannot be empty.").into());
+    }
+    if body.chars().count() > MAX_NOTE_CHARS {
+        return Err(AppError::validation("A note can be at most 5,000 characters.").into());
+    }
+    let id = new_id();
+    sqlx::query("INSERT INTO contact_notes (id, org_id, contact_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&id)
+        .bind(who.org.as_str())
+        .bind(contact)
+        .bind(who.user.as_ref().map(|u| u.as_str().to_owned()))
+        .bind(body)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    let preview: String = body.chars().take(140).collect();
+    super::activity::record_in(conn, &who.org, who.user.as_ref(), contact, "note", &json!({"note_id": id, "text": preview, "via": who.via.as_str()}), now).await?;
+    Ok(id)
+}
+
+/// Adds a note to a contact of the org.
+pub async fn add(db: &Db, who: &Who, contact: &ContactId, body: &str, now: i64) -> Result<String> {
+    let mut tx = db.pool().begin().await?;
+    super::search::require_contact_in(&mut tx, &who.org, contact).await?;
+    let id = add_in(&mut tx, who, contact.as_str(), body, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The contact's notes, newest first.
+pub async fn list(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<ContactNoteView>> {
+    super::search::require_contact(db, org, contact).await?;
+    let rows = sqlx::query(
+        "SELECT n.id, n.body, u.name AS author_name, n.created_at FROM contact_notes n LEFT JOIN users u ON u.id = n.author_id \
+         WHERE n.org_id = $1 AND n.contact_id = $2 ORDER BY n.created_at DESC, n.id DESC",
+    )
+    .bind(org.as_str())
+    .bind(contact.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().map(|r| ContactNoteView { id: r.get("id"), body: r.get("body"), author_name: r.get("author_name"), at: r.get("created_at") }).collect())
+}

@@ -1,0 +1,284 @@
+//! Reading contacts (CRM-2): one contact, or a filtered, sorted page with the total.
+//! Text search looks in name, WhatsApp name, phone, email and company through a trigram
+//! index (FTS5 on SQLite, pg_trgm on PostgreSQL), so it stays fast at 1M contacts.
+
+use crate::db::placeholders;
+use crate::error::Result;
+use crate::{Db, DbKind};
+use domain::dto::{ContactPage, ContactView, TagView};
+use domain::inbox::like_pattern;
+use domain::{AppError, ContactId, ErrorCode, OrgId};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+/// How a page of contacts is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    NameAsc,
+    NameDesc,
+    ScoreDesc,
+    LastMessage,
+}
+
+impl Sort {
+    /// Parses `newest`, `oldest`, `name`, `-name`, `score`, `last_message`.
+    pub fn parse(s: &str) -> std::result::Result<Sort, AppError> {
+        Ok(match s.trim() {
+            "" | "newest" => Sort::Newest,
+            "oldest" => Sort::Oldest,
+            "name" => Sort::NameAsc,
+            "-name" => Sort::NameDesc,
+            "score" => Sort::ScoreDesc,
+            "last_message" => Sort::LastMessage,
+            other => return Err(AppError::validation(format!("Sort must be newest, oldest, name, -name, score or last_message (not \u{201c}{other}\u{201d})."))),
+        })
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Newest => "c.created_at DESC, c.id DESC",
+            Sort::Oldest => "c.created_at ASC, c.id ASC",
+            Sort::NameAsc => "LOWER(COALESCE(c.name, c.profile_name, c.phone, '')) ASC, c.id",
+            Sort::NameDesc => "LOWER(COALESCE(c.name, c.profile_name, c.phone, '')) DESC, c.id",
+            Sort::ScoreDesc => "c.score DESC, c.created_at DESC, c.id",
+            Sort::LastMessage => "last_message_at DESC, c.created_at DESC, c.id",
+        }
+    }
+}
+
+/// Filters for a contact list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactQuery {
+    /// Free text: name, phone, email or company contains it.
+    pub q: Option<String>,
+    /// Exactly this E.164 phone.
+    pub phone: Option<String>,
+    /// Carries every one of these tags (by name, any case).
+    pub tags: Vec<String>,
+    pub opt_in_status: Option<String>,
+    pub source: Option<String>,
+    pub lead_status: Option<String>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    pub last_message_from: Option<i64>,
+    pub last_message_to: Option<i64>,
+    /// The trash instead of live contacts.
+    pub trash: bool,
+    pub sort: Sort,
+    /// 1-based.
+    pub page: i64,
+    /// 1 to 100 (the UI offers 25, 50 and 100).
+    pub per_page: i64,
+}
+
+/// The most contacts a page holds.
+pub const MAX_PER_PAGE: i64 = 100;
+
+enum Bind {
+    S(String),
+    I(i64),
+}
+
+const COLUMNS: &str = "c.id, c.phone, c.wa_id, c.name, c.profile_name, c.email, c.company, c.source, c.lead_status, c.lifecycle_stage, c.score, c.opt_in_status, \
+     c.birthday, c.custom_fields, c.created_at, c.updated_at, c.deleted_at, \
+     (SELECT MAX(v.last_message_at) FROM conversations v WHERE v.contact_id = c.id) AS last_message_at";
+
+fn view(r: &AnyRow) -> ContactView {
+    ContactView {
+        id: ContactId::from_string(r.get::<String, _>("id")),
+        phone: r.get("phone"),
+        wa_id: r.get("wa_id"),
+        name: r.get("name"),
+        profile_name: r.get("profile_name"),
+        email: r.get("email"),
+        company: r.get("company"),
+        source: r.get("source"),
+        lead_status: r.get("lead_status"),
+        lifecycle_stage: r.get("lifecycle_stage"),
+        score: r.get("score"),
+        opt_in_status: r.get("opt_in_status"),
+        birthday: r.get("birthday"),
+        custom_fields: serde_json::from_str(&r.get::<String, _>("custom_fields")).unwrap_or_default(),
+        tags: Vec::new(),
+        last_message_at: r.get("last_message_at"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        deleted_at: r.get("deleted_at"),
+    }
+}
+
+/// The text a search looks for: digits only when it reads as a phone number (so
+/// "+55 11 9999" finds "+55119999…"), else the lower-cased text.
+fn search_text(q: &str) -> String {
+    let t = q.trim();
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 3 && t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+        digits
+    } else {
+        t.to_lowercase()
+    }
+}
+
+/// A page of the org's contacts matching `query`, with the total that match.
+pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactPage> {
+    let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
+    let page = query.page.max(1);
+    let mut binds = vec![Bind::S(org.as_str().to_owned())];
+    let mut wh = vec!["c.org_id = $1".to_owned(), if query.trash { "c.deleted_at IS NOT NULL".into() } else { "c.deleted_at IS NULL".into() }];
+    let next = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        binds.len()
+    };
+    if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let text = search_text(q);
+        if db.kind() == DbKind::Sqlite && text.chars().count() >= 3 {
+            // The FTS5 trigram index: a quoted phrase matches any substring of 3+ chars.
+            let n = next(Bind::S(format!("\"{}\"", text.replace('"', "\"\""))), &mut binds);
+            wh.push(format!("c.rowid IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ${n})"));
+        } else {
+            let n = next(Bind::S(like_pattern(&text)), &mut binds);
+            wh.push(format!("c.search_text LIKE ${n} ESCAPE '\\'"));
+        }
+    }
+    if let Some(p) = query.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        let n = next(Bind::S(p.trim().to_owned()), &mut binds);
+        wh.push(format!("c.phone = ${n}"));
+    }
+    for tag in query.tags.iter().filter(|t| !t.trim().is_empty()) {
+        let n = next(Bind::S(tag.trim().to_lowercase()), &mut binds);
+        wh.push(format!("EXISTS (SELECT 1 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id AND t.org_id = $1 AND t.name_key = ${n})"));
+    }
+    for (col, v) in [("opt_in_status", &query.opt_in_status), ("source", &query.source), ("lead_status", &query.lead_status)] {
+        if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
+            let n = next(Bind::S(v.trim().to_owned()), &mut binds);
+            wh.push(format!("c.{col} = ${n}"));
+        }
+    }
+    if let Some(v) = query.created_from {
+        let n = next(Bind::I(v), &mut binds);
+        wh.push(format!("c.created_at >= ${n}"));
+    }
+    if let Some(v) = query.created_to {
+        let n = next(Bind::I(v), &mut binds);
+        wh.push(format!("c.created_at < ${n}"));
+    }
+    if query.last_message_from.is_some() || query.last_message_to.is_some() {
+        let mut cond = vec!["v.contact_id = c.id".to_owned()];
+        if let Some(v) = query.last_message_from {
+            let n = next(Bind::I(v), &mut binds);
+            cond.push(format!("v.last_message_at >= ${n}"));
+        }
+        if let Some(v) = query.last_message_to {
+            let n = next(Bind::I(v), &mut binds);
+            cond.push(format!("v.last_message_at < ${n}"));
+        }
+        wh.push(format!("EXISTS (SELECT 1 FROM conversations v WHERE {})", cond.join(" AND ")));
+    }
+    let where_sql = wh.join(" AND ");
+    let count_sql = format!("SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}");
+    let mut q = sqlx::query(&count_sql);
+    for b in &binds {
+        q = match b {
+            Bind::S(s) => q.bind(s.clone()),
+            Bind::I(i) => q.bind(*i),
+        };
+    }
+    let total: i64 = q.fetch_one(db.pool()).await?.get("n");
+    let (l, o) = (binds.len() + 1, binds.len() + 2);
+    let page_sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}", query.sort.order_by());
+    let mut q = sqlx::query(&page_sql);
+    for b in &binds {
+        q = match b {
+            Bind::S(s) => q.bind(s.clone()),
+            Bind::I(i) => q.bind(*i),
+        };
+    }
+    let rows = q.bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
+    let mut data: Vec<ContactView> = rows.iter().map(view).collect();
+    let mut conn = db.pool().acquire().await?;
+    attach_tags(&mut conn, &mut data).await?;
+    Ok(ContactPage { data, total })
+}
+
+/// Fills in the tags of the contacts (one query).
+async fn attach_tags(conn: &mut AnyConnection, contacts: &mut [ContactView]) -> Result<()> {
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT ct.contact_id, t.id, t.name, t.colour FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id IN ({}) ORDER BY t.name_key",
+        placeholders(1, contacts.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for c in contacts.iter() {
+        q = q.bind(c.id.as_str().to_owned());
+    }
+    let mut by_contact: HashMap<String, Vec<TagView>> = HashMap::new();
+    for r in q.fetch_all(&mut *conn).await? {
+        by_contact.entry(r.get("contact_id")).or_default().push(TagView { id: r.get("id"), name: r.get("name"), colour: r.get("colour"), contacts: 0 });
+    }
+    for c in contacts.iter_mut() {
+        c.tags = by_contact.remove(c.id.as_str()).unwrap_or_default();
+    }
+    Ok(())
+}
+
+fn not_found() -> AppError {
+    AppError::new(ErrorCode::ContactNotFound, "No such contact in this organisation.")
+}
+
+/// One contact of the org (live or in the trash); `CONTACT_001` otherwise.
+pub async fn get(db: &Db, org: &OrgId, id: &ContactId) -> Result<ContactView> {
+    let mut conn = db.pool().acquire().await?;
+    get_in(&mut conn, org, id).await
+}
+
+/// [`get`] inside a transaction.
+pub async fn get_in(conn: &mut AnyConnection, org: &OrgId, id: &ContactId) -> Result<ContactView> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM contacts c WHERE c.org_id = $1 AND c.id = $2"))
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut v = [view(&row)];
+    attach_tags(conn, &mut v).await?;
+    let [v] = v;
+    Ok(v)
+}
+
+/// Fails with `CONTACT_001` unless the contact belongs to the org.
+pub async fn require_contact(db: &Db, org: &OrgId, id: &ContactId) -> Result<()> {
+    let mut conn = db.pool().acquire().await?;
+    require_contact_in(&mut conn, org, id).await
+}
+
+/// [`require_contact`] inside a transaction.
+pub async fn require_contact_in(conn: &mut AnyConnection, org: &OrgId, id: &ContactId) -> Result<()> {
+    sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND id = $2").bind(org.as_str()).bind(id.as_str()).fetch_optional(&mut *conn).await?.ok_or_else(not_found)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_that_reads_as_a_phone_number_searches_its_digits() {
+        assert_eq!(search_text("+55 (11) 9999"), "55119999");
+        assert_eq!(search_text("Ana Lima"), "ana lima");
+        assert_eq!(search_text("12"), "12");
+        assert_eq!(search_text("a1b2c3"), "a1b2c3");
+    }
+
+    #[test]
+    fn sorts_parse_from_their_names_and_refuse_others() {
+        assert_eq!(Sort::parse("").unwrap(), Sort::Newest);
+        assert_eq!(Sort::parse("-name").unwrap(), Sort::NameDesc);
+        assert!(Sort::parse("random").is_err());
+    }
+}

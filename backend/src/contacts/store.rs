@@ -1,0 +1,358 @@
+//! Writing contacts. Every way a lead arrives — the app, the REST API, a CSV import, a
+//! form webhook, a Google Sheet — calls [`apply_leads`] with parsed leads, inside one
+//! transaction per batch: existing phones are found in one query, new contacts written
+//! in one multi-row insert, and the timeline, tags, notes, scores and the "contact
+//! created" events go in the same transaction, so a batch is stored whole or not at all.
+
+use super::activity;
+use super::settings::CrmSettings;
+use crate::clock::new_id;
+use crate::db::placeholders;
+use crate::error::{Result, ServiceError};
+use domain::{ContactId, ErrorCode, OrgId, PhoneE164, UserId};
+use serde_json::{json, Map, Value};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+/// How a change reached us, recorded on the timeline and in the created event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    App,
+    Api,
+    Import,
+    Webhook,
+    Sheet,
+    WhatsApp,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::App => "app",
+            Via::Api => "api",
+            Via::Import => "import",
+            Via::Webhook => "webhook",
+            Via::Sheet => "sheet",
+            Via::WhatsApp => "whatsapp",
+        }
+    }
+}
+
+/// Who is writing: the org, the member if a member acts, and the way in.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub org: OrgId,
+    pub user: Option<UserId>,
+    pub via: Via,
+}
+
+/// Contact fields a lead or an edit sets. Empty means "leave as it is" for leads; edits
+/// use [`ContactEdit`] to clear fields.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactFields {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub company: Option<String>,
+    pub lead_status: Option<String>,
+    pub lifecycle_stage: Option<String>,
+    pub birthday: Option<String>,
+    pub opt_in_status: Option<String>,
+    /// Custom field values by key (already checked against the org's definitions).
+    pub custom_fields: Map<String, Value>,
+    pub tags: Vec<String>,
+    /// A note to add with the lead (a form's message, an import's notes column).
+    pub note: Option<String>,
+}
+
+/// A parsed lead: its phone and what is known about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    pub phone: PhoneE164,
+    pub fields: ContactFields,
+}
+
+/// What to do when the phone is already a contact of the org.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDuplicate {
+    /// Leave the contact as it is.
+    Skip,
+    /// Fill in the lead's non-empty fields and add its tags.
+    Update,
+    /// Report it (`CONTACT_002` for the API; an error row for imports).
+    Refuse,
+}
+
+/// What happened to one lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Created(ContactId),
+    Updated(ContactId),
+    Skipped(ContactId),
+    /// The phone belongs to an existing contact and the policy refuses duplicates.
+    Duplicate(ContactId),
+}
+
+impl Outcome {
+    pub fn contact_id(&self) -> &ContactId {
+        match self {
+            Outcome::Created(id) | Outcome::Updated(id) | Outcome::Skipped(id) | Outcome::Duplicate(id) => id,
+        }
+    }
+}
+
+/// Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
+pub const BATCH: usize = 500;
+
+const NEW_COLUMNS: usize = 14;
+
+struct Existing {
+    id: String,
+    deleted: bool,
+    custom_fields: Map<String, Value>,
+}
+
+/// Stores a batch of leads (at most [`BATCH`]) in the caller's transaction. `source` is
+/// recorded on new contacts ("csv", a lead source's name, "api"…). A phone that appears
+/// twice in the batch is one contact: the later lead is treated as a duplicate of the
+/// earlier one. A lead whose phone is in the trash brings the contact back.
+pub async fn apply_leads(conn: &mut AnyConnection, who: &Who, settings: &CrmSettings, source: &str, leads: &[Lead], on_duplicate: OnDuplicate, now: i64) -> Result<Vec<Outcome>> {
+    assert!(leads.len() <= BATCH, "apply_leads takes at most {BATCH} leads");
+    if leads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut existing = find_existing(conn, &who.org, leads).await?;
+    // Which leads are new (first time their phone appears, not stored yet).
+    let mut first_new: HashMap<&str, usize> = HashMap::new();
+    for (i, lead) in leads.iter().enumerate() {
+        if !existing.contains_key(lead.phone.as_str()) {
+            first_new.entry(lead.phone.as_str()).or_insert(i);
+        }
+    }
+    let mut new_idx: Vec<usize> = first_new.values().copied().collect();
+    new_idx.sort_unstable();
+    let ids: Vec<String> = new_idx.iter().map(|_| new_id()).collect();
+    let inserted = insert_new(conn, who, source, leads, &new_idx, &ids, now).await?;
+    // A concurrent writer may have created some of these phones first: read them back as
+    // existing contacts so the policy applies to them like any other duplicate.
+    let lost: Vec<&Lead> = new_idx.iter().filter(|&&i| !inserted.contains_key(leads[i].phone.as_str())).map(|&i| &leads[i]).collect();
+    if !lost.is_empty() {
+        let raced: Vec<Lead> = lost.into_iter().cloned().collect();
+        existing.extend(find_existing(conn, &who.org, &raced).await?);
+    }
+
+    let mut outcomes = Vec::with_capacity(leads.len());
+    let mut created = Vec::new();
+    let mut touched: Vec<(String, &Lead, bool)> = Vec::new();
+    for (i, lead) in leads.iter().enumerate() {
+        let phone = lead.phone.as_str();
+        if let Some(id) = inserted.get(phone).filter(|_| first_new.get(phone) == Some(&i)) {
+            outcomes.push(Outcome::Created(ContactId::from_string(id.clone())));
+            created.push((id.clone(), lead));
+            continue;
+        }
+        // A duplicate: of a stored contact, or of an earlier lead of this batch.
+        let (id, deleted) = match existing.get(phone) {
+            Some(e) => (e.id.clone(), e.deleted),
+            None => (inserted.get(phone).cloned().expect("a phone is either stored or inserted"), false),
+        };
+        if deleted {
+            // A lead for a trashed contact brings it back, whatever the policy.
+            restore_in(conn, who, &id, now).await?;
+            if let Some(e) = existing.get_mut(phone) {
+                e.deleted = false;
+            }
+            update_fields(conn, who, &id, &lead.fields, existing.get(phone).map(|e| &e.custom_fields), now).await?;
+            touched.push((id.clone(), lead, true));
+            outcomes.push(Outcome::Updated(ContactId::from_string(id)));
+            continue;
+        }
+        match on_duplicate {
+            OnDuplicate::Skip => outcomes.push(Outcome::Skipped(ContactId::from_string(id))),
+            OnDuplicate::Refuse => outcomes.push(Outcome::Duplicate(ContactId::from_string(id))),
+            OnDuplicate::Update => {
+                let changed = update_fields(conn, who, &id, &lead.fields, existing.get(phone).map(|e| &e.custom_fields), now).await?;
+                if let Some(e) = existing.get_mut(phone) {
+                    for (k, v) in &lead.fields.custom_fields {
+                        e.custom_fields.insert(k.clone(), v.clone());
+                    }
+                }
+                touched.push((id.clone(), lead, changed));
+                outcomes.push(Outcome::Updated(ContactId::from_string(id)));
+            }
+        }
+    }
+
+    // Timeline and events for the new contacts, in bulk.
+    let created_rows: Vec<(String, String, Value)> = created
+        .iter()
+        .map(|(id, lead)| (id.clone(), "created".to_owned(), json!({"source": source, "via": who.via.as_str(), "phone": lead.phone.as_str()})))
+        .collect();
+    activity::record_many_in(conn, &who.org, who.user.as_ref(), &created_rows, now).await?;
+    let events: Vec<Value> = created.iter().map(|(id, lead)| json!({"action": "created", "contact_id": id, "phone": lead.phone.as_str(), "source": source, "via": who.via.as_str()})).collect();
+    crate::events::publish_many_in(conn, &who.org, "contact", &events, now).await?;
+
+    // Tags and notes of every lead that was stored or updated.
+    let with_tags: Vec<(String, &Vec<String>)> = created.iter().map(|(id, l)| (id.clone(), &l.fields.tags)).chain(touched.iter().map(|(id, l, _)| (id.clone(), &l.fields.tags))).filter(|(_, t)| !t.is_empty()).collect();
+    if !with_tags.is_empty() {
+        super::tags::attach_many_in(conn, who, &with_tags, now).await?;
+    }
+    for (id, lead) in created.iter().map(|(id, l)| (id, *l)).chain(touched.iter().map(|(id, l, _)| (id, *l))) {
+        if let Some(note) = lead.fields.note.as_deref().filter(|n| !n.trim().is_empty()) {
+            super::notes::add_in(conn, who, id, note, now).await?;
+        }
+    }
+    let affected: Vec<String> = created.iter().map(|(id, _)| id.clone()).chain(touched.iter().map(|(id, _, _)| id.clone())).collect();
+    super::scoring::recompute_in(conn, &who.org, settings, &affected).await?;
+    Ok(outcomes)
+}
+
+async fn find_existing(conn: &mut AnyConnection, org: &OrgId, leads: &[Lead]) -> Result<HashMap<String, Existing>> {
+    let mut phones: Vec<&str> = leads.iter().map(|l| l.phone.as_str()).collect();
+    phones.sort_unstable();
+    phones.dedup();
+    let sql = format!("SELECT id, phone, deleted_at, custom_fields FROM contacts WHERE org_id = $1 AND phone IN ({})", placeholders(2, phones.len()));
+    let mut q = sqlx::query(&sql).bind(org.as_str());
+    for p in &phones {
+        q = q.bind(*p);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let custom: Map<String, Value> = serde_json::from_str(&r.get::<String, _>("custom_fields")).unwrap_or_default();
+            (r.get::<String, _>("phone"), Existing { id: r.get("id"), deleted: r.get::<Option<i64>, _>("deleted_at").is_some(), custom_fields: custom })
+        })
+        .collect())
+}
+
+/// Inserts the new leads; returns phone → id for the rows this statement created.
+async fn insert_new(conn: &mut AnyConnection, who: &Who, source: &str, leads: &[Lead], idx: &[usize], ids: &[String], now: i64) -> Result<HashMap<String, String>> {
+    if idx.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Each row binds NEW_COLUMNS values; updated_at reuses created_at's parameter.
+    let values: Vec<String> = (0..idx.len())
+        .map(|n| {
+            let first = n * NEW_COLUMNS + 1;
+            format!("({}, ${})", placeholders(first, NEW_COLUMNS), first + NEW_COLUMNS - 1)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO contacts (id, org_id, phone, wa_id, name, email, company, source, lead_status, lifecycle_stage, opt_in_status, birthday, custom_fields, created_at, updated_at) \
+         VALUES {} ON CONFLICT (org_id, phone) DO NOTHING RETURNING id, phone",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for (n, &i) in idx.iter().enumerate() {
+        let f = &leads[i].fields;
+        q = q
+            .bind(ids[n].clone())
+            .bind(who.org.as_str().to_owned())
+            .bind(leads[i].phone.as_str().to_owned())
+            .bind(leads[i].phone.digits().to_owned())
+            .bind(f.name.clone())
+            .bind(f.email.clone())
+            .bind(f.company.clone())
+            .bind(source.to_owned())
+            .bind(f.lead_status.clone().unwrap_or_else(|| "new".into()))
+            .bind(f.lifecycle_stage.clone().unwrap_or_else(|| "lead".into()))
+            .bind(f.opt_in_status.clone().unwrap_or_else(|| "unknown".into()))
+            .bind(f.birthday.clone())
+            .bind(Value::Object(f.custom_fields.clone()).to_string())
+            .bind(now);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    Ok(rows.iter().map(|r| (r.get::<String, _>("phone"), r.get::<String, _>("id"))).collect())
+}
+
+/// Fills in the non-empty fields of `f` on a stored contact; records what changed.
+/// Returns whether anything changed.
+async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &ContactFields, stored_custom: Option<&Map<String, Value>>, now: i64) -> Result<bool> {
+    let row = sqlx::query("SELECT name, email, company, lead_status, lifecycle_stage, birthday, opt_in_status, custom_fields FROM contacts WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut changes = Map::new();
+    let mut check = |field: &str, new: &Option<String>| -> Option<String> {
+        let old: Option<String> = row.get(field);
+        match new {
+            Some(v) if old.as_deref() != Some(v.as_str()) => {
+                changes.insert(field.to_owned(), json!({"from": old, "to": v}));
+                Some(v.clone())
+            }
+            _ => None,
+        }
+    };
+    let name = check("name", &f.name);
+    let email = check("email", &f.email);
+    let company = check("company", &f.company);
+    let status = check("lead_status", &f.lead_status);
+    let stage = check("lifecycle_stage", &f.lifecycle_stage);
+    let birthday = check("birthday", &f.birthday);
+    let mut custom: Map<String, Value> = stored_custom.cloned().unwrap_or_else(|| serde_json::from_str(&row.get::<String, _>("custom_fields")).unwrap_or_default());
+    let mut custom_changed = false;
+    for (k, v) in &f.custom_fields {
+        if custom.get(k) != Some(v) {
+            changes.insert(format!("custom_fields.{k}"), json!({"from": custom.get(k), "to": v}));
+            custom.insert(k.clone(), v.clone());
+            custom_changed = true;
+        }
+    }
+    let opt_in_changed = match &f.opt_in_status {
+        Some(s) if row.get::<String, _>("opt_in_status") != *s => Some(s.clone()),
+        _ => None,
+    };
+    if changes.is_empty() && opt_in_changed.is_none() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE contacts SET name = COALESCE($1, name), email = COALESCE($2, email), company = COALESCE($3, company), lead_status = COALESCE($4, lead_status), \
+         lifecycle_stage = COALESCE($5, lifecycle_stage), birthday = COALESCE($6, birthday), custom_fields = $7, updated_at = $8 WHERE id = $9",
+    )
+    .bind(name)
+    .bind(email)
+    .bind(company)
+    .bind(status)
+    .bind(stage)
+    .bind(birthday)
+    .bind(if custom_changed { Value::Object(custom).to_string() } else { row.get::<String, _>("custom_fields") })
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if !changes.is_empty() {
+        activity::record_in(conn, &who.org, who.user.as_ref(), id, "updated", &json!({"via": who.via.as_str(), "changes": changes}), now).await?;
+    }
+    if let Some(status) = opt_in_changed {
+        super::consent::set_in(conn, who, id, &status, None, now).await?;
+    }
+    Ok(true)
+}
+
+/// Takes a contact out of the trash.
+pub(crate) async fn restore_in(conn: &mut AnyConnection, who: &Who, id: &str, now: i64) -> Result<()> {
+    let done = sqlx::query("UPDATE contacts SET deleted_at = NULL, updated_at = $1 WHERE id = $2 AND org_id = $3 AND deleted_at IS NOT NULL")
+        .bind(now)
+        .bind(id)
+        .bind(who.org.as_str())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if done > 0 {
+        activity::record_in(conn, &who.org, who.user.as_ref(), id, "restored", &json!({"via": who.via.as_str()}), now).await?;
+    }
+    Ok(())
+}
+
+/// One lead through the pipeline in its own transaction (the app, the REST API and the
+/// webhooks). `Refuse` turns a duplicate into `CONTACT_002`.
+pub async fn apply_one(db: &crate::Db, who: &Who, source: &str, lead: Lead, on_duplicate: OnDuplicate, now: i64) -> Result<Outcome> {
+    let mut tx = db.pool().begin().await?;
+    let settings = super::settings::load_in(&mut tx, &who.org).await?;
+    let outcome = apply_leads(&mut tx, who, &settings, source, std::slice::from_ref(&lead), on_duplicate, now).await?.remove(0);
+    if let Outcome::Duplicate(_) = outcome {
+        return Err(ServiceError::app(ErrorCode::ContactDuplicate, format!("Another contact already has the phone number {}.", lead.phone.as_str())));
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}

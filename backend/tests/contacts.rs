@@ -1,0 +1,212 @@
+//! The contacts CRM on both databases: one contact per phone whichever way it arrives,
+//! national numbers read with the org's country, edits and tags on the timeline, search,
+//! filters, sorting and paging with totals, bulk actions, the trash, scoring, and that
+//! no org sees or changes another's contacts.
+
+use backend::clock::now_ms;
+use backend::contacts::edit::{self, Bulk};
+use backend::contacts::search::{self, ContactQuery, Sort};
+use backend::contacts::store::{apply_one, ContactFields, Lead, OnDuplicate, Outcome, Via, Who};
+use backend::contacts::{activity, fields, notes, tags};
+use backend::testing::{count_rows, customer_writes, databases, seed_number, seed_org_with};
+use domain::{ContactId, ErrorCode, PhoneE164, Role};
+use serde_json::json;
+
+fn who(s: &backend::testing::Seeded) -> Who {
+    Who { org: s.org.clone(), user: Some(s.user.id.clone()), via: Via::App }
+}
+
+fn query() -> ContactQuery {
+    ContactQuery { page: 1, per_page: 25, ..Default::default() }
+}
+
+fn code(e: backend::ServiceError) -> ErrorCode {
+    e.into_app_error().code
+}
+
+#[tokio::test]
+async fn a_contact_is_created_once_per_phone_and_national_numbers_use_the_orgs_country() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let now = now_ms();
+        // The org's default country is the US: a national number gets +1.
+        let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "(650) 555-1234", "name": "Ana Lima", "email": "Ana@Example.com", "tags": ["VIP"]}), now).await.unwrap();
+        assert_eq!((c.phone.as_deref(), c.name.as_deref(), c.email.as_deref(), c.source.as_str()), (Some("+16505551234"), Some("Ana Lima"), Some("ana@example.com"), "app"), "{}", t.label);
+        assert_eq!(c.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["VIP"]);
+        let again = edit::create(&t.db, &who(&a), "api", &json!({"phone": "+1 650 555 1234"}), now).await.unwrap_err();
+        assert_eq!(code(again), ErrorCode::ContactDuplicate, "{}", t.label);
+        let bad = edit::create(&t.db, &who(&a), "api", &json!({"phone": "555-12"}), now).await.unwrap_err();
+        assert_eq!(code(bad), ErrorCode::ContactInvalidPhone, "{}", t.label);
+        let bad_email = edit::create(&t.db, &who(&a), "api", &json!({"phone": "+5511999990000", "email": "nope"}), now).await.unwrap_err();
+        assert_eq!(code(bad_email), ErrorCode::Validation);
+        assert_eq!(count_rows(&t.db, "contacts").await, 1, "nothing half-written ({})", t.label);
+        // The timeline says how it came, and a "contact created" event went out.
+        let lines = activity::timeline(&t.db, &a.org, &c.id, 10).await.unwrap();
+        assert_eq!(lines.last().map(|l| (l.kind.as_str(), l.detail["source"].as_str())), Some(("created", Some("app"))), "{}", t.label);
+        assert!(lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "VIP"));
+        let events = backend::events::since(&t.db, &a.org, &a.user.id, 0, 100).await.unwrap();
+        assert!(events.iter().any(|e| e.kind == "contact" && e.payload["contact_id"] == c.id.as_str() && e.payload["source"] == "app"), "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn an_org_that_allows_only_some_countries_refuses_other_numbers() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        sqlx::query("UPDATE orgs SET allowed_calling_codes = '[55]'").execute(t.db.pool()).await.unwrap();
+        let e = edit::create(&t.db, &who(&a), "app", &json!({"phone": "+447911123456"}), now_ms()).await.unwrap_err();
+        assert_eq!(code(e), ErrorCode::ContactInvalidPhone, "{}", t.label);
+        assert!(edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511999990000"}), now_ms()).await.is_ok());
+    }
+}
+
+#[tokio::test]
+async fn edits_change_and_clear_fields_and_every_change_is_on_the_timeline_with_who_made_it() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        fields::create(&t.db, &a.org, "plan", "Plan", "choice", &["Gold".into(), "Silver".into()], now_ms()).await.unwrap();
+        let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511999990000", "name": "Bea", "company": "Acme"}), now_ms()).await.unwrap();
+        let changed = edit::update(&t.db, &who(&a), &c.id, &json!({"name": "Beatriz", "company": null, "lead_status": "Qualified", "custom_fields": {"plan": "gold"}, "opt_in_status": "opted_in", "opt_in_evidence": "said yes on the phone", "tags": ["hot"]}), now_ms()).await.unwrap();
+        assert_eq!((changed.name.as_deref(), changed.company.as_deref(), changed.lead_status.as_str(), changed.opt_in_status.as_str()), (Some("Beatriz"), None, "qualified", "opted_in"), "{}", t.label);
+        assert_eq!(changed.custom_fields.get("plan"), Some(&json!("Gold")));
+        let bad = edit::update(&t.db, &who(&a), &c.id, &json!({"custom_fields": {"plan": "Bronze"}}), now_ms()).await.unwrap_err();
+        assert_eq!(code(bad), ErrorCode::Validation);
+        notes::add(&t.db, &who(&a), &c.id, "Prefers mornings", now_ms()).await.unwrap();
+
+        let lines = activity::timeline(&t.db, &a.org, &c.id, 20).await.unwrap();
+        let update = lines.iter().find(|l| l.kind == "updated").expect("an update line");
+        assert_eq!(update.detail["changes"]["name"], json!({"from": "Bea", "to": "Beatriz"}), "{}", t.label);
+        assert_eq!(update.detail["changes"]["company"], json!({"from": "Acme", "to": null}));
+        assert_eq!(update.actor_name.as_deref(), Some("admin"));
+        let consent = lines.iter().find(|l| l.kind == "opt_in").expect("consent is recorded");
+        assert_eq!((consent.detail["to"].as_str(), consent.detail["evidence"].as_str(), consent.detail["via"].as_str()), (Some("opted_in"), Some("said yes on the phone"), Some("app")));
+        assert!(lines.iter().any(|l| l.kind == "note" && l.detail["text"] == "Prefers mornings"));
+        assert_eq!(notes::list(&t.db, &a.org, &c.id).await.unwrap()[0].author_name.as_deref(), Some("admin"));
+    }
+}
+
+#[tokio::test]
+async fn search_filters_sorting_and_paging_return_the_right_contacts_and_totals() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let w = who(&a);
+        let now = now_ms();
+        for i in 0..30 {
+            let body = json!({"phone": format!("+55119000000{i:02}"), "name": format!("Person {i:02}"), "company": if i % 3 == 0 { "Globex" } else { "Initech" }, "email": format!("p{i}@mail.test"),
+                              "tags": if i % 2 == 0 { vec!["even"] } else { vec!["odd"] }, "opt_in_status": if i < 5 { "opted_in" } else { "unknown" }});
+            edit::create(&t.db, &w, if i < 10 { "facebook" } else { "csv" }, &body, now + i).await.unwrap();
+        }
+        let page = search::list(&t.db, &a.org, &query()).await.unwrap();
+        assert_eq!((page.total, page.data.len()), (30, 25), "{}", t.label);
+        assert_eq!(page.data[0].name.as_deref(), Some("Person 29"), "newest first");
+        let second = search::list(&t.db, &a.org, &ContactQuery { page: 2, ..query() }).await.unwrap();
+        assert_eq!(second.data.len(), 5);
+
+        let count = |q: ContactQuery| {
+            let db = t.db.clone();
+            let org = a.org.clone();
+            async move { search::list(&db, &org, &q).await.unwrap().total }
+        };
+        assert_eq!(count(ContactQuery { q: Some("globex".into()), ..query() }).await, 10, "company, any case ({})", t.label);
+        assert_eq!(count(ContactQuery { q: Some("Person 1".into()), ..query() }).await, 10, "name substring ({})", t.label);
+        assert_eq!(count(ContactQuery { q: Some("+55 11 9000 0000 7".into()), ..query() }).await, 1, "phone as typed ({})", t.label);
+        assert_eq!(count(ContactQuery { q: Some("p7@mail".into()), ..query() }).await, 1, "email ({})", t.label);
+        assert_eq!(count(ContactQuery { q: Some("100%".into()), ..query() }).await, 0, "wildcards are literal ({})", t.label);
+        assert_eq!(count(ContactQuery { tags: vec!["EVEN".into()], ..query() }).await, 15);
+        assert_eq!(count(ContactQuery { tags: vec!["even".into()], opt_in_status: Some("opted_in".into()), ..query() }).await, 3);
+        assert_eq!(count(ContactQuery { source: Some("facebook".into()), ..query() }).await, 10);
+        assert_eq!(count(ContactQuery { created_from: Some(now + 20), ..query() }).await, 10);
+        assert_eq!(count(ContactQuery { phone: Some("+5511900000003".into()), ..query() }).await, 1);
+
+        let by_name = search::list(&t.db, &a.org, &ContactQuery { sort: Sort::NameAsc, per_page: 3, ..query() }).await.unwrap();
+        assert_eq!(by_name.data.iter().map(|c| c.name.clone().unwrap()).collect::<Vec<_>>(), ["Person 00", "Person 01", "Person 02"], "{}", t.label);
+        let desc = search::list(&t.db, &a.org, &ContactQuery { sort: Sort::NameDesc, per_page: 1, ..query() }).await.unwrap();
+        assert_eq!(desc.data[0].name.as_deref(), Some("Person 29"));
+        assert!(by_name.data[0].tags.iter().any(|t| t.name == "even"), "tags come with each contact");
+    }
+}
+
+#[tokio::test]
+async fn bulk_actions_tag_opt_out_and_trash_only_the_orgs_contacts_and_the_trash_restores() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
+        let mut ids: Vec<ContactId> = Vec::new();
+        for i in 0..3 {
+            ids.push(edit::create(&t.db, &who(&a), "app", &json!({"phone": format!("+551190000010{i}")}), now_ms()).await.unwrap().id);
+        }
+        let theirs = edit::create(&t.db, &who(&b), "app", &json!({"phone": "+5511900000100", "name": "B's"}), now_ms()).await.unwrap();
+        let mut all = ids.clone();
+        all.push(theirs.id.clone());
+        assert_eq!(edit::bulk(&t.db, &who(&a), &all, &Bulk::AddTag("Promo".into()), now_ms()).await.unwrap(), 3, "{}", t.label);
+        assert_eq!(edit::bulk(&t.db, &who(&a), &all, &Bulk::OptIn("opted_out".into()), now_ms()).await.unwrap(), 3);
+        assert_eq!(edit::bulk(&t.db, &who(&a), &all[1..], &Bulk::Delete, now_ms()).await.unwrap(), 2);
+        let live = search::list(&t.db, &a.org, &query()).await.unwrap();
+        assert_eq!(live.total, 1, "{}", t.label);
+        assert_eq!(search::list(&t.db, &a.org, &ContactQuery { trash: true, ..query() }).await.unwrap().total, 2);
+        assert_eq!(edit::bulk(&t.db, &who(&a), &all, &Bulk::Restore, now_ms()).await.unwrap(), 2);
+        assert_eq!(search::list(&t.db, &a.org, &query()).await.unwrap().total, 3);
+
+        let b_now = search::get(&t.db, &b.org, &theirs.id).await.unwrap();
+        assert_eq!((b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at), (0, "unknown", None), "B's contact untouched ({})", t.label);
+        assert_eq!(code(search::get(&t.db, &a.org, &theirs.id).await.unwrap_err()), ErrorCode::ContactNotFound, "A cannot read B's contact");
+        assert_eq!(code(edit::update(&t.db, &who(&a), &theirs.id, &json!({"name": "x"}), now_ms()).await.unwrap_err()), ErrorCode::ContactNotFound);
+        assert_eq!(code(notes::add(&t.db, &who(&a), &theirs.id, "x", now_ms()).await.unwrap_err()), ErrorCode::ContactNotFound);
+        assert_eq!(tags::list(&t.db, &b.org).await.unwrap().len(), 0, "A's tags are A's");
+    }
+}
+
+#[tokio::test]
+async fn a_lead_for_a_trashed_contact_brings_it_back_instead_of_making_a_second_one() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511900000200", "name": "Old"}), now_ms()).await.unwrap();
+        edit::delete(&t.db, &who(&a), &c.id, now_ms()).await.unwrap();
+        let lead = Lead { phone: PhoneE164::parse("+5511900000200").unwrap(), fields: ContactFields { name: Some("New".into()), ..Default::default() } };
+        let out = apply_one(&t.db, &Who { via: Via::Webhook, user: None, ..who(&a) }, "Website form", lead, OnDuplicate::Update, now_ms()).await.unwrap();
+        assert_eq!(out, Outcome::Updated(c.id.clone()), "{}", t.label);
+        let back = search::get(&t.db, &a.org, &c.id).await.unwrap();
+        assert_eq!((back.deleted_at, back.name.as_deref()), (None, Some("New")));
+        assert_eq!(count_rows(&t.db, "contacts").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn twenty_concurrent_leads_with_the_same_phone_make_one_contact() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let (db, w) = (t.db.clone(), Who { via: Via::Webhook, user: None, ..who(&a) });
+            set.spawn(async move {
+                let lead = Lead { phone: PhoneE164::parse("+5511900000300").unwrap(), fields: ContactFields { name: Some(format!("Form {i}")), ..Default::default() } };
+                apply_one(&db, &w, "Website form", lead, OnDuplicate::Update, now_ms()).await
+            });
+        }
+        let mut created = 0;
+        while let Some(r) = set.join_next().await {
+            if let Outcome::Created(_) = r.unwrap().expect("every post is stored") {
+                created += 1;
+            }
+        }
+        assert_eq!(created, 1, "{}", t.label);
+        assert_eq!(count_rows(&t.db, "contacts").await, 1, "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn scores_follow_the_orgs_rules_when_sources_tags_and_replies_change() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        seed_number(&t.db, &a.actor, "100000000000001").await;
+        let rules = json!([{"trigger": "source", "value": "facebook", "points": 10}, {"trigger": "tag_added", "value": "vip", "points": 25}, {"trigger": "replied", "points": 5}]);
+        sqlx::query("UPDATE orgs SET score_rules = $1").bind(rules.to_string()).execute(t.db.pool()).await.unwrap();
+        let c = edit::create(&t.db, &who(&a), "facebook", &json!({"phone": "+5511900000400"}), now_ms()).await.unwrap();
+        assert_eq!(c.score, 10, "{}", t.label);
+        let c = edit::update(&t.db, &who(&a), &c.id, &json!({"tags": ["VIP"]}), now_ms()).await.unwrap();
+        assert_eq!(c.score, 35, "{}", t.label);
+        customer_writes(&t.db, "100000000000001", "5511900000400", now_ms()).await;
+        let c = edit::update(&t.db, &who(&a), &c.id, &json!({"tags": []}), now_ms()).await.unwrap();
+        assert_eq!(c.score, 15, "replied counts, the tag no longer does ({})", t.label);
+    }
+}

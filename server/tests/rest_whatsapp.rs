@@ -113,7 +113,7 @@ async fn contacts_conversations_and_messages_from_webhooks_are_readable_by_api()
         let none = c.api_get("/api/v1/contacts?phone=%2B15550000000", Some(&key.secret)).await.json();
         assert_eq!(none["data"].as_array().unwrap().len(), 0);
         let bad = c.api_get("/api/v1/contacts?phone=12", Some(&key.secret)).await;
-        assert_eq!((bad.status, bad.error_code().as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_001")));
+        assert_eq!((bad.status, bad.error_code().as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("CONTACT_003")));
         let key_b = backend::api_keys::create(&app.db, &orgs.b.org, "b").await.unwrap();
         let from_b = c.api_get("/api/v1/contacts?phone=%2B919876543210", Some(&key_b.secret)).await.json();
         assert_eq!(from_b["data"].as_array().unwrap().len(), 0, "another org sees nothing ({})", app.label);

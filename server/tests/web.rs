@@ -332,6 +332,7 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
                         match prev {
                             "numbers" => b_number_id.clone(),
                             "conversations" => b_conversation_id.clone(),
+                            "contacts" => b_contact_id.clone(),
                             _ => b_org.clone(),
                         }
                     } else {
@@ -352,6 +353,8 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
                     });
                     c.api_post(&path, Some(&key_a.secret), &body).await
                 }
+                "patch" => c.api_send(axum::http::Method::PATCH, &path, Some(&key_a.secret), Some(&serde_json::json!({"name": "Hijacked", "tags": ["hijacked"], "opt_in_status": "opted_out"}))).await,
+                "delete" => c.api_send(axum::http::Method::DELETE, &path, Some(&key_a.secret), None).await,
                 other => panic!("extend this walk for {other} {}", route.path),
             };
             for s in secrets_of_b {
@@ -363,6 +366,8 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
             if route.authenticated {
                 let anon = match route.method {
                     "post" => c.api_post(&path, None, &serde_json::json!({})).await,
+                    "patch" => c.api_send(axum::http::Method::PATCH, &path, None, Some(&serde_json::json!({}))).await,
+                    "delete" => c.api_send(axum::http::Method::DELETE, &path, None, None).await,
                     _ => c.api_get(&path, None).await,
                 };
                 assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{path} needs a key");
@@ -371,6 +376,8 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
         let me = c.api_get("/api/v1/me", Some(&key_a.secret)).await.json();
         assert_eq!(me["id"], orgs.a.org.as_str(), "{}", app.label);
         assert_eq!(backend::whatsapp::numbers::list(&app.db, &orgs.b.actor).await.unwrap().len(), 1, "B's numbers unchanged ({})", app.label);
+        let b_now = backend::contacts::search::get(&app.db, &orgs.b.org, &b_contact.id).await.unwrap();
+        assert_eq!((b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at), (None, 0, "unknown", None), "B's contact unchanged ({})", app.label);
     }
 }
 

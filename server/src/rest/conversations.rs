@@ -1,27 +1,13 @@
-//! `/api/v1/contacts` (lookup by phone), `/api/v1/conversations` and their messages.
+//! `/api/v1/conversations` and their messages.
 
 use super::{ApiError, ApiKeyAuth, List};
 use app::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use backend::conversations;
-use domain::dto::{ContactSummary, ConversationSummary, MessageView};
-use domain::{AppError, ContactId, ConversationId, PhoneE164};
+use domain::dto::{ConversationSummary, MessageView};
+use domain::{AppError, ContactId, ConversationId};
 use serde::Deserialize;
-
-/// Query of `GET /api/v1/contacts`.
-#[derive(Debug, Deserialize)]
-pub struct ContactQuery {
-    pub phone: Option<String>,
-}
-
-/// `GET /api/v1/contacts?phone=+E164`: the contact with that number, as a list of 0 or 1.
-pub async fn contacts(State(state): State<AppState>, auth: ApiKeyAuth, Query(q): Query<ContactQuery>) -> Result<Json<List<ContactSummary>>, ApiError> {
-    let phone = q.phone.ok_or_else(|| ApiError(AppError::validation("Give ?phone=+<country code><number>.")))?;
-    let phone = PhoneE164::parse(&phone).map_err(|e| ApiError(e.into()))?;
-    let found = conversations::contact_by_phone(&state.db, &auth.0.org_id, &phone).await?;
-    Ok(Json(List::of(found.into_iter().collect())))
-}
 
 /// Query of `GET /api/v1/conversations`.
 #[derive(Debug, Deserialize)]

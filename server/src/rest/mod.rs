@@ -3,6 +3,7 @@
 //! created object is the top-level JSON object with its `id`; a list is `{"data": [...]}`;
 //! an error is `{"code": "...", "message": "..."}` with a matching status.
 
+pub mod contacts;
 pub mod conversations;
 pub mod me;
 pub mod media;
@@ -41,7 +42,11 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "post", path: "/api/v1/numbers", operation_id: "createNumber", summary: "Connect a WhatsApp number (tests the connection with Meta first)", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/numbers", operation_id: "listNumbers", summary: "The org's WhatsApp numbers", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/numbers/{id}", operation_id: "getNumber", summary: "One WhatsApp number", authenticated: true },
-    RouteDoc { method: "get", path: "/api/v1/contacts", operation_id: "findContacts", summary: "Find a contact by phone (?phone=+E164)", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/contacts", operation_id: "listContacts", summary: "Search the org's contacts (?q=, phone=, tag=, opt_in_status=, lead_status=, source=, sort=, page=, per_page=)", authenticated: true },
+    RouteDoc { method: "post", path: "/api/v1/contacts", operation_id: "createContact", summary: "Create a contact (409 CONTACT_002 if the phone is taken, 422 CONTACT_003 if it is not a phone)", authenticated: true },
+    RouteDoc { method: "get", path: "/api/v1/contacts/{id}", operation_id: "getContact", summary: "One contact", authenticated: true },
+    RouteDoc { method: "patch", path: "/api/v1/contacts/{id}", operation_id: "updateContact", summary: "Change a contact's fields (null clears one; tags replace)", authenticated: true },
+    RouteDoc { method: "delete", path: "/api/v1/contacts/{id}", operation_id: "deleteContact", summary: "Move a contact to the trash", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/conversations", operation_id: "listConversations", summary: "A contact's conversations (?contact_id=)", authenticated: true },
     RouteDoc { method: "get", path: "/api/v1/conversations/{id}/messages", operation_id: "listMessages", summary: "The messages of a conversation, oldest first", authenticated: true },
     RouteDoc { method: "post", path: "/api/v1/media", operation_id: "uploadMedia", summary: "Upload a file for a media message (multipart: number_id, file); checked against Meta's type and size limits", authenticated: true },
@@ -57,7 +62,8 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi::get_document))
         .route("/numbers", post(numbers::create).get(numbers::list))
         .route("/numbers/{id}", get(numbers::get))
-        .route("/contacts", get(conversations::contacts))
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/{id}", get(contacts::get).patch(contacts::update).delete(contacts::delete))
         .route("/conversations", get(conversations::list))
         .route("/conversations/{id}/messages", get(conversations::messages))
         .route("/messages", post(messages::send))
@@ -79,6 +85,12 @@ impl IntoResponse for ApiError {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
     }
 }
 

@@ -31,12 +31,21 @@ fn schemas() -> Value {
         },
         "Contact": {
             "type": "object",
-            "required": ["id", "source", "created_at"],
+            "required": ["id", "source", "lead_status", "lifecycle_stage", "score", "opt_in_status", "custom_fields", "tags", "created_at", "updated_at"],
             "properties": {
                 "id": { "type": "string" }, "phone": { "type": ["string", "null"], "description": "E.164" },
-                "wa_id": { "type": ["string", "null"] }, "wa_user_id": { "type": ["string", "null"] },
-                "name": { "type": ["string", "null"] }, "profile_name": { "type": ["string", "null"] },
-                "username": { "type": ["string", "null"] }, "source": { "type": "string" }, "created_at": { "type": "integer" }
+                "wa_id": { "type": ["string", "null"] }, "name": { "type": ["string", "null"] }, "profile_name": { "type": ["string", "null"], "description": "The name the person gave WhatsApp" },
+                "email": { "type": ["string", "null"] }, "company": { "type": ["string", "null"] },
+                "source": { "type": "string", "description": "whatsapp, api, app, csv, or a lead source's name" },
+                "lead_status": { "type": "string", "enum": ["new", "engaged", "qualified", "converted", "lost"] },
+                "lifecycle_stage": { "type": "string", "enum": ["lead", "prospect", "customer", "churned"] },
+                "score": { "type": "integer" },
+                "opt_in_status": { "type": "string", "enum": ["unknown", "opted_in", "opted_out"] },
+                "birthday": { "type": ["string", "null"], "format": "date" },
+                "custom_fields": { "type": "object", "description": "The org's custom fields by key" },
+                "tags": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" }, "colour": { "type": "string" } } } },
+                "last_message_at": { "type": ["integer", "null"] },
+                "created_at": { "type": "integer" }, "updated_at": { "type": "integer" }, "deleted_at": { "type": ["integer", "null"] }
             }
         },
         "Conversation": {
@@ -89,7 +98,10 @@ fn response_schema(operation_id: &str) -> Value {
         "getMe" => json!({ "$ref": "#/components/schemas/Me" }),
         "createNumber" | "getNumber" => json!({ "$ref": "#/components/schemas/Number" }),
         "listNumbers" => list_of("Number"),
-        "findContacts" => list_of("Contact"),
+        "listContacts" => json!({ "type": "object", "required": ["data", "total"], "properties": {
+            "data": { "type": "array", "items": { "$ref": "#/components/schemas/Contact" } },
+            "total": { "type": "integer", "description": "How many contacts match, over all pages" } } }),
+        "createContact" | "getContact" | "updateContact" => json!({ "$ref": "#/components/schemas/Contact" }),
         "listConversations" => list_of("Conversation"),
         "listMessages" => list_of("Message"),
         "sendMessage" => json!({ "type": "object", "required": ["id", "conversation_id", "status"], "properties": {
@@ -110,6 +122,21 @@ fn request_body(operation_id: &str) -> Option<Value> {
                 "waba_id": { "type": "string", "description": "WhatsApp Business Account id (digits)" },
                 "access_token": { "type": "string", "description": "System-user token; stored encrypted, never returned" },
                 "system_prompt": { "type": "string", "maxLength": 8000 }
+            }
+        } } } })),
+        "createContact" | "updateContact" => Some(json!({ "required": true, "content": { "application/json": { "schema": {
+            "type": "object",
+            "required": if operation_id == "createContact" { json!(["phone"]) } else { json!([]) },
+            "properties": {
+                "phone": { "type": "string", "description": "E.164, or national in the org's default country" },
+                "name": { "type": ["string", "null"], "maxLength": 200 }, "email": { "type": ["string", "null"] }, "company": { "type": ["string", "null"], "maxLength": 200 },
+                "tags": { "type": "array", "items": { "type": "string" }, "description": "Tag names (created when new; at most 50 per org). On PATCH they replace the contact's tags." },
+                "custom_fields": { "type": "object", "description": "Values by field key, checked against the field's kind; null clears one" },
+                "opt_in_status": { "type": "string", "enum": ["unknown", "opted_in", "opted_out"] },
+                "opt_in_evidence": { "type": "string", "description": "How consent was given or withdrawn (kept on the timeline)" },
+                "lead_status": { "type": "string", "enum": ["new", "engaged", "qualified", "converted", "lost"] },
+                "lifecycle_stage": { "type": "string", "enum": ["lead", "prospect", "customer", "churned"] },
+                "birthday": { "type": ["string", "null"], "format": "date" }
             }
         } } } })),
         "sendMessage" => Some(json!({ "required": true, "content": { "application/json": { "schema": {
@@ -144,7 +171,21 @@ fn parameters(path: &str, operation_id: &str) -> Vec<Value> {
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
     match operation_id {
-        "findContacts" => out.push(json!({ "name": "phone", "in": "query", "required": true, "schema": { "type": "string" }, "description": "E.164, such as +5511999990000" })),
+        "listContacts" => {
+            for (name, description) in [
+                ("phone", "Exactly this phone (E.164, or national in the org's country)"),
+                ("q", "Text in the name, phone, email or company"),
+                ("tag", "Tag names, comma-separated: contacts carrying all of them"),
+                ("opt_in_status", "unknown, opted_in or opted_out"),
+                ("lead_status", "new, engaged, qualified, converted or lost"),
+                ("source", "Where contacts came from"),
+                ("sort", "newest (default), oldest, name, -name, score, last_message"),
+            ] {
+                out.push(json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description }));
+            }
+            out.push(json!({ "name": "page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "default": 1 } }));
+            out.push(json!({ "name": "per_page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 25 } }));
+        }
         "listConversations" => out.push(json!({ "name": "contact_id", "in": "query", "required": true, "schema": { "type": "string" } })),
         _ => {}
     }
@@ -159,16 +200,30 @@ pub fn document() -> Value {
         let ok = match (r.method, r.operation_id) {
             ("post", "sendMessage") => "202",
             ("post", _) => "201",
+            ("delete", _) => "204",
             _ => "200",
         };
-        responses.insert(ok.into(), json!({ "description": "OK", "content": { "application/json": { "schema": response_schema(r.operation_id) } } }));
+        if ok == "204" {
+            responses.insert(ok.into(), json!({ "description": "Done" }));
+        } else {
+            responses.insert(ok.into(), json!({ "description": "OK", "content": { "application/json": { "schema": response_schema(r.operation_id) } } }));
+        }
         let error = json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
         if r.path.contains('{') {
             let mut e = error.clone();
-            e["description"] = json!("Not found in the key's org (NOT_FOUND_001)");
+            e["description"] = json!(if r.path.starts_with("/api/v1/contacts") { "Not found in the key's org (CONTACT_001)" } else { "Not found in the key's org (NOT_FOUND_001)" });
             responses.insert("404".into(), e);
         }
-        if r.method == "post" || r.operation_id.starts_with("find") || r.operation_id == "listConversations" {
+        if r.operation_id == "createContact" || r.operation_id == "updateContact" {
+            let mut e = error.clone();
+            e["description"] = json!("Another contact already has this phone (CONTACT_002)");
+            responses.insert("409".into(), e);
+        }
+        if r.operation_id.contains("Contact") && r.method != "delete" && r.method != "get" || r.operation_id == "listContacts" {
+            let mut e = error.clone();
+            e["description"] = json!("Invalid input (VALIDATION_001) or a phone that is not E.164 / not allowed (CONTACT_003)");
+            responses.insert("422".into(), e);
+        } else if r.method == "post" || r.operation_id == "listConversations" {
             let mut e = error.clone();
             e["description"] = json!("Invalid input (VALIDATION_001) or a WhatsApp API refusal (WA_001, with details)");
             responses.insert("422".into(), e);

@@ -213,6 +213,15 @@ impl Client {
         self.send(req.body(Body::from(body.to_string())).unwrap()).await
     }
 
+    /// A REST call with any method, a JSON body and an API key.
+    pub async fn api_send(&mut self, method: Method, path: &str, key: Option<&str>, body: Option<&serde_json::Value>) -> Resp {
+        let mut req = Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, "application/json");
+        if let Some(k) = key {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
+        }
+        self.send(req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).unwrap()).await
+    }
+
     /// A REST call with an API key.
     pub async fn api_get(&mut self, path: &str, key: Option<&str>) -> Resp {
         let mut req = Request::builder().uri(path);

@@ -249,10 +249,15 @@ impl crate::whatsapp::graph::WhatsAppApi for FakeGraph {
 /// Opens the 24-hour window of the conversation with `phone` by an inbound message at
 /// `at_ms` (through the real webhook ingestion).
 pub async fn customer_writes(db: &Db, phone_number_id: &str, phone_digits: &str, at_ms: i64) {
+    customer_writes_text(db, phone_number_id, phone_digits, at_ms, "hello").await
+}
+
+/// [`customer_writes`] with the message's text.
+pub async fn customer_writes_text(db: &Db, phone_number_id: &str, phone_digits: &str, at_ms: i64, text: &str) {
     let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {
         "metadata": {"phone_number_id": phone_number_id},
         "contacts": [{"profile": {"name": "Customer"}, "wa_id": phone_digits}],
-        "messages": [{"from": phone_digits, "id": format!("wamid.in.{at_ms}.{phone_digits}"), "timestamp": (at_ms / 1000).to_string(), "type": "text", "text": {"body": "hello"}}]}}]}]})
+        "messages": [{"from": phone_digits, "id": format!("wamid.in.{at_ms}.{phone_digits}"), "timestamp": (at_ms / 1000).to_string(), "type": "text", "text": {"body": text}}]}}]}]})
     .to_string();
     let payload = serde_json::from_str(&body).unwrap();
     crate::whatsapp::ingest::apply(db, &body, &payload).await.expect("ingest");

@@ -8,7 +8,7 @@ use backend::contacts::edit::{self, Bulk};
 use backend::contacts::search::{self, ContactQuery, Sort};
 use backend::contacts::store::{apply_one, ContactFields, Lead, OnDuplicate, Outcome, Via, Who};
 use backend::contacts::{activity, fields, notes, tags};
-use backend::testing::{count_rows, customer_writes, databases, seed_number, seed_org_with};
+use backend::testing::{count_rows, customer_writes, customer_writes_text, databases, seed_number, seed_org_with};
 use domain::{ContactId, ErrorCode, PhoneE164, Role};
 use serde_json::json;
 
@@ -208,5 +208,31 @@ async fn scores_follow_the_orgs_rules_when_sources_tags_and_replies_change() {
         customer_writes(&t.db, "100000000000001", "5511900000400", now_ms()).await;
         let c = edit::update(&t.db, &who(&a), &c.id, &json!({"tags": []}), now_ms()).await.unwrap();
         assert_eq!(c.score, 15, "replied counts, the tag no longer does ({})", t.label);
+    }
+}
+
+#[tokio::test]
+async fn a_customer_who_writes_stop_is_opted_out_with_evidence_and_told_so_and_start_undoes_it() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        seed_number(&t.db, &a.actor, "100000000000001").await;
+        let now = now_ms();
+        customer_writes_text(&t.db, "100000000000001", "5511900000500", now - 3000, "hi").await;
+        let phone = PhoneE164::parse("+5511900000500").unwrap();
+        let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &phone).await.unwrap().unwrap();
+        let created = activity::timeline(&t.db, &a.org, &contact.id, 20).await.unwrap();
+        assert!(created.iter().any(|l| l.kind == "created" && l.detail["source"] == "whatsapp"), "WhatsApp is a way in too ({})", t.label);
+        customer_writes_text(&t.db, "100000000000001", "5511900000500", now - 2000, "please don't stop").await;
+        assert_eq!(search::get(&t.db, &a.org, &contact.id).await.unwrap().opt_in_status, "unknown", "{}", t.label);
+        customer_writes_text(&t.db, "100000000000001", "5511900000500", now - 1000, " Stop! ").await;
+        assert_eq!(search::get(&t.db, &a.org, &contact.id).await.unwrap().opt_in_status, "opted_out", "{}", t.label);
+        let lines = activity::timeline(&t.db, &a.org, &contact.id, 20).await.unwrap();
+        let consent = lines.iter().find(|l| l.kind == "opt_in").expect("the opt-out is recorded");
+        assert_eq!((consent.detail["via"].as_str(), consent.detail["evidence"].as_str()), (Some("whatsapp"), Some("WhatsApp message \u{201c}Stop!\u{201d}")));
+        let conversation = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap().remove(0);
+        let chat = backend::conversations::messages(&t.db, &a.org, &conversation.id, 20).await.unwrap();
+        assert!(chat.iter().any(|m| m.direction == "outbound" && m.text.as_deref() == Some(backend::contacts::consent::OPTED_OUT_REPLY)), "the customer is told ({})", t.label);
+        customer_writes_text(&t.db, "100000000000001", "5511900000500", now, "start").await;
+        assert_eq!(search::get(&t.db, &a.org, &contact.id).await.unwrap().opt_in_status, "opted_in", "{}", t.label);
     }
 }

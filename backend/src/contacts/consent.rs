@@ -28,3 +28,64 @@ pub async fn set_in(conn: &mut AnyConnection, who: &Who, contact: &str, status: 
     super::activity::record_in(conn, &who.org, who.user.as_ref(), contact, "opt_in", &detail, now).await?;
     Ok(true)
 }
+
+/// Words that opt a contact back in after an opt-out.
+pub const OPT_IN_KEYWORDS: [&str; 2] = ["START", "SUBSCRIBE"];
+
+/// The confirmation sent after an opt-out keyword.
+pub const OPTED_OUT_REPLY: &str = "You are unsubscribed and will not get more messages from us. Reply START to subscribe again.";
+/// The confirmation sent after an opt-in keyword.
+pub const OPTED_IN_REPLY: &str = "You are subscribed again. Reply STOP at any time to unsubscribe.";
+
+/// Whether the whole message is one of the keywords: case, spaces and trailing
+/// punctuation do not matter, but "please don't stop" is not an opt-out.
+pub fn is_keyword(text: &str, keywords: &[String]) -> bool {
+    let t: String = text.trim().trim_end_matches(|c: char| c.is_ascii_punctuation()).trim().to_uppercase();
+    !t.is_empty() && keywords.iter().any(|k| k.trim().to_uppercase() == t)
+}
+
+/// Acts on an inbound text that is an opt-out (the org's keywords) or opt-in keyword:
+/// records the consent change with the message as evidence and queues the confirmation,
+/// inside the webhook's transaction. Returns whether it did anything.
+pub async fn on_inbound_text_in(conn: &mut AnyConnection, org: &domain::OrgId, number: &domain::NumberId, contact: &domain::ContactId, text: &str, now: i64) -> Result<bool> {
+    let settings = super::settings::load_in(conn, org).await?;
+    let opt_in: Vec<String> = OPT_IN_KEYWORDS.iter().map(|k| k.to_string()).collect();
+    let (status, reply) = if is_keyword(text, &settings.opt_out_keywords) {
+        ("opted_out", OPTED_OUT_REPLY)
+    } else if is_keyword(text, &opt_in) {
+        ("opted_in", OPTED_IN_REPLY)
+    } else {
+        return Ok(false);
+    };
+    let who = Who { org: org.clone(), user: None, via: super::store::Via::WhatsApp };
+    let evidence = format!("WhatsApp message \u{201c}{}\u{201d}", text.trim());
+    if !set_in(conn, &who, contact.as_str(), status, Some(&evidence), now).await? {
+        return Ok(false);
+    }
+    let phone: Option<String> = sqlx::query("SELECT phone FROM contacts WHERE id = $1").bind(contact.as_str()).fetch_one(&mut *conn).await?.get("phone");
+    if let Some(to) = phone.and_then(|p| domain::PhoneE164::parse(&p).ok()) {
+        let req = crate::whatsapp::outbound::SendRequest {
+            number_id: number.clone(),
+            to,
+            content: domain::whatsapp::outbound::OutboundContent::Text { body: reply.to_owned(), preview_url: false },
+        };
+        crate::whatsapp::outbound::enqueue_in(conn, org, &req, None, now).await?;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_message_that_is_the_keyword_counts() {
+        let k = vec!["STOP".to_string(), "Unsubscribe".to_string()];
+        for yes in ["STOP", " stop ", "Stop!", "unsubscribe."] {
+            assert!(is_keyword(yes, &k), "{yes}");
+        }
+        for no in ["please don't stop", "stopped", "", "!"] {
+            assert!(!is_keyword(no, &k), "{no}");
+        }
+    }
+}

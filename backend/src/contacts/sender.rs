@@ -19,9 +19,25 @@ pub struct WhatsAppSender {
 }
 
 /// Finds or creates the contact for a sender and refreshes their WhatsApp profile.
-/// `None` when the sender has neither a phone number nor a user id.
+/// `None` when the sender has neither a phone number nor a user id. A new contact gets
+/// its "created" line and event like every other way in.
 pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, source: &str) -> Result<Option<ContactId>> {
     let now = now_ms();
+    let found = upsert(conn, org, s, source, now).await?;
+    if let Some((id, created_at)) = &found {
+        // The insert above keeps an existing row's created_at: equal to now means new.
+        if *created_at == now {
+            let via = if source == "whatsapp" { "whatsapp" } else { "api" };
+            let detail = serde_json::json!({"source": source, "via": via, "phone": s.phone.as_ref().map(|p| p.as_str())});
+            super::activity::record_in(conn, org, None, id.as_str(), "created", &detail, now).await?;
+            let event = serde_json::json!({"action": "created", "contact_id": id.as_str(), "phone": s.phone.as_ref().map(|p| p.as_str()), "source": source, "via": via});
+            crate::events::publish_in(conn, org, "contact", None, None, &event, now).await?;
+        }
+    }
+    Ok(found.map(|(id, _)| id))
+}
+
+async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, source: &str, now: i64) -> Result<Option<(ContactId, i64)>> {
     let phone = s.phone.as_ref().map(|p| p.as_str().to_owned());
     if let Some(user_id) = &s.wa_user_id {
         let existing = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND wa_user_id = $2").bind(org.as_str()).bind(user_id).fetch_optional(&mut *conn).await?;
@@ -44,7 +60,7 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
                     sqlx::query("UPDATE contacts SET phone = $1 WHERE id = $2 AND phone IS NULL").bind(p).bind(&id).execute(&mut *conn).await?;
                 }
             }
-            return Ok(Some(ContactId::from_string(id)));
+            return Ok(Some((ContactId::from_string(id), 0)));
         }
     }
     let Some(phone) = phone else {
@@ -63,15 +79,15 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
         .bind(source)
         .execute(&mut *conn)
         .await?;
-        let row = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND wa_user_id = $2").bind(org.as_str()).bind(user_id).fetch_one(&mut *conn).await?;
-        return Ok(Some(ContactId::from_string(row.get::<String, _>("id"))));
+        let row = sqlx::query("SELECT id, created_at FROM contacts WHERE org_id = $1 AND wa_user_id = $2").bind(org.as_str()).bind(user_id).fetch_one(&mut *conn).await?;
+        return Ok(Some((ContactId::from_string(row.get::<String, _>("id")), row.get("created_at"))));
     };
     let row = sqlx::query(
         "INSERT INTO contacts (id, org_id, phone, wa_id, wa_user_id, profile_name, username, source, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) \
          ON CONFLICT (org_id, phone) DO UPDATE SET profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
          wa_id = COALESCE(excluded.wa_id, contacts.wa_id), username = COALESCE(excluded.username, contacts.username), \
-         wa_user_id = COALESCE(contacts.wa_user_id, excluded.wa_user_id), updated_at = excluded.updated_at RETURNING id",
+         wa_user_id = COALESCE(contacts.wa_user_id, excluded.wa_user_id), updated_at = excluded.updated_at RETURNING id, created_at",
     )
     .bind(new_id())
     .bind(org.as_str())
@@ -84,5 +100,5 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
     .bind(source)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(Some(ContactId::from_string(row.get::<String, _>("id"))))
+    Ok(Some((ContactId::from_string(row.get::<String, _>("id")), row.get("created_at"))))
 }

@@ -183,6 +183,12 @@ async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId,
     if needs_routing {
         crate::inbox::route_new_in(conn, org, number, &conversation, now).await?;
     }
+    if m.kind == "text" {
+        // STOP (or the org's other keywords) opts the sender out, with a confirmation.
+        if let Some(text) = m.preview_text() {
+            crate::contacts::consent::on_inbound_text_in(conn, org, number, &contact, &text, now).await?;
+        }
+    }
     let payload = serde_json::json!({"message_id": message_id, "conversation_id": conversation, "direction": "inbound", "type": m.kind, "text": m.preview_text(), "contact_id": contact.as_str()});
     crate::events::publish_in(conn, org, "message", Some(&conversation), None, &payload, now).await?;
     if let Some(wa_media_id) = m.media_id() {

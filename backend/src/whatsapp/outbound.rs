@@ -39,8 +39,16 @@ pub async fn enqueue(db: &Db, org: &OrgId, req: &SendRequest, now: i64) -> Resul
 /// A media message sent by the id of a file uploaded through MCE is linked to that file,
 /// so the chat shows what went out.
 pub async fn enqueue_by(db: &Db, org: &OrgId, req: &SendRequest, author: Option<&UserId>, now: i64) -> Result<Queued> {
-    req.content.validate()?;
     let mut tx = db.pool().begin().await?;
+    let queued = enqueue_in(&mut tx, org, req, author, now).await?;
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// [`enqueue_by`] inside the caller's transaction (an automatic reply written while a
+/// webhook is stored). The caller wakes the workers after committing.
+pub async fn enqueue_in(tx: &mut sqlx::AnyConnection, org: &OrgId, req: &SendRequest, author: Option<&UserId>, now: i64) -> Result<Queued> {
+    req.content.validate()?;
     let number = sqlx::query("SELECT active FROM wa_numbers WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(req.number_id.as_str())
@@ -51,8 +59,8 @@ pub async fn enqueue_by(db: &Db, org: &OrgId, req: &SendRequest, author: Option<
         return Err(ServiceError::app(ErrorCode::NumberInactive, "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token."));
     }
     let sender = WhatsAppSender { phone: Some(req.to.clone()), wa_id: Some(req.to.digits().to_owned()), ..Default::default() };
-    let contact = upsert_whatsapp_sender(&mut tx, org, &sender, "api").await?.expect("a phone number always yields a contact");
-    let conversation = crate::conversations::ensure_in(&mut tx, org, &req.number_id, &contact, now).await?;
+    let contact = upsert_whatsapp_sender(&mut *tx, org, &sender, "api").await?.expect("a phone number always yields a contact");
+    let conversation = crate::conversations::ensure_in(&mut *tx, org, &req.number_id, &contact, now).await?;
     if req.content.needs_open_window() {
         let window: Option<i64> = sqlx::query("SELECT window_expires_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *tx).await?.get("window_expires_at");
         if window.is_none_or(|w| w <= now) {
@@ -94,10 +102,9 @@ pub async fn enqueue_by(db: &Db, org: &OrgId, req: &SendRequest, author: Option<
         .bind(&conversation)
         .execute(&mut *tx)
         .await?;
-    jobs::enqueue_in(&mut tx, SEND_JOB, &json!({ "message_id": id }), now, Some(&format!("send:{id}")), now).await?;
+    jobs::enqueue_in(&mut *tx, SEND_JOB, &json!({ "message_id": id }), now, Some(&format!("send:{id}")), now).await?;
     let event = json!({"message_id": id, "conversation_id": conversation, "direction": "outbound", "type": kind, "text": req.content.preview_text(), "status": "pending"});
-    crate::events::publish_in(&mut tx, org, "message", Some(&conversation), None, &event, now).await?;
-    tx.commit().await?;
+    crate::events::publish_in(&mut *tx, org, "message", Some(&conversation), None, &event, now).await?;
     Ok(Queued { message_id: MessageId::from_string(id), conversation_id: ConversationId::from_string(conversation) })
 }
 

@@ -222,7 +222,10 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             sqlx::query("SELECT id FROM conversations WHERE org_id = $1").bind(b_org.as_str()).fetch_one(app.db.pool()).await.unwrap().get("id")
         };
         let b_canned = backend::inbox::canned_save(&app.db, &orgs.b.actor, None, "B's secret reply", "bsecret", "B only").await.unwrap();
-        let secrets_of_b = ["Org B", "4915222222222", "B's secret reply", "B only", b_conversation.as_str(), "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str()];
+        let b_contact = backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915222222222").unwrap()).await.unwrap().unwrap().id.to_string();
+        let b_who = backend::contacts::store::Who { org: orgs.b.org.clone(), user: None, via: backend::contacts::store::Via::Api };
+        backend::contacts::notes::add(&app.db, &b_who, &domain::ContactId::from_string(b_contact.clone()), "B's private note", backend::clock::now_ms()).await.unwrap();
+        let secrets_of_b = ["Org B", "4915222222222", "B's secret reply", "B only", b_conversation.as_str(), "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str(), b_contact.as_str(), "B's private note"];
         for path in server_fn_paths() {
             for target_user in [b_agent.as_str(), b_admin.as_str()] {
                 let mut c = Client::new(&app);
@@ -269,6 +272,16 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("shortcut", "hijacked"),
                     ("content", "Hijacked"),
                     ("variables", "Hijacked"),
+                    ("contact_id", b_contact.as_str()),
+                    ("contact_ids", b_contact.as_str()),
+                    ("changes", r#"{"name": "Hijacked", "tags": ["hijacked"], "opt_in_status": "opted_out"}"#),
+                    ("action", "delete"),
+                    ("value", "hijacked"),
+                    ("phone", "+4915333333333"),
+                    ("company", "Hijacked"),
+                    ("page", "1"),
+                    ("per_page", "25"),
+                    ("filters[q]", "4915222222222"),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
                 let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields)).await.unwrap_or_else(|_| panic!("{} {path} did not answer within 60 s", app.label));
@@ -286,6 +299,9 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         assert_eq!((b_chat.status.as_str(), b_chat.assignee_id.as_deref(), b_chat.handled_by.as_str()), ("open", None, "human"), "B's conversation untouched ({})", app.label);
         let b_lines = backend::conversations::messages(&app.db, &orgs.b.org, &domain::ConversationId::from_string(b_conversation.clone()), 50).await.unwrap();
         assert_eq!(b_lines.len(), 1, "nothing was written into B's chat ({})", app.label);
+        let b_now = backend::contacts::search::get(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap();
+        assert_eq!((b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at), (None, 0, "unknown", None), "B's contact untouched ({})", app.label);
+        assert_eq!(backend::contacts::notes::list(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap().len(), 1, "no note added to B's contact ({})", app.label);
         let b_replies = backend::inbox::canned_list(&app.db, &orgs.b.actor).await.unwrap();
         assert_eq!(b_replies, vec![b_canned.clone()], "B's canned responses untouched ({})", app.label);
         let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();

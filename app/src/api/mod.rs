@@ -5,6 +5,7 @@
 //! `x-csrf-token` header; [`client::CsrfClient`] adds it to every server-function call.
 
 pub mod auth;
+pub mod contacts;
 pub mod inbox;
 pub mod client;
 pub mod numbers;

@@ -68,6 +68,7 @@ struct NavItem {
 const NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Home", icon: "⌂" },
     NavItem { href: "/inbox", label: "Inbox", icon: "✉" },
+    NavItem { href: "/contacts", label: "Contacts", icon: "☺" },
     NavItem { href: "/sandbox", label: "Sandbox", icon: "✆" },
     NavItem { href: "/settings/profile", label: "Settings", icon: "⚙" },
 ];

@@ -1,5 +1,6 @@
 //! Building blocks shared by pages: the app shell, form helpers, hydration state.
 
+pub mod format;
 pub mod forms;
 pub mod hydration;
 pub mod layout;

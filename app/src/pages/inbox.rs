@@ -7,6 +7,7 @@
 use crate::api::inbox::{canned_responses, inbox_chat, inbox_list, ChatView, InboxAssign, InboxMarkUnread, InboxNote, InboxResolve, InboxSend, InboxSendTemplate, InboxSetHandler};
 use crate::components::forms::ErrorNotice;
 use crate::components::hydration::use_hydrated;
+use crate::components::format::{day_of, initials, now_ms, relative, time_of};
 use crate::components::live::Live;
 use domain::dto::{InboxItem, MessageView};
 use leptos::prelude::*;
@@ -14,61 +15,6 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde_json::Value;
-
-/// Milliseconds since the epoch, now (the browser's clock once hydrated).
-fn now_ms() -> i64 {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now() as i64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-    }
-}
-
-/// "now", "5 min", "3 h", "2 d".
-fn relative(at: i64, now: i64) -> String {
-    let s = ((now - at) / 1000).max(0);
-    match s {
-        0..=59 => "now".into(),
-        60..=3599 => format!("{} min", s / 60),
-        3600..=86_399 => format!("{} h", s / 3600),
-        _ => format!("{} d", s / 86_400),
-    }
-}
-
-fn initials(name: &str) -> String {
-    let i: String = name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_alphanumeric())).take(2).collect();
-    if i.is_empty() { "?".into() } else { i.to_uppercase() }
-}
-
-/// The local day of an instant, for day separators (UTC on the server render).
-fn day_of(at: i64) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-        format!("{:04}-{:02}-{:02}", d.get_full_year(), d.get_month() + 1, d.get_date())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let days = at.div_euclid(86_400_000);
-        format!("day {days}")
-    }
-}
-
-fn time_of(at: i64) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-        format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let m = at.div_euclid(60_000).rem_euclid(1440);
-        format!("{:02}:{:02}", m / 60, m % 60)
-    }
-}
 
 /// Whether the page has hydrated (submit buttons wait for it).
 #[derive(Clone, Copy)]

@@ -1,0 +1,177 @@
+//! Contacts (CRM): the list with search, filters and bulk actions; one contact with its
+//! notes, timeline and conversations; edits. Every member reads; agents and above change
+//! contacts; managers and above delete, restore and manage tags and fields.
+
+use super::client::CsrfClient;
+use domain::dto::{ContactActivityView, ContactNoteView, ContactPage, ContactView, ConversationSummary, CustomFieldView, TagView};
+use domain::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::ssr::*;
+
+/// The list page's filters, as the page holds them (empty = no filter). Dates are
+/// `YYYY-MM-DD` in the browser's calendar; the server reads them as UTC days.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContactFilters {
+    pub q: String,
+    pub tag: String,
+    pub opt_in_status: String,
+    pub lead_status: String,
+    pub source: String,
+    pub created_from: String,
+    pub created_to: String,
+    pub last_message_from: String,
+    pub last_message_to: String,
+    pub sort: String,
+    pub trash: bool,
+}
+
+/// One contact with everything its page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactDetail {
+    pub contact: ContactView,
+    pub notes: Vec<ContactNoteView>,
+    pub timeline: Vec<ContactActivityView>,
+    pub fields: Vec<CustomFieldView>,
+    pub conversations: Vec<ConversationSummary>,
+    pub can_edit: bool,
+    pub can_delete: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn who(actor: &backend::auth::Actor) -> backend::contacts::store::Who {
+    backend::contacts::store::Who { org: actor.org_id.clone(), user: Some(actor.user_id.clone()), via: backend::contacts::store::Via::App }
+}
+
+/// Midnight UTC of a `YYYY-MM-DD` day, in epoch ms (`end` gives the next midnight).
+#[cfg(feature = "ssr")]
+fn day_ms(field: &str, day: &str, end: bool) -> Result<Option<i64>, AppError> {
+    let Some(d) = backend::contacts::fields::date(field, day)? else { return Ok(None) };
+    let date = chrono_day(&d).ok_or_else(|| AppError::validation(format!("{field}: unknown day {d}.")))?;
+    Ok(Some(date + if end { 86_400_000 } else { 0 }))
+}
+
+/// Days since 1970-01-01 of a checked `YYYY-MM-DD`, in ms (civil-from-days inverse).
+#[cfg(feature = "ssr")]
+fn chrono_day(d: &str) -> Option<i64> {
+    let (y, m, dd): (i64, i64, i64) = (d[0..4].parse().ok()?, d[5..7].parse().ok()?, d[8..10].parse().ok()?);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + dd - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400_000)
+}
+
+/// A page of contacts (`per_page` 25, 50 or 100).
+#[server(prefix = "/api", endpoint = "contacts/list", client = CsrfClient)]
+pub async fn contacts_list(filters: ContactFilters, page: i64, per_page: i64) -> Result<ContactPage, AppError> {
+    let (state, actor) = actor().await?;
+    let f = filters;
+    let query = backend::contacts::search::ContactQuery {
+        q: Some(f.q),
+        phone: None,
+        tags: vec![f.tag],
+        opt_in_status: Some(f.opt_in_status),
+        source: Some(f.source),
+        lead_status: Some(f.lead_status),
+        created_from: day_ms("Created from", &f.created_from, false)?,
+        created_to: day_ms("Created to", &f.created_to, true)?,
+        last_message_from: day_ms("Last message from", &f.last_message_from, false)?,
+        last_message_to: day_ms("Last message to", &f.last_message_to, true)?,
+        trash: f.trash,
+        sort: backend::contacts::search::Sort::parse(&f.sort)?,
+        page,
+        per_page: if [25, 50, 100].contains(&per_page) { per_page } else { 25 },
+    };
+    backend::contacts::search::list(&state.db, &actor.org_id, &query).await.map_err(fail)
+}
+
+/// The org's tags with their counts (filters, bulk actions, Settings).
+#[server(prefix = "/api", endpoint = "contacts/tags", client = CsrfClient)]
+pub async fn contact_tags() -> Result<Vec<TagView>, AppError> {
+    let (state, actor) = actor().await?;
+    backend::contacts::tags::list(&state.db, &actor.org_id).await.map_err(fail)
+}
+
+/// One contact's page.
+#[server(prefix = "/api", endpoint = "contacts/get", client = CsrfClient)]
+pub async fn get_contact(contact_id: String) -> Result<ContactDetail, AppError> {
+    let (state, actor) = actor().await?;
+    let id = domain::ContactId::from_string(contact_id);
+    let contact = backend::contacts::search::get(&state.db, &actor.org_id, &id).await.map_err(fail)?;
+    Ok(ContactDetail {
+        notes: backend::contacts::notes::list(&state.db, &actor.org_id, &id).await.map_err(fail)?,
+        timeline: backend::contacts::activity::timeline(&state.db, &actor.org_id, &id, 200).await.map_err(fail)?,
+        fields: backend::contacts::fields::list(&state.db, &actor.org_id).await.map_err(fail)?,
+        conversations: backend::conversations::for_contact(&state.db, &actor.org_id, &id).await.map_err(fail)?,
+        can_edit: actor.role.at_least(domain::Role::Agent),
+        can_delete: actor.role.at_least(domain::Role::Manager),
+        contact,
+    })
+}
+
+/// Adds a contact by hand (agents and up). `CONTACT_002` if the phone is taken.
+#[server(prefix = "/api", endpoint = "contacts/create", client = CsrfClient)]
+pub async fn create_contact(phone: String, name: String, email: String, company: String) -> Result<ContactView, AppError> {
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Agent).map_err(fail)?;
+    let body = serde_json::json!({"phone": phone, "name": name, "email": email, "company": company});
+    backend::contacts::edit::create(&state.db, &who(&actor), "app", &body, backend::clock::now_ms()).await.map_err(fail)
+}
+
+/// Changes a contact (agents and up). `changes` is a JSON object as `PATCH
+/// /api/v1/contacts/{id}` takes it.
+#[server(prefix = "/api", endpoint = "contacts/update", client = CsrfClient)]
+pub async fn update_contact(contact_id: String, changes: String) -> Result<ContactView, AppError> {
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Agent).map_err(fail)?;
+    if changes.len() > 64 * 1024 {
+        return Err(fail(AppError::validation("Too many changes at once.")));
+    }
+    let body: serde_json::Value = serde_json::from_str(&changes).map_err(|_| fail(AppError::validation("The changes are not valid JSON.")))?;
+    backend::contacts::edit::update(&state.db, &who(&actor), &domain::ContactId::from_string(contact_id), &body, backend::clock::now_ms()).await.map_err(fail)
+}
+
+/// Adds a note to a contact (agents and up).
+#[server(prefix = "/api", endpoint = "contacts/note", client = CsrfClient)]
+pub async fn add_contact_note(contact_id: String, text: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Agent).map_err(fail)?;
+    backend::contacts::notes::add(&state.db, &who(&actor), &domain::ContactId::from_string(contact_id), &text, backend::clock::now_ms()).await.map_err(fail)?;
+    Ok(())
+}
+
+/// A bulk action on chosen contacts: `action` is `add_tag`, `remove_tag` (agents and
+/// up; `value` is the tag), `opt_in` (`value` is the status), `delete` or `restore`
+/// (managers and up). `contact_ids` is comma-separated. Returns how many changed.
+#[server(prefix = "/api", endpoint = "contacts/bulk", client = CsrfClient)]
+pub async fn bulk_contacts(contact_ids: String, action: String, value: String) -> Result<u64, AppError> {
+    use backend::contacts::edit::Bulk;
+    let (state, actor) = actor().await?;
+    let bulk = match action.as_str() {
+        "add_tag" => Bulk::AddTag(value),
+        "remove_tag" => Bulk::RemoveTag(value),
+        "opt_in" => Bulk::OptIn(value),
+        "delete" => Bulk::Delete,
+        "restore" => Bulk::Restore,
+        _ => return Err(fail(AppError::validation("Unknown bulk action."))),
+    };
+    let min = if matches!(bulk, Bulk::Delete | Bulk::Restore) { domain::Role::Manager } else { domain::Role::Agent };
+    actor.require(min).map_err(fail)?;
+    let ids: Vec<domain::ContactId> = contact_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| domain::ContactId::from_string(s.to_owned())).collect();
+    backend::contacts::edit::bulk(&state.db, &who(&actor), &ids, &bulk, backend::clock::now_ms()).await.map_err(fail)
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn days_become_utc_midnights() {
+        assert_eq!(super::chrono_day("1970-01-01"), Some(0));
+        assert_eq!(super::chrono_day("2024-03-01"), Some(1_709_251_200_000));
+    }
+}

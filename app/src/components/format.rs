@@ -1,0 +1,91 @@
+//! Showing times and names: relative ages, local days and clock times (the browser's
+//! time zone once hydrated, UTC in the server render), initials for avatars.
+
+/// Milliseconds since the epoch, now (the browser's clock once hydrated).
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    }
+}
+
+/// "now", "5 min", "3 h", "2 d".
+pub fn relative(at: i64, now: i64) -> String {
+    let s = ((now - at) / 1000).max(0);
+    match s {
+        0..=59 => "now".into(),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+/// Up to two initials of a name, for avatars.
+pub fn initials(name: &str) -> String {
+    let i: String = name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_alphanumeric())).take(2).collect();
+    if i.is_empty() { "?".into() } else { i.to_uppercase() }
+}
+
+/// The local day of an instant, for day separators (UTC on the server render).
+pub fn day_of(at: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+        format!("{:04}-{:02}-{:02}", d.get_full_year(), d.get_month() + 1, d.get_date())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let days = at.div_euclid(86_400_000);
+        format!("day {days}")
+    }
+}
+
+/// `HH:MM` of an instant, local in the browser.
+pub fn time_of(at: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
+        format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let m = at.div_euclid(60_000).rem_euclid(1440);
+        format!("{:02}:{:02}", m / 60, m % 60)
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of an instant, the same on the server and in the browser.
+pub fn date_time_of(at: i64) -> String {
+    let m = at.div_euclid(60_000).rem_euclid(1440);
+    format!("{} {:02}:{:02} UTC", utc_date(at), m / 60, m % 60)
+}
+
+/// `YYYY-MM-DD` of an instant in UTC: the same on the server and in the browser, so it
+/// can be rendered before hydration without a mismatch.
+pub fn utc_date(at: i64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let z = at.div_euclid(86_400_000) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates_are_calendar_days() {
+        assert_eq!(super::utc_date(0), "1970-01-01");
+        assert_eq!(super::utc_date(1_709_251_200_000), "2024-03-01");
+        assert_eq!(super::utc_date(1_709_251_199_999), "2024-02-29");
+    }
+}

@@ -157,7 +157,7 @@ pub fn ContactsPage() -> impl IntoView {
         {can_edit.then(|| view! {
             <div class="bulk-bar card" role="group" aria-label="Bulk actions" class:hidden=move || selected.get().is_empty()>
                 <span data-testid="selected-count">{move || format!("{} selected", selected.get().len())}</span>
-                <label for="bulk-tag" class="sr-only">"Tag"</label>
+                <label for="bulk-tag" class="sr-only">"Tag for the chosen contacts"</label>
                 <input id="bulk-tag" placeholder="Tag" maxlength="40" bind:value=bulk_tag />
                 <button type="button" class="button" on:click=move |_| bulk_do("add_tag", bulk_tag.get_untracked())>"Add tag"</button>
                 <button type="button" class="button" on:click=move |_| bulk_do("remove_tag", bulk_tag.get_untracked())>"Remove tag"</button>

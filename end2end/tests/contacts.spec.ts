@@ -1,0 +1,93 @@
+import { test, expect } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { signIn, unique } from "./helpers";
+
+test("a contact added by hand is edited, tagged and noted, and the timeline tells it all", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/contacts");
+  await expect(page.getByRole("button", { name: "Add contact" })).toBeEnabled();
+  const digits = unique().slice(-7);
+  const name = `Nora ${digits.slice(-4)}`;
+  // A national number: the org's default country (US) reads it.
+  await page.getByLabel("Phone", { exact: true }).fill(`(650) ${digits.slice(0, 3)}-${digits.slice(3)}`);
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByRole("button", { name: "Add contact" }).click();
+  const row = page.getByTestId("contact-row").filter({ hasText: name });
+  await expect(row).toContainText(`+1650${digits}`);
+
+  await row.getByRole("link", { name }).click();
+  await expect(page.getByTestId("contact-name")).toHaveText(name);
+  await expect(page.getByRole("button", { name: "Save" })).toBeEnabled();
+  await page.getByLabel("Name", { exact: true }).fill(`${name} Silva`);
+  await page.getByLabel("Tags (comma-separated)").fill("vip, spring fair");
+  await page.getByLabel("Opt-in").selectOption("opted_in");
+  await page.getByLabel("How consent was given or withdrawn").fill("ticked the box at the fair");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("contact-name")).toHaveText(`${name} Silva`);
+  const timeline = page.getByTestId("timeline");
+  await expect(timeline).toContainText(`Changed name: ${name} → ${name} Silva`);
+  await expect(timeline).toContainText("Tag vip added");
+  await expect(timeline).toContainText("Opt-in unknown → opted_in via app (ticked the box at the fair)");
+  await expect(timeline.locator('li[data-kind="created"]')).toContainText("Created from app");
+
+  await page.getByLabel("Note", { exact: true }).fill("Call after 5 pm");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await expect(page.getByTestId("notes")).toContainText("Call after 5 pm");
+  await expect(timeline).toContainText("Note: Call after 5 pm");
+
+  // Filtering by the tag finds exactly this contact.
+  await page.goto("/contacts");
+  await expect(page.getByTestId("filter-tag").locator("option", { hasText: "spring fair" })).toHaveCount(1);
+  await page.getByTestId("contact-search").fill(digits);
+  await expect(page.getByTestId("contact-row")).toHaveCount(1);
+  await page.getByTestId("contact-search").fill("");
+  await page.getByTestId("filter-tag").selectOption("spring fair");
+  await expect(page.getByTestId("contact-row")).toHaveCount(1);
+  await expect(page.getByTestId("contact-total")).toHaveText("1–1 of 1");
+  const axe = await new AxeBuilder({ page }).analyze();
+  expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
+});
+
+test("bulk actions tag and trash the chosen contacts, and the trash restores them", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/contacts");
+  await expect(page.getByRole("button", { name: "Add contact" })).toBeEnabled();
+  const tag = `batch${unique().slice(-5)}`;
+  const names: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const n = `Bulk ${tag} ${i}`;
+    names.push(n);
+    await page.getByLabel("Phone", { exact: true }).fill(`+4479${unique().slice(-8)}`);
+    await page.getByLabel("Name", { exact: true }).fill(n);
+    await page.getByRole("button", { name: "Add contact" }).click();
+    await expect(page.getByTestId("contact-row").filter({ hasText: n })).toHaveCount(1);
+  }
+  await page.getByTestId("contact-search").fill(`Bulk ${tag}`);
+  await expect(page.getByTestId("contact-row")).toHaveCount(2);
+  for (const n of names) await page.getByLabel(`Choose ${n}`).check();
+  await expect(page.getByTestId("selected-count")).toHaveText("2 selected");
+  await page.getByLabel("Tag for the chosen contacts").fill(tag);
+  await page.getByRole("button", { name: "Add tag" }).click();
+  await expect(page.getByTestId("contact-row").filter({ hasText: tag })).toHaveCount(2);
+
+  for (const n of names) await page.getByLabel(`Choose ${n}`).check();
+  await page.getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByTestId("contact-row")).toHaveCount(0);
+  await page.getByLabel("Trash").check();
+  await expect(page.getByTestId("contact-row")).toHaveCount(2);
+  await page.getByLabel(`Choose ${names[0]}`).check();
+  await page.getByRole("button", { name: "Restore" }).click();
+  await expect(page.getByTestId("contact-row")).toHaveCount(1);
+  await page.getByLabel("Trash").uncheck();
+  await expect(page.getByTestId("contact-row")).toHaveCount(1);
+  await expect(page.getByTestId("contact-row")).toContainText(names[0]);
+});
+
+test("the contact list works on a phone", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page);
+  await page.goto("/contacts");
+  await expect(page.getByTestId("contact-search")).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});

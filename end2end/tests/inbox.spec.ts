@@ -75,7 +75,7 @@ test("two agents see a customer's message live, one assigns it, the other answer
   await expect(sent.getByTestId("tick")).toHaveAttribute("aria-label", "Read", { timeout: 15_000 });
 
   // An internal note stays inside: the customer never sees it.
-  await ben.page.getByLabel("Note").check();
+  await ben.page.getByRole("checkbox", { name: "Note" }).check();
   await ben.page.getByTestId("composer").fill("Regular customer, offer the loyalty card");
   await ben.page.getByTestId("composer").press("Enter");
   await expect(ben.page.getByTestId("chat-messages").locator('[data-direction="note"]')).toContainText("loyalty card");
@@ -224,5 +224,21 @@ test("after a server restart the open inbox reconnects by itself and shows what 
   await expect(inbound.last()).toContainText("Are you there after the restart?");
   await expect(page.getByTestId("reconnecting")).toBeHidden();
   await expect(page.getByTestId("conversation").filter({ hasText: name })).toContainText("Are you there after the restart?");
+  await phoneContext.close();
+});
+
+test("the contact panel shows the CRM card, and a note added there is on the contact's page", async ({ page, browser }) => {
+  const name = `Ivo ${unique().slice(-4)}`;
+  const { phoneContext } = await openChatWithNewCustomer(page, browser, name);
+  const panel = page.getByTestId("contact-panel");
+  await expect(panel).toContainText("unknown");
+  await panel.getByRole("textbox", { name: "Contact note" }).fill("Prefers Portuguese");
+  await panel.getByRole("button", { name: "Add note" }).click();
+  await expect(page.getByTestId("panel-notes")).toContainText("Prefers Portuguese");
+  await panel.getByRole("link", { name: "Open contact" }).click();
+  await expect(page.getByTestId("contact-name")).toHaveText(name);
+  await expect(page.getByTestId("notes")).toContainText("Prefers Portuguese");
+  await expect(page.getByTestId("timeline")).toContainText("Created from whatsapp");
+  await expect(page.getByTestId("timeline")).toContainText("Wrote text: Can you send me the menu?");
   await phoneContext.close();
 });

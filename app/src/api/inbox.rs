@@ -26,6 +26,9 @@ pub struct ChatView {
     /// The contact's other conversations (on other numbers).
     pub others: Vec<InboxItem>,
     pub can_act: bool,
+    /// The contact's CRM card and latest notes, for the contact panel.
+    pub contact: Option<domain::dto::ContactView>,
+    pub contact_notes: Vec<domain::dto::ContactNoteView>,
 }
 
 /// A page of the list: `tab` is `all`, `mine`, `unassigned` or `resolved`.
@@ -61,7 +64,11 @@ pub async fn inbox_chat(conversation_id: String) -> Result<ChatView, AppError> {
             others.push(backend::inbox::item(&state.db, &actor, &c.id, now).await.map_err(fail)?);
         }
     }
-    Ok(ChatView { item, messages, members, me: actor.user_id.to_string(), my_name, others, can_act })
+    let contact_id = domain::ContactId::from_string(item.contact_id.clone());
+    let contact = backend::contacts::search::get(&state.db, &actor.org_id, &contact_id).await.ok();
+    let mut contact_notes = backend::contacts::notes::list(&state.db, &actor.org_id, &contact_id).await.unwrap_or_default();
+    contact_notes.truncate(3);
+    Ok(ChatView { item, messages, members, me: actor.user_id.to_string(), my_name, others, can_act, contact, contact_notes })
 }
 
 /// Sends a text reply (refused with `WA_005` when the 24-hour window is closed).

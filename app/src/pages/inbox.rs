@@ -9,7 +9,9 @@ use crate::components::forms::ErrorNotice;
 use crate::components::hydration::use_hydrated;
 use crate::components::format::{day_of, initials, now_ms, relative, time_of};
 use crate::components::live::Live;
-use domain::dto::{InboxItem, MessageView};
+use crate::api::contacts::AddContactNote;
+use crate::pages::contacts::TagChips;
+use domain::dto::{ContactNoteView, ContactView, InboxItem, MessageView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -280,7 +282,7 @@ fn ChatBody(
                 <ErrorNotice result=resolve.value() />
                 <Composer id=id.clone() open can_act=c.can_act contact_name=item.display_name.clone() agent_name=c.my_name.clone() window_expires_at=item.window_expires_at send note template />
             </div>
-            <ContactPanel item=c.item.clone() others=c.others.clone() open=show_contact />
+            <ContactPanel item=c.item.clone() others=c.others.clone() contact=c.contact.clone() notes=c.contact_notes.clone() can_act=c.can_act open=show_contact />
         </div>
     }
 }
@@ -503,18 +505,58 @@ fn Composer(
     }
 }
 
-/// The contact: name, phone, assignee, and their other conversations.
+/// The contact: name, phone, CRM fields and tags, the latest notes (agents add one
+/// here), the assignee, and their other conversations.
 #[component]
-fn ContactPanel(item: InboxItem, others: Vec<InboxItem>, open: RwSignal<bool>) -> impl IntoView {
+fn ContactPanel(item: InboxItem, others: Vec<InboxItem>, contact: Option<ContactView>, notes: Vec<ContactNoteView>, can_act: bool, open: RwSignal<bool>) -> impl IntoView {
+    let hydrated = page_hydrated();
+    let add_note = ServerAction::<AddContactNote>::new();
+    let text = RwSignal::new(String::new());
+    let contact_id = item.contact_id.clone();
+    // Notes added here show at once; older ones come with the chat.
+    let added = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = add_note.value().get() {
+            let t = text.get_untracked();
+            added.update(|a| a.insert(0, t));
+            text.set(String::new());
+        }
+    });
     view! {
-        <aside class="contact-panel" class:open=move || open.get() aria-label="Contact">
+        <aside class="contact-panel" class:open=move || open.get() aria-label="Contact" data-testid="contact-panel">
             <span class="avatar avatar-large">{initials(&item.display_name)}</span>
             <h3>{item.display_name.clone()}</h3>
             <dl>
                 <dt>"Phone"</dt><dd>{item.phone.clone().unwrap_or_else(|| "—".into())}</dd>
+                {contact.clone().map(|c| view! {
+                    <dt>"Email"</dt><dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                    <dt>"Company"</dt><dd>{c.company.clone().unwrap_or_else(|| "—".into())}</dd>
+                    <dt>"Lead"</dt><dd>{format!("{} · score {}", c.lead_status, c.score)}</dd>
+                    <dt>"Opt-in"</dt><dd>{c.opt_in_status.replace('_', " ")}</dd>
+                })}
                 <dt>"Assigned to"</dt><dd>{item.assignee_name.clone().unwrap_or_else(|| "Nobody".into())}</dd>
                 <dt>"Status"</dt><dd>{item.status.clone()}</dd>
             </dl>
+            {contact.map(|c| view! {
+                <TagChips tags=c.tags.clone() />
+                <p><A href=format!("/contacts/{}", c.id)>"Open contact"</A></p>
+            })}
+            <h4>"Notes"</h4>
+            <ul class="notes" data-testid="panel-notes">
+                {move || added.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+                {notes.into_iter().map(|n| view! { <li>{n.body}</li> }).collect_view()}
+            </ul>
+            {can_act.then(|| view! {
+                <form class="form" aria-label="Add a contact note" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    add_note.dispatch(AddContactNote { contact_id: contact_id.clone(), text: text.get_untracked() });
+                }>
+                    <label for="panel-note" class="sr-only">"Contact note"</label>
+                    <textarea id="panel-note" rows="2" maxlength="5000" placeholder="A note on this contact" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                    <ErrorNotice result=add_note.value() />
+                    <button type="submit" class="button" disabled=move || !hydrated.get()>"Add note"</button>
+                </form>
+            })}
             <h4>"Other conversations"</h4>
             <ul>
                 {if others.is_empty() { view! { <li class="muted">"None"</li> }.into_any() } else {

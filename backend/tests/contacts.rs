@@ -236,3 +236,24 @@ async fn a_customer_who_writes_stop_is_opted_out_with_evidence_and_told_so_and_s
         assert_eq!(search::get(&t.db, &a.org, &contact.id).await.unwrap().opt_in_status, "opted_in", "{}", t.label);
     }
 }
+
+#[tokio::test]
+async fn the_export_is_utf8_with_a_bom_tags_in_one_cell_and_formulas_neutralised() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        fields::create(&t.db, &a.org, "plan", "Plan", "text", &[], now_ms()).await.unwrap();
+        edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511900000600", "name": "=HYPERLINK(\"http://evil\")", "company": "São Paulo, Ltda", "tags": ["vip", "feira"], "custom_fields": {"plan": "@gold"}}), now_ms()).await.unwrap();
+        edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511900000601", "name": "Plain"}), now_ms()).await.unwrap();
+        let bytes = backend::contacts::export::csv(&t.db, &a.org, &ContactQuery { tags: vec!["vip".into()], ..query() }).await.unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{}", t.label);
+        let text = domain::csv::decode_text(&bytes).into_owned();
+        let rows: Vec<Vec<String>> = domain::csv::Reader::new(&text).map(|r| r.unwrap().fields).collect();
+        assert_eq!(rows.len(), 2, "the current view only ({})", t.label);
+        let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+        assert_eq!(rows[1][col("name")], "'=HYPERLINK(\"http://evil\")");
+        assert_eq!(rows[1][col("phone")], "'+5511900000600", "a leading + is neutralised too");
+        assert_eq!(rows[1][col("company")], "São Paulo, Ltda");
+        assert_eq!(rows[1][col("tags")], "feira, vip");
+        assert_eq!(rows[1][col("plan")], "'@gold");
+    }
+}

@@ -335,3 +335,27 @@ pub struct CustomFieldView {
     pub kind: String,
     pub choices: Vec<String>,
 }
+
+/// An import as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportView {
+    pub id: String,
+    pub filename: String,
+    /// `uploaded` (waiting for the mapping), `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    pub policy: String,
+    pub headers: Vec<String>,
+    /// The chosen mapping, or the guess while `uploaded`.
+    pub mapping: Vec<String>,
+    /// Up to 10 rows after the header.
+    pub preview: Vec<Vec<String>>,
+    pub total_rows: i64,
+    pub processed_rows: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    pub message: Option<String>,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}

@@ -5,16 +5,19 @@
 //! only way in, so a value of these types is always valid.
 
 pub mod countries;
+pub mod csv;
 pub mod dto;
 pub mod email;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod inbox;
 pub mod org;
 pub mod password;
 pub mod phone;
 pub mod role;
 pub mod scoring;
+pub mod time;
 pub mod whatsapp;
 
 pub use email::EmailAddress;

@@ -111,10 +111,25 @@ CREATE TABLE contact_imports (
     updated_count BIGINT NOT NULL DEFAULT 0,
     skipped_count BIGINT NOT NULL DEFAULT 0,
     failed_count BIGINT NOT NULL DEFAULT 0,
-    error_csv BLOB,
+    -- The uploaded file, its header row (JSON list) and the chosen column mapping.
+    file BLOB,
+    headers TEXT NOT NULL DEFAULT '[]',
+    mapping TEXT NOT NULL DEFAULT '[]',
+    -- A running import is leased to one instance; an expired lease means it stopped
+    -- and another instance resumes it after processed_rows.
+    locked_until BIGINT,
     message TEXT,
     created_at BIGINT NOT NULL,
     finished_at BIGINT
+);
+
+-- Rows an import could not store, with the reason (the downloadable error file).
+CREATE TABLE contact_import_errors (
+    import_id TEXT NOT NULL REFERENCES contact_imports (id) ON DELETE CASCADE,
+    line BIGINT NOT NULL,
+    row_values TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (import_id, line)
 );
 CREATE INDEX contact_imports_org_idx ON contact_imports (org_id, created_at);
 

@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod cli;
+pub mod contact_files;
 pub mod config;
 pub mod csrf;
 pub mod health;

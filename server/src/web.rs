@@ -72,6 +72,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/events", get(crate::live::events))
         .route("/media/{id}", get(rest::media::for_member))
+        .route("/contacts/import", axum::routing::post(crate::contact_files::upload).layer(DefaultBodyLimit::max(crate::contact_files::MAX_UPLOAD_BODY)))
+        .route("/contacts/imports/{id}/errors.csv", get(crate::contact_files::errors))
+        .route("/contacts/export.csv", get(crate::contact_files::export_csv))
         .route("/inbox/{conversation_id}/attachments", axum::routing::post(crate::attachments::send).layer(DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
@@ -136,6 +139,7 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let hub = state.events.spawn(db.clone(), stop_rx.clone());
     let workers: Vec<_> = (0..config.send_workers).map(|_| crate::worker::spawn(sender.clone(), db.clone(), state.jobs_wakeup.clone(), stop_rx.clone())).collect();
+    let imports = crate::worker::spawn_imports(db.clone(), stop_rx.clone());
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown({
             // Event streams never end by themselves: close them, or the shutdown would
@@ -155,6 +159,8 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
         }
     }
     upkeep.abort();
+    // An import stops between batches; another start resumes it after its lease.
+    imports.abort();
     let _ = hub.await;
     db.close().await;
     tracing::info!("stopped");

@@ -46,3 +46,28 @@ pub fn spawn(sender: Arc<Sender>, db: Db, wakeup: Arc<Notify>, mut stop: watch::
         tracing::info!("send worker stopped");
     })
 }
+
+/// Runs CSV imports one at a time: checks for a queued import twice a second, and
+/// resumes one whose runner stopped once its lease has expired. (It does not share the
+/// send workers' wake-up: a notification meant for a send must not be spent here.)
+pub fn spawn_imports(db: Db, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            match backend::contacts::import::run_next(&db, now_ms()).await {
+                Ok(Some(id)) => {
+                    tracing::info!(import_id = %id, "contact import finished");
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e.into_app_error().message, "contact import runner failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    })
+}

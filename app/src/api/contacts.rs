@@ -50,21 +50,8 @@ fn who(actor: &backend::auth::Actor) -> backend::contacts::store::Who {
 #[cfg(feature = "ssr")]
 fn day_ms(field: &str, day: &str, end: bool) -> Result<Option<i64>, AppError> {
     let Some(d) = backend::contacts::fields::date(field, day)? else { return Ok(None) };
-    let date = chrono_day(&d).ok_or_else(|| AppError::validation(format!("{field}: unknown day {d}.")))?;
-    Ok(Some(date + if end { 86_400_000 } else { 0 }))
-}
-
-/// Days since 1970-01-01 of a checked `YYYY-MM-DD`, in ms (civil-from-days inverse).
-#[cfg(feature = "ssr")]
-fn chrono_day(d: &str) -> Option<i64> {
-    let (y, m, dd): (i64, i64, i64) = (d[0..4].parse().ok()?, d[5..7].parse().ok()?, d[8..10].parse().ok()?);
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + dd - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400_000)
+    let start = domain::time::midnight_of(&d).ok_or_else(|| AppError::validation(format!("{field}: unknown day {d}.")))?;
+    Ok(Some(start + if end { 86_400_000 } else { 0 }))
 }
 
 /// A page of contacts (`per_page` 25, 50 or 100).
@@ -165,13 +152,4 @@ pub async fn bulk_contacts(contact_ids: String, action: String, value: String) -
     actor.require(min).map_err(fail)?;
     let ids: Vec<domain::ContactId> = contact_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| domain::ContactId::from_string(s.to_owned())).collect();
     backend::contacts::edit::bulk(&state.db, &who(&actor), &ids, &bulk, backend::clock::now_ms()).await.map_err(fail)
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    #[test]
-    fn days_become_utc_midnights() {
-        assert_eq!(super::chrono_day("1970-01-01"), Some(0));
-        assert_eq!(super::chrono_day("2024-03-01"), Some(1_709_251_200_000));
-    }
 }

@@ -64,28 +64,4 @@ pub fn date_time_of(at: i64) -> String {
     format!("{} {:02}:{:02} UTC", utc_date(at), m / 60, m % 60)
 }
 
-/// `YYYY-MM-DD` of an instant in UTC: the same on the server and in the browser, so it
-/// can be rendered before hydration without a mismatch.
-pub fn utc_date(at: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let z = at.div_euclid(86_400_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_dates_are_calendar_days() {
-        assert_eq!(super::utc_date(0), "1970-01-01");
-        assert_eq!(super::utc_date(1_709_251_200_000), "2024-03-01");
-        assert_eq!(super::utc_date(1_709_251_199_999), "2024-02-29");
-    }
-}
+pub use domain::time::utc_date;

@@ -7,7 +7,9 @@
 pub mod activity;
 pub mod consent;
 pub mod edit;
+pub mod export;
 pub mod fields;
+pub mod import;
 pub mod notes;
 pub mod scoring;
 pub mod search;

@@ -123,10 +123,8 @@ fn search_text(q: &str) -> String {
     }
 }
 
-/// A page of the org's contacts matching `query`, with the total that match.
-pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactPage> {
-    let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
-    let page = query.page.max(1);
+/// The WHERE clause of a query and its values (`$1` is the org).
+fn filter(db: &Db, org: &OrgId, query: &ContactQuery) -> (String, Vec<Bind>) {
     let mut binds = vec![Bind::S(org.as_str().to_owned())];
     let mut wh = vec!["c.org_id = $1".to_owned(), if query.trash { "c.deleted_at IS NOT NULL".into() } else { "c.deleted_at IS NULL".into() }];
     let next = |b: Bind, binds: &mut Vec<Bind>| {
@@ -178,30 +176,46 @@ pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactP
         }
         wh.push(format!("EXISTS (SELECT 1 FROM conversations v WHERE {})", cond.join(" AND ")));
     }
-    let where_sql = wh.join(" AND ");
-    let count_sql = format!("SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}");
-    let mut q = sqlx::query(&count_sql);
-    for b in &binds {
+    (wh.join(" AND "), binds)
+}
+
+fn bind_all<'q>(mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>, binds: &[Bind]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
         q = match b {
             Bind::S(s) => q.bind(s.clone()),
             Bind::I(i) => q.bind(*i),
         };
     }
-    let total: i64 = q.fetch_one(db.pool()).await?.get("n");
+    q
+}
+
+/// A page of the org's contacts matching `query`, with the total that match.
+pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactPage> {
+    let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
+    let page = query.page.max(1);
+    let (where_sql, binds) = filter(db, org, query);
+    let count_sql = format!("SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}");
+    let total: i64 = bind_all(sqlx::query(&count_sql), &binds).fetch_one(db.pool()).await?.get("n");
     let (l, o) = (binds.len() + 1, binds.len() + 2);
     let page_sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}", query.sort.order_by());
-    let mut q = sqlx::query(&page_sql);
-    for b in &binds {
-        q = match b {
-            Bind::S(s) => q.bind(s.clone()),
-            Bind::I(i) => q.bind(*i),
-        };
-    }
-    let rows = q.bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
+    let rows = bind_all(sqlx::query(&page_sql), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
     let mut data: Vec<ContactView> = rows.iter().map(view).collect();
     let mut conn = db.pool().acquire().await?;
     attach_tags(&mut conn, &mut data).await?;
     Ok(ContactPage { data, total })
+}
+
+/// Every contact matching `query` (no paging), in its order, with tags: for exports.
+pub async fn all(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<ContactView>> {
+    let (where_sql, binds) = filter(db, org, query);
+    let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {}", query.sort.order_by());
+    let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(db.pool()).await?;
+    let mut data: Vec<ContactView> = rows.iter().map(view).collect();
+    let mut conn = db.pool().acquire().await?;
+    for chunk in data.chunks_mut(super::store::BATCH) {
+        attach_tags(&mut conn, chunk).await?;
+    }
+    Ok(data)
 }
 
 /// Fills in the tags of the contacts (one query).

@@ -1,0 +1,348 @@
+//! CSV import of contacts (INGEST-1). Three steps: the file is uploaded and kept (with
+//! its header, 10 preview rows and a guessed mapping); the person confirms the mapping
+//! and the duplicate policy; a background runner stores the rows in batches. Each batch
+//! commits together with the progress counters and its error rows, so an import that
+//! stops half-way (crash, restart, deploy) loses nothing it stored and resumes after the
+//! last committed row — on any instance, as the running import is leased.
+
+use super::fields::{self, LEAD_STATUSES, LIFECYCLE_STAGES};
+use super::settings::CrmSettings;
+use super::store::{apply_leads, ContactFields, Lead, OnDuplicate, Outcome, Via, Who, BATCH};
+use crate::clock::new_id;
+use crate::error::{Result, ServiceError};
+use crate::Db;
+use domain::csv::{decode_text, Reader, Record, Writer};
+use domain::dto::{CustomFieldView, ImportView};
+use domain::import::{auto_map, check_mapping, DuplicatePolicy, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
+use domain::{AppError, ErrorCode, OrgId, UserId};
+use serde_json::{json, Map, Value};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashSet;
+
+/// How long a runner holds an import before another instance may take it over.
+pub const LEASE_MS: i64 = 60_000;
+
+fn invalid(msg: impl Into<String>) -> ServiceError {
+    ServiceError::app(ErrorCode::ImportInvalid, msg.into())
+}
+
+/// Reads the header and the rows of a file, refusing what cannot be imported.
+fn parse_file(bytes: &[u8]) -> Result<(Vec<String>, Vec<Record>)> {
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(invalid("The file is larger than 50 MB; split it into smaller files."));
+    }
+    let text = decode_text(bytes);
+    let mut records = Vec::new();
+    let mut header = None;
+    for r in Reader::new(&text) {
+        let r = r.map_err(|e| invalid(format!("The file cannot be read: {e}.")))?;
+        if header.is_none() {
+            header = Some(r.fields.iter().map(|h| h.trim().to_owned()).collect::<Vec<_>>());
+            continue;
+        }
+        records.push(r);
+        if records.len() > MAX_IMPORT_ROWS {
+            return Err(invalid(format!("The file has more than {MAX_IMPORT_ROWS} rows; split it into smaller files.")));
+        }
+    }
+    let header = header.ok_or_else(|| invalid("The file is empty."))?;
+    if records.is_empty() {
+        return Err(invalid("The file has a header but no rows."));
+    }
+    Ok((header, records))
+}
+
+/// Keeps an uploaded file and answers with its header, preview and guessed mapping.
+pub async fn upload(db: &Db, org: &OrgId, user: Option<&UserId>, filename: &str, bytes: Vec<u8>, now: i64) -> Result<ImportView> {
+    let (headers, records) = parse_file(&bytes)?;
+    let defs = fields::list(db, org).await?;
+    let custom: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.label.clone())).collect();
+    let mapping = auto_map(&headers, &custom);
+    let id = new_id();
+    let name: String = filename.chars().filter(|c| !c.is_control()).take(200).collect();
+    sqlx::query(
+        "INSERT INTO contact_imports (id, org_id, created_by, filename, policy, status, total_rows, file, headers, mapping, created_at) \
+         VALUES ($1, $2, $3, $4, 'skip', 'uploaded', $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(org.as_str())
+    .bind(user.map(|u| u.as_str().to_owned()))
+    .bind(if name.is_empty() { "contacts.csv".to_owned() } else { name })
+    .bind(records.len() as i64)
+    .bind(bytes)
+    .bind(serde_json::to_string(&headers).expect("strings"))
+    .bind(serde_json::to_string(&mapping).expect("strings"))
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    get(db, org, &id).await
+}
+
+/// Confirms the mapping and policy and queues the import (it starts within a second).
+pub async fn start(db: &Db, org: &OrgId, id: &str, mapping: &[String], policy: &str) -> Result<ImportView> {
+    let policy = DuplicatePolicy::parse(policy).ok_or_else(|| AppError::validation("The duplicate policy is skip, update or create."))?;
+    let view = get(db, org, id).await?;
+    if view.status != "uploaded" {
+        return Err(ServiceError::app(ErrorCode::Conflict, "This import has already started."));
+    }
+    let defs = fields::list(db, org).await?;
+    let keys: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
+    check_mapping(mapping, view.headers.len(), &keys).map_err(invalid)?;
+    sqlx::query("UPDATE contact_imports SET mapping = $1, policy = $2, status = 'queued' WHERE id = $3 AND org_id = $4 AND status = 'uploaded'")
+        .bind(serde_json::to_string(mapping).expect("strings"))
+        .bind(policy.as_str())
+        .bind(id)
+        .bind(org.as_str())
+        .execute(db.pool())
+        .await?;
+    get(db, org, id).await
+}
+
+/// An import of the org with its progress.
+pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
+    let r = sqlx::query(
+        "SELECT id, filename, status, policy, headers, mapping, total_rows, processed_rows, created_count, updated_count, skipped_count, failed_count, message, created_at, finished_at \
+         FROM contact_imports WHERE id = $1 AND org_id = $2",
+    )
+    .bind(id)
+    .bind(org.as_str())
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| AppError::not_found("Import"))?;
+    let status: String = r.get("status");
+    // The preview is read again from the kept file (only while choosing the mapping).
+    let preview = if status == "uploaded" {
+        let file = sqlx::query("SELECT file FROM contact_imports WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
+        let bytes: Vec<u8> = file.get::<Option<Vec<u8>>, _>("file").unwrap_or_default();
+        let text = decode_text(&bytes);
+        Reader::new(&text).skip(1).take(10).filter_map(|r| r.ok()).map(|r| r.fields).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ImportView {
+        id: r.get("id"),
+        filename: r.get("filename"),
+        status,
+        policy: r.get("policy"),
+        headers: serde_json::from_str(&r.get::<String, _>("headers")).unwrap_or_default(),
+        mapping: serde_json::from_str(&r.get::<String, _>("mapping")).unwrap_or_default(),
+        preview,
+        total_rows: r.get("total_rows"),
+        processed_rows: r.get("processed_rows"),
+        created: r.get("created_count"),
+        updated: r.get("updated_count"),
+        skipped: r.get("skipped_count"),
+        failed: r.get("failed_count"),
+        message: r.get("message"),
+        created_at: r.get("created_at"),
+        finished_at: r.get("finished_at"),
+    })
+}
+
+/// The rows an import could not store, as a CSV file: the original columns plus
+/// `line` and `error`.
+pub async fn error_file(db: &Db, org: &OrgId, id: &str) -> Result<Vec<u8>> {
+    let view = get(db, org, id).await?;
+    let rows = sqlx::query("SELECT line, row_values, message FROM contact_import_errors WHERE import_id = $1 ORDER BY line").bind(id).fetch_all(db.pool()).await?;
+    let mut w = Writer::new();
+    let mut head = vec!["line".to_owned()];
+    head.extend(view.headers.iter().cloned());
+    head.push("error".into());
+    w.row(&head);
+    for r in rows {
+        let mut cells = vec![r.get::<i64, _>("line").to_string()];
+        cells.extend(serde_json::from_str::<Vec<String>>(&r.get::<String, _>("row_values")).unwrap_or_default());
+        cells.push(r.get("message"));
+        w.row(&cells);
+    }
+    Ok(w.into_bytes())
+}
+
+/// One row as a lead, or why it cannot be one.
+pub fn lead_of(record: &Record, mapping: &[String], settings: &CrmSettings, defs: &[CustomFieldView]) -> std::result::Result<Lead, String> {
+    let mut f = ContactFields::default();
+    let mut phone = None;
+    let (mut first, mut last) = (None, None);
+    let mut custom_raw = Map::new();
+    for (i, target) in mapping.iter().enumerate() {
+        let v = record.fields.get(i).map(|s| s.trim()).unwrap_or("");
+        if v.is_empty() {
+            continue;
+        }
+        let err = |e: AppError| e.message;
+        match target.as_str() {
+            "phone" => phone = Some(super::edit::phone(settings, v).map_err(err)?),
+            "name" => f.name = fields::name(v).map_err(err)?,
+            "first_name" => first = fields::name(v).map_err(err)?,
+            "last_name" => last = fields::name(v).map_err(err)?,
+            "email" => f.email = fields::email(v).map_err(err)?,
+            "company" => f.company = fields::company(v).map_err(err)?,
+            "tags" => {
+                let mut seen = HashSet::new();
+                for t in v.split([',', ';', '|']).map(str::trim).filter(|t| !t.is_empty()) {
+                    let t = super::tags::clean_name(t).map_err(err)?;
+                    if seen.insert(t.to_lowercase()) {
+                        f.tags.push(t);
+                    }
+                }
+            }
+            "lead_status" => f.lead_status = Some(fields::one_of("Lead status", v, &LEAD_STATUSES).map_err(err)?),
+            "lifecycle_stage" => f.lifecycle_stage = Some(fields::one_of("Lifecycle stage", v, &LIFECYCLE_STAGES).map_err(err)?),
+            "opt_in_status" => f.opt_in_status = Some(opt_in_of(v)?),
+            "birthday" => f.birthday = fields::date("Birthday", v).map_err(err)?,
+            "notes" => f.note = fields::text("Notes", v, super::notes::MAX_NOTE_CHARS).map_err(err)?,
+            t => {
+                if let Some(key) = t.strip_prefix("custom:") {
+                    custom_raw.insert(key.to_owned(), Value::from(v));
+                }
+            }
+        }
+    }
+    if f.name.is_none() {
+        let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        f.name = (!joined.is_empty()).then_some(joined);
+    }
+    f.custom_fields = fields::custom_values(defs, &custom_raw).map_err(|e| e.message)?.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    let phone = phone.ok_or("The phone number is empty.")?;
+    Ok(Lead { phone, fields: f })
+}
+
+/// Opt-in as spreadsheets write it: yes/no/true/1 as well as the status names.
+fn opt_in_of(v: &str) -> std::result::Result<String, String> {
+    match v.trim().to_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" | "sim" | "si" | "sí" | "opted_in" | "opted in" | "subscribed" => Ok("opted_in".into()),
+        "no" | "n" | "false" | "0" | "não" | "nao" | "opted_out" | "opted out" | "unsubscribed" => Ok("opted_out".into()),
+        "unknown" | "" => Ok("unknown".into()),
+        other => Err(format!("Opt-in must be yes, no or unknown (not \u{201c}{other}\u{201d}).")),
+    }
+}
+
+/// Takes the next import that is queued, or running with an expired lease (its runner
+/// stopped), and runs it to the end. Returns its id, or `None` when there is nothing to do.
+pub async fn run_next(db: &Db, now: i64) -> Result<Option<String>> {
+    let candidate = sqlx::query("SELECT id FROM contact_imports WHERE status = 'queued' OR (status = 'running' AND locked_until < $1) ORDER BY created_at LIMIT 1")
+        .bind(now)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(candidate) = candidate else { return Ok(None) };
+    let id: String = candidate.get("id");
+    // Claim it: only one runner wins the compare-and-set on the lease.
+    let claimed = sqlx::query("UPDATE contact_imports SET status = 'running', locked_until = $1 WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND locked_until < $3))")
+        .bind(now + LEASE_MS)
+        .bind(&id)
+        .bind(now)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    if claimed == 0 {
+        return Ok(None);
+    }
+    if let Err(e) = run(db, &id).await {
+        let message = e.into_app_error().message;
+        sqlx::query("UPDATE contact_imports SET status = 'failed', message = $1, locked_until = NULL, finished_at = $2 WHERE id = $3")
+            .bind(&message)
+            .bind(crate::clock::now_ms())
+            .bind(&id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(Some(id))
+}
+
+async fn run(db: &Db, id: &str) -> Result<()> {
+    let r = sqlx::query("SELECT org_id, created_by, file, mapping, policy, processed_rows, filename FROM contact_imports WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
+    let org = OrgId::from_string(r.get::<String, _>("org_id"));
+    let user: Option<String> = r.get("created_by");
+    let who = Who { org: org.clone(), user: user.map(UserId::from_string), via: Via::Import };
+    let bytes: Vec<u8> = r.get::<Option<Vec<u8>>, _>("file").unwrap_or_default();
+    let mapping: Vec<String> = serde_json::from_str(&r.get::<String, _>("mapping")).unwrap_or_default();
+    let policy = DuplicatePolicy::parse(&r.get::<String, _>("policy")).unwrap_or(DuplicatePolicy::Skip);
+    let done: i64 = r.get("processed_rows");
+    let (_, records) = parse_file(&bytes)?;
+    let settings = super::settings::load(db, &org).await?;
+    let defs = fields::list(db, &org).await?;
+    let on_duplicate = match policy {
+        DuplicatePolicy::Skip => OnDuplicate::Skip,
+        DuplicatePolicy::Update => OnDuplicate::Update,
+        DuplicatePolicy::Create => OnDuplicate::Refuse,
+    };
+    for chunk in records[done as usize..].chunks(BATCH) {
+        let now = crate::clock::now_ms();
+        let mut leads = Vec::with_capacity(chunk.len());
+        let mut rows_of_leads = Vec::with_capacity(chunk.len());
+        let mut errors: Vec<(i64, &Record, String)> = Vec::new();
+        for rec in chunk {
+            match lead_of(rec, &mapping, &settings, &defs) {
+                Ok(lead) => {
+                    leads.push(lead);
+                    rows_of_leads.push(rec);
+                }
+                Err(message) => errors.push((rec.line as i64, rec, message)),
+            }
+        }
+        let mut tx = db.pool().begin().await?;
+        let outcomes = apply_leads(&mut tx, &who, &settings, "csv", &leads, on_duplicate, now).await?;
+        let (mut created, mut updated, mut skipped) = (0i64, 0i64, 0i64);
+        for (o, rec) in outcomes.iter().zip(&rows_of_leads) {
+            match o {
+                Outcome::Created(_) => created += 1,
+                Outcome::Updated(_) => updated += 1,
+                Outcome::Skipped(_) => skipped += 1,
+                Outcome::Duplicate(_) => errors.push((rec.line as i64, rec, "This phone is already a contact (the policy only creates new contacts).".into())),
+            }
+        }
+        insert_errors(&mut tx, id, &errors).await?;
+        sqlx::query(
+            "UPDATE contact_imports SET processed_rows = processed_rows + $1, created_count = created_count + $2, updated_count = updated_count + $3, \
+             skipped_count = skipped_count + $4, failed_count = failed_count + $5, locked_until = $6 WHERE id = $7",
+        )
+        .bind(chunk.len() as i64)
+        .bind(created)
+        .bind(updated)
+        .bind(skipped)
+        .bind(errors.len() as i64)
+        .bind(now + LEASE_MS)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    let now = crate::clock::now_ms();
+    let mut tx = db.pool().begin().await?;
+    let counts = sqlx::query("UPDATE contact_imports SET status = 'done', locked_until = NULL, finished_at = $1, file = NULL WHERE id = $2 RETURNING created_count, updated_count, skipped_count, failed_count, filename")
+        .bind(now)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let detail = json!({
+        "import_id": id, "filename": counts.get::<String, _>("filename"),
+        "created": counts.get::<i64, _>("created_count"), "updated": counts.get::<i64, _>("updated_count"),
+        "skipped": counts.get::<i64, _>("skipped_count"), "failed": counts.get::<i64, _>("failed_count"),
+    });
+    crate::audit::record(&mut tx, Some(&org), who.user.as_ref(), "contacts.imported", detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_errors(conn: &mut AnyConnection, id: &str, errors: &[(i64, &Record, String)]) -> Result<()> {
+    for chunk in errors.chunks(BATCH) {
+        let values: Vec<String> = (0..chunk.len()).map(|n| format!("($1, ${}, ${}, ${})", n * 3 + 2, n * 3 + 3, n * 3 + 4)).collect();
+        let sql = format!("INSERT INTO contact_import_errors (import_id, line, row_values, message) VALUES {} ON CONFLICT (import_id, line) DO NOTHING", values.join(", "));
+        let mut q = sqlx::query(&sql).bind(id.to_owned());
+        for (line, rec, message) in chunk {
+            q = q.bind(*line).bind(serde_json::to_string(&rec.fields).expect("strings")).bind(message.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The org's latest imports, newest first.
+pub async fn list(db: &Db, org: &OrgId, limit: i64) -> Result<Vec<ImportView>> {
+    let ids = sqlx::query("SELECT id FROM contact_imports WHERE org_id = $1 ORDER BY created_at DESC LIMIT $2").bind(org.as_str()).bind(limit).fetch_all(db.pool()).await?;
+    let mut out = Vec::new();
+    for r in ids {
+        out.push(get(db, org, &r.get::<String, _>("id")).await?);
+    }
+    Ok(out)
+}

@@ -1,7 +1,7 @@
 //! The HTML document and the route table: every page of the app is declared here once.
 
 use crate::components::layout::AppShell;
-use crate::pages::{contact::ContactPage, contacts::ContactsPage, home::HomePage, inbox::InboxPage, login::LoginPage, not_found::NotFound, sandbox::SandboxPage, settings, signup::SignupPage};
+use crate::pages::{contact::ContactPage, contact_import::ContactImportPage, contacts::ContactsPage, home::HomePage, inbox::InboxPage, login::LoginPage, not_found::NotFound, sandbox::SandboxPage, settings, signup::SignupPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("sandbox") view=SandboxPage />
                     <Route path=path!("contacts") view=ContactsPage />
+                    <Route path=path!("contacts/import") view=ContactImportPage />
                     <Route path=path!("contacts/:id") view=ContactPage />
                     <Route path=path!("inbox") view=InboxPage />
                     <Route path=path!("inbox/:id") view=InboxPage />

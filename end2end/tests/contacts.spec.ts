@@ -91,3 +91,50 @@ test("the contact list works on a phone", async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });
+
+test("a CSV is imported with its mapping checked, the progress bar runs to the end and the error file lists the bad row", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/contacts/import");
+  const tag = `csv${unique().slice(-5)}`;
+  const base = unique().slice(-6);
+  let csv = "Full Name;Mobile;Labels;Comments\r\n";
+  for (let i = 0; i < 1200; i++) {
+    csv += i === 7 ? `Bad Row;12;${tag};oops\r\n` : `Imported ${i};+4478${base}${String(i).padStart(4, "0")};${tag};"line one\r\nline two"\r\n`;
+  }
+  await expect(page.getByTestId("import-file")).toBeEnabled();
+  await page.getByTestId("import-file").setInputFiles({ name: "leads.csv", mimeType: "text/csv", buffer: Buffer.from("\ufeff" + csv, "utf8") });
+  await expect(page.getByTestId("import-summary")).toHaveText("leads.csv — 1200 rows");
+  // The guessed mapping is shown with the preview; notes are changed to be ignored.
+  await expect(page.getByLabel("Column 1 (Full Name)")).toHaveValue("name");
+  await expect(page.getByLabel("Column 2 (Mobile)")).toHaveValue("phone");
+  await expect(page.getByLabel("Column 3 (Labels)")).toHaveValue("tags");
+  await page.getByLabel("Column 4 (Comments)").selectOption("ignore");
+  await expect(page.getByTestId("import-preview").locator("tbody tr")).toHaveCount(10);
+  await page.getByLabel("Update the contact with the row's values").check();
+  await page.getByRole("button", { name: "Start import" }).click();
+
+  const progress = page.getByTestId("import-progress");
+  await expect(progress).toBeVisible();
+  await expect(progress).toHaveAttribute("data-status", "done", { timeout: 30_000 });
+  await expect(page.getByTestId("import-counts")).toHaveText("1200 of 1200 rows (100%) · 1199 created · 0 updated · 0 skipped · 1 failed");
+  const download = page.waitForEvent("download");
+  await page.getByTestId("error-file").click();
+  const file = await download;
+  const text = require("fs").readFileSync(await file.path(), "utf8");
+  expect(text.charCodeAt(0)).toBe(0xfeff);
+  // Rows above it span two lines each (a quoted line break): the bad row starts on line 16.
+  expect(text).toContain("16,Bad Row,12,");
+
+  await page.goto("/contacts");
+  await page.getByTestId("filter-tag").selectOption(tag);
+  await expect(page.getByTestId("contact-total")).toHaveText("1–25 of 1199");
+
+  // Export the filtered view: the same 1199 contacts, formulas neutralised.
+  const exported = page.waitForEvent("download");
+  await page.getByTestId("export-view").click();
+  const csvOut = require("fs").readFileSync(await (await exported).path(), "utf8");
+  const lines = csvOut.trim().split("\r\n");
+  expect(lines.length).toBe(1200);
+  expect(lines[0].replace("\ufeff", "")).toMatch(/^phone,name,/);
+  expect(lines[1]).toMatch(/^'\+4478/);
+});

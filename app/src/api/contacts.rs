@@ -153,3 +153,28 @@ pub async fn bulk_contacts(contact_ids: String, action: String, value: String) -
     let ids: Vec<domain::ContactId> = contact_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| domain::ContactId::from_string(s.to_owned())).collect();
     backend::contacts::edit::bulk(&state.db, &who(&actor), &ids, &bulk, backend::clock::now_ms()).await.map_err(fail)
 }
+
+/// An import of the org with its progress (the import page polls it).
+#[server(prefix = "/api", endpoint = "contacts/import_get", client = CsrfClient)]
+pub async fn get_import(import_id: String) -> Result<domain::dto::ImportView, AppError> {
+    let (state, actor) = actor().await?;
+    backend::contacts::import::get(&state.db, &actor.org_id, &import_id).await.map_err(fail)
+}
+
+/// Starts an uploaded import with the chosen mapping (one target per column, joined with
+/// `|`) and duplicate policy (`skip`, `update`, `create`). Agents and up.
+#[server(prefix = "/api", endpoint = "contacts/import_start", client = CsrfClient)]
+pub async fn start_import(import_id: String, mapping: String, policy: String) -> Result<domain::dto::ImportView, AppError> {
+    let (state, actor) = actor().await?;
+    actor.require(domain::Role::Agent).map_err(fail)?;
+    let mapping: Vec<String> = mapping.split('|').map(|s| s.trim().to_owned()).collect();
+    backend::contacts::import::start(&state.db, &actor.org_id, &import_id, &mapping, &policy).await.map_err(fail)
+}
+
+/// The org's latest imports and its custom fields (for the mapping's choices).
+#[server(prefix = "/api", endpoint = "contacts/imports", client = CsrfClient)]
+pub async fn recent_imports() -> Result<(Vec<domain::dto::ImportView>, Vec<CustomFieldView>), AppError> {
+    let (state, actor) = actor().await?;
+    let imports = backend::contacts::import::list(&state.db, &actor.org_id, 10).await.map_err(fail)?;
+    Ok((imports, backend::contacts::fields::list(&state.db, &actor.org_id).await.map_err(fail)?))
+}

@@ -2,9 +2,10 @@
 //! CSRF header). Server functions take form fields, not files, so uploads use `fetch`
 //! directly.
 
-/// Posts `file` (and the text `fields`) to `url`; the server's error message on failure.
+/// Posts `file` (and the text `fields`) to `url`; the answer's body, or the server's
+/// error message on failure.
 #[cfg(feature = "hydrate")]
-pub async fn post_file(url: &str, file: web_sys::File, fields: &[(&str, &str)]) -> Result<(), String> {
+pub async fn post_file(url: &str, file: web_sys::File, fields: &[(&str, &str)]) -> Result<String, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let broken = |_| "The file could not be sent: check your connection and try again.".to_string();
@@ -23,9 +24,9 @@ pub async fn post_file(url: &str, file: web_sys::File, fields: &[(&str, &str)]) 
     init.set_headers(&headers);
     let window = web_sys::window().ok_or("No window.")?;
     let res: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(broken)?.dyn_into().map_err(broken)?;
-    if res.ok() {
-        return Ok(());
-    }
     let body = JsFuture::from(res.text().map_err(broken)?).await.map_err(broken)?.as_string().unwrap_or_default();
+    if res.ok() {
+        return Ok(body);
+    }
     Err(serde_json::from_str::<domain::AppError>(&body).map(|e| e.message).unwrap_or_else(|_| format!("The file was refused ({}).", res.status())))
 }

@@ -438,7 +438,7 @@ fn Composer(
             attach_error.set(None);
             leptos::task::spawn_local(async move {
                 match crate::components::upload::post_file(&url, file, &[("caption", caption.trim())]).await {
-                    Ok(()) => draft.set(String::new()),
+                    Ok(_) => draft.set(String::new()),
                     Err(e) => attach_error.set(Some(e)),
                 }
                 uploading.set(false);

@@ -1,6 +1,7 @@
 //! The app's pages, one module per page or page group.
 
 pub mod contact;
+pub mod contact_import;
 pub mod contacts;
 pub mod home;
 pub mod inbox;

@@ -11,6 +11,7 @@ pub mod contact_files;
 pub mod config;
 pub mod csrf;
 pub mod health;
+pub mod lead_hooks;
 pub mod live;
 pub mod rest;
 pub mod sandbox;

@@ -72,6 +72,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/events", get(crate::live::events))
         .route("/media/{id}", get(rest::media::for_member))
+        .route("/api/hooks/{source_key}", axum::routing::post(crate::lead_hooks::receive).layer(DefaultBodyLimit::max(backend::contacts::sources::MAX_HOOK_BYTES + 1)))
         .route("/contacts/import", axum::routing::post(crate::contact_files::upload).layer(DefaultBodyLimit::max(crate::contact_files::MAX_UPLOAD_BODY)))
         .route("/contacts/imports/{id}/errors.csv", get(crate::contact_files::errors))
         .route("/contacts/export.csv", get(crate::contact_files::export_csv))

@@ -1,0 +1,95 @@
+//! Lead webhooks (`POST /api/hooks/{source_key}`) on both databases: JSON and form posts
+//! become one contact per phone with the source recorded, 20 concurrent posts of the same
+//! phone make one contact, bad leads are 422 with the reason and nothing written.
+
+mod common;
+
+use axum::http::{Method, Request, StatusCode};
+use backend::contacts::search::{self, ContactQuery};
+use backend::contacts::sources::{self, SourceInput};
+use backend::testing::{count_rows, test_cipher};
+use common::*;
+use serde_json::json;
+
+fn query(phone: &str) -> ContactQuery {
+    ContactQuery { phone: Some(phone.into()), page: 1, per_page: 10, ..Default::default() }
+}
+
+#[tokio::test]
+async fn posted_leads_become_one_contact_per_phone_with_their_source() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let mapping = serde_json::from_value(json!({"whatsapp": "phone", "nome": "name", "plano": "tags"})).unwrap();
+        let mapped = sources::create(&app.db, &test_cipher(), &orgs.a.org, &SourceInput { kind: "webhook".into(), name: "Site form".into(), mapping, ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        let by_name = sources::create(&app.db, &test_cipher(), &orgs.a.org, &SourceInput { kind: "webhook".into(), name: "Ads".into(), ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        let mut c = Client::new(&app);
+
+        let first = c.post_raw(&format!("/api/hooks/{}", mapped.source_key), json!({"whatsapp": "+5511955550001", "nome": "Dora", "plano": "gold"}).to_string().into_bytes(), &[]).await;
+        assert_eq!(first.status, StatusCode::ACCEPTED, "{}: {}", app.label, first.body);
+        assert_eq!(first.json()["status"], "created");
+        let contact = search::list(&app.db, &orgs.a.org, &query("+5511955550001")).await.unwrap().data.remove(0);
+        assert_eq!((contact.name.as_deref(), contact.source.as_str(), contact.tags[0].name.as_str()), (Some("Dora"), "Site form", "gold"), "{}", app.label);
+
+        // Form-encoded, matched by field names, and Meta lead-ads style nesting.
+        let req = Request::builder().method(Method::POST).uri(format!("/api/hooks/{}", by_name.source_key)).header("content-type", "application/x-www-form-urlencoded").body(axum::body::Body::from("phone=%2B55+11+95555-0001&email=dora%40x.test")).unwrap();
+        let form = c.send(req).await;
+        assert_eq!((form.status, form.json()["status"].as_str()), (StatusCode::ACCEPTED, Some("updated")), "{}: {}", app.label, form.body);
+        let ads = c.post_raw(&format!("/api/hooks/{}", by_name.source_key), json!({"field_data": [{"name": "phone_number", "values": ["+5511955550002"]}, {"name": "full_name", "values": ["Eli"]}]}).to_string().into_bytes(), &[]).await;
+        assert_eq!(ads.status, StatusCode::ACCEPTED, "{}", ads.body);
+        let dora = search::get(&app.db, &orgs.a.org, &contact.id).await.unwrap();
+        assert_eq!((dora.email.as_deref(), dora.source.as_str()), (Some("dora@x.test"), "Site form"), "the first source stays ({})", app.label);
+        assert_eq!(count_rows(&app.db, "contacts").await, 2);
+        let events = backend::events::since(&app.db, &orgs.a.org, &orgs.a.user.id, 0, 100).await.unwrap();
+        assert_eq!(events.iter().filter(|e| e.kind == "contact" && e.payload["via"] == "webhook").count(), 2, "a created event per new lead ({})", app.label);
+        let listed = sources::list(&app.db, &orgs.a.org).await.unwrap();
+        assert_eq!(listed.iter().map(|s| s.leads_count).sum::<i64>(), 3);
+        assert!(listed.iter().all(|s| s.last_success_at.is_some()));
+        assert!(sources::list(&app.db, &orgs.b.org).await.unwrap().is_empty(), "B sees none of A's sources");
+    }
+}
+
+#[tokio::test]
+async fn bad_leads_are_refused_with_the_reason_and_nothing_is_written() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let source = sources::create(&app.db, &test_cipher(), &orgs.a.org, &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        let url = format!("/api/hooks/{}", source.source_key);
+        let mut c = Client::new(&app);
+        let cases = [
+            (json!({"phone": "12", "name": "X"}).to_string(), "CONTACT_003"),
+            (json!({"name": "No phone"}).to_string(), "CONTACT_003"),
+            (json!({"phone": "+5511955550003", "email": "not-an-email"}).to_string(), "VALIDATION_001"),
+            ("{not json".to_string(), "VALIDATION_001"),
+            ("[1, 2]".to_string(), "VALIDATION_001"),
+        ];
+        for (body, code) in cases {
+            let r = c.post_raw(&url, body.clone().into_bytes(), &[]).await;
+            assert_eq!((r.status, r.error_code().as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{} {body}: {}", app.label, r.body);
+        }
+        assert_eq!(count_rows(&app.db, "contacts").await, 0, "nothing half-written ({})", app.label);
+        assert!(sources::get(&app.db, &orgs.a.org, &source.id).await.unwrap().last_error.is_some(), "the source shows the last error");
+        assert_eq!(c.post_raw("/api/hooks/no-such-key", b"{}".to_vec(), &[]).await.status, StatusCode::NOT_FOUND);
+        let huge = json!({"phone": "+5511955550004", "note": "x".repeat(70_000)}).to_string();
+        assert_eq!(c.post_raw(&url, huge.into_bytes(), &[]).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}
+
+#[tokio::test]
+async fn twenty_concurrent_posts_of_the_same_phone_make_one_contact() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let source = sources::create(&app.db, &test_cipher(), &orgs.a.org, &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let (mut c, url) = (Client::new(&app), format!("/api/hooks/{}", source.source_key));
+            set.spawn(async move { c.post_raw(&url, json!({"phone": "+5511955550009", "name": format!("Try {i}")}).to_string().into_bytes(), &[]).await });
+        }
+        let mut created = 0;
+        while let Some(r) = set.join_next().await {
+            let r = r.unwrap();
+            assert_eq!(r.status, StatusCode::ACCEPTED, "{}: {}", app.label, r.body);
+            created += usize::from(r.json()["status"] == "created");
+        }
+        assert_eq!((created, count_rows(&app.db, "contacts").await), (1, 1), "{}", app.label);
+    }
+}

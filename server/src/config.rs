@@ -69,6 +69,9 @@ pub struct Config {
     pub whatsapp_api_version: String,
     /// `WHATSAPP_API_BASE`: Graph API base URL; default `https://graph.facebook.com`.
     pub whatsapp_api_base: String,
+    /// `MCE_SHEETS_API_BASE`: Google Sheets API base URL for sheet lead sources; default
+    /// `https://sheets.googleapis.com`.
+    pub sheets_api_base: String,
     /// `MCE_WEBHOOK_RETENTION_DAYS`: how long raw webhook bodies are kept; default 90.
     pub webhook_retention_days: i64,
     /// `MCE_PUBLIC_URL`: the server's own base URL (the sandbox simulator posts its
@@ -149,6 +152,7 @@ impl Config {
                 Some(v) => return Err(format!("WHATSAPP_API_VERSION must look like v23.0, not {v:?}")),
                 None => "v23.0".into(),
             },
+            sheets_api_base: get("MCE_SHEETS_API_BASE").filter(|s| !s.trim().is_empty()).unwrap_or_else(|| backend::contacts::sheets::DEFAULT_API_BASE.to_owned()),
             whatsapp_api_base: match get("WHATSAPP_API_BASE").filter(|s| !s.trim().is_empty()) {
                 Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.trim().trim_end_matches('/').to_owned(),
                 Some(b) => return Err(format!("WHATSAPP_API_BASE must be an http(s) URL, not {b:?}")),

@@ -141,6 +141,7 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
     let hub = state.events.spawn(db.clone(), stop_rx.clone());
     let workers: Vec<_> = (0..config.send_workers).map(|_| crate::worker::spawn(sender.clone(), db.clone(), state.jobs_wakeup.clone(), stop_rx.clone())).collect();
     let imports = crate::worker::spawn_imports(db.clone(), stop_rx.clone());
+    let sheets = crate::worker::spawn_sheets(db.clone(), state.cipher.clone(), backend::contacts::sheets::SheetsClient::new(&config.sheets_api_base)?, stop_rx.clone());
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown({
             // Event streams never end by themselves: close them, or the shutdown would
@@ -162,6 +163,7 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
     upkeep.abort();
     // An import stops between batches; another start resumes it after its lease.
     imports.abort();
+    sheets.abort();
     let _ = hub.await;
     db.close().await;
     tracing::info!("stopped");

@@ -71,3 +71,21 @@ pub fn spawn_imports(db: Db, mut stop: watch::Receiver<bool>) -> tokio::task::Jo
         }
     })
 }
+
+/// Polls Google Sheets lead sources whose time has come, checking every second.
+pub fn spawn_sheets(db: Db, cipher: backend::secrets::Cipher, client: backend::contacts::sheets::SheetsClient, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if let Err(e) = backend::contacts::sheets::poll_due(&db, &cipher, &client, now_ms()).await {
+                tracing::warn!(error = %e.into_app_error().message, "polling sheet lead sources failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    })
+}

@@ -15,6 +15,7 @@ pub mod scoring;
 pub mod search;
 pub mod sender;
 pub mod settings;
+pub mod sheets;
 pub mod sources;
 pub mod store;
 pub mod tags;

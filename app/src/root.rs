@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("members") view=settings::members::MembersSettings />
                         <Route path=path!("numbers") view=settings::numbers::NumbersSettings />
                         <Route path=path!("canned") view=settings::canned::CannedSettings />
+                        <Route path=path!("contacts") view=settings::contacts::ContactSettings />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -359,3 +359,36 @@ pub struct ImportView {
     pub created_at: i64,
     pub finished_at: Option<i64>,
 }
+
+/// An org's CRM settings: what the lead pipeline needs to know about the org.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CrmSettings {
+    /// ISO 3166-1 alpha-2 code national numbers are read with.
+    pub default_country: String,
+    /// Calling codes contacts may have; empty means any.
+    pub allowed_calling_codes: Vec<u16>,
+    pub score_rules: Vec<crate::scoring::ScoreRule>,
+    pub opt_out_keywords: Vec<String>,
+}
+
+/// A source as Settings shows it (the sheet's API key is never returned).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadSource {
+    pub id: String,
+    /// `webhook` or `sheet`.
+    pub kind: String,
+    pub name: String,
+    /// The secret part of the webhook URL (`/api/hooks/{source_key}`).
+    pub source_key: String,
+    /// Field name → contact field (`phone`, `name`, `custom:plan`…).
+    pub mapping: serde_json::Map<String, serde_json::Value>,
+    pub spreadsheet_id: Option<String>,
+    pub range: Option<String>,
+    pub csv_url: Option<String>,
+    pub has_api_key: bool,
+    pub poll_minutes: i64,
+    pub last_success_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub leads_count: i64,
+    pub created_at: i64,
+}

@@ -138,3 +138,36 @@ test("a CSV is imported with its mapping checked, the progress bar runs to the e
   expect(lines[0].replace("\ufeff", "")).toMatch(/^phone,name,/);
   expect(lines[1]).toMatch(/^'\+4478/);
 });
+
+test("a webhook source made in Settings takes a posted lead, and a scoring rule scores it", async ({ page, request }) => {
+  await signIn(page);
+  await page.goto("/settings/contacts");
+  await expect(page.getByRole("button", { name: "Add source" })).toBeEnabled();
+  const name = `Landing ${unique().slice(-5)}`;
+  await page.getByLabel("Name (recorded as the contacts' source)").fill(name);
+  await page.getByLabel(/^Field mapping/).fill("celular = phone\nnome = name");
+  await page.getByRole("button", { name: "Add source" }).click();
+  const source = page.getByTestId("sources").locator("li").filter({ hasText: name });
+  await expect(source.getByTestId("hook-url")).toContainText("/api/hooks/");
+  const url = (await source.getByTestId("hook-url").textContent())!;
+
+  const phone = `+4477${unique().slice(-8)}`;
+  const posted = await request.post(url, { data: { celular: phone, nome: "Hook Lead" } });
+  expect(posted.status()).toBe(202);
+  expect((await posted.json()).status).toBe("created");
+  const bad = await request.post(url, { data: { celular: "12" } });
+  expect(bad.status()).toBe(422);
+  expect((await bad.json()).code).toBe("CONTACT_003");
+
+  await page.getByLabel(/^Lead scoring rules/).fill(JSON.stringify([{ trigger: "source", value: name, points: 15 }]));
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByText("Saved; every contact's score was recomputed.")).toBeVisible();
+  await expect(source).toContainText("1 leads");
+
+  await page.goto("/contacts");
+  await page.getByTestId("contact-search").fill(phone.slice(1));
+  const row = page.getByTestId("contact-row");
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText("Hook Lead");
+  await expect(row.locator("td").nth(5)).toHaveText("15");
+});

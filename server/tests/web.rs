@@ -225,7 +225,11 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         let b_contact = backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915222222222").unwrap()).await.unwrap().unwrap().id.to_string();
         let b_who = backend::contacts::store::Who { org: orgs.b.org.clone(), user: None, via: backend::contacts::store::Via::Api };
         backend::contacts::notes::add(&app.db, &b_who, &domain::ContactId::from_string(b_contact.clone()), "B's private note", backend::clock::now_ms()).await.unwrap();
-        let secrets_of_b = ["Org B", "4915222222222", "B's secret reply", "B only", b_conversation.as_str(), "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str(), b_contact.as_str(), "B's private note"];
+        let b_source = backend::contacts::sources::create(&app.db, &backend::testing::test_cipher(), &orgs.b.org, &backend::contacts::sources::SourceInput { kind: "webhook".into(), name: "B secret source".into(), ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        let b_tag = backend::contacts::tags::save(&app.db, &orgs.b.org, None, "bsecrettag", "#123456", backend::clock::now_ms()).await.unwrap();
+        let b_field = backend::contacts::fields::create(&app.db, &orgs.b.org, "bsecretfield", "B secret field", "text", &[], backend::clock::now_ms()).await.unwrap();
+        let b_import = backend::contacts::import::upload(&app.db, &orgs.b.org, None, "bsecret.csv", b"phone,name\n+4915444444444,B Import Person\n".to_vec(), backend::clock::now_ms()).await.unwrap();
+        let secrets_of_b = ["Org B", "4915222222222", "B's secret reply", "B only", b_conversation.as_str(), "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str(), b_contact.as_str(), "B's private note", "B secret source", b_source.source_key.as_str(), "bsecrettag", "B secret field", "bsecret.csv", "B Import Person"];
         for path in server_fn_paths() {
             for target_user in [b_agent.as_str(), b_admin.as_str()] {
                 let mut c = Client::new(&app);
@@ -282,6 +286,24 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("page", "1"),
                     ("per_page", "25"),
                     ("filters[q]", "4915222222222"),
+                    ("import_id", b_import.id.as_str()),
+                    ("mapping", "phone|name"),
+                    ("policy", "update"),
+                    ("rules", "[]"),
+                    ("keywords", "HIJACK"),
+                    ("calling_codes", "49"),
+                    ("key", "hijacked"),
+                    ("label", "Hijacked"),
+                    ("choices", ""),
+                    ("field_id", b_field.id.as_str()),
+                    ("tag_id", b_tag.id.as_str()),
+                    ("colour", "#000000"),
+                    ("source_id", b_source.id.as_str()),
+                    ("spreadsheet_id", ""),
+                    ("range", ""),
+                    ("csv_url", ""),
+                    ("api_key", ""),
+                    ("poll_minutes", "5"),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
                 let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields)).await.unwrap_or_else(|_| panic!("{} {path} did not answer within 60 s", app.label));
@@ -302,6 +324,11 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         let b_now = backend::contacts::search::get(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap();
         assert_eq!((b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at), (None, 0, "unknown", None), "B's contact untouched ({})", app.label);
         assert_eq!(backend::contacts::notes::list(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap().len(), 1, "no note added to B's contact ({})", app.label);
+        assert_eq!(backend::contacts::sources::list(&app.db, &orgs.b.org).await.unwrap().len(), 1, "B's source kept ({})", app.label);
+        assert_eq!(backend::contacts::tags::list(&app.db, &orgs.b.org).await.unwrap().iter().map(|t| (t.name.as_str(), t.colour.as_str())).collect::<Vec<_>>(), [("bsecrettag", "#123456")], "B's tag kept ({})", app.label);
+        assert_eq!(backend::contacts::fields::list(&app.db, &orgs.b.org).await.unwrap().len(), 1, "B's field kept ({})", app.label);
+        assert_eq!(backend::contacts::import::get(&app.db, &orgs.b.org, &b_import.id).await.unwrap().status, "uploaded", "B's import not started ({})", app.label);
+        assert_eq!(backend::contacts::settings::load(&app.db, &orgs.b.org).await.unwrap().opt_out_keywords, ["STOP", "UNSUBSCRIBE"], "B's settings kept ({})", app.label);
         let b_replies = backend::inbox::canned_list(&app.db, &orgs.b.actor).await.unwrap();
         assert_eq!(b_replies, vec![b_canned.clone()], "B's canned responses untouched ({})", app.label);
         let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();

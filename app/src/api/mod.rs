@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod contacts;
+pub mod crm;
 pub mod inbox;
 pub mod client;
 pub mod numbers;

@@ -6,16 +6,7 @@ use domain::scoring::ScoreRule;
 use domain::{AppError, OrgId};
 use sqlx::{AnyConnection, Row};
 
-/// What the lead pipeline needs to know about the org.
-#[derive(Debug, Clone, Default)]
-pub struct CrmSettings {
-    /// ISO 3166-1 alpha-2 code national numbers are read with.
-    pub default_country: String,
-    /// Calling codes contacts may have; empty means any.
-    pub allowed_calling_codes: Vec<u16>,
-    pub score_rules: Vec<ScoreRule>,
-    pub opt_out_keywords: Vec<String>,
-}
+pub use domain::dto::CrmSettings;
 
 /// Loads the org's settings (inside the caller's transaction).
 pub async fn load_in(conn: &mut AnyConnection, org: &OrgId) -> Result<CrmSettings> {
@@ -38,4 +29,39 @@ pub async fn load_in(conn: &mut AnyConnection, org: &OrgId) -> Result<CrmSetting
 pub async fn load(db: &crate::Db, org: &OrgId) -> Result<CrmSettings> {
     let mut conn = db.pool().acquire().await?;
     load_in(&mut conn, org).await
+}
+
+/// Saves the org's CRM settings (admins, checked by the caller): scoring rules (each
+/// checked), opt-out keywords (1–30 characters each, at most 20) and allowed calling
+/// codes (known codes only). Every contact's score is recomputed with the new rules.
+pub async fn save(db: &crate::Db, org: &OrgId, rules: &[ScoreRule], keywords: &[String], calling_codes: &[u16]) -> Result<CrmSettings> {
+    for r in rules {
+        r.validate().map_err(|e| AppError::validation(e.0))?;
+    }
+    if rules.len() > 50 {
+        return Err(AppError::validation("At most 50 scoring rules.").into());
+    }
+    let keywords: Vec<String> = keywords.iter().map(|k| k.trim().to_uppercase()).filter(|k| !k.is_empty()).collect();
+    if keywords.is_empty() || keywords.len() > 20 || keywords.iter().any(|k| k.chars().count() > 30) {
+        return Err(AppError::validation("Give 1 to 20 opt-out keywords of at most 30 characters (STOP is the usual one).").into());
+    }
+    for c in calling_codes {
+        if !domain::countries::COUNTRIES.iter().any(|(_, code, _)| code == c) {
+            return Err(AppError::validation(format!("+{c} is not a country calling code.")).into());
+        }
+    }
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE orgs SET score_rules = $1, opt_out_keywords = $2, allowed_calling_codes = $3 WHERE id = $4")
+        .bind(serde_json::to_string(rules).expect("rules serialise"))
+        .bind(serde_json::to_string(&keywords).expect("strings"))
+        .bind(serde_json::to_string(calling_codes).expect("numbers"))
+        .bind(org.as_str())
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::record(&mut tx, Some(org), None, "contacts.settings_changed", serde_json::json!({"rules": rules.len(), "keywords": keywords, "calling_codes": calling_codes})).await?;
+    let settings = load_in(&mut tx, org).await?;
+    let ids: Vec<String> = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND deleted_at IS NULL").bind(org.as_str()).fetch_all(&mut *tx).await?.iter().map(|r| r.get("id")).collect();
+    super::scoring::recompute_in(&mut tx, org, &settings, &ids).await?;
+    tx.commit().await?;
+    Ok(settings)
 }

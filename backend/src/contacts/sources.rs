@@ -11,34 +11,14 @@ use crate::Db;
 use domain::csv::Record;
 use domain::{AppError, ErrorCode, OrgId};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::Row;
 
 /// The largest webhook body a source takes.
 pub const MAX_HOOK_BYTES: usize = 64 * 1024;
 
-/// A source as Settings shows it (the sheet's API key is never returned).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeadSource {
-    pub id: String,
-    /// `webhook` or `sheet`.
-    pub kind: String,
-    pub name: String,
-    /// The secret part of the webhook URL (`/api/hooks/{source_key}`).
-    pub source_key: String,
-    /// Field name → contact field (`phone`, `name`, `custom:plan`…).
-    pub mapping: Map<String, Value>,
-    pub spreadsheet_id: Option<String>,
-    pub range: Option<String>,
-    pub csv_url: Option<String>,
-    pub has_api_key: bool,
-    pub poll_minutes: i64,
-    pub last_success_at: Option<i64>,
-    pub last_error: Option<String>,
-    pub leads_count: i64,
-    pub created_at: i64,
-}
+pub use domain::dto::LeadSource;
 
 /// What a new or changed source says.
 #[derive(Debug, Clone, Default)]

@@ -1,6 +1,7 @@
 //! Settings: the org profile and its members.
 
 pub mod canned;
+pub mod contacts;
 pub mod members;
 pub mod numbers;
 pub mod profile;
@@ -18,6 +19,7 @@ pub fn SettingsLayout() -> impl IntoView {
             <A href="/settings/members" attr:class="tab">"Members"</A>
             <A href="/settings/numbers" attr:class="tab">"Numbers"</A>
             <A href="/settings/canned" attr:class="tab">"Canned responses"</A>
+            <A href="/settings/contacts" attr:class="tab">"Contacts"</A>
         </nav>
         <Outlet />
     }

@@ -206,6 +206,7 @@ async fn scores_follow_the_orgs_rules_when_sources_tags_and_replies_change() {
         let c = edit::update(&t.db, &who(&a), &c.id, &json!({"tags": ["VIP"]}), now_ms()).await.unwrap();
         assert_eq!(c.score, 35, "{}", t.label);
         customer_writes(&t.db, "100000000000001", "5511900000400", now_ms()).await;
+        assert_eq!(search::get(&t.db, &a.org, &c.id).await.unwrap().score, 40, "a reply is scored as it arrives ({})", t.label);
         let c = edit::update(&t.db, &who(&a), &c.id, &json!({"tags": []}), now_ms()).await.unwrap();
         assert_eq!(c.score, 15, "replied counts, the tag no longer does ({})", t.label);
     }

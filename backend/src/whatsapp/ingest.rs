@@ -183,6 +183,13 @@ async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId,
     if needs_routing {
         crate::inbox::route_new_in(conn, org, number, &conversation, now).await?;
     }
+    if before.get::<Option<i64>, _>("last_inbound_at").is_none() {
+        // The contact has now replied: scoring rules on replies apply.
+        let settings = crate::contacts::settings::load_in(conn, org).await?;
+        if !settings.score_rules.is_empty() {
+            crate::contacts::scoring::recompute_in(conn, org, &settings, &[contact.as_str().to_owned()]).await?;
+        }
+    }
     if m.kind == "text" {
         // STOP (or the org's other keywords) opts the sender out, with a confirmation.
         if let Some(text) = m.preview_text() {

@@ -57,7 +57,7 @@ pub async fn publish_in(conn: &mut AnyConnection, org: &OrgId, kind: &str, conve
 /// Writes events of one kind for the whole org inside the caller's transaction, in
 /// multi-row statements (an import creates thousands of contacts).
 pub async fn publish_many_in(conn: &mut AnyConnection, org: &OrgId, kind: &str, payloads: &[serde_json::Value], now: i64) -> Result<()> {
-    for chunk in payloads.chunks(500) {
+    for chunk in payloads.chunks(crate::db::rows_per_statement(1)) {
         let values: Vec<String> = (0..chunk.len()).map(|n| format!("($1, $2, ${}, $3)", n + 4)).collect();
         let sql = format!("INSERT INTO org_events (org_id, kind, payload, created_at) VALUES {}", values.join(", "));
         let mut q = sqlx::query(&sql).bind(org.as_str()).bind(kind).bind(now);

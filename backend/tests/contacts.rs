@@ -43,7 +43,11 @@ async fn a_contact_is_created_once_per_phone_and_national_numbers_use_the_orgs_c
         // The timeline says how it came, and a "contact created" event went out.
         let lines = activity::timeline(&t.db, &a.org, &c.id, 10).await.unwrap();
         assert_eq!(lines.last().map(|l| (l.kind.as_str(), l.detail["source"].as_str())), Some(("created", Some("app"))), "{}", t.label);
-        assert!(lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "VIP"));
+        assert_eq!(lines.last().unwrap().detail["tags"], json!(["VIP"]), "the created line lists its tags");
+        edit::update(&t.db, &who(&a), &c.id, &json!({"tags": ["VIP", "Hot"]}), now_ms()).await.unwrap();
+        let lines = activity::timeline(&t.db, &a.org, &c.id, 10).await.unwrap();
+        assert!(lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "Hot"), "a tag added later has its own line ({})", t.label);
+        assert!(!lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "VIP"));
         let events = backend::events::since(&t.db, &a.org, &a.user.id, 0, 100).await.unwrap();
         assert!(events.iter().any(|e| e.kind == "contact" && e.payload["contact_id"] == c.id.as_str() && e.payload["source"] == "app"), "{}", t.label);
     }

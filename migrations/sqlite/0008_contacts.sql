@@ -19,9 +19,6 @@ ALTER TABLE contacts ADD COLUMN search_text TEXT GENERATED ALWAYS AS (
 ) VIRTUAL;
 
 CREATE INDEX contacts_org_created_idx ON contacts (org_id, deleted_at, created_at);
-CREATE INDEX contacts_org_status_idx ON contacts (org_id, lead_status);
-CREATE INDEX contacts_org_opt_in_idx ON contacts (org_id, opt_in_status);
-CREATE INDEX contacts_org_source_idx ON contacts (org_id, source);
 
 -- Substring search over 1M contacts: an FTS5 trigram index kept in step by triggers.
 CREATE VIRTUAL TABLE contacts_search USING fts5 (search_text, content = 'contacts', content_rowid = 'rowid', tokenize = 'trigram');
@@ -111,8 +108,7 @@ CREATE TABLE contact_imports (
     updated_count BIGINT NOT NULL DEFAULT 0,
     skipped_count BIGINT NOT NULL DEFAULT 0,
     failed_count BIGINT NOT NULL DEFAULT 0,
-    -- The uploaded file, its header row (JSON list) and the chosen column mapping.
-    file BLOB,
+    -- The file's header row (JSON list) and the chosen column mapping.
     headers TEXT NOT NULL DEFAULT '[]',
     mapping TEXT NOT NULL DEFAULT '[]',
     -- A running import is leased to one instance; an expired lease means it stopped
@@ -121,6 +117,13 @@ CREATE TABLE contact_imports (
     message TEXT,
     created_at BIGINT NOT NULL,
     finished_at BIGINT
+);
+
+-- The uploaded files, apart from the progress counters that change every batch (a
+-- 50 MB value in the same row would be rewritten with each of them on SQLite).
+CREATE TABLE contact_import_files (
+    import_id TEXT PRIMARY KEY REFERENCES contact_imports (id) ON DELETE CASCADE,
+    content BLOB NOT NULL
 );
 
 -- Rows an import could not store, with the reason (the downloadable error file).

@@ -18,7 +18,10 @@ fn describe(a: &ContactActivityView) -> String {
     let d = &a.detail;
     let s = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
     match a.kind.as_str() {
-        "created" => format!("Created from {} (via {})", s("source"), s("via")),
+        "created" => {
+            let tags: Vec<&str> = d["tags"].as_array().map(|t| t.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            format!("Created from {} (via {}){}", s("source"), s("via"), if tags.is_empty() { String::new() } else { format!(" with tags {}", tags.join(", ")) })
+        }
         "updated" => {
             let fields: Vec<String> = d["changes"]
                 .as_object()

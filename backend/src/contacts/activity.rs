@@ -17,7 +17,7 @@ pub async fn record_in(conn: &mut AnyConnection, org: &OrgId, actor: Option<&Use
 /// Appends lines `(contact id, kind, detail)` in one statement (imports write thousands).
 pub async fn record_many_in(conn: &mut AnyConnection, org: &OrgId, actor: Option<&UserId>, lines: &[(String, String, Value)], now: i64) -> Result<()> {
     const COLS: usize = 7;
-    for chunk in lines.chunks(super::store::BATCH) {
+    for chunk in lines.chunks(crate::db::rows_per_statement(COLS)) {
         let values: Vec<String> = (0..chunk.len()).map(|n| format!("({})", placeholders(n * COLS + 1, COLS))).collect();
         let sql = format!("INSERT INTO contact_activity (id, org_id, contact_id, kind, detail, actor_id, created_at) VALUES {}", values.join(", "));
         let mut q = sqlx::query(&sql);

@@ -185,7 +185,7 @@ pub async fn update(db: &Db, who: &Who, id: &ContactId, body: &Value, now: i64) 
         for old in before.tags.iter().filter(|t| !keep.contains(&t.name.to_lowercase())) {
             super::tags::detach_in(&mut tx, who, &[id.as_str().to_owned()], &old.name, now).await?;
         }
-        super::tags::attach_many_in(&mut tx, who, &[(id.as_str().to_owned(), &tags)], now).await?;
+        super::tags::attach_many_in(&mut tx, who, &[(id.as_str().to_owned(), &tags)], now, false).await?;
     }
     super::scoring::recompute_in(&mut tx, &who.org, &settings, &[id.as_str().to_owned()]).await?;
     tx.commit().await?;
@@ -222,7 +222,7 @@ pub async fn bulk(db: &Db, who: &Who, ids: &[ContactId], action: &Bulk, now: i64
             let tag = super::tags::clean_name(tag)?;
             let list = vec![tag];
             let pairs: Vec<(String, &Vec<String>)> = mine.iter().map(|c| (c.clone(), &list)).collect();
-            super::tags::attach_many_in(&mut tx, who, &pairs, now).await?;
+            super::tags::attach_many_in(&mut tx, who, &pairs, now, false).await?;
             mine.len() as u64
         }
         Bulk::RemoveTag(tag) => super::tags::detach_in(&mut tx, who, &mine, tag, now).await?,

@@ -59,22 +59,24 @@ pub async fn upload(db: &Db, org: &OrgId, user: Option<&UserId>, filename: &str,
     let custom: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.label.clone())).collect();
     let mapping = auto_map(&headers, &custom);
     let id = new_id();
+    let mut tx = db.pool().begin().await?;
     let name: String = filename.chars().filter(|c| !c.is_control()).take(200).collect();
     sqlx::query(
-        "INSERT INTO contact_imports (id, org_id, created_by, filename, policy, status, total_rows, file, headers, mapping, created_at) \
-         VALUES ($1, $2, $3, $4, 'skip', 'uploaded', $5, $6, $7, $8, $9)",
+        "INSERT INTO contact_imports (id, org_id, created_by, filename, policy, status, total_rows, headers, mapping, created_at) \
+         VALUES ($1, $2, $3, $4, 'skip', 'uploaded', $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(org.as_str())
     .bind(user.map(|u| u.as_str().to_owned()))
     .bind(if name.is_empty() { "contacts.csv".to_owned() } else { name })
     .bind(records.len() as i64)
-    .bind(bytes)
     .bind(serde_json::to_string(&headers).expect("strings"))
     .bind(serde_json::to_string(&mapping).expect("strings"))
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    sqlx::query("INSERT INTO contact_import_files (import_id, content) VALUES ($1, $2)").bind(&id).bind(bytes).execute(&mut *tx).await?;
+    tx.commit().await?;
     get(db, org, &id).await
 }
 
@@ -112,8 +114,8 @@ pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
     let status: String = r.get("status");
     // The preview is read again from the kept file (only while choosing the mapping).
     let preview = if status == "uploaded" {
-        let file = sqlx::query("SELECT file FROM contact_imports WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
-        let bytes: Vec<u8> = file.get::<Option<Vec<u8>>, _>("file").unwrap_or_default();
+        let file = sqlx::query("SELECT content FROM contact_import_files WHERE import_id = $1").bind(id).fetch_optional(db.pool()).await?;
+        let bytes: Vec<u8> = file.map(|f| f.get::<Vec<u8>, _>("content")).unwrap_or_default();
         let text = decode_text(&bytes);
         Reader::new(&text).skip(1).take(10).filter_map(|r| r.ok()).map(|r| r.fields).collect()
     } else {
@@ -250,11 +252,11 @@ pub async fn run_next(db: &Db, now: i64) -> Result<Option<String>> {
 }
 
 async fn run(db: &Db, id: &str) -> Result<()> {
-    let r = sqlx::query("SELECT org_id, created_by, file, mapping, policy, processed_rows, filename FROM contact_imports WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
+    let r = sqlx::query("SELECT org_id, created_by, mapping, policy, processed_rows, filename FROM contact_imports WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
     let org = OrgId::from_string(r.get::<String, _>("org_id"));
     let user: Option<String> = r.get("created_by");
     let who = Who { org: org.clone(), user: user.map(UserId::from_string), via: Via::Import };
-    let bytes: Vec<u8> = r.get::<Option<Vec<u8>>, _>("file").unwrap_or_default();
+    let bytes: Vec<u8> = sqlx::query("SELECT content FROM contact_import_files WHERE import_id = $1").bind(id).fetch_optional(db.pool()).await?.map(|f| f.get::<Vec<u8>, _>("content")).unwrap_or_default();
     let mapping: Vec<String> = serde_json::from_str(&r.get::<String, _>("mapping")).unwrap_or_default();
     let policy = DuplicatePolicy::parse(&r.get::<String, _>("policy")).unwrap_or(DuplicatePolicy::Skip);
     let done: i64 = r.get("processed_rows");
@@ -281,6 +283,12 @@ async fn run(db: &Db, id: &str) -> Result<()> {
             }
         }
         let mut tx = db.pool().begin().await?;
+        if db.kind() == crate::DbKind::Postgres {
+            // A batch and its progress commit together, and a batch lost to a crash is
+            // simply stored again on resume, so the import need not wait for each commit
+            // to reach the disk (PostgreSQL; SQLite already runs with synchronous=NORMAL).
+            sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+        }
         let outcomes = apply_leads(&mut tx, &who, &settings, "csv", &leads, on_duplicate, now).await?;
         let (mut created, mut updated, mut skipped) = (0i64, 0i64, 0i64);
         for (o, rec) in outcomes.iter().zip(&rows_of_leads) {
@@ -309,7 +317,9 @@ async fn run(db: &Db, id: &str) -> Result<()> {
     }
     let now = crate::clock::now_ms();
     let mut tx = db.pool().begin().await?;
-    let counts = sqlx::query("UPDATE contact_imports SET status = 'done', locked_until = NULL, finished_at = $1, file = NULL WHERE id = $2 RETURNING created_count, updated_count, skipped_count, failed_count, filename")
+    // The file is not needed once every row is stored (the error file keeps the bad rows).
+    sqlx::query("DELETE FROM contact_import_files WHERE import_id = $1").bind(id).execute(&mut *tx).await?;
+    let counts = sqlx::query("UPDATE contact_imports SET status = 'done', locked_until = NULL, finished_at = $1 WHERE id = $2 RETURNING created_count, updated_count, skipped_count, failed_count, filename")
         .bind(now)
         .bind(id)
         .fetch_one(&mut *tx)
@@ -325,7 +335,7 @@ async fn run(db: &Db, id: &str) -> Result<()> {
 }
 
 async fn insert_errors(conn: &mut AnyConnection, id: &str, errors: &[(i64, &Record, String)]) -> Result<()> {
-    for chunk in errors.chunks(BATCH) {
+    for chunk in errors.chunks(crate::db::rows_per_statement(3)) {
         let values: Vec<String> = (0..chunk.len()).map(|n| format!("($1, ${}, ${}, ${})", n * 3 + 2, n * 3 + 3, n * 3 + 4)).collect();
         let sql = format!("INSERT INTO contact_import_errors (import_id, line, row_values, message) VALUES {} ON CONFLICT (import_id, line) DO NOTHING", values.join(", "));
         let mut q = sqlx::query(&sql).bind(id.to_owned());

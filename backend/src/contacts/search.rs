@@ -194,11 +194,28 @@ pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactP
     let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
     let page = query.page.max(1);
     let (where_sql, binds) = filter(db, org, query);
-    let count_sql = format!("SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}");
-    let total: i64 = bind_all(sqlx::query(&count_sql), &binds).fetch_one(db.pool()).await?.get("n");
+    // Planned with the actual values each time: PostgreSQL would otherwise keep a generic
+    // plan that cannot use the trigram index for a LIKE pattern it does not know.
     let (l, o) = (binds.len() + 1, binds.len() + 2);
-    let page_sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}", query.sort.order_by());
-    let rows = bind_all(sqlx::query(&page_sql), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
+    let count_sql = format!("SELECT COUNT(*) AS n FROM contacts c WHERE {where_sql}");
+    let searching = query.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+    let (rows, total) = if searching {
+        // A text search: the page and, with each row, how many match in all, in one pass
+        // (a separate COUNT would look every match up in the index a second time).
+        let sql = format!("SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}", query.sort.order_by());
+        let rows = bind_all(sqlx::query(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
+        let total: i64 = match rows.first() {
+            Some(r) => r.get("total_count"),
+            None => bind_all(sqlx::query(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?.get("n"),
+        };
+        (rows, total)
+    } else {
+        // No search: the page comes from the (org, created) index and the count from a
+        // scan of it; numbering every row of a large org for a window would be slower.
+        let total: i64 = bind_all(sqlx::query(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?.get("n");
+        let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}", query.sort.order_by());
+        (bind_all(sqlx::query(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?, total)
+    };
     let mut data: Vec<ContactView> = rows.iter().map(view).collect();
     let mut conn = db.pool().acquire().await?;
     attach_tags(&mut conn, &mut data).await?;
@@ -209,7 +226,7 @@ pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactP
 pub async fn all(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<ContactView>> {
     let (where_sql, binds) = filter(db, org, query);
     let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {}", query.sort.order_by());
-    let rows = bind_all(sqlx::query(&sql), &binds).fetch_all(db.pool()).await?;
+    let rows = bind_all(sqlx::query(&sql).persistent(false), &binds).fetch_all(db.pool()).await?;
     let mut data: Vec<ContactView> = rows.iter().map(view).collect();
     let mut conn = db.pool().acquire().await?;
     for chunk in data.chunks_mut(super::store::BATCH) {

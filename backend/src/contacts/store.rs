@@ -185,23 +185,32 @@ pub async fn apply_leads(conn: &mut AnyConnection, who: &Who, settings: &CrmSett
     // Timeline and events for the new contacts, in bulk.
     let created_rows: Vec<(String, String, Value)> = created
         .iter()
-        .map(|(id, lead)| (id.clone(), "created".to_owned(), json!({"source": source, "via": who.via.as_str(), "phone": lead.phone.as_str()})))
+        .map(|(id, lead)| (id.clone(), "created".to_owned(), json!({"source": source, "via": who.via.as_str(), "phone": lead.phone.as_str(), "tags": lead.fields.tags})))
         .collect();
     activity::record_many_in(conn, &who.org, who.user.as_ref(), &created_rows, now).await?;
     let events: Vec<Value> = created.iter().map(|(id, lead)| json!({"action": "created", "contact_id": id, "phone": lead.phone.as_str(), "source": source, "via": who.via.as_str()})).collect();
     crate::events::publish_many_in(conn, &who.org, "contact", &events, now).await?;
 
     // Tags and notes of every lead that was stored or updated.
-    let with_tags: Vec<(String, &Vec<String>)> = created.iter().map(|(id, l)| (id.clone(), &l.fields.tags)).chain(touched.iter().map(|(id, l, _)| (id.clone(), &l.fields.tags))).filter(|(_, t)| !t.is_empty()).collect();
-    if !with_tags.is_empty() {
-        super::tags::attach_many_in(conn, who, &with_tags, now).await?;
+    let new_tags: Vec<(String, &Vec<String>)> = created.iter().map(|(id, l)| (id.clone(), &l.fields.tags)).filter(|(_, t)| !t.is_empty()).collect();
+    if !new_tags.is_empty() {
+        super::tags::attach_many_in(conn, who, &new_tags, now, true).await?;
+    }
+    let more_tags: Vec<(String, &Vec<String>)> = touched.iter().map(|(id, l, _)| (id.clone(), &l.fields.tags)).filter(|(_, t)| !t.is_empty()).collect();
+    if !more_tags.is_empty() {
+        super::tags::attach_many_in(conn, who, &more_tags, now, false).await?;
     }
     for (id, lead) in created.iter().map(|(id, l)| (id, *l)).chain(touched.iter().map(|(id, l, _)| (id, *l))) {
         if let Some(note) = lead.fields.note.as_deref().filter(|n| !n.trim().is_empty()) {
             super::notes::add_in(conn, who, id, note, now).await?;
         }
     }
-    let affected: Vec<String> = created.iter().map(|(id, _)| id.clone()).chain(touched.iter().map(|(id, _, _)| id.clone())).collect();
+    // New contacts start at 0, which is their score when the org has no rules.
+    let affected: Vec<String> = if settings.score_rules.is_empty() {
+        touched.iter().map(|(id, _, _)| id.clone()).collect()
+    } else {
+        created.iter().map(|(id, _)| id.clone()).chain(touched.iter().map(|(id, _, _)| id.clone())).collect()
+    };
     super::scoring::recompute_in(conn, &who.org, settings, &affected).await?;
     Ok(outcomes)
 }
@@ -210,59 +219,64 @@ async fn find_existing(conn: &mut AnyConnection, org: &OrgId, leads: &[Lead]) ->
     let mut phones: Vec<&str> = leads.iter().map(|l| l.phone.as_str()).collect();
     phones.sort_unstable();
     phones.dedup();
-    let sql = format!("SELECT id, phone, deleted_at, custom_fields FROM contacts WHERE org_id = $1 AND phone IN ({})", placeholders(2, phones.len()));
-    let mut q = sqlx::query(&sql).bind(org.as_str());
-    for p in &phones {
-        q = q.bind(*p);
-    }
-    let rows = q.fetch_all(&mut *conn).await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
+    let mut out = HashMap::new();
+    for chunk in phones.chunks(crate::db::MAX_BIND_PARAMS - 1) {
+        let sql = format!("SELECT id, phone, deleted_at, custom_fields FROM contacts WHERE org_id = $1 AND phone IN ({})", placeholders(2, chunk.len()));
+        // Planned with these values each time: a plan cached while the org had few
+        // contacts would scan them all once it has many (PostgreSQL).
+        let mut q = sqlx::query(&sql).persistent(false).bind(org.as_str());
+        for p in chunk {
+            q = q.bind(*p);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
             let custom: Map<String, Value> = serde_json::from_str(&r.get::<String, _>("custom_fields")).unwrap_or_default();
-            (r.get::<String, _>("phone"), Existing { id: r.get("id"), deleted: r.get::<Option<i64>, _>("deleted_at").is_some(), custom_fields: custom })
-        })
-        .collect())
+            out.insert(r.get::<String, _>("phone"), Existing { id: r.get("id"), deleted: r.get::<Option<i64>, _>("deleted_at").is_some(), custom_fields: custom });
+        }
+    }
+    Ok(out)
 }
 
-/// Inserts the new leads; returns phone → id for the rows this statement created.
+/// Inserts the new leads; returns phone → id for the rows these statements created.
 async fn insert_new(conn: &mut AnyConnection, who: &Who, source: &str, leads: &[Lead], idx: &[usize], ids: &[String], now: i64) -> Result<HashMap<String, String>> {
-    if idx.is_empty() {
-        return Ok(HashMap::new());
+    let mut out = HashMap::new();
+    let per = crate::db::rows_per_statement(NEW_COLUMNS);
+    for (chunk_no, chunk) in idx.chunks(per).enumerate() {
+        // Each row binds NEW_COLUMNS values; updated_at reuses created_at's parameter.
+        let values: Vec<String> = (0..chunk.len())
+            .map(|n| {
+                let first = n * NEW_COLUMNS + 1;
+                format!("({}, ${})", placeholders(first, NEW_COLUMNS), first + NEW_COLUMNS - 1)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO contacts (id, org_id, phone, wa_id, name, email, company, source, lead_status, lifecycle_stage, opt_in_status, birthday, custom_fields, created_at, updated_at) \
+             VALUES {} ON CONFLICT (org_id, phone) DO NOTHING RETURNING id, phone",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (n, &i) in chunk.iter().enumerate() {
+            let f = &leads[i].fields;
+            q = q
+                .bind(ids[chunk_no * per + n].clone())
+                .bind(who.org.as_str().to_owned())
+                .bind(leads[i].phone.as_str().to_owned())
+                .bind(leads[i].phone.digits().to_owned())
+                .bind(f.name.clone())
+                .bind(f.email.clone())
+                .bind(f.company.clone())
+                .bind(source.to_owned())
+                .bind(f.lead_status.clone().unwrap_or_else(|| "new".into()))
+                .bind(f.lifecycle_stage.clone().unwrap_or_else(|| "lead".into()))
+                .bind(f.opt_in_status.clone().unwrap_or_else(|| "unknown".into()))
+                .bind(f.birthday.clone())
+                .bind(Value::Object(f.custom_fields.clone()).to_string())
+                .bind(now);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.insert(r.get::<String, _>("phone"), r.get::<String, _>("id"));
+        }
     }
-    // Each row binds NEW_COLUMNS values; updated_at reuses created_at's parameter.
-    let values: Vec<String> = (0..idx.len())
-        .map(|n| {
-            let first = n * NEW_COLUMNS + 1;
-            format!("({}, ${})", placeholders(first, NEW_COLUMNS), first + NEW_COLUMNS - 1)
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO contacts (id, org_id, phone, wa_id, name, email, company, source, lead_status, lifecycle_stage, opt_in_status, birthday, custom_fields, created_at, updated_at) \
-         VALUES {} ON CONFLICT (org_id, phone) DO NOTHING RETURNING id, phone",
-        values.join(", ")
-    );
-    let mut q = sqlx::query(&sql);
-    for (n, &i) in idx.iter().enumerate() {
-        let f = &leads[i].fields;
-        q = q
-            .bind(ids[n].clone())
-            .bind(who.org.as_str().to_owned())
-            .bind(leads[i].phone.as_str().to_owned())
-            .bind(leads[i].phone.digits().to_owned())
-            .bind(f.name.clone())
-            .bind(f.email.clone())
-            .bind(f.company.clone())
-            .bind(source.to_owned())
-            .bind(f.lead_status.clone().unwrap_or_else(|| "new".into()))
-            .bind(f.lifecycle_stage.clone().unwrap_or_else(|| "lead".into()))
-            .bind(f.opt_in_status.clone().unwrap_or_else(|| "unknown".into()))
-            .bind(f.birthday.clone())
-            .bind(Value::Object(f.custom_fields.clone()).to_string())
-            .bind(now);
-    }
-    let rows = q.fetch_all(&mut *conn).await?;
-    Ok(rows.iter().map(|r| (r.get::<String, _>("phone"), r.get::<String, _>("id"))).collect())
+    Ok(out)
 }
 
 /// Fills in the non-empty fields of `f` on a stored contact; records what changed.

@@ -84,8 +84,10 @@ pub async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, names: &[String], 
 }
 
 /// Adds tags to contacts (`(contact id, tag names)`), recording each new tag on the
-/// contact's timeline.
-pub async fn attach_many_in(conn: &mut AnyConnection, who: &Who, pairs: &[(String, &Vec<String>)], now: i64) -> Result<()> {
+/// contact's timeline — unless `new_contacts`: contacts created in this transaction have
+/// no tags yet, and their "created" line already lists them (an import of 100,000 rows
+/// would otherwise write 100,000s of lines).
+pub async fn attach_many_in(conn: &mut AnyConnection, who: &Who, pairs: &[(String, &Vec<String>)], now: i64, new_contacts: bool) -> Result<()> {
     let names: Vec<String> = pairs.iter().flat_map(|(_, t)| t.iter().cloned()).collect();
     let ids = ensure_in(conn, &who.org, &names, now).await?;
     let mut links: Vec<(String, String, String)> = Vec::new();
@@ -100,14 +102,14 @@ pub async fn attach_many_in(conn: &mut AnyConnection, who: &Who, pairs: &[(Strin
     links.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     // Which links exist already, so only new ones reach the timeline.
     let mut lines = Vec::new();
-    for chunk in links.chunks(super::store::BATCH) {
+    for chunk in links.chunks(crate::db::rows_per_statement(2)) {
         let contacts: Vec<&String> = chunk.iter().map(|l| &l.0).collect();
         let sql = format!("SELECT contact_id, tag_id FROM contact_tags WHERE contact_id IN ({})", placeholders(1, contacts.len()));
         let mut q = sqlx::query(&sql);
         for c in &contacts {
             q = q.bind((*c).clone());
         }
-        let have: std::collections::HashSet<(String, String)> = q.fetch_all(&mut *conn).await?.iter().map(|r| (r.get("contact_id"), r.get("tag_id"))).collect();
+        let have: std::collections::HashSet<(String, String)> = if new_contacts { Default::default() } else { q.fetch_all(&mut *conn).await?.iter().map(|r| (r.get("contact_id"), r.get("tag_id"))).collect() };
         let new: Vec<&(String, String, String)> = chunk.iter().filter(|l| !have.contains(&(l.0.clone(), l.1.clone()))).collect();
         if new.is_empty() {
             continue;
@@ -119,6 +121,9 @@ pub async fn attach_many_in(conn: &mut AnyConnection, who: &Who, pairs: &[(Strin
             q = q.bind(l.0.clone()).bind(l.1.clone());
         }
         q.execute(&mut *conn).await?;
+        if new_contacts {
+            continue;
+        }
         lines.extend(new.iter().map(|l| (l.0.clone(), "tag_added".to_owned(), json!({"tag": l.2, "via": who.via.as_str()}))));
     }
     super::activity::record_many_in(conn, &who.org, who.user.as_ref(), &lines, now).await?;

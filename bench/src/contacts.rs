@@ -6,7 +6,7 @@
 //! 2. Contact search with 1,000,000 contacts in the org: p50/p95/p99 of a page of 25 with
 //!    its total, for searches by name, phone digits, email and company. Goal: p95 ≤ 50 ms.
 //!
-//! Run: `cargo run --release -p bench --bin contacts-bench [-- --postgres <admin url>] [--contacts N]`
+//! Run: `cargo run --release -p bench --bin contacts-bench [-- --postgres <admin url>] [--contacts N] [--import-only]`
 
 use backend::clock::now_ms;
 use backend::contacts::import;
@@ -158,6 +158,9 @@ async fn main() {
     }
     for t in &dbs {
         import_bench(t, 100_000).await;
+    }
+    if args.iter().any(|a| a == "--import-only") {
+        return;
     }
     for t in &dbs {
         search_bench(t, n).await;

@@ -100,7 +100,7 @@ impl Outcome {
     }
 }
 
-/// Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
+/// Leads per transaction (each statement inside is cut to [`crate::db::MAX_BIND_PARAMS`]).
 pub const BATCH: usize = 500;
 
 const NEW_COLUMNS: usize = 14;

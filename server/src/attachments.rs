@@ -21,27 +21,12 @@ const MAX_CAPTION_CHARS: usize = 1024;
 /// Uploads the `file` part and sends it with the optional `caption` part; 201 with
 /// `{"message_id", "media_id"}`.
 pub async fn send(State(state): State<AppState>, Path(conversation): Path<String>, session: Session, form: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let actor = crate::signed_in::actor(&state, &session).await.ok_or_else(|| ApiError(AppError::new(ErrorCode::NotAuthenticated, "Sign in first.")))?;
-    actor.require(Role::Agent)?;
+    let actor = crate::upload::member(&state, &session, Role::Agent).await?;
     let invalid = |m: &str| ApiError(AppError::validation(m));
-    let mut form = form.map_err(|_| invalid("Send the file as multipart/form-data (at most 100 MB)."))?;
-    let (mut caption, mut file) = (None, None);
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => match field.name().unwrap_or_default() {
-                "caption" => caption = field.text().await.ok().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
-                "file" => {
-                    let (name, mime) = (field.file_name().unwrap_or("file").to_owned(), field.content_type().map(str::to_owned));
-                    let bytes = field.bytes().await.map_err(|_| invalid("The file could not be read (over 100 MB?)."))?;
-                    file = Some((name, mime, bytes));
-                }
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(_) => return Err(invalid("Send the file as multipart/form-data (at most 100 MB).")),
-        }
-    }
-    let (name, mime, bytes) = file.ok_or_else(|| invalid("Choose a file to send."))?;
+    let form = crate::upload::read(form, "file").await.map_err(|_| invalid("Send the file as multipart/form-data (at most 100 MB)."))?;
+    let caption = form.text("caption");
+    let file = form.file.ok_or_else(|| invalid("Choose a file to send."))?;
+    let (name, mime, bytes) = (file.name.unwrap_or_else(|| "file".into()), file.mime, file.bytes);
     if caption.as_ref().is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS) {
         return Err(invalid("A caption can be at most 1,024 characters."));
     }

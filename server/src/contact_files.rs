@@ -9,7 +9,6 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use backend::auth::Actor;
 use backend::contacts::search::{ContactQuery, Sort};
 use backend::contacts::{export, import};
 use domain::dto::ImportView;
@@ -20,26 +19,13 @@ use tower_sessions::Session;
 /// The request body limit of an upload: the file plus the form's framing.
 pub const MAX_UPLOAD_BODY: usize = domain::import::MAX_IMPORT_BYTES + 64 * 1024;
 
-async fn member(state: &AppState, session: &Session, min: Role) -> Result<Actor, ApiError> {
-    let actor = crate::signed_in::actor(state, session).await.ok_or_else(|| ApiError(AppError::new(ErrorCode::NotAuthenticated, "Sign in first.")))?;
-    actor.require(min)?;
-    Ok(actor)
-}
-
 /// `POST /contacts/import` (multipart `file`): 201 with the import, ready for its mapping.
 pub async fn upload(State(state): State<AppState>, session: Session, form: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<(StatusCode, Json<ImportView>), ApiError> {
-    let actor = member(&state, &session, Role::Agent).await?;
+    let actor = crate::upload::member(&state, &session, Role::Agent).await?;
     let too_big = || ApiError(AppError::new(ErrorCode::ImportInvalid, "Send a CSV file of at most 50 MB."));
-    let mut form = form.map_err(|_| too_big())?;
-    let mut file = None;
-    while let Some(field) = form.next_field().await.map_err(|_| too_big())? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("contacts.csv").to_owned();
-            let bytes = field.bytes().await.map_err(|_| too_big())?;
-            file = Some((name, bytes));
-        }
-    }
-    let (name, bytes) = file.ok_or_else(|| ApiError(AppError::new(ErrorCode::ImportInvalid, "Choose a CSV file.")))?;
+    let form = crate::upload::read(form, "file").await.map_err(|_| too_big())?;
+    let file = form.file.ok_or_else(|| ApiError(AppError::new(ErrorCode::ImportInvalid, "Choose a CSV file.")))?;
+    let (name, bytes) = (file.name.unwrap_or_else(|| "contacts.csv".into()), file.bytes);
     let view = import::upload(&state.db, &actor.org_id, Some(&actor.user_id), &name, bytes.to_vec(), backend::clock::now_ms()).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -50,7 +36,7 @@ fn csv_file(name: &str, bytes: Vec<u8>) -> Response {
 
 /// `GET /contacts/imports/{id}/errors.csv`.
 pub async fn errors(State(state): State<AppState>, session: Session, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let actor = member(&state, &session, Role::Viewer).await?;
+    let actor = crate::upload::member(&state, &session, Role::Viewer).await?;
     let bytes = import::error_file(&state.db, &actor.org_id, &id).await?;
     Ok(csv_file("import-errors.csv", bytes))
 }
@@ -71,7 +57,7 @@ pub struct ExportQuery {
 
 /// `GET /contacts/export.csv`: the contacts matching the filters (all without any).
 pub async fn export_csv(State(state): State<AppState>, session: Session, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
-    let actor = member(&state, &session, Role::Viewer).await?;
+    let actor = crate::upload::member(&state, &session, Role::Viewer).await?;
     let day = |d: &Option<String>, end: bool| d.as_deref().filter(|d| !d.is_empty()).and_then(domain::time::midnight_of).map(|m| m + if end { 86_400_000 } else { 0 });
     let query = ContactQuery {
         q: q.q,

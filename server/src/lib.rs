@@ -16,6 +16,7 @@ pub mod live;
 pub mod rest;
 pub mod sandbox;
 pub mod signed_in;
+pub mod upload;
 pub mod web;
 pub mod webhooks;
 pub mod worker;

@@ -16,28 +16,13 @@ use domain::{AppError, NumberId};
 /// message sends (`{"media": {"type": "image", "id": …}}`).
 pub async fn upload(State(state): State<AppState>, auth: ApiKeyAuth, form: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<(StatusCode, Json<MediaFile>), ApiError> {
     let invalid = |m: &str| ApiError(AppError::validation(m));
-    let mut form = form.map_err(|_| invalid("The body must be multipart/form-data with number_id and file (at most 100 MB)."))?;
-    let (mut number, mut declared, mut file) = (None, None, None);
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => match field.name().unwrap_or_default() {
-                "number_id" => number = field.text().await.ok(),
-                "type" => declared = field.text().await.ok(),
-                "file" => {
-                    let (name, mime) = (field.file_name().unwrap_or("file").to_owned(), field.content_type().map(str::to_owned));
-                    let bytes = field.bytes().await.map_err(|_| invalid("The file could not be read (over 100 MB?)."))?;
-                    file = Some((name, mime, bytes));
-                }
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(_) => return Err(invalid("The body must be multipart/form-data with number_id and file (at most 100 MB).")),
-        }
-    }
-    let number = number.filter(|n| !n.trim().is_empty()).ok_or_else(|| invalid("number_id is required."))?;
-    let (name, part_mime, bytes) = file.ok_or_else(|| invalid("file is required."))?;
+    let form = crate::upload::read(form, "file").await.map_err(|_| invalid("The body must be multipart/form-data with number_id and file (at most 100 MB)."))?;
+    let number = form.text("number_id").ok_or_else(|| invalid("number_id is required."))?;
+    let declared = form.text("type");
+    let file = form.file.ok_or_else(|| invalid("file is required."))?;
+    let (name, part_mime, bytes) = (file.name.unwrap_or_else(|| "file".into()), file.mime, file.bytes);
     let mime = declared.or(part_mime).unwrap_or_else(|| "application/octet-stream".into());
-    let stored = media::upload(&state.db, state.graph.as_ref(), state.sandbox.graph.as_ref(), &state.cipher, &auth.0.org_id, &NumberId::from_string(number.trim().to_owned()), &name, &mime, bytes.to_vec()).await?;
+    let stored = media::upload(&state.db, state.graph.as_ref(), state.sandbox.graph.as_ref(), &state.cipher, &auth.0.org_id, &NumberId::from_string(number), &name, &mime, bytes.to_vec()).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 

@@ -10,6 +10,10 @@ ALTER TABLE contacts ADD COLUMN opt_in_status TEXT NOT NULL DEFAULT 'unknown';
 ALTER TABLE contacts ADD COLUMN birthday TEXT;
 -- Values of the org's custom fields, a JSON object keyed by field key.
 ALTER TABLE contacts ADD COLUMN custom_fields TEXT NOT NULL DEFAULT '{}';
+-- How the contact was created (app, api, import, webhook, sheet, whatsapp) and by which
+-- member: the first line of its timeline is read from here rather than stored per contact.
+ALTER TABLE contacts ADD COLUMN created_via TEXT;
+ALTER TABLE contacts ADD COLUMN created_by TEXT;
 -- Soft delete: the contact is in the trash and can be restored.
 ALTER TABLE contacts ADD COLUMN deleted_at BIGINT;
 -- What search looks in, lower-cased (SQLite's lower() folds ASCII only; the trigram

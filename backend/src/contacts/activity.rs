@@ -55,6 +55,26 @@ pub async fn timeline(db: &Db, org: &OrgId, contact: &domain::ContactId, limit: 
             ContactActivityView { id: r.get("id"), kind, detail, actor_name: r.get("actor_name"), at: r.get("at") }
         })
         .collect();
+    // The first line, from the contact row: when, by which way in, from which source, by
+    // whom, with the tags it came with (linked in the same instant).
+    let c = sqlx::query("SELECT c.source, c.created_via, c.created_at, c.phone, u.name AS actor_name FROM contacts c LEFT JOIN users u ON u.id = c.created_by WHERE c.org_id = $1 AND c.id = $2")
+        .bind(org.as_str())
+        .bind(contact.as_str())
+        .fetch_one(db.pool())
+        .await?;
+    let created_at: i64 = c.get("created_at");
+    let tags: Vec<String> = sqlx::query("SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 AND ct.created_at = $2 ORDER BY t.name_key")
+        .bind(contact.as_str())
+        .bind(created_at)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.get("name"))
+        .collect();
+    if (out.len() as i64) < limit {
+        let detail = serde_json::json!({"source": c.get::<String, _>("source"), "via": c.get::<Option<String>, _>("created_via").unwrap_or_else(|| "whatsapp".into()), "phone": c.get::<Option<String>, _>("phone"), "tags": tags});
+        out.push(ContactActivityView { id: format!("created-{}", contact.as_str()), kind: "created".into(), detail, actor_name: c.get("actor_name"), at: created_at });
+    }
     let message_ids: Vec<String> = out.iter().filter(|a| a.kind == "message").map(|a| a.id.clone()).collect();
     if !message_ids.is_empty() {
         let sql = format!("SELECT id, type, text FROM messages WHERE org_id = $1 AND id IN ({})", placeholders(2, message_ids.len()));

@@ -28,8 +28,7 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
         // The insert above keeps an existing row's created_at: equal to now means new.
         if *created_at == now {
             let via = if source == "whatsapp" { "whatsapp" } else { "api" };
-            let detail = serde_json::json!({"source": source, "via": via, "phone": s.phone.as_ref().map(|p| p.as_str())});
-            super::activity::record_in(conn, org, None, id.as_str(), "created", &detail, now).await?;
+            sqlx::query("UPDATE contacts SET created_via = $1 WHERE id = $2").bind(via).bind(id.as_str()).execute(&mut *conn).await?;
             let event = serde_json::json!({"action": "created", "contact_id": id.as_str(), "phone": s.phone.as_ref().map(|p| p.as_str()), "source": source, "via": via});
             crate::events::publish_in(conn, org, "contact", None, None, &event, now).await?;
         }

@@ -103,7 +103,7 @@ impl Outcome {
 /// Leads per transaction (each statement inside is cut to [`crate::db::MAX_BIND_PARAMS`]).
 pub const BATCH: usize = 500;
 
-const NEW_COLUMNS: usize = 14;
+const NEW_COLUMNS: usize = 16;
 
 struct Existing {
     id: String,
@@ -182,12 +182,8 @@ pub async fn apply_leads(conn: &mut AnyConnection, who: &Who, settings: &CrmSett
         }
     }
 
-    // Timeline and events for the new contacts, in bulk.
-    let created_rows: Vec<(String, String, Value)> = created
-        .iter()
-        .map(|(id, lead)| (id.clone(), "created".to_owned(), json!({"source": source, "via": who.via.as_str(), "phone": lead.phone.as_str(), "tags": lead.fields.tags})))
-        .collect();
-    activity::record_many_in(conn, &who.org, who.user.as_ref(), &created_rows, now).await?;
+    // Events for the new contacts, in bulk (their "created" timeline line is read from
+    // the contact row: no line is stored per new contact).
     let events: Vec<Value> = created.iter().map(|(id, lead)| json!({"action": "created", "contact_id": id, "phone": lead.phone.as_str(), "source": source, "via": who.via.as_str()})).collect();
     crate::events::publish_many_in(conn, &who.org, "contact", &events, now).await?;
 
@@ -249,7 +245,7 @@ async fn insert_new(conn: &mut AnyConnection, who: &Who, source: &str, leads: &[
             })
             .collect();
         let sql = format!(
-            "INSERT INTO contacts (id, org_id, phone, wa_id, name, email, company, source, lead_status, lifecycle_stage, opt_in_status, birthday, custom_fields, created_at, updated_at) \
+            "INSERT INTO contacts (id, org_id, phone, wa_id, name, email, company, source, lead_status, lifecycle_stage, opt_in_status, birthday, custom_fields, created_via, created_by, created_at, updated_at) \
              VALUES {} ON CONFLICT (org_id, phone) DO NOTHING RETURNING id, phone",
             values.join(", ")
         );
@@ -270,6 +266,8 @@ async fn insert_new(conn: &mut AnyConnection, who: &Who, source: &str, leads: &[
                 .bind(f.opt_in_status.clone().unwrap_or_else(|| "unknown".into()))
                 .bind(f.birthday.clone())
                 .bind(Value::Object(f.custom_fields.clone()).to_string())
+                .bind(who.via.as_str())
+                .bind(who.user.as_ref().map(|u| u.as_str().to_owned()))
                 .bind(now);
         }
         for r in q.fetch_all(&mut *conn).await? {

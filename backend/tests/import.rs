@@ -148,3 +148,29 @@ async fn files_that_cannot_be_imported_are_refused_with_contact_005_and_nothing_
         assert!(import::get(&t.db, &other.org, &up.id).await.is_err(), "another org cannot see the import");
     }
 }
+
+#[tokio::test]
+async fn a_file_exported_from_one_org_imports_into_another_as_the_same_contacts() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
+        let who = |s: &backend::testing::Seeded| backend::contacts::store::Who { org: s.org.clone(), user: Some(s.user.id.clone()), via: backend::contacts::store::Via::App };
+        for s in [&a, &b] {
+            backend::contacts::fields::create(&t.db, &s.org, "plan", "Plan", "text", &[], now_ms()).await.unwrap();
+        }
+        let body = serde_json::json!({"phone": "+5511900000600", "name": "=HYPERLINK(\"x\")", "email": "ana@x.test", "company": "São Paulo, Ltda", "tags": ["vip", "feira"], "custom_fields": {"plan": "@gold"}});
+        backend::contacts::edit::create(&t.db, &who(&a), "app", &body, now_ms()).await.unwrap();
+        backend::contacts::edit::create(&t.db, &who(&a), "app", &serde_json::json!({"phone": "+14155550100", "name": "-Plain"}), now_ms()).await.unwrap();
+
+        // The export neutralises `+`, `=`, `-` and `@` with a leading `'`; the import undoes it.
+        let exported = backend::contacts::export::csv(&t.db, &a.org, &query()).await.unwrap();
+        let done = import_file(&t.db, &b, exported, "skip").await;
+        assert_eq!((done.status.as_str(), done.created, done.failed), ("done", 2, 0), "{}: {:?}", t.label, done.message);
+        let got = search::list(&t.db, &b.org, &ContactQuery { phone: Some("+5511900000600".into()), ..query() }).await.unwrap().data.remove(0);
+        assert_eq!((got.name.as_deref(), got.email.as_deref(), got.company.as_deref()), (Some("=HYPERLINK(\"x\")"), Some("ana@x.test"), Some("São Paulo, Ltda")), "{}", t.label);
+        assert_eq!(got.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["feira", "vip"]);
+        assert_eq!(got.custom_fields.get("plan").and_then(|v| v.as_str()), Some("@gold"), "{}", t.label);
+        let plain = search::list(&t.db, &b.org, &ContactQuery { phone: Some("+14155550100".into()), ..query() }).await.unwrap().data.remove(0);
+        assert_eq!(plain.name.as_deref(), Some("-Plain"));
+    }
+}

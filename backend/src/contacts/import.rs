@@ -167,7 +167,9 @@ pub fn lead_of(record: &Record, mapping: &[String], settings: &CrmSettings, defs
     let (mut first, mut last) = (None, None);
     let mut custom_raw = Map::new();
     for (i, target) in mapping.iter().enumerate() {
-        let v = record.fields.get(i).map(|s| s.trim()).unwrap_or("");
+        // Our own export prefixes cells such as `+5511…` with `'` so spreadsheets do
+        // not read them as formulas; re-importing that file must give the phone back.
+        let v = record.fields.get(i).map(|s| domain::csv::strip_formula_guard(s.trim()).trim()).unwrap_or("");
         if v.is_empty() {
             continue;
         }

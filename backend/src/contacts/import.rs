@@ -160,8 +160,9 @@ pub async fn error_file(db: &Db, org: &OrgId, id: &str) -> Result<Vec<u8>> {
     Ok(w.into_bytes())
 }
 
-/// One row as a lead, or why it cannot be one.
-pub fn lead_of(record: &Record, mapping: &[String], settings: &CrmSettings, defs: &[CustomFieldView]) -> std::result::Result<Lead, String> {
+/// One row as a lead, or why it cannot be one: `CONTACT_003` when the phone is missing
+/// or unreadable, `VALIDATION_001` for any other field (lead webhooks answer with it).
+pub fn lead_of(record: &Record, mapping: &[String], settings: &CrmSettings, defs: &[CustomFieldView]) -> std::result::Result<Lead, AppError> {
     let mut f = ContactFields::default();
     let mut phone = None;
     let (mut first, mut last) = (None, None);
@@ -173,9 +174,9 @@ pub fn lead_of(record: &Record, mapping: &[String], settings: &CrmSettings, defs
         if v.is_empty() {
             continue;
         }
-        let err = |e: AppError| e.message;
+        let err = err_of_field;
         match target.as_str() {
-            "phone" => phone = Some(super::edit::phone(settings, v).map_err(err)?),
+            "phone" => phone = Some(super::edit::phone(settings, v)?),
             "name" => f.name = fields::name(v).map_err(err)?,
             "first_name" => first = fields::name(v).map_err(err)?,
             "last_name" => last = fields::name(v).map_err(err)?,
@@ -192,7 +193,7 @@ pub fn lead_of(record: &Record, mapping: &[String], settings: &CrmSettings, defs
             }
             "lead_status" => f.lead_status = Some(fields::one_of("Lead status", v, &LEAD_STATUSES).map_err(err)?),
             "lifecycle_stage" => f.lifecycle_stage = Some(fields::one_of("Lifecycle stage", v, &LIFECYCLE_STAGES).map_err(err)?),
-            "opt_in_status" => f.opt_in_status = Some(opt_in_of(v)?),
+            "opt_in_status" => f.opt_in_status = Some(opt_in_of(v).map_err(AppError::validation)?),
             "birthday" => f.birthday = fields::date("Birthday", v).map_err(err)?,
             "notes" => f.note = fields::text("Notes", v, super::notes::MAX_NOTE_CHARS).map_err(err)?,
             t => {
@@ -206,9 +207,14 @@ pub fn lead_of(record: &Record, mapping: &[String], settings: &CrmSettings, defs
         let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
         f.name = (!joined.is_empty()).then_some(joined);
     }
-    f.custom_fields = fields::custom_values(defs, &custom_raw).map_err(|e| e.message)?.into_iter().filter(|(_, v)| !v.is_null()).collect();
-    let phone = phone.ok_or("The phone number is empty.")?;
+    f.custom_fields = fields::custom_values(defs, &custom_raw).map_err(err_of_field)?.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    let phone = phone.ok_or_else(|| AppError::new(ErrorCode::ContactInvalidPhone, "The phone number is empty."))?;
     Ok(Lead { phone, fields: f })
+}
+
+/// Any field's error other than the phone's is a validation error.
+fn err_of_field(e: AppError) -> AppError {
+    AppError::validation(e.message)
 }
 
 /// Opt-in as spreadsheets write it: yes/no/true/1 as well as the status names.
@@ -281,7 +287,7 @@ async fn run(db: &Db, id: &str) -> Result<()> {
                     leads.push(lead);
                     rows_of_leads.push(rec);
                 }
-                Err(message) => errors.push((rec.line as i64, rec, message)),
+                Err(e) => errors.push((rec.line as i64, rec, e.message)),
             }
         }
         let mut tx = db.pool().begin().await?;
@@ -357,4 +363,25 @@ pub async fn list(db: &Db, org: &OrgId, limit: i64) -> Result<Vec<ImportView>> {
         out.push(get(db, org, &r.get::<String, _>("id")).await?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(mapping: &[&str], cells: &[&str]) -> std::result::Result<Lead, AppError> {
+        let settings = CrmSettings { default_country: "US".into(), allowed_calling_codes: vec![], score_rules: vec![], opt_out_keywords: vec![] };
+        let record = Record { line: 2, fields: cells.iter().map(|c| c.to_string()).collect() };
+        lead_of(&record, &mapping.iter().map(|m| m.to_string()).collect::<Vec<_>>(), &settings, &[])
+    }
+
+    #[test]
+    fn a_rows_error_says_whether_the_phone_or_another_field_is_at_fault() {
+        // The codes are what lead webhooks answer with, whatever the message's wording.
+        assert_eq!(row(&["phone", "name"], &["12", "Ana"]).unwrap_err().code, ErrorCode::ContactInvalidPhone);
+        assert_eq!(row(&["name"], &["Ana"]).unwrap_err().code, ErrorCode::ContactInvalidPhone);
+        assert_eq!(row(&["phone", "email"], &["+14155550100", "not-an-email"]).unwrap_err().code, ErrorCode::Validation);
+        assert_eq!(row(&["phone", "opt_in_status"], &["+14155550100", "maybe"]).unwrap_err().code, ErrorCode::Validation);
+        assert_eq!(row(&["phone", "name"], &["'+14155550100", "Ana"]).unwrap().phone.as_str(), "+14155550100");
+    }
 }

@@ -170,7 +170,7 @@ pub async fn poll_one(db: &Db, cipher: &Cipher, client: &SheetsClient, source_id
                     Ok(lead) => leads.push(lead),
                     Err(e) => {
                         report.bad_rows += 1;
-                        first_error.get_or_insert(format!("Row {line}: {e}"));
+                        first_error.get_or_insert(format!("Row {line}: {}", e.message));
                     }
                 }
             }

@@ -234,9 +234,8 @@ pub async fn receive_hook(db: &Db, source_key: &str, body: &Value, now: i64) -> 
     let (targets, record) = as_record(&flatten(body), &mapping, &custom);
     let lead = match super::import::lead_of(&record, &targets, &settings, &defs) {
         Ok(lead) => lead,
-        Err(reason) => {
-            let code = if reason.contains("phone") || !targets.iter().any(|t| t == "phone") { ErrorCode::ContactInvalidPhone } else { ErrorCode::Validation };
-            let message = if targets.iter().any(|t| t == "phone") { reason } else { "No field of the lead holds a phone number (map one to phone).".to_owned() };
+        Err(e) => {
+            let (code, message) = if targets.iter().any(|t| t == "phone") { (e.code, e.message) } else { (ErrorCode::ContactInvalidPhone, "No field of the lead holds a phone number (map one to phone).".to_owned()) };
             record_outcome(db, &source_id, Some(&message), now).await?;
             return Err(ServiceError::app(code, message));
         }

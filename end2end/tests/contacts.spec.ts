@@ -1,10 +1,10 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { signIn, unique } from "./helpers";
+import { apiKey, open, signIn, unique } from "./helpers";
 
 test("a contact added by hand is edited, tagged and noted, and the timeline tells it all", async ({ page }) => {
   await signIn(page);
-  await page.goto("/contacts");
+  await open(page, "/contacts");
   await expect(page.getByRole("button", { name: "Add contact" })).toBeEnabled();
   const digits = unique().slice(-7);
   const name = `Nora ${digits.slice(-4)}`;
@@ -36,7 +36,7 @@ test("a contact added by hand is edited, tagged and noted, and the timeline tell
   await expect(timeline).toContainText("Note: Call after 5 pm");
 
   // Filtering by the tag finds exactly this contact.
-  await page.goto("/contacts");
+  await open(page, "/contacts");
   await expect(page.getByTestId("filter-tag").locator("option", { hasText: "spring fair" })).toHaveCount(1);
   await page.getByTestId("contact-search").fill(digits);
   await expect(page.getByTestId("contact-row")).toHaveCount(1);
@@ -48,9 +48,32 @@ test("a contact added by hand is edited, tagged and noted, and the timeline tell
   expect(axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
 });
 
+test("a search typed while the page is still loading applies once the app has loaded", async ({ page, request }) => {
+  const digits = unique().slice(-7);
+  const name = `Early ${digits.slice(-4)}`;
+  const made = await request.post("/api/v1/contacts", { headers: { Authorization: `Bearer ${apiKey()}` }, data: { phone: `+1415${digits}`, name } });
+  expect(made.status()).toBe(201);
+  await signIn(page);
+  // Hold the app's WebAssembly back: the server-rendered page is usable but not hydrated.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/pkg/*.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/contacts");
+  await page.getByTestId("contact-search").fill(digits);
+  await expect(page.getByTestId("bell")).toBeDisabled();
+  release();
+  await expect(page.getByTestId("bell")).toBeEnabled();
+  await expect(page.getByTestId("contact-row")).toHaveCount(1);
+  await expect(page.getByTestId("contact-row")).toContainText(name);
+  await expect(page.getByTestId("contact-search")).toHaveValue(digits);
+});
+
 test("bulk actions tag and trash the chosen contacts, and the trash restores them", async ({ page }) => {
   await signIn(page);
-  await page.goto("/contacts");
+  await open(page, "/contacts");
   await expect(page.getByRole("button", { name: "Add contact" })).toBeEnabled();
   const tag = `batch${unique().slice(-5)}`;
   const names: string[] = [];
@@ -86,7 +109,7 @@ test("bulk actions tag and trash the chosen contacts, and the trash restores the
 test("the contact list works on a phone", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await signIn(page);
-  await page.goto("/contacts");
+  await open(page, "/contacts");
   await expect(page.getByTestId("contact-search")).toBeVisible();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
@@ -94,7 +117,7 @@ test("the contact list works on a phone", async ({ page }) => {
 
 test("a CSV is imported with its mapping checked, the progress bar runs to the end and the error file lists the bad row", async ({ page }) => {
   await signIn(page);
-  await page.goto("/contacts/import");
+  await open(page, "/contacts/import");
   const tag = `csv${unique().slice(-5)}`;
   const base = unique().slice(-6);
   let csv = "Full Name;Mobile;Labels;Comments\r\n";
@@ -125,7 +148,7 @@ test("a CSV is imported with its mapping checked, the progress bar runs to the e
   // Rows above it span two lines each (a quoted line break): the bad row starts on line 16.
   expect(text).toContain("16,Bad Row,12,");
 
-  await page.goto("/contacts");
+  await open(page, "/contacts");
   await page.getByTestId("filter-tag").selectOption(tag);
   await expect(page.getByTestId("contact-total")).toHaveText("1–25 of 1199");
 
@@ -141,7 +164,7 @@ test("a CSV is imported with its mapping checked, the progress bar runs to the e
 
 test("a webhook source made in Settings takes a posted lead, and a scoring rule scores it", async ({ page, request }) => {
   await signIn(page);
-  await page.goto("/settings/contacts");
+  await open(page, "/settings/contacts");
   await expect(page.getByRole("button", { name: "Add source" })).toBeEnabled();
   const name = `Landing ${unique().slice(-5)}`;
   await page.getByLabel("Name (recorded as the contacts' source)").fill(name);
@@ -164,7 +187,7 @@ test("a webhook source made in Settings takes a posted lead, and a scoring rule 
   await expect(page.getByText("Saved; every contact's score was recomputed.")).toBeVisible();
   await expect(source).toContainText("1 leads");
 
-  await page.goto("/contacts");
+  await open(page, "/contacts");
   await page.getByTestId("contact-search").fill(phone.slice(1));
   const row = page.getByTestId("contact-row");
   await expect(row).toHaveCount(1);

@@ -46,3 +46,11 @@ export async function restartServer(): Promise<void> {
   }
   throw new Error(`the server (pid ${pid}) did not stop within 10 s of SIGTERM`);
 }
+
+/** Loads a signed-in page and waits until the app has hydrated (the bell is enabled
+ * only then): text typed or options chosen before that reach the DOM but not the
+ * app's signals, so a search or filter would silently do nothing. */
+export async function open(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.getByTestId("bell")).toBeEnabled();
+}

@@ -1,6 +1,6 @@
 import { test, expect, Page, Browser } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { apiKey, restartServer, signIn, unique } from "./helpers";
+import { apiKey, open, restartServer, signIn, unique } from "./helpers";
 
 /** Adds an agent through Settings → Members and signs them in in a new browser context. */
 async function newAgent(admin: Page, browser: Browser, name: string) {
@@ -20,7 +20,7 @@ async function newAgent(admin: Page, browser: Browser, name: string) {
 
 /** The sandbox customer phone, as `customer`. */
 async function customerPhone(page: Page, customer: string, name: string) {
-  await page.goto("/sandbox");
+  await open(page, "/sandbox");
   await page.getByLabel("Customer phone").fill(customer);
   await page.getByLabel("Customer name").fill(name);
   await expect(page.getByTestId("sandbox-business")).toBeVisible();
@@ -37,8 +37,8 @@ test("two agents see a customer's message live, one assigns it, the other answer
   const customerName = `Cora ${unique().slice(-4)}`;
 
   // Both agents have the inbox open before the customer writes.
-  await page.goto("/inbox");
-  await ben.page.goto("/inbox");
+  await open(page, "/inbox");
+  await open(ben.page, "/inbox");
   await expect(page.getByTestId("conversation-list")).toBeVisible();
   await expect(ben.page.getByTestId("conversation-list")).toBeVisible();
 
@@ -97,7 +97,7 @@ test("a closed window disables the text box, and a template still goes out", asy
   const { conversation_id } = await first.json();
 
   await signIn(page);
-  await page.goto(`/inbox/${conversation_id}`);
+  await open(page, `/inbox/${conversation_id}`);
   await expect(page.getByTestId("window-closed")).toBeVisible();
   await expect(page.getByTestId("composer")).toBeDisabled();
   await page.getByLabel("Template", { exact: true }).fill("order_update");
@@ -119,7 +119,7 @@ test("the inbox works one panel at a time on a phone, and has no serious accessi
   const write = await customerPhone(phone, `+1555${unique().slice(-7)}`, name);
   await write("Hello from a phone");
 
-  await page.goto("/inbox");
+  await open(page, "/inbox");
   const row = page.getByTestId("conversation").filter({ hasText: name });
   await expect(row).toBeVisible();
   const axe = await new AxeBuilder({ page }).analyze();
@@ -144,7 +144,7 @@ test("the inbox works one panel at a time on a phone, and has no serious accessi
 test("a canned response made in Settings is inserted with / and the names filled in", async ({ page, browser }) => {
   await signIn(page);
   const shortcut = `hi${unique().slice(-5)}`;
-  await page.goto("/settings/canned");
+  await open(page, "/settings/canned");
   // Typed before hydration, the text would not reach the form's signals.
   await expect(page.getByRole("button", { name: "Save" })).toBeEnabled();
   await page.getByLabel("Title").fill("Warm hello");
@@ -160,7 +160,7 @@ test("a canned response made in Settings is inserted with / and the names filled
   const write = await customerPhone(phone, `+1555${unique().slice(-7)}`, name);
   await write("Hello?");
 
-  await page.goto("/inbox");
+  await open(page, "/inbox");
   await page.getByTestId("conversation").filter({ hasText: name }).getByRole("link").click();
   await expect(page.getByTestId("chat-name")).toHaveText(name);
   await page.getByTestId("composer").fill(`/${shortcut}`);
@@ -177,7 +177,7 @@ async function openChatWithNewCustomer(page: Page, browser: Browser, name: strin
   await signIn(phone);
   const write = await customerPhone(phone, `+1555${unique().slice(-7)}`, name);
   await write("Can you send me the menu?");
-  await page.goto("/inbox");
+  await open(page, "/inbox");
   await page.getByTestId("conversation").filter({ hasText: name }).getByRole("link").click();
   await expect(page.getByTestId("chat-name")).toHaveText(name);
   await expect(page.getByTestId("composer")).toBeEnabled();

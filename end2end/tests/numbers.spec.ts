@@ -1,10 +1,10 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { signIn } from "./helpers";
+import { open, signIn } from "./helpers";
 
 test("an admin sees Meta's refusal when testing a number and nothing is saved", async ({ page }) => {
   await signIn(page);
-  await page.goto("/settings/numbers");
+  await open(page, "/settings/numbers");
   // Every org has its sandbox number.
   const rows = page.getByTestId("numbers-table").locator("tbody tr");
   await expect(rows).toHaveCount(1);
@@ -29,7 +29,7 @@ test("an admin sees Meta's refusal when testing a number and nothing is saved", 
 
 test("bad ids are refused before Meta is asked", async ({ page }) => {
   await signIn(page);
-  await page.goto("/settings/numbers");
+  await open(page, "/settings/numbers");
   await page.getByLabel("Display name").fill("Sales line");
   await page.getByLabel("Phone number id").fill("not-digits");
   await page.getByLabel("WhatsApp Business Account id").fill("900");
@@ -40,7 +40,7 @@ test("bad ids are refused before Meta is asked", async ({ page }) => {
 
 test("an admin turns on round-robin assignment for the sandbox number and it stays on", async ({ page }) => {
   await signIn(page);
-  await page.goto("/settings/numbers");
+  await open(page, "/settings/numbers");
   await expect(page.getByTestId("auto-assign").first()).toBeEnabled();
   const sandboxRow = page.getByTestId("numbers-table").locator("tr").filter({ hasText: "Sandbox" });
   await sandboxRow.getByTestId("auto-assign").selectOption("round_robin");

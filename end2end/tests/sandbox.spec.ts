@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { apiKey, signIn } from "./helpers";
+import { apiKey, open, signIn } from "./helpers";
 
 test("the agent's message reaches the sandbox phone, the customer taps a reply, and it is stored", async ({ page, request }) => {
   const auth = { Authorization: `Bearer ${apiKey()}` };
@@ -63,7 +63,7 @@ test("the sandbox phone works at a phone viewport", async ({ page }) => {
 test("the simulator can be told to refuse sends, and the failure reason is stored", async ({ page, request }) => {
   const auth = { Authorization: `Bearer ${apiKey()}` };
   await signIn(page);
-  await page.goto("/sandbox");
+  await open(page, "/sandbox");
   await page.getByLabel("Answer every send with").selectOption("131026");
   await page.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Simulator updated." })).toBeVisible();
@@ -92,7 +92,7 @@ test("pictures travel both ways through the media API: the customer's photo is s
   const auth = { Authorization: `Bearer ${apiKey()}` };
   const customer = `+1555${(Date.now() + 7).toString().slice(-7)}`;
   await signIn(page);
-  await page.goto("/sandbox");
+  await open(page, "/sandbox");
   await page.getByLabel("Customer phone").fill(customer);
   await page.getByLabel("Customer name").fill("Photo Phil");
   await page.getByLabel("Message", { exact: true }).fill("my receipt");

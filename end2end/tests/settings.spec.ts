@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { ADMIN, signIn, unique } from "./helpers";
+import { ADMIN, open, signIn, unique } from "./helpers";
 
 test("a wrong password is refused with AUTH_001", async ({ page }) => {
   await page.goto("/login");
@@ -61,7 +61,7 @@ test("an admin changes the time zone, it persists, adds a member and signs out",
 
 test("the new member signs in as an agent and cannot manage members", async ({ page, browser }) => {
   await signIn(page);
-  await page.goto("/settings/members");
+  await open(page, "/settings/members");
   const email = `viewer${unique()}@e2e.test`;
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Role", { exact: true }).selectOption("agent");

@@ -21,3 +21,19 @@ pub fn reload_to(path: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
 }
+
+/// Text typed into a box before hydration is in the DOM but never reached the app's
+/// signals (the `input` events fired before any handler existed). Once the app has
+/// hydrated, hand such text over, so a search typed while the page was loading applies.
+/// The box must not have a `prop:value`: hydration sets properties, which would wipe the
+/// typed text before this runs.
+pub fn adopt_early_input(input: NodeRef<leptos::html::Input>, apply: impl Fn(String) + 'static) {
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let typed = el.value();
+            if !typed.is_empty() {
+                apply(typed);
+            }
+        }
+    });
+}

@@ -5,7 +5,7 @@
 use crate::api::contacts::{contact_tags, contacts_list, BulkContacts, ContactFilters, CreateContact};
 use crate::components::format::utc_date;
 use crate::components::forms::ErrorNotice;
-use crate::components::hydration::use_hydrated;
+use crate::components::hydration::{adopt_early_input, use_hydrated};
 use crate::components::layout::SignedIn;
 use crate::components::live::Live;
 use domain::dto::ContactView;
@@ -78,6 +78,8 @@ pub fn ContactsPage() -> impl IntoView {
         page.set(1);
         selected.set(HashSet::new());
     };
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    adopt_early_input(search_box, move |q| set_filter(&|f| f.q = q.clone()));
     let bulk_tag = RwSignal::new(String::new());
     let bulk_do = move |action: &str, value: String| {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
@@ -109,8 +111,8 @@ pub fn ContactsPage() -> impl IntoView {
 
         <form class="filters card" role="search" aria-label="Find contacts" on:submit=move |ev: leptos::ev::SubmitEvent| ev.prevent_default()>
             <label for="contact-search">"Search"</label>
-            <input id="contact-search" type="search" placeholder="Name, phone, email or company" data-testid="contact-search"
-                prop:value=move || filters.get().q on:input=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.q = v.clone()) } />
+            <input id="contact-search" node_ref=search_box type="search" placeholder="Name, phone, email or company" data-testid="contact-search"
+                on:input=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.q = v.clone()) } />
             <label for="filter-tag">"Tag"</label>
             <select id="filter-tag" data-testid="filter-tag" on:change=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.tag = v.clone()) }>
                 <option value="">"Any tag"</option>

@@ -6,7 +6,7 @@
 
 use crate::api::inbox::{canned_responses, inbox_chat, inbox_list, ChatView, InboxAssign, InboxMarkUnread, InboxNote, InboxResolve, InboxSend, InboxSendTemplate, InboxSetHandler};
 use crate::components::forms::ErrorNotice;
-use crate::components::hydration::use_hydrated;
+use crate::components::hydration::{adopt_early_input, use_hydrated};
 use crate::components::format::{day_of, initials, now_ms, relative, time_of};
 use crate::components::live::Live;
 use crate::api::contacts::AddContactNote;
@@ -54,6 +54,8 @@ pub fn InboxPage() -> impl IntoView {
             }
         });
     };
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    adopt_early_input(search_box, move |v| typed.set(v));
     let hydrated = use_hydrated();
     // One signal for the whole page: components rendered inside a resource's Suspend
     // read it from context (it is created outside, during hydration).
@@ -72,8 +74,8 @@ pub fn InboxPage() -> impl IntoView {
                 </div>
                 <form class="inbox-search" role="search" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); search.set(typed.get_untracked()); }>
                     <label for="inbox-search" class="sr-only">"Search conversations"</label>
-                    <input id="inbox-search" type="search" placeholder="Search name, phone or message" maxlength="100"
-                        prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+                    <input id="inbox-search" node_ref=search_box type="search" placeholder="Search name, phone or message" maxlength="100"
+                        on:input=move |ev| typed.set(event_target_value(&ev)) />
                 </form>
                 <BulkAssign checked />
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>

@@ -11,6 +11,9 @@ export async function signIn(page: Page, who = ADMIN) {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Welcome");
+  // Signing in loads the home page as a new document: wait for it to hydrate, so a
+  // link clicked next navigates inside the app instead of loading a page afresh.
+  await hydrated(page);
 }
 
 /** A unique suffix, so reruns against one database do not collide. */
@@ -52,5 +55,16 @@ export async function restartServer(): Promise<void> {
  * app's signals, so a search or filter would silently do nothing. */
 export async function open(page: Page, path: string) {
   await page.goto(path);
+  await hydrated(page);
+}
+
+/** Waits until a signed-in page has hydrated (after a reload or a full navigation). */
+export async function hydrated(page: Page) {
   await expect(page.getByTestId("bell")).toBeEnabled();
+}
+
+/** Reloads a signed-in page and waits until it has hydrated again. */
+export async function reload(page: Page) {
+  await page.reload();
+  await hydrated(page);
 }

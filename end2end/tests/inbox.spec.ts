@@ -4,7 +4,7 @@ import { apiKey, open, restartServer, signIn, unique } from "./helpers";
 
 /** Adds an agent through Settings → Members and signs them in in a new browser context. */
 async function newAgent(admin: Page, browser: Browser, name: string) {
-  await admin.goto("/settings/members");
+  await open(admin, "/settings/members");
   const email = `inbox${unique()}@e2e.test`;
   await admin.getByLabel("Email").fill(email);
   await admin.getByLabel("Name", { exact: true }).fill(name);

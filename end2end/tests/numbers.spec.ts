@@ -1,6 +1,6 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { open, signIn } from "./helpers";
+import { open, reload, signIn } from "./helpers";
 
 test("an admin sees Meta's refusal when testing a number and nothing is saved", async ({ page }) => {
   await signIn(page);
@@ -20,7 +20,7 @@ test("an admin sees Meta's refusal when testing a number and nothing is saved", 
   await expect(page.getByRole("alert")).toContainText("WA_001");
   await page.getByRole("button", { name: "Save number" }).click();
   await expect(page.getByRole("alert").last()).toContainText("WA_001");
-  await page.reload();
+  await reload(page);
   await expect(page.getByTestId("numbers-table").locator("tbody tr")).toHaveCount(1);
   const results = await new AxeBuilder({ page }).analyze();
   const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
@@ -45,7 +45,7 @@ test("an admin turns on round-robin assignment for the sandbox number and it sta
   const sandboxRow = page.getByTestId("numbers-table").locator("tr").filter({ hasText: "Sandbox" });
   await sandboxRow.getByTestId("auto-assign").selectOption("round_robin");
   await expect(sandboxRow.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
-  await page.reload();
+  await reload(page);
   await expect(page.getByTestId("numbers-table").locator("tr").filter({ hasText: "Sandbox" }).getByTestId("auto-assign")).toHaveValue("round_robin");
   await page.getByTestId("numbers-table").locator("tr").filter({ hasText: "Sandbox" }).getByTestId("auto-assign").selectOption("off");
 });

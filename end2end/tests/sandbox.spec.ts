@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { apiKey, open, signIn } from "./helpers";
+import { apiKey, open, reload, signIn } from "./helpers";
 
 test("the agent's message reaches the sandbox phone, the customer taps a reply, and it is stored", async ({ page, request }) => {
   const auth = { Authorization: `Bearer ${apiKey()}` };
@@ -81,7 +81,7 @@ test("the simulator can be told to refuse sends, and the failure reason is store
     await expect.poll(async () => (await message()).status, { timeout: 15_000 }).toBe("failed");
     expect((await message()).error_code).toBe(131026);
   } finally {
-    await page.reload();
+    await reload(page);
     await page.getByLabel("Answer every send with").selectOption("");
     await page.getByRole("button", { name: "Apply" }).click();
     await expect(page.getByRole("status").filter({ hasText: "Simulator updated." })).toBeVisible();

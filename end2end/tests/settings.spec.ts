@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { ADMIN, open, signIn, unique } from "./helpers";
+import { ADMIN, hydrated, open, reload, signIn, unique } from "./helpers";
 
 test("a wrong password is refused with AUTH_001", async ({ page }) => {
   await page.goto("/login");
@@ -22,11 +22,12 @@ test("an admin changes the time zone, it persists, adds a member and signs out",
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
 
-  await page.reload();
+  await reload(page);
   await expect(page.getByLabel("Time zone")).toHaveValue(next);
 
   await page.getByRole("link", { name: "Members" }).click();
   await expect(page).toHaveURL(/\/settings\/members$/);
+  await hydrated(page);
   const email = `agent${unique()}@e2e.test`;
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Name", { exact: true }).fill("Agent Smith");
@@ -39,7 +40,7 @@ test("an admin changes the time zone, it persists, adds a member and signs out",
   await expect(row.getByRole("combobox")).toHaveValue("agent");
   await row.getByRole("combobox").selectOption("manager");
   await expect(page.getByRole("status").filter({ hasText: "Role changed." })).toBeVisible();
-  await page.reload();
+  await reload(page);
   await expect(page.locator(`tr[data-email="${email}"]`).getByRole("combobox")).toHaveValue("manager");
 
   const removable = page.locator(`tr[data-email="${email}"]`);

@@ -105,6 +105,11 @@ async fn search_filters_sorting_and_paging_return_the_right_contacts_and_totals(
         assert_eq!(page.data[0].name.as_deref(), Some("Person 29"), "newest first");
         let second = search::list(&t.db, &a.org, &ContactQuery { page: 2, ..query() }).await.unwrap();
         assert_eq!(second.data.len(), 5);
+        assert_eq!(second.data[4].name.as_deref(), Some("Person 00"), "the newest-first list ends with the oldest ({})", t.label);
+        let oldest = search::list(&t.db, &a.org, &ContactQuery { sort: Sort::Oldest, per_page: 2, ..query() }).await.unwrap();
+        assert_eq!(oldest.data.iter().map(|c| c.name.clone().unwrap()).collect::<Vec<_>>(), ["Person 00", "Person 01"], "{}", t.label);
+        let oldest_csv = search::list(&t.db, &a.org, &ContactQuery { sort: Sort::Oldest, source: Some("csv".into()), per_page: 1, ..query() }).await.unwrap();
+        assert_eq!(oldest_csv.data[0].name.as_deref(), Some("Person 10"), "a filtered list keeps the order ({})", t.label);
 
         let count = |q: ContactQuery| {
             let db = t.db.clone();

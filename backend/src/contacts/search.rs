@@ -48,6 +48,20 @@ impl Sort {
             Sort::LastMessage => "last_message_at DESC, c.created_at DESC, c.id",
         }
     }
+
+    /// The order of the whole (unfiltered, untrashed) list, spelled so that PostgreSQL
+    /// walks the `(org_id, deleted_at, created_at)` index for it. `deleted_at IS NULL`
+    /// is not an equality its planner orders by, so "created_at DESC" alone made it sort
+    /// a 1M-contact org for a page of 25 (150 ms instead of 0.1 ms). Only for the
+    /// unfiltered list: with a filter, walking the index and testing each row can be far
+    /// slower than finding the matches first, and the planner does not always know.
+    fn order_by_unfiltered(self) -> &'static str {
+        match self {
+            Sort::Newest => "c.deleted_at DESC, c.created_at DESC, c.id DESC",
+            Sort::Oldest => "c.deleted_at ASC, c.created_at ASC, c.id ASC",
+            other => other.order_by(),
+        }
+    }
 }
 
 /// Filters for a contact list. Empty fields do not filter.
@@ -213,7 +227,10 @@ pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactP
         // No search: the page comes from the (org, created) index and the count from a
         // scan of it; numbering every row of a large org for a window would be slower.
         let total: i64 = bind_all(sqlx::query(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?.get("n");
-        let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}", query.sort.order_by());
+        // Only the org is bound: no filter narrows the list.
+        let unfiltered = binds.len() == 1 && !query.trash;
+        let order = if unfiltered { query.sort.order_by_unfiltered() } else { query.sort.order_by() };
+        let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {order} LIMIT ${l} OFFSET ${o}");
         (bind_all(sqlx::query(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?, total)
     };
     let mut data: Vec<ContactView> = rows.iter().map(view).collect();

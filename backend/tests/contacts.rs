@@ -122,6 +122,8 @@ async fn search_filters_sorting_and_paging_return_the_right_contacts_and_totals(
         assert_eq!(count(ContactQuery { q: Some("p7@mail".into()), ..query() }).await, 1, "email ({})", t.label);
         assert_eq!(count(ContactQuery { q: Some("100%".into()), ..query() }).await, 0, "wildcards are literal ({})", t.label);
         assert_eq!(count(ContactQuery { tags: vec!["EVEN".into()], ..query() }).await, 15);
+        assert_eq!(count(ContactQuery { tags: vec!["even".into(), "odd".into()], ..query() }).await, 0, "every tag must match ({})", t.label);
+        assert_eq!(count(ContactQuery { tags: vec!["never-used".into()], ..query() }).await, 0, "a tag the org does not have matches nothing ({})", t.label);
         assert_eq!(count(ContactQuery { tags: vec!["even".into()], opt_in_status: Some("opted_in".into()), ..query() }).await, 3);
         assert_eq!(count(ContactQuery { source: Some("facebook".into()), ..query() }).await, 10);
         assert_eq!(count(ContactQuery { created_from: Some(now + 20), ..query() }).await, 10);

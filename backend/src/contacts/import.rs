@@ -174,28 +174,27 @@ pub fn lead_of(record: &Record, mapping: &[String], settings: &CrmSettings, defs
         if v.is_empty() {
             continue;
         }
-        let err = err_of_field;
         match target.as_str() {
             "phone" => phone = Some(super::edit::phone(settings, v)?),
-            "name" => f.name = fields::name(v).map_err(err)?,
-            "first_name" => first = fields::name(v).map_err(err)?,
-            "last_name" => last = fields::name(v).map_err(err)?,
-            "email" => f.email = fields::email(v).map_err(err)?,
-            "company" => f.company = fields::company(v).map_err(err)?,
+            "name" => f.name = fields::name(v).map_err(err_of_field)?,
+            "first_name" => first = fields::name(v).map_err(err_of_field)?,
+            "last_name" => last = fields::name(v).map_err(err_of_field)?,
+            "email" => f.email = fields::email(v).map_err(err_of_field)?,
+            "company" => f.company = fields::company(v).map_err(err_of_field)?,
             "tags" => {
                 let mut seen = HashSet::new();
                 for t in v.split([',', ';', '|']).map(str::trim).filter(|t| !t.is_empty()) {
-                    let t = super::tags::clean_name(t).map_err(err)?;
+                    let t = super::tags::clean_name(t).map_err(err_of_field)?;
                     if seen.insert(t.to_lowercase()) {
                         f.tags.push(t);
                     }
                 }
             }
-            "lead_status" => f.lead_status = Some(fields::one_of("Lead status", v, &LEAD_STATUSES).map_err(err)?),
-            "lifecycle_stage" => f.lifecycle_stage = Some(fields::one_of("Lifecycle stage", v, &LIFECYCLE_STAGES).map_err(err)?),
+            "lead_status" => f.lead_status = Some(fields::one_of("Lead status", v, &LEAD_STATUSES).map_err(err_of_field)?),
+            "lifecycle_stage" => f.lifecycle_stage = Some(fields::one_of("Lifecycle stage", v, &LIFECYCLE_STAGES).map_err(err_of_field)?),
             "opt_in_status" => f.opt_in_status = Some(opt_in_of(v).map_err(AppError::validation)?),
-            "birthday" => f.birthday = fields::date("Birthday", v).map_err(err)?,
-            "notes" => f.note = fields::text("Notes", v, super::notes::MAX_NOTE_CHARS).map_err(err)?,
+            "birthday" => f.birthday = fields::date("Birthday", v).map_err(err_of_field)?,
+            "notes" => f.note = fields::text("Notes", v, super::notes::MAX_NOTE_CHARS).map_err(err_of_field)?,
             t => {
                 if let Some(key) = t.strip_prefix("custom:") {
                     custom_raw.insert(key.to_owned(), Value::from(v));

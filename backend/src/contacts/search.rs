@@ -143,10 +143,9 @@ fn search_text(q: &str) -> String {
 /// scanning them all (400 ms) when the planner could only guess through the join.
 async fn tag_ids(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Option<Vec<String>>> {
     let mut ids = Vec::new();
-    for tag in query.tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        let row = sqlx::query("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(tag.to_lowercase()).fetch_optional(db.pool()).await?;
-        match row {
-            Some(r) => ids.push(r.get::<String, _>("id")),
+    for tag in query.tags.iter().filter(|t| !t.trim().is_empty()) {
+        match super::tags::id_by_name(db, org, tag).await? {
+            Some(id) => ids.push(id),
             None => return Ok(None),
         }
     }

@@ -41,6 +41,12 @@ fn key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// The id of the org's tag with this name (any case), if it has one.
+pub async fn id_by_name(db: &Db, org: &OrgId, name: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(name)).fetch_optional(db.pool()).await?;
+    Ok(row.map(|r| r.get("id")))
+}
+
 /// The org's tags with how many live contacts carry each, by name.
 pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<TagView>> {
     let rows = sqlx::query(

@@ -1,7 +1,10 @@
 //! The HTML document and the route table: every page of the app is declared here once.
 
 use crate::components::layout::AppShell;
-use crate::pages::{contact::ContactPage, contact_import::ContactImportPage, contacts::ContactsPage, home::HomePage, inbox::InboxPage, login::LoginPage, not_found::NotFound, sandbox::SandboxPage, settings, signup::SignupPage};
+use crate::pages::{
+    contact::ContactPage, contact_import::ContactImportPage, contacts::ContactsPage, home::HomePage, inbox::InboxPage, login::LoginPage, not_found::NotFound,
+    sandbox::SandboxPage, settings, signup::SignupPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};

@@ -66,10 +66,8 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<ApiCaller>> {
     if !token.starts_with(KEY_PREFIX) || token.len() > 200 {
         return Ok(None);
     }
-    let row = sqlx::query("SELECT id, org_id, name FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-        .bind(digest(token))
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT id, org_id, name FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL").bind(digest(token)).fetch_optional(db.pool()).await?;
     let Some(row) = row else { return Ok(None) };
     let caller = ApiCaller {
         key_id: ApiKeyId::from_string(row.get::<String, _>("id")),

@@ -7,13 +7,7 @@ use sqlx::AnyConnection;
 
 /// Appends one entry. Called inside the transaction of the change it records, so the
 /// log and the change commit together.
-pub async fn record(
-    conn: &mut AnyConnection,
-    org: Option<&OrgId>,
-    actor: Option<&UserId>,
-    action: &str,
-    detail: serde_json::Value,
-) -> Result<()> {
+pub async fn record(conn: &mut AnyConnection, org: Option<&OrgId>, actor: Option<&UserId>, action: &str, detail: serde_json::Value) -> Result<()> {
     sqlx::query("INSERT INTO audit_log (id, org_id, actor_user_id, action, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(new_id())
         .bind(org.map(|o| o.as_str().to_owned()))

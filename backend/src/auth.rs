@@ -51,9 +51,7 @@ pub fn hash_password(password: &Password) -> Result<String> {
 
 /// Checks a password against a stored PHC hash string.
 pub fn verify_password(password: &Password, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.expose().as_bytes(), &h).is_ok())
-        .unwrap_or(false)
+    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.expose().as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
 /// A hash of a random password, verified against when the email is unknown so that a
@@ -67,13 +65,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Creates a person. Fails with `CONFLICT_001` when the email is taken.
-pub async fn create_user(
-    db: &Db,
-    email: &EmailAddress,
-    name: &PersonName,
-    password: &Password,
-    is_super_admin: bool,
-) -> Result<User> {
+pub async fn create_user(db: &Db, email: &EmailAddress, name: &PersonName, password: &Password, is_super_admin: bool) -> Result<User> {
     let mut conn = db.pool().acquire().await?;
     create_user_in(&mut conn, email, name, password, is_super_admin).await
 }
@@ -117,29 +109,19 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> User {
 
 /// Finds a person by id.
 pub async fn find_user(db: &Db, id: &UserId) -> Result<Option<User>> {
-    let row = sqlx::query("SELECT id, email, name, is_super_admin FROM users WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query("SELECT id, email, name, is_super_admin FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(db.pool()).await?;
     Ok(row.as_ref().map(user_from_row))
 }
 
 /// Finds a person by email.
 pub async fn find_user_by_email(db: &Db, email: &EmailAddress) -> Result<Option<User>> {
-    let row = sqlx::query("SELECT id, email, name, is_super_admin FROM users WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query("SELECT id, email, name, is_super_admin FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(db.pool()).await?;
     Ok(row.as_ref().map(user_from_row))
 }
 
 /// Sets or clears the super-admin flag.
 pub async fn set_super_admin(db: &Db, id: &UserId, on: bool) -> Result<()> {
-    sqlx::query("UPDATE users SET is_super_admin = $1 WHERE id = $2")
-        .bind(on as i64)
-        .bind(id.as_str())
-        .execute(db.pool())
-        .await?;
+    sqlx::query("UPDATE users SET is_super_admin = $1 WHERE id = $2").bind(on as i64).bind(id.as_str()).execute(db.pool()).await?;
     Ok(())
 }
 
@@ -179,10 +161,12 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
     }
 
     let row = match EmailAddress::parse(&email_key) {
-        Ok(email) => sqlx::query("SELECT id, email, name, is_super_admin, password_hash FROM users WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(db.pool())
-            .await?,
+        Ok(email) => {
+            sqlx::query("SELECT id, email, name, is_super_admin, password_hash FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(db.pool())
+                .await?
+        }
         Err(_) => None,
     };
     let ok = match &row {

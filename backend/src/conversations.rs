@@ -8,13 +8,12 @@ use sqlx::{AnyConnection, Row};
 
 /// The contact with this phone number in the org, if any.
 pub async fn contact_by_phone(db: &Db, org: &OrgId, phone: &PhoneE164) -> Result<Option<ContactSummary>> {
-    let row = sqlx::query(
-        "SELECT id, phone, wa_id, wa_user_id, name, profile_name, username, source, created_at FROM contacts WHERE org_id = $1 AND phone = $2",
-    )
-    .bind(org.as_str())
-    .bind(phone.as_str())
-    .fetch_optional(db.pool())
-    .await?;
+    let row =
+        sqlx::query("SELECT id, phone, wa_id, wa_user_id, name, profile_name, username, source, created_at FROM contacts WHERE org_id = $1 AND phone = $2")
+            .bind(org.as_str())
+            .bind(phone.as_str())
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row.map(|r| ContactSummary {
         id: ContactId::from_string(r.get::<String, _>("id")),
         phone: r.get("phone"),
@@ -45,13 +44,12 @@ fn conversation_from_row(r: &sqlx::any::AnyRow) -> ConversationSummary {
 
 /// A contact's conversations in the org, latest first.
 pub async fn for_contact(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<ConversationSummary>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND contact_id = $2 ORDER BY last_message_at DESC, id"
-    ))
-    .bind(org.as_str())
-    .bind(contact.as_str())
-    .fetch_all(db.pool())
-    .await?;
+    let rows =
+        sqlx::query(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND contact_id = $2 ORDER BY last_message_at DESC, id"))
+            .bind(org.as_str())
+            .bind(contact.as_str())
+            .fetch_all(db.pool())
+            .await?;
     Ok(rows.iter().map(conversation_from_row).collect())
 }
 
@@ -118,6 +116,10 @@ pub(crate) async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, number: &Nu
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    let row = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2").bind(number.as_str()).bind(contact.as_str()).fetch_one(&mut *conn).await?;
+    let row = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
+        .bind(number.as_str())
+        .bind(contact.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(row.get("id"))
 }

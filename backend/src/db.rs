@@ -63,11 +63,7 @@ impl Db {
                     .connect(&url)
                     .await
             }
-            DbKind::Postgres => AnyPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await,
+            DbKind::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await,
         }
         .with_context(|| format!("connecting to the {kind:?} database"))?;
         Ok(Db { pool, kind })

@@ -41,7 +41,15 @@ impl Envelope {
 }
 
 /// Writes an event inside the caller's transaction.
-pub async fn publish_in(conn: &mut AnyConnection, org: &OrgId, kind: &str, conversation: Option<&str>, user: Option<&str>, payload: &serde_json::Value, now: i64) -> Result<()> {
+pub async fn publish_in(
+    conn: &mut AnyConnection,
+    org: &OrgId,
+    kind: &str,
+    conversation: Option<&str>,
+    user: Option<&str>,
+    payload: &serde_json::Value,
+    now: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO org_events (org_id, kind, conversation_id, user_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(org.as_str())
         .bind(kind)

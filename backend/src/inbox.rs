@@ -78,7 +78,11 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery, now: i64) -> Result<Inb
         binds.push(Bind::I(t));
         binds.push(Bind::S(id));
         let n = binds.len();
-        sql.push_str(&format!(" AND (COALESCE(c.last_message_at, c.created_at) < ${} OR (COALESCE(c.last_message_at, c.created_at) = ${} AND c.id < ${n}))", n - 1, n - 1));
+        sql.push_str(&format!(
+            " AND (COALESCE(c.last_message_at, c.created_at) < ${} OR (COALESCE(c.last_message_at, c.created_at) = ${} AND c.id < ${n}))",
+            n - 1,
+            n - 1
+        ));
     }
     let limit = q.limit.clamp(1, MAX_PAGE);
     binds.push(Bind::I(limit + 1));
@@ -147,7 +151,12 @@ async fn user_name(conn: &mut AnyConnection, user: &str) -> Result<String> {
     if let Some(key) = user.strip_prefix("api-key:") {
         return Ok(format!("API key {key}"));
     }
-    Ok(sqlx::query("SELECT name FROM users WHERE id = $1").bind(user).fetch_optional(&mut *conn).await?.map(|r| r.get("name")).unwrap_or_else(|| "Someone".into()))
+    Ok(sqlx::query("SELECT name FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| r.get("name"))
+        .unwrap_or_else(|| "Someone".into()))
 }
 
 /// One conversation's list row (for the chat header), or `NOT_FOUND_001`.
@@ -206,7 +215,12 @@ async fn set_assignee_in(conn: &mut AnyConnection, org: &OrgId, c: &Conv, assign
     if c.assignee_id.as_deref() == assignee {
         return Ok(false);
     }
-    sqlx::query("UPDATE conversations SET assignee_id = $1, updated_at = $2 WHERE id = $3").bind(assignee.map(str::to_owned)).bind(now).bind(&c.id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE conversations SET assignee_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(assignee.map(str::to_owned))
+        .bind(now)
+        .bind(&c.id)
+        .execute(&mut *conn)
+        .await?;
     let by_name = match by {
         Some(b) => Some(user_name(conn, b).await?),
         None => None,
@@ -222,7 +236,16 @@ async fn set_assignee_in(conn: &mut AnyConnection, org: &OrgId, c: &Conv, assign
     conversation_changed_in(conn, org, &c.id, json!({"assignee_id": assignee}), now).await?;
     if let Some(a) = assignee.filter(|a| Some(*a) != by) {
         let who = by_name.clone().unwrap_or_else(|| "Auto-assignment".into());
-        notifications::notify_in(conn, org, a, "assigned", "A conversation was assigned to you", &format!("{who} assigned you a conversation."), Some(&format!("/inbox/{}", c.id))).await?;
+        notifications::notify_in(
+            conn,
+            org,
+            a,
+            "assigned",
+            "A conversation was assigned to you",
+            &format!("{who} assigned you a conversation."),
+            Some(&format!("/inbox/{}", c.id)),
+        )
+        .await?;
     }
     Ok(true)
 }
@@ -293,7 +316,11 @@ pub async fn mark_unread(db: &Db, actor: &Actor, conversation: &ConversationId, 
     actor.require(Role::Agent)?;
     let mut tx = db.pool().begin().await?;
     let c = conversation_in(&mut tx, &actor.org_id, conversation).await?;
-    sqlx::query("UPDATE conversations SET unread_count = CASE WHEN unread_count = 0 THEN 1 ELSE unread_count END, updated_at = $1 WHERE id = $2").bind(now).bind(&c.id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE conversations SET unread_count = CASE WHEN unread_count = 0 THEN 1 ELSE unread_count END, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&c.id)
+        .execute(&mut *tx)
+        .await?;
     conversation_changed_in(&mut tx, &actor.org_id, &c.id, json!({"unread": true}), now).await?;
     tx.commit().await?;
     Ok(())
@@ -320,12 +347,14 @@ pub async fn set_handler(db: &Db, actor: &Actor, conversation: &ConversationId, 
 
 /// Records that a member's inbox is open (called while their event stream is live).
 pub async fn touch_presence(db: &Db, org: &OrgId, user: &UserId, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO member_presence (org_id, user_id, last_seen_at) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO UPDATE SET last_seen_at = $3")
-        .bind(org.as_str())
-        .bind(user.as_str())
-        .bind(now)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "INSERT INTO member_presence (org_id, user_id, last_seen_at) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO UPDATE SET last_seen_at = $3",
+    )
+    .bind(org.as_str())
+    .bind(user.as_str())
+    .bind(now)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 
@@ -336,7 +365,12 @@ pub async fn set_auto_assign(db: &Db, actor: &Actor, number: &NumberId, mode: &s
     if !matches!(mode, "off" | "round_robin" | "least_busy") {
         return Err(AppError::validation("Auto-assignment must be off, round_robin or least_busy.").into());
     }
-    let done = sqlx::query("UPDATE wa_numbers SET auto_assign = $1 WHERE org_id = $2 AND id = $3").bind(mode).bind(actor.org_id.as_str()).bind(number.as_str()).execute(db.pool()).await?;
+    let done = sqlx::query("UPDATE wa_numbers SET auto_assign = $1 WHERE org_id = $2 AND id = $3")
+        .bind(mode)
+        .bind(actor.org_id.as_str())
+        .bind(number.as_str())
+        .execute(db.pool())
+        .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("Number").into());
     }
@@ -366,7 +400,11 @@ pub async fn route_new_in(conn: &mut AnyConnection, org: &OrgId, number: &Number
     .collect();
     let pick = match mode.as_str() {
         "round_robin" => {
-            let last: Option<String> = sqlx::query("SELECT last_auto_assignee FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_one(&mut *conn).await?.get("last_auto_assignee");
+            let last: Option<String> = sqlx::query("SELECT last_auto_assignee FROM wa_numbers WHERE id = $1")
+                .bind(number.as_str())
+                .fetch_one(&mut *conn)
+                .await?
+                .get("last_auto_assignee");
             online.iter().map(|(u, _)| u.clone()).find(|u| last.as_ref().is_none_or(|l| u > l)).or_else(|| online.first().map(|(u, _)| u.clone()))
         }
         // Fewest open conversations; ties go to the first by id (stable).
@@ -379,7 +417,17 @@ pub async fn route_new_in(conn: &mut AnyConnection, org: &OrgId, number: &Number
             set_assignee_in(conn, org, &c, Some(&user), None, now).await?;
         }
         None => {
-            notifications::notify_roles_in(conn, org, &["owner", "admin", "manager", "agent"], None, "new_unassigned", "New unassigned conversation", "A customer is waiting for an answer.", Some(&format!("/inbox/{}", c.id))).await?;
+            notifications::notify_roles_in(
+                conn,
+                org,
+                &["owner", "admin", "manager", "agent"],
+                None,
+                "new_unassigned",
+                "New unassigned conversation",
+                "A customer is waiting for an answer.",
+                Some(&format!("/inbox/{}", c.id)),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -387,7 +435,10 @@ pub async fn route_new_in(conn: &mut AnyConnection, org: &OrgId, number: &Number
 
 /// The org's canned responses, by shortcut. Any member.
 pub async fn canned_list(db: &Db, actor: &Actor) -> Result<Vec<CannedResponse>> {
-    let rows = sqlx::query("SELECT id, title, shortcut, content FROM canned_responses WHERE org_id = $1 ORDER BY shortcut").bind(actor.org_id.as_str()).fetch_all(db.pool()).await?;
+    let rows = sqlx::query("SELECT id, title, shortcut, content FROM canned_responses WHERE org_id = $1 ORDER BY shortcut")
+        .bind(actor.org_id.as_str())
+        .fetch_all(db.pool())
+        .await?;
     Ok(rows.iter().map(|r| CannedResponse { id: r.get("id"), title: r.get("title"), shortcut: r.get("shortcut"), content: r.get("content") }).collect())
 }
 
@@ -413,7 +464,11 @@ pub async fn canned_save(db: &Db, actor: &Actor, id: Option<&str>, title: &str, 
     actor.require(Role::Manager)?;
     let (title, shortcut, content) = canned_fields(title, shortcut, content)?;
     let now = crate::clock::now_ms();
-    let taken = sqlx::query("SELECT id FROM canned_responses WHERE org_id = $1 AND shortcut = $2").bind(actor.org_id.as_str()).bind(&shortcut).fetch_optional(db.pool()).await?;
+    let taken = sqlx::query("SELECT id FROM canned_responses WHERE org_id = $1 AND shortcut = $2")
+        .bind(actor.org_id.as_str())
+        .bind(&shortcut)
+        .fetch_optional(db.pool())
+        .await?;
     if taken.is_some_and(|r| Some(r.get::<String, _>("id").as_str()) != id) {
         return Err(ServiceError::app(ErrorCode::Conflict, format!("The shortcut /{shortcut} is already used.")));
     }
@@ -445,7 +500,9 @@ pub async fn canned_save(db: &Db, actor: &Actor, id: Option<&str>, title: &str, 
                 .execute(db.pool())
                 .await
                 .map_err(|e| match e {
-                    sqlx::Error::Database(d) if d.is_unique_violation() => ServiceError::app(ErrorCode::Conflict, format!("The shortcut /{shortcut} is already used.")),
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        ServiceError::app(ErrorCode::Conflict, format!("The shortcut /{shortcut} is already used."))
+                    }
                     e => e.into(),
                 })?;
             id

@@ -113,7 +113,12 @@ pub async fn reschedule_many(db: &Db, ids: &[String], run_at: i64, now: i64) -> 
 
 /// Gives up on a job.
 pub async fn fail(db: &Db, id: &str, error: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE jobs SET status = 'failed', locked_until = NULL, last_error = $1, updated_at = $2 WHERE id = $3").bind(error).bind(now).bind(id).execute(db.pool()).await?;
+    sqlx::query("UPDATE jobs SET status = 'failed', locked_until = NULL, last_error = $1, updated_at = $2 WHERE id = $3")
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 

@@ -8,9 +8,11 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod contacts;
+pub mod conversations;
 pub mod db;
-pub mod events;
 pub mod error;
+pub mod events;
 pub mod inbox;
 pub mod jobs;
 pub mod members;
@@ -18,11 +20,9 @@ pub mod notifications;
 pub mod orgs;
 pub mod secrets;
 pub mod session_store;
-pub mod whatsapp;
-pub mod contacts;
-pub mod conversations;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod whatsapp;
 
 pub use db::{Db, DbKind};
 pub use error::ServiceError;

@@ -54,10 +54,8 @@ async fn role_of(conn: &mut sqlx::AnyConnection, actor: &Actor, user: &UserId) -
 }
 
 async fn owner_count(conn: &mut sqlx::AnyConnection, actor: &Actor) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'")
-        .bind(actor.org_id.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'").bind(actor.org_id.as_str()).fetch_one(&mut *conn).await?;
     Ok(row.get("n"))
 }
 
@@ -78,9 +76,8 @@ pub async fn add(db: &Db, actor: &Actor, new: &NewMember) -> Result<Member> {
     let (user_id, name) = match existing {
         Some(r) => (UserId::from_string(r.get::<String, _>("id")), r.get::<String, _>("name")),
         None => {
-            let password = new.password.as_ref().ok_or_else(|| {
-                AppError::validation(format!("{} has no account yet: give them a first password.", new.email))
-            })?;
+            let password =
+                new.password.as_ref().ok_or_else(|| AppError::validation(format!("{} has no account yet: give them a first password.", new.email)))?;
             let user = auth::create_user_in(&mut tx, &new.email, &new.name, password, false).await?;
             (user.id, user.name)
         }
@@ -96,14 +93,8 @@ pub async fn add(db: &Db, actor: &Actor, new: &NewMember) -> Result<Member> {
     if inserted.rows_affected() == 0 {
         return Err(ServiceError::app(ErrorCode::Conflict, format!("{} is already a member.", new.email)));
     }
-    audit::record(
-        &mut tx,
-        Some(&actor.org_id),
-        Some(&actor.user_id),
-        "member.added",
-        json!({ "user_id": user_id.as_str(), "role": new.role.as_str() }),
-    )
-    .await?;
+    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "member.added", json!({ "user_id": user_id.as_str(), "role": new.role.as_str() }))
+        .await?;
     tx.commit().await?;
     Ok(Member { user_id, email: new.email.as_str().to_owned(), name, role: new.role, joined_at })
 }
@@ -145,11 +136,7 @@ pub async fn remove(db: &Db, actor: &Actor, user: &UserId) -> Result<()> {
     if current == Role::Owner && owner_count(&mut tx, actor).await? <= 1 {
         return Err(ServiceError::app(ErrorCode::Conflict, "An organisation needs at least one owner."));
     }
-    sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-        .bind(actor.org_id.as_str())
-        .bind(user.as_str())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2").bind(actor.org_id.as_str()).bind(user.as_str()).execute(&mut *tx).await?;
     audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "member.removed", json!({ "user_id": user.as_str() })).await?;
     tx.commit().await?;
     Ok(())

@@ -29,7 +29,16 @@ pub async fn notify_in(conn: &mut AnyConnection, org: &OrgId, user: &str, kind: 
 }
 
 /// Notifies every member of the org whose role is one of `roles`, except `except`.
-pub async fn notify_roles_in(conn: &mut AnyConnection, org: &OrgId, roles: &[&str], except: Option<&str>, kind: &str, title: &str, body: &str, link: Option<&str>) -> Result<usize> {
+pub async fn notify_roles_in(
+    conn: &mut AnyConnection,
+    org: &OrgId,
+    roles: &[&str],
+    except: Option<&str>,
+    kind: &str,
+    title: &str,
+    body: &str,
+    link: Option<&str>,
+) -> Result<usize> {
     let list = roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", ");
     let users: Vec<String> = sqlx::query(&format!("SELECT user_id FROM memberships WHERE org_id = $1 AND role IN ({list}) ORDER BY user_id"))
         .bind(org.as_str())
@@ -76,7 +85,11 @@ pub async fn list_for(db: &Db, org: &OrgId, user: &UserId, limit: i64) -> Result
 
 /// How many unread notifications a person has in an org (the bell's count).
 pub async fn unread_count(db: &Db, org: &OrgId, user: &UserId) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM notifications WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL").bind(org.as_str()).bind(user.as_str()).fetch_one(db.pool()).await?;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM notifications WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL")
+        .bind(org.as_str())
+        .bind(user.as_str())
+        .fetch_one(db.pool())
+        .await?;
     Ok(row.get("n"))
 }
 
@@ -84,8 +97,23 @@ pub async fn unread_count(db: &Db, org: &OrgId, user: &UserId) -> Result<i64> {
 pub async fn mark_read(db: &Db, org: &OrgId, user: &UserId, id: Option<&str>) -> Result<u64> {
     let now = now_ms();
     let done = match id {
-        Some(id) => sqlx::query("UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND id = $4 AND read_at IS NULL").bind(now).bind(org.as_str()).bind(user.as_str()).bind(id).execute(db.pool()).await?,
-        None => sqlx::query("UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND read_at IS NULL").bind(now).bind(org.as_str()).bind(user.as_str()).execute(db.pool()).await?,
+        Some(id) => {
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND id = $4 AND read_at IS NULL")
+                .bind(now)
+                .bind(org.as_str())
+                .bind(user.as_str())
+                .bind(id)
+                .execute(db.pool())
+                .await?
+        }
+        None => {
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE org_id = $2 AND user_id = $3 AND read_at IS NULL")
+                .bind(now)
+                .bind(org.as_str())
+                .bind(user.as_str())
+                .execute(db.pool())
+                .await?
+        }
     };
     Ok(done.rows_affected())
 }

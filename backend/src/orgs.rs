@@ -25,12 +25,7 @@ pub async fn create(db: &Db, name: &OrgName, time_zone: &TimeZoneName, default_c
     create_in(&mut conn, name, time_zone, default_country).await
 }
 
-pub(crate) async fn create_in(
-    conn: &mut sqlx::AnyConnection,
-    name: &OrgName,
-    time_zone: &TimeZoneName,
-    default_country: CountryCode,
-) -> Result<OrgId> {
+pub(crate) async fn create_in(conn: &mut sqlx::AnyConnection, name: &OrgName, time_zone: &TimeZoneName, default_country: CountryCode) -> Result<OrgId> {
     let id = new_id();
     sqlx::query("INSERT INTO orgs (id, name, time_zone, default_country, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
@@ -52,10 +47,7 @@ pub async fn exists(db: &Db, org: &OrgId) -> Result<bool> {
 
 /// The oldest org with exactly this name, if any (the CLI adds admins to orgs by name).
 pub async fn find_by_name(db: &Db, name: &OrgName) -> Result<Option<OrgId>> {
-    let row = sqlx::query("SELECT id FROM orgs WHERE name = $1 ORDER BY created_at, id LIMIT 1")
-        .bind(name.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query("SELECT id FROM orgs WHERE name = $1 ORDER BY created_at, id LIMIT 1").bind(name.as_str()).fetch_optional(db.pool()).await?;
     Ok(row.map(|r| OrgId::from_string(r.get::<String, _>("id"))))
 }
 
@@ -112,12 +104,10 @@ pub async fn update_profile(db: &Db, actor: &Actor, update: &ProfileUpdate) -> R
 /// super admin.
 pub async fn list_for_user(db: &Db, user: &User) -> Result<Vec<OrgSummary>> {
     let rows = if user.is_super_admin {
-        sqlx::query(
-            "SELECT o.id, o.name, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id",
-        )
-        .bind(user.id.as_str())
-        .fetch_all(db.pool())
-        .await?
+        sqlx::query("SELECT o.id, o.name, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id")
+            .bind(user.id.as_str())
+            .fetch_all(db.pool())
+            .await?
     } else {
         sqlx::query("SELECT o.id, o.name, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id")
             .bind(user.id.as_str())

@@ -80,8 +80,7 @@ impl SessionStore for DbSessionStore {
             .fetch_optional(self.db.pool())
             .await
             .map_err(backend)?;
-        row.map(|r| serde_json::from_str::<Record>(&r.get::<String, _>("data")).map_err(|e| session_store::Error::Decode(e.to_string())))
-            .transpose()
+        row.map(|r| serde_json::from_str::<Record>(&r.get::<String, _>("data")).map_err(|e| session_store::Error::Decode(e.to_string()))).transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

@@ -5,11 +5,11 @@
 //! throwaway cluster and sets it); each call creates a new database there. Set
 //! `MCE_REQUIRE_POSTGRES=1` to make a missing PostgreSQL a failure instead of a skip.
 
-use std::collections::HashMap;
 use crate::auth::{self, Actor, User};
 use crate::{members, orgs, Db};
 use domain::{CountryCode, EmailAddress, OrgId, OrgName, Password, PersonName, Role, TimeZoneName};
 use sqlx::Executor;
+use std::collections::HashMap;
 
 /// A fresh migrated database, with a label (`sqlite` or `postgres`) for assertion messages.
 pub struct TestDb {
@@ -68,9 +68,7 @@ pub struct Seeded {
 /// Creates an org named `org_name` and a member `email` with `role` (password
 /// `password-for-tests`).
 pub async fn seed_org_with(db: &Db, org_name: &str, email: &str, role: Role) -> Seeded {
-    let org = orgs::create(db, &OrgName::parse(org_name).unwrap(), &TimeZoneName::utc(), CountryCode::parse("US").unwrap())
-        .await
-        .expect("org created");
+    let org = orgs::create(db, &OrgName::parse(org_name).unwrap(), &TimeZoneName::utc(), CountryCode::parse("US").unwrap()).await.expect("org created");
     let user = seed_member(db, &org, email, role).await;
     let actor = auth::actor_for(db, &user.id, &org).await.expect("actor");
     Seeded { org, user, actor, password: "password-for-tests".into() }
@@ -98,7 +96,8 @@ pub fn test_cipher() -> crate::secrets::Cipher {
 
 /// Connects a WhatsApp number with Graph id `phone_number_id` to the actor's org.
 pub async fn seed_number(db: &Db, actor: &Actor, phone_number_id: &str) -> domain::dto::WaNumber {
-    let new = crate::whatsapp::numbers::NewNumber::parse("Support line", phone_number_id, "900000000000001", "EAAG-test-token", "Be brief.").expect("valid number");
+    let new =
+        crate::whatsapp::numbers::NewNumber::parse("Support line", phone_number_id, "900000000000001", "EAAG-test-token", "Be brief.").expect("valid number");
     crate::whatsapp::numbers::create(db, &test_cipher(), actor, &new, &Default::default(), false).await.expect("number created")
 }
 
@@ -117,7 +116,13 @@ pub async fn seed_outbound_message(db: &Db, org: &OrgId, number: &domain::Number
         .execute(db.pool())
         .await
         .unwrap();
-    let contact: String = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2").bind(org.as_str()).bind(contact_phone).fetch_one(db.pool()).await.unwrap().get("id");
+    let contact: String = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2")
+        .bind(org.as_str())
+        .bind(contact_phone)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get("id");
     sqlx::query("INSERT INTO conversations (id, org_id, number_id, contact_id, status, unread_count, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', 0, $5, $5) ON CONFLICT (number_id, contact_id) DO NOTHING")
         .bind(crate::clock::new_id())
         .bind(org.as_str())
@@ -127,7 +132,13 @@ pub async fn seed_outbound_message(db: &Db, org: &OrgId, number: &domain::Number
         .execute(db.pool())
         .await
         .unwrap();
-    let conversation: String = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2").bind(number.as_str()).bind(&contact).fetch_one(db.pool()).await.unwrap().get("id");
+    let conversation: String = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
+        .bind(number.as_str())
+        .bind(&contact)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get("id");
     let id = crate::clock::new_id();
     sqlx::query("INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, wa_message_id, status, created_at) VALUES ($1, $2, $3, $4, 'outbound', 'text', 'hello', '{}', $5, 'pending', $6)")
         .bind(&id)
@@ -178,7 +189,10 @@ impl FakeGraph {
     }
     /// Puts a file in "Meta's" media store, as if a customer had sent it.
     pub fn hold_media(&self, id: &str, mime_type: &str, bytes: &[u8]) {
-        self.media.lock().unwrap().insert(id.into(), crate::whatsapp::graph::Upload { mime_type: mime_type.into(), filename: "file".into(), bytes: bytes.to_vec() });
+        self.media
+            .lock()
+            .unwrap()
+            .insert(id.into(), crate::whatsapp::graph::Upload { mime_type: mime_type.into(), filename: "file".into(), bytes: bytes.to_vec() });
     }
     /// The file "Meta" holds under `id`.
     pub fn held_media(&self, id: &str) -> Option<crate::whatsapp::graph::Upload> {
@@ -192,13 +206,23 @@ impl FakeGraph {
 
 /// A Meta error with `code`.
 pub fn meta_error(code: i64) -> crate::whatsapp::graph::GraphError {
-    crate::whatsapp::graph::GraphError::Api { http_status: 400, code, subcode: None, message: format!("(#{code}) test error"), details: Some(format!("details of {code}")) }
+    crate::whatsapp::graph::GraphError::Api {
+        http_status: 400,
+        code,
+        subcode: None,
+        message: format!("(#{code}) test error"),
+        details: Some(format!("details of {code}")),
+    }
 }
 
 #[async_trait::async_trait]
 impl crate::whatsapp::graph::WhatsAppApi for FakeGraph {
     async fn phone_number(&self, _token: &str, _pnid: &str) -> Result<crate::whatsapp::graph::PhoneInfo, crate::whatsapp::graph::GraphError> {
-        Ok(crate::whatsapp::graph::PhoneInfo { verified_name: Some("Test".into()), display_phone_number: Some("15550001111".into()), quality_rating: Some("GREEN".into()) })
+        Ok(crate::whatsapp::graph::PhoneInfo {
+            verified_name: Some("Test".into()),
+            display_phone_number: Some("15550001111".into()),
+            quality_rating: Some("GREEN".into()),
+        })
     }
 
     async fn send_message(&self, _token: &str, _pnid: &str, body: &serde_json::Value) -> Result<String, crate::whatsapp::graph::GraphError> {
@@ -265,7 +289,12 @@ pub async fn customer_writes_text(db: &Db, phone_number_id: &str, phone_digits: 
 
 /// Sets a number's stored adaptive rate (benchmarks start at the ceiling).
 pub async fn set_send_rate(db: &Db, number: &domain::NumberId, rate: f64) {
-    sqlx::query("UPDATE wa_numbers SET send_rate_milli = $1 WHERE id = $2").bind((rate * 1000.0) as i64).bind(number.as_str()).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE wa_numbers SET send_rate_milli = $1 WHERE id = $2")
+        .bind((rate * 1000.0) as i64)
+        .bind(number.as_str())
+        .execute(db.pool())
+        .await
+        .unwrap();
 }
 
 /// Sets the local day a number's stored rate belongs to.

@@ -103,7 +103,8 @@ async fn members_below_admin_cannot_change_the_profile_or_members() {
         for role in [Role::Manager, Role::Agent, Role::Viewer] {
             let user = seed_member(&t.db, &a.org, &format!("{}@acme.test", role.as_str()), role).await;
             let actor = auth::actor_for(&t.db, &user.id, &a.org).await.unwrap();
-            let update = ProfileUpdate { name: OrgName::parse("Hijacked").unwrap(), time_zone: TimeZoneName::utc(), default_country: CountryCode::parse("US").unwrap() };
+            let update =
+                ProfileUpdate { name: OrgName::parse("Hijacked").unwrap(), time_zone: TimeZoneName::utc(), default_country: CountryCode::parse("US").unwrap() };
             assert_eq!(orgs::update_profile(&t.db, &actor, &update).await.unwrap_err().code(), ErrorCode::Forbidden);
             let new = NewMember {
                 email: EmailAddress::parse(&format!("new-{}@acme.test", role.as_str())).unwrap(),
@@ -150,7 +151,12 @@ async fn an_admin_adds_re_roles_and_removes_a_member() {
 async fn adding_a_new_person_without_a_password_is_refused() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Acme", "admin@acme.test", Role::Admin).await;
-        let new = NewMember { email: EmailAddress::parse("nopass@acme.test").unwrap(), name: PersonName::parse("No Pass").unwrap(), role: Role::Agent, password: None };
+        let new = NewMember {
+            email: EmailAddress::parse("nopass@acme.test").unwrap(),
+            name: PersonName::parse("No Pass").unwrap(),
+            role: Role::Agent,
+            password: None,
+        };
         assert_eq!(members::add(&t.db, &a.actor, &new).await.unwrap_err().code(), ErrorCode::Validation, "{}", t.label);
         assert_eq!(members::list(&t.db, &a.actor).await.unwrap().len(), 1, "nothing half-written");
     }
@@ -193,7 +199,12 @@ async fn people_see_their_own_orgs_and_super_admins_see_all() {
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
         members::add_unchecked(&t.db, &b.org, &a.user.id, Role::Agent).await.unwrap();
         let mine = orgs::list_for_user(&t.db, &a.user).await.unwrap();
-        assert_eq!(mine.iter().map(|o| (o.name.as_str(), o.role)).collect::<Vec<_>>(), vec![("Org A", Some(Role::Admin)), ("Org B", Some(Role::Agent))], "{}", t.label);
+        assert_eq!(
+            mine.iter().map(|o| (o.name.as_str(), o.role)).collect::<Vec<_>>(),
+            vec![("Org A", Some(Role::Admin)), ("Org B", Some(Role::Agent))],
+            "{}",
+            t.label
+        );
         let only_b = orgs::list_for_user(&t.db, &b.user).await.unwrap();
         assert_eq!(only_b.len(), 1);
 

@@ -30,8 +30,15 @@ async fn a_contact_is_created_once_per_phone_and_national_numbers_use_the_orgs_c
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let now = now_ms();
         // The org's default country is the US: a national number gets +1.
-        let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "(650) 555-1234", "name": "Ana Lima", "email": "Ana@Example.com", "tags": ["VIP"]}), now).await.unwrap();
-        assert_eq!((c.phone.as_deref(), c.name.as_deref(), c.email.as_deref(), c.source.as_str()), (Some("+16505551234"), Some("Ana Lima"), Some("ana@example.com"), "app"), "{}", t.label);
+        let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "(650) 555-1234", "name": "Ana Lima", "email": "Ana@Example.com", "tags": ["VIP"]}), now)
+            .await
+            .unwrap();
+        assert_eq!(
+            (c.phone.as_deref(), c.name.as_deref(), c.email.as_deref(), c.source.as_str()),
+            (Some("+16505551234"), Some("Ana Lima"), Some("ana@example.com"), "app"),
+            "{}",
+            t.label
+        );
         assert_eq!(c.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["VIP"]);
         let again = edit::create(&t.db, &who(&a), "api", &json!({"phone": "+1 650 555 1234"}), now).await.unwrap_err();
         assert_eq!(code(again), ErrorCode::ContactDuplicate, "{}", t.label);
@@ -71,7 +78,12 @@ async fn edits_change_and_clear_fields_and_every_change_is_on_the_timeline_with_
         fields::create(&t.db, &a.org, "plan", "Plan", "choice", &["Gold".into(), "Silver".into()], now_ms()).await.unwrap();
         let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511999990000", "name": "Bea", "company": "Acme"}), now_ms()).await.unwrap();
         let changed = edit::update(&t.db, &who(&a), &c.id, &json!({"name": "Beatriz", "company": null, "lead_status": "Qualified", "custom_fields": {"plan": "gold"}, "opt_in_status": "opted_in", "opt_in_evidence": "said yes on the phone", "tags": ["hot"]}), now_ms()).await.unwrap();
-        assert_eq!((changed.name.as_deref(), changed.company.as_deref(), changed.lead_status.as_str(), changed.opt_in_status.as_str()), (Some("Beatriz"), None, "qualified", "opted_in"), "{}", t.label);
+        assert_eq!(
+            (changed.name.as_deref(), changed.company.as_deref(), changed.lead_status.as_str(), changed.opt_in_status.as_str()),
+            (Some("Beatriz"), None, "qualified", "opted_in"),
+            "{}",
+            t.label
+        );
         assert_eq!(changed.custom_fields.get("plan"), Some(&json!("Gold")));
         let bad = edit::update(&t.db, &who(&a), &c.id, &json!({"custom_fields": {"plan": "Bronze"}}), now_ms()).await.unwrap_err();
         assert_eq!(code(bad), ErrorCode::Validation);
@@ -83,7 +95,10 @@ async fn edits_change_and_clear_fields_and_every_change_is_on_the_timeline_with_
         assert_eq!(update.detail["changes"]["company"], json!({"from": "Acme", "to": null}));
         assert_eq!(update.actor_name.as_deref(), Some("admin"));
         let consent = lines.iter().find(|l| l.kind == "opt_in").expect("consent is recorded");
-        assert_eq!((consent.detail["to"].as_str(), consent.detail["evidence"].as_str(), consent.detail["via"].as_str()), (Some("opted_in"), Some("said yes on the phone"), Some("app")));
+        assert_eq!(
+            (consent.detail["to"].as_str(), consent.detail["evidence"].as_str(), consent.detail["via"].as_str()),
+            (Some("opted_in"), Some("said yes on the phone"), Some("app"))
+        );
         assert!(lines.iter().any(|l| l.kind == "note" && l.detail["text"] == "Prefers mornings"));
         assert_eq!(notes::list(&t.db, &a.org, &c.id).await.unwrap()[0].author_name.as_deref(), Some("admin"));
     }
@@ -190,7 +205,10 @@ async fn twenty_concurrent_leads_with_the_same_phone_make_one_contact() {
         for i in 0..20 {
             let (db, w) = (t.db.clone(), Who { via: Via::Webhook, user: None, ..who(&a) });
             set.spawn(async move {
-                let lead = Lead { phone: PhoneE164::parse("+5511900000300").unwrap(), fields: ContactFields { name: Some(format!("Form {i}")), ..Default::default() } };
+                let lead = Lead {
+                    phone: PhoneE164::parse("+5511900000300").unwrap(),
+                    fields: ContactFields { name: Some(format!("Form {i}")), ..Default::default() },
+                };
                 apply_one(&db, &w, "Website form", lead, OnDuplicate::Update, now_ms()).await
             });
         }
@@ -243,7 +261,11 @@ async fn a_customer_who_writes_stop_is_opted_out_with_evidence_and_told_so_and_s
         assert_eq!((consent.detail["via"].as_str(), consent.detail["evidence"].as_str()), (Some("whatsapp"), Some("WhatsApp message \u{201c}Stop!\u{201d}")));
         let conversation = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap().remove(0);
         let chat = backend::conversations::messages(&t.db, &a.org, &conversation.id, 20).await.unwrap();
-        assert!(chat.iter().any(|m| m.direction == "outbound" && m.text.as_deref() == Some(backend::contacts::consent::OPTED_OUT_REPLY)), "the customer is told ({})", t.label);
+        assert!(
+            chat.iter().any(|m| m.direction == "outbound" && m.text.as_deref() == Some(backend::contacts::consent::OPTED_OUT_REPLY)),
+            "the customer is told ({})",
+            t.label
+        );
         customer_writes_text(&t.db, "100000000000001", "5511900000500", now, "start").await;
         assert_eq!(search::get(&t.db, &a.org, &contact.id).await.unwrap().opt_in_status, "opted_in", "{}", t.label);
     }

@@ -22,7 +22,18 @@ async fn a_message_its_reply_and_a_notification_are_events_for_the_right_people_
         let start = events::latest_id(&t.db).await.unwrap();
         let now = backend::clock::now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, now - 1000).await;
-        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(CUSTOMER).unwrap(), content: OutboundContent::Text { body: "Hi!".into(), preview_url: false } }, now).await.unwrap();
+        let q = outbound::enqueue(
+            &t.db,
+            &a.org,
+            &SendRequest {
+                number_id: number.id.clone(),
+                to: PhoneE164::from_wa_id(CUSTOMER).unwrap(),
+                content: OutboundContent::Text { body: "Hi!".into(), preview_url: false },
+            },
+            now,
+        )
+        .await
+        .unwrap();
         {
             let mut conn = t.db.pool().acquire().await.unwrap();
             backend::notifications::notify_admins(&mut conn, &a.org, "number_token_expired", "Disconnected", "", None).await.unwrap();
@@ -36,7 +47,11 @@ async fn a_message_its_reply_and_a_notification_are_events_for_the_right_people_
         assert_eq!(seen[1].conversation_id.as_deref(), Some(q.conversation_id.as_str()));
         let admin_sees = events::since(&t.db, &a.org, &a.user.id, start, 100).await.unwrap();
         assert_eq!(admin_sees.last().unwrap().payload["kind"], "number_token_expired", "{}", t.label);
-        assert!(events::since(&t.db, &a.org, &agent.id, seen[0].id, 100).await.unwrap().iter().all(|e| e.id > seen[0].id), "only what came after the id ({})", t.label);
+        assert!(
+            events::since(&t.db, &a.org, &agent.id, seen[0].id, 100).await.unwrap().iter().all(|e| e.id > seen[0].id),
+            "only what came after the id ({})",
+            t.label
+        );
         assert!(events::since(&t.db, &b.org, &b.user.id, start, 100).await.unwrap().is_empty(), "nothing of org A reaches org B ({})", t.label);
     }
 }

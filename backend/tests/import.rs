@@ -76,7 +76,9 @@ async fn duplicates_in_the_file_and_in_the_database_follow_the_chosen_policy() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let who = backend::contacts::store::Who { org: a.org.clone(), user: None, via: backend::contacts::store::Via::App };
-        backend::contacts::edit::create(&t.db, &who, "app", &serde_json::json!({"phone": "+447900000001", "name": "Stored", "company": "Old Co"}), now_ms()).await.unwrap();
+        backend::contacts::edit::create(&t.db, &who, "app", &serde_json::json!({"phone": "+447900000001", "name": "Stored", "company": "Old Co"}), now_ms())
+            .await
+            .unwrap();
         // Row 1 is already stored; rows 2 and 3 share a phone.
         let file = "phone,name,company\n+447900000001,From File,New Co\n+447900000002,First,\n+447900000002,Second,Later Co\n";
 
@@ -121,7 +123,12 @@ async fn an_import_run_again_or_interrupted_and_resumed_never_duplicates_or_lose
             .unwrap();
         while import::run_next(&t.db, now_ms()).await.unwrap().is_some() {}
         let resumed = import::get(&t.db, &a.org, &up.id).await.unwrap();
-        assert_eq!((resumed.status.as_str(), resumed.processed_rows, resumed.created, resumed.skipped), ("done", 1_200, 1_200, 0), "resumed after row 500 ({})", t.label);
+        assert_eq!(
+            (resumed.status.as_str(), resumed.processed_rows, resumed.created, resumed.skipped),
+            ("done", 1_200, 1_200, 0),
+            "resumed after row 500 ({})",
+            t.label
+        );
         assert_eq!(count_rows(&t.db, "contacts").await, 1_200);
 
         let again = import_file(&t.db, &a, file.into_bytes(), "skip").await;
@@ -154,7 +161,11 @@ async fn a_file_exported_from_one_org_imports_into_another_as_the_same_contacts(
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
-        let who = |s: &backend::testing::Seeded| backend::contacts::store::Who { org: s.org.clone(), user: Some(s.user.id.clone()), via: backend::contacts::store::Via::App };
+        let who = |s: &backend::testing::Seeded| backend::contacts::store::Who {
+            org: s.org.clone(),
+            user: Some(s.user.id.clone()),
+            via: backend::contacts::store::Via::App,
+        };
         for s in [&a, &b] {
             backend::contacts::fields::create(&t.db, &s.org, "plan", "Plan", "text", &[], now_ms()).await.unwrap();
         }
@@ -167,7 +178,12 @@ async fn a_file_exported_from_one_org_imports_into_another_as_the_same_contacts(
         let done = import_file(&t.db, &b, exported, "skip").await;
         assert_eq!((done.status.as_str(), done.created, done.failed), ("done", 2, 0), "{}: {:?}", t.label, done.message);
         let got = search::list(&t.db, &b.org, &ContactQuery { phone: Some("+5511900000600".into()), ..query() }).await.unwrap().data.remove(0);
-        assert_eq!((got.name.as_deref(), got.email.as_deref(), got.company.as_deref()), (Some("=HYPERLINK(\"x\")"), Some("ana@x.test"), Some("São Paulo, Ltda")), "{}", t.label);
+        assert_eq!(
+            (got.name.as_deref(), got.email.as_deref(), got.company.as_deref()),
+            (Some("=HYPERLINK(\"x\")"), Some("ana@x.test"), Some("São Paulo, Ltda")),
+            "{}",
+            t.label
+        );
         assert_eq!(got.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["feira", "vip"]);
         assert_eq!(got.custom_fields.get("plan").and_then(|v| v.as_str()), Some("@gold"), "{}", t.label);
         let plain = search::list(&t.db, &b.org, &ContactQuery { phone: Some("+14155550100".into()), ..query() }).await.unwrap().data.remove(0);

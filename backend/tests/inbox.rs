@@ -17,7 +17,11 @@ fn query(tab: Tab) -> ListQuery {
 
 async fn conversation_of(db: &backend::Db, phone: &str) -> ConversationId {
     use sqlx::Row;
-    let r = sqlx::query("SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.phone = $1").bind(format!("+{phone}")).fetch_one(db.pool()).await.unwrap();
+    let r = sqlx::query("SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.phone = $1")
+        .bind(format!("+{phone}"))
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     ConversationId::from_string(r.get::<String, _>("id"))
 }
 
@@ -93,7 +97,11 @@ async fn assigning_moves_a_chat_to_the_assignees_mine_tab_writes_a_line_and_noti
 
         let viewer_actor = actor_of(&t.db, &viewer, &a.org).await;
         assert_eq!(inbox::assign(&t.db, &viewer_actor, &[c.clone()], None, now).await.unwrap_err().code(), ErrorCode::Forbidden, "{}", t.label);
-        assert_eq!(inbox::assign(&t.db, &a.actor, &[c.clone()], Some(&viewer.id), now).await.unwrap_err().code(), ErrorCode::Validation, "viewers get no chats");
+        assert_eq!(
+            inbox::assign(&t.db, &a.actor, &[c.clone()], Some(&viewer.id), now).await.unwrap_err().code(),
+            ErrorCode::Validation,
+            "viewers get no chats"
+        );
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
         assert_eq!(inbox::assign(&t.db, &b.actor, &[c.clone()], None, now).await.unwrap_err().code(), ErrorCode::NotFound, "{}", t.label);
         assert_eq!(inbox::assign(&t.db, &a.actor, &[c.clone()], Some(&b.user.id), now).await.unwrap_err().code(), ErrorCode::Validation, "not a member of A");
@@ -134,7 +142,13 @@ async fn new_chats_go_round_robin_or_to_the_least_busy_online_agent_and_otherwis
 
         // Least busy: give Ana three more, then the next chat goes to Ben.
         inbox::set_auto_assign(&t.db, &a.actor, &number.id, "least_busy").await.unwrap();
-        let ana_chats: Vec<ConversationId> = inbox::list(&t.db, &a.actor, &query(Tab::All), now).await.unwrap().items.into_iter().map(|i| ConversationId::from_string(i.conversation_id)).collect();
+        let ana_chats: Vec<ConversationId> = inbox::list(&t.db, &a.actor, &query(Tab::All), now)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| ConversationId::from_string(i.conversation_id))
+            .collect();
         inbox::assign(&t.db, &a.actor, &ana_chats, Some(&ana.id), now).await.unwrap();
         inbox::assign(&t.db, &a.actor, &ana_chats[..1], Some(&ben.id), now).await.unwrap();
         customer_writes(&t.db, PNID, "5511900000099", now - 1000).await;
@@ -176,7 +190,13 @@ async fn notes_resolve_reopen_mark_unread_and_take_over_leave_their_lines() {
         assert!(item.unread_count >= 1, "{}", t.label);
         inbox::set_handler(&t.db, &a.actor, &c, "ai", now).await.unwrap();
         inbox::set_handler(&t.db, &a.actor, &c, "human", now).await.unwrap();
-        let lines: Vec<(String, String)> = backend::conversations::messages(&t.db, &a.org, &c, 20).await.unwrap().into_iter().filter(|m| m.direction != "inbound").map(|m| (m.direction, m.text.unwrap_or_default())).collect();
+        let lines: Vec<(String, String)> = backend::conversations::messages(&t.db, &a.org, &c, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.direction != "inbound")
+            .map(|m| (m.direction, m.text.unwrap_or_default()))
+            .collect();
         let texts: Vec<&str> = lines.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(
             texts,

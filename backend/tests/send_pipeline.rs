@@ -40,7 +40,9 @@ async fn a_message_inside_the_window_is_sent_once_with_our_id_as_callback() {
         assert_eq!((calls[0]["to"].as_str(), calls[0]["text"]["body"].as_str()), (Some(CUSTOMER), Some("Hi Ana")));
         assert_eq!(calls[0]["biz_opaque_callback_data"], q.message_id.as_str());
         // Meta's status webhooks then move it along.
-        let status = |s: &str| json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": PNID}, "statuses": [{"id": "wamid.FAKE1", "status": s, "timestamp": "1760000000"}]}}]}]}).to_string();
+        let status = |s: &str| {
+            json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": PNID}, "statuses": [{"id": "wamid.FAKE1", "status": s, "timestamp": "1760000000"}]}}]}]}).to_string()
+        };
         for s in ["delivered", "sent"] {
             let b = status(s);
             ingest::apply(&t.db, &b, &serde_json::from_str(&b).unwrap()).await.unwrap();
@@ -61,7 +63,11 @@ async fn free_text_outside_the_window_is_refused_before_sending_but_a_template_g
         let stale = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hello?") }, now).await;
         assert_eq!(stale.unwrap_err().code(), ErrorCode::WindowClosed, "a 25-hour-old message does not open it");
         assert_eq!(count_rows(&t.db, "jobs").await, 0);
-        let template = OutboundContent::Template { name: "order_update".into(), language: "en_US".into(), components: vec![json!({"type": "body", "parameters": [{"type": "text", "text": "Ana"}]})] };
+        let template = OutboundContent::Template {
+            name: "order_update".into(),
+            language: "en_US".into(),
+            components: vec![json!({"type": "body", "parameters": [{"type": "text", "text": "Ana"}]})],
+        };
         outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: template }, now).await.unwrap();
         let graph = Arc::new(FakeGraph::default());
         Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher()).drain(now).await.unwrap();
@@ -167,7 +173,9 @@ async fn three_throughput_errors_in_a_row_cut_the_numbers_rate_by_a_fifth() {
         for i in 0..3 {
             let phone = format!("55119999900{i:02}");
             customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
-            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0).await.unwrap();
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0)
+                .await
+                .unwrap();
         }
         let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(130429)), Err(meta_error(130429)), Err(meta_error(130429))]));
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
@@ -286,7 +294,14 @@ async fn a_cut_rate_recovers_ten_percent_after_five_clean_minutes_and_is_reporte
         while now <= t0 + 5 * 60_000 + 1_000 {
             let phone = format!("55119{:08}", i);
             customer_writes(&t.db, PNID, &phone, now - 1000).await;
-            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, now).await.unwrap();
+            outbound::enqueue(
+                &t.db,
+                &a.org,
+                &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") },
+                now,
+            )
+            .await
+            .unwrap();
             sender.drain(now).await.unwrap();
             i += 1;
             now += if i < 4 { 100 } else { 20_000 };
@@ -306,8 +321,16 @@ async fn a_pair_rate_limit_backs_off_only_that_recipient_by_powers_of_four() {
         let t0 = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
         customer_writes(&t.db, PNID, "5511977776666", t0 - 1000).await;
-        let busy = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("to the busy one") }, t0).await.unwrap();
-        let other = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id("5511977776666").unwrap(), content: text("to someone else") }, t0).await.unwrap();
+        let busy =
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("to the busy one") }, t0).await.unwrap();
+        let other = outbound::enqueue(
+            &t.db,
+            &a.org,
+            &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id("5511977776666").unwrap(), content: text("to someone else") },
+            t0,
+        )
+        .await
+        .unwrap();
         let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(131056)), Ok("wamid.OTHER".into()), Err(meta_error(131056))]));
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
         let first = sender.drain(t0).await.unwrap();
@@ -354,7 +377,14 @@ async fn a_batch_sends_every_message_once_and_paces_what_the_numbers_rate_does_n
         for i in 0..5 {
             let phone = format!("55119999901{i:02}");
             customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
-            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("batch") }, t0).await.unwrap();
+            outbound::enqueue(
+                &t.db,
+                &a.org,
+                &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("batch") },
+                t0,
+            )
+            .await
+            .unwrap();
         }
         let graph = Arc::new(FakeGraph::default());
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
@@ -385,7 +415,9 @@ async fn a_dead_token_met_by_a_whole_batch_notifies_the_admins_once() {
         for i in 0..3 {
             let phone = format!("55119999902{i:02}");
             customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
-            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0).await.unwrap();
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0)
+                .await
+                .unwrap();
         }
         let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(190)), Err(meta_error(190)), Err(meta_error(190))]));
         // Pacing off so all three go in one batch (a fresh bucket holds one token).

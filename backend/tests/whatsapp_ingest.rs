@@ -48,7 +48,12 @@ fn every_type(from: &str) -> Value {
         m("wamid.NF", 1760000010, "interactive", json!({"type": "nfm_reply", "nfm_reply": {"name": "flow", "body": "Sent", "response_json": "{\"a\":1}"}})),
         m("wamid.B", 1760000011, "button", json!({"payload": "CONFIRM_42", "text": "Confirm"})),
         m("wamid.R", 1760000012, "reaction", json!({"message_id": "wamid.OUT1", "emoji": "👍"})),
-        m("wamid.O", 1760000013, "order", json!({"catalog_id": "c1", "text": "my order", "product_items": [{"product_retailer_id": "sku1", "quantity": 2, "item_price": 9.5, "currency": "USD"}]})),
+        m(
+            "wamid.O",
+            1760000013,
+            "order",
+            json!({"catalog_id": "c1", "text": "my order", "product_items": [{"product_retailer_id": "sku1", "quantity": 2, "item_price": 9.5, "currency": "USD"}]}),
+        ),
         m("wamid.SY", 1760000014, "system", json!({"body": "User changed number", "wa_id": "5511999990001", "type": "user_changed_number"})),
         {
             let mut v = m("wamid.U", 1760000015, "unsupported", json!({"type": "poll_creation"}));
@@ -84,7 +89,27 @@ async fn every_inbound_type_is_stored_once_even_when_delivered_twice() {
         assert_eq!(convs[0].unread_count, 16, "{}", t.label);
         let msgs = conversations::messages(&t.db, &a.org, &convs[0].id, 100).await.unwrap();
         let kinds: Vec<&str> = msgs.iter().map(|m| m.kind.as_str()).collect();
-        assert_eq!(kinds, vec!["text", "image", "video", "audio", "document", "sticker", "location", "contacts", "interactive", "interactive", "interactive", "button", "reaction", "order", "system", "unsupported"]);
+        assert_eq!(
+            kinds,
+            vec![
+                "text",
+                "image",
+                "video",
+                "audio",
+                "document",
+                "sticker",
+                "location",
+                "contacts",
+                "interactive",
+                "interactive",
+                "interactive",
+                "button",
+                "reaction",
+                "order",
+                "system",
+                "unsupported"
+            ]
+        );
         assert_eq!(msgs[0].text.as_deref(), Some("Hello there"));
         assert_eq!(msgs[1].text.as_deref(), Some("receipt"));
         assert_eq!(msgs[1].content["image"]["id"], "111");
@@ -105,7 +130,11 @@ async fn a_batch_routes_each_change_to_its_number_and_org() {
         seed_number(&t.db, &b.actor, "222").await;
         let msg = |id: &str| json!([{"from": "4915100000000", "id": id, "timestamp": "1760000000", "type": "text", "text": {"body": id}}]);
         let contacts = json!([{"profile": {"name": "Max"}, "wa_id": "4915100000000"}]);
-        let body = envelope(vec![messages_change("111", contacts.clone(), msg("wamid.toA")), messages_change("222", contacts, msg("wamid.toB")), messages_change("999", json!([]), msg("wamid.nobody"))]);
+        let body = envelope(vec![
+            messages_change("111", contacts.clone(), msg("wamid.toA")),
+            messages_change("222", contacts, msg("wamid.toB")),
+            messages_change("999", json!([]), msg("wamid.nobody")),
+        ]);
         let r = ingest::apply(&t.db, &body, &parse(&body)).await.unwrap();
         assert_eq!((r.messages_stored, r.unknown_numbers), (2, 1), "{}", t.label);
         let phone = PhoneE164::parse("+4915100000000").unwrap();
@@ -150,7 +179,13 @@ async fn the_window_follows_the_latest_inbound_message_whatever_the_order() {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         seed_number(&t.db, &a.actor, PNID).await;
         let contacts = json!([{"profile": {"name": "Ana"}, "wa_id": "5511999990000"}]);
-        let one = |id: &str, ts: i64| envelope(vec![messages_change(PNID, contacts.clone(), json!([{"from": "5511999990000", "id": id, "timestamp": ts.to_string(), "type": "text", "text": {"body": "x"}}]))]);
+        let one = |id: &str, ts: i64| {
+            envelope(vec![messages_change(
+                PNID,
+                contacts.clone(),
+                json!([{"from": "5511999990000", "id": id, "timestamp": ts.to_string(), "type": "text", "text": {"body": "x"}}]),
+            )])
+        };
         let newer = one("wamid.N", 1_760_000_500);
         let older = one("wamid.O", 1_760_000_000);
         ingest::apply(&t.db, &newer, &parse(&newer)).await.unwrap();
@@ -230,7 +265,10 @@ async fn a_status_finds_its_message_by_our_callback_data_when_the_wamid_was_neve
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let id = seed_outbound_message(&t.db, &a.org, &number.id, "+5511999990000", None).await;
-        let body = envelope(vec![status_change(PNID, json!([{"id": "wamid.LOST", "status": "delivered", "timestamp": "1760000300", "biz_opaque_callback_data": id}]))]);
+        let body = envelope(vec![status_change(
+            PNID,
+            json!([{"id": "wamid.LOST", "status": "delivered", "timestamp": "1760000300", "biz_opaque_callback_data": id}]),
+        )]);
         let r = ingest::apply(&t.db, &body, &parse(&body)).await.unwrap();
         assert_eq!(r.statuses_applied, 1, "{}", t.label);
         assert_eq!(message_status(&t.db, &id).await.0, "delivered");

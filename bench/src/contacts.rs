@@ -17,12 +17,51 @@ use domain::Role;
 use std::time::Instant;
 
 const FIRST: [&str; 40] = [
-    "Ana", "Bruno", "Carla", "Diego", "Elisa", "Fabio", "Gabriela", "Hugo", "Iris", "Joao", "Karen", "Lucas", "Marina", "Nuno", "Olivia", "Paulo", "Quesia", "Rafael", "Sofia", "Tiago", "Ursula", "Vitor", "Wanda",
-    "Xavier", "Yara", "Zeca", "Amir", "Priya", "Chen", "Fatima", "Kofi", "Ines", "Liam", "Maya", "Noor", "Omar", "Rosa", "Sven", "Tomas", "Vera",
+    "Ana", "Bruno", "Carla", "Diego", "Elisa", "Fabio", "Gabriela", "Hugo", "Iris", "Joao", "Karen", "Lucas", "Marina", "Nuno", "Olivia", "Paulo", "Quesia",
+    "Rafael", "Sofia", "Tiago", "Ursula", "Vitor", "Wanda", "Xavier", "Yara", "Zeca", "Amir", "Priya", "Chen", "Fatima", "Kofi", "Ines", "Liam", "Maya",
+    "Noor", "Omar", "Rosa", "Sven", "Tomas", "Vera",
 ];
 const LAST: [&str; 40] = [
-    "Silva", "Santos", "Oliveira", "Souza", "Lima", "Pereira", "Costa", "Rodrigues", "Almeida", "Nascimento", "Ferreira", "Araujo", "Gomes", "Martins", "Rocha", "Ribeiro", "Carvalho", "Mendes", "Barros", "Freitas",
-    "Smith", "Patel", "Kumar", "Nguyen", "Okafor", "Haddad", "Kowalski", "Muller", "Rossi", "Garcia", "Tanaka", "Cohen", "Ivanova", "Jensen", "Dubois", "Novak", "Moreau", "Fischer", "Lopez", "Park",
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Lima",
+    "Pereira",
+    "Costa",
+    "Rodrigues",
+    "Almeida",
+    "Nascimento",
+    "Ferreira",
+    "Araujo",
+    "Gomes",
+    "Martins",
+    "Rocha",
+    "Ribeiro",
+    "Carvalho",
+    "Mendes",
+    "Barros",
+    "Freitas",
+    "Smith",
+    "Patel",
+    "Kumar",
+    "Nguyen",
+    "Okafor",
+    "Haddad",
+    "Kowalski",
+    "Muller",
+    "Rossi",
+    "Garcia",
+    "Tanaka",
+    "Cohen",
+    "Ivanova",
+    "Jensen",
+    "Dubois",
+    "Novak",
+    "Moreau",
+    "Fischer",
+    "Lopez",
+    "Park",
 ];
 
 /// A deterministic pseudo-random sequence (no dependency needed for a benchmark).
@@ -90,7 +129,12 @@ async fn load_contacts(db: &Db, org: &str, n: u64) {
             if k > i {
                 sql.push(',');
             }
-            sql.push_str(&format!("('b{k}', '{org}', '{phone}', '{}', '{name}', '{email}', '{company}', 'csv', 'new', 'lead', 'unknown', '{{}}', {}, {})", &phone[1..], now - k as i64, now - k as i64));
+            sql.push_str(&format!(
+                "('b{k}', '{org}', '{phone}', '{}', '{name}', '{email}', '{company}', 'csv', 'new', 'lead', 'unknown', '{{}}', {}, {})",
+                &phone[1..],
+                now - k as i64,
+                now - k as i64
+            ));
         }
         sqlx::query(&sql).execute(db.pool()).await.unwrap();
         i = end;
@@ -135,12 +179,25 @@ async fn search_bench(t: &TestDb, n: u64) {
             assert!(page.total >= 1, "the searched contact is found");
         }
         times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        println!("{:8} search by {kind:8} ({} matches on average): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms", t.label, matched / 100, pct(&times, 0.5), pct(&times, 0.95), pct(&times, 0.99));
+        println!(
+            "{:8} search by {kind:8} ({} matches on average): p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+            t.label,
+            matched / 100,
+            pct(&times, 0.5),
+            pct(&times, 0.95),
+            pct(&times, 0.99)
+        );
         all.extend(times);
     }
     all.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let p95 = pct(&all, 0.95);
-    println!("{:8} search, all kinds, {n} contacts: p50 {:.1} ms, p95 {:.1} ms (goal ≤ 50 ms: {})", t.label, pct(&all, 0.5), p95, if p95 <= 50.0 { "met" } else { "NOT met" });
+    println!(
+        "{:8} search, all kinds, {n} contacts: p50 {:.1} ms, p95 {:.1} ms (goal ≤ 50 ms: {})",
+        t.label,
+        pct(&all, 0.5),
+        p95,
+        if p95 <= 50.0 { "met" } else { "NOT met" }
+    );
     // For reference: the unfiltered first page, which counts every contact.
     let started = Instant::now();
     search::list(&t.db, &a.org, &ContactQuery { page: 1, per_page: 25, ..Default::default() }).await.unwrap();
@@ -152,8 +209,16 @@ async fn search_bench(t: &TestDb, n: u64) {
 /// contact), each with its total: the median of 20 runs.
 async fn tag_filter_bench(t: &TestDb, org: &str, n: u64) {
     for (id, name, every) in [("bench-tag-rare", "rare", n / 100), ("bench-tag-half", "half", 2)] {
-        sqlx::query("INSERT INTO tags (id, org_id, name, name_key, colour, created_at) VALUES ($1, $2, $3, $3, '#2563eb', 0)").bind(id).bind(org).bind(name).execute(t.db.pool()).await.unwrap();
-        let sql = format!("INSERT INTO contact_tags (contact_id, tag_id, created_at) SELECT id, '{id}', 0 FROM contacts WHERE org_id = '{org}' AND created_at % {every} = 0");
+        sqlx::query("INSERT INTO tags (id, org_id, name, name_key, colour, created_at) VALUES ($1, $2, $3, $3, '#2563eb', 0)")
+            .bind(id)
+            .bind(org)
+            .bind(name)
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+        let sql = format!(
+            "INSERT INTO contact_tags (contact_id, tag_id, created_at) SELECT id, '{id}', 0 FROM contacts WHERE org_id = '{org}' AND created_at % {every} = 0"
+        );
         sqlx::query(&sql).execute(t.db.pool()).await.unwrap();
     }
     sqlx::query("ANALYZE").execute(t.db.pool()).await.unwrap();

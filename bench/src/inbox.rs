@@ -126,7 +126,14 @@ async fn run(t: &TestDb, label: &str, clients: usize, messages: usize, rate: usi
         .to_string();
         let sig = backend::whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
         sent_at.lock().unwrap().insert(key, Instant::now());
-        let res = http.post(format!("{base}/webhooks/whatsapp")).header("content-type", "application/json").header("x-hub-signature-256", sig).body(body).send().await.unwrap();
+        let res = http
+            .post(format!("{base}/webhooks/whatsapp"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status().as_u16(), 200);
     }
     for t in tasks {

@@ -92,7 +92,11 @@ async fn send_bench(t: &TestDb, label: &str) {
         let now = backend::clock::now_ms();
         for i in 0..n {
             let to = PhoneE164::from_wa_id(&format!("55119{:08}", i)).unwrap();
-            let req = SendRequest { number_id: number.id.clone(), to, content: OutboundContent::Template { name: "bench".into(), language: "en".into(), components: vec![] } };
+            let req = SendRequest {
+                number_id: number.id.clone(),
+                to,
+                content: OutboundContent::Template { name: "bench".into(), language: "en".into(), components: vec![] },
+            };
             outbound::enqueue(&t.db, &a.org, &req, now).await.unwrap();
         }
         // The number already earned the top rate.
@@ -146,7 +150,15 @@ async fn fixed_rate(url: String, bodies: Vec<(String, String)>, rate: u64, secs:
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep_until(due.into()).await;
             let t = Instant::now();
-            let ok = client.post(&url).header("content-type", "application/json").header("x-hub-signature-256", sig).body(body).send().await.map(|r| r.status().as_u16() == 200).unwrap_or(false);
+            let ok = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", sig)
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16() == 200)
+                .unwrap_or(false);
             (t.elapsed(), ok)
         }));
     }
@@ -181,7 +193,9 @@ async fn ingest_bench(t: &TestDb, label: &str, rate: u64, secs: u64) {
         _ => None,
     })
     .unwrap();
-    let state = server::web::app_state(leptos::prelude::LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9").unwrap();
+    let state =
+        server::web::app_state(leptos::prelude::LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9")
+            .unwrap();
     let url = serve(server::web::router(state, &cfg)).await;
     let bodies: Vec<(String, String)> = (0..(rate * secs) as usize)
         .map(|i| {

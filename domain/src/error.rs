@@ -100,7 +100,12 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated => 401,
             ErrorCode::Forbidden | ErrorCode::CsrfRejected => 403,
             ErrorCode::TooManyAttempts => 429,
-            ErrorCode::Validation | ErrorCode::WhatsAppApi | ErrorCode::WindowClosed | ErrorCode::NumberInactive | ErrorCode::ContactInvalidPhone | ErrorCode::ImportInvalid => 422,
+            ErrorCode::Validation
+            | ErrorCode::WhatsAppApi
+            | ErrorCode::WindowClosed
+            | ErrorCode::NumberInactive
+            | ErrorCode::ContactInvalidPhone
+            | ErrorCode::ImportInvalid => 422,
             ErrorCode::NotFound | ErrorCode::ContactNotFound => 404,
             ErrorCode::Conflict | ErrorCode::ContactDuplicate => 409,
             ErrorCode::PayloadTooLarge => 413,

@@ -43,11 +43,33 @@ impl DuplicatePolicy {
 
 /// The built-in fields a column can fill; custom fields are `custom:<key>`, and
 /// `ignore` leaves a column out.
-pub const TARGETS: [&str; 13] = ["phone", "name", "first_name", "last_name", "email", "company", "tags", "lead_status", "lifecycle_stage", "opt_in_status", "birthday", "notes", "ignore"];
+pub const TARGETS: [&str; 13] =
+    ["phone", "name", "first_name", "last_name", "email", "company", "tags", "lead_status", "lifecycle_stage", "opt_in_status", "birthday", "notes", "ignore"];
 
 /// Header words per target, compared without case, accents, spaces, `_` or `-`.
 const SYNONYMS: [(&str, &[&str]); 12] = [
-    ("phone", &["phone", "phonenumber", "mobile", "mobilephone", "cell", "cellphone", "whatsapp", "whatsappnumber", "tel", "telephone", "telefone", "celular", "telefono", "numero", "number", "msisdn", "contactnumber"]),
+    (
+        "phone",
+        &[
+            "phone",
+            "phonenumber",
+            "mobile",
+            "mobilephone",
+            "cell",
+            "cellphone",
+            "whatsapp",
+            "whatsappnumber",
+            "tel",
+            "telephone",
+            "telefone",
+            "celular",
+            "telefono",
+            "numero",
+            "number",
+            "msisdn",
+            "contactnumber",
+        ],
+    ),
     ("first_name", &["firstname", "givenname", "first", "primeironome", "nombrepila"]),
     ("last_name", &["lastname", "surname", "familyname", "last", "sobrenome", "apellido", "apellidos"]),
     ("name", &["name", "fullname", "contactname", "nome", "nomecompleto", "nombre", "nombrecompleto", "customer", "cliente"]),
@@ -136,8 +158,14 @@ mod tests {
     #[test]
     fn english_portuguese_and_spanish_headers_are_recognised() {
         assert_eq!(auto_map(&headers(&["Full Name", "Mobile Phone", "E-mail", "Company", "Tags"]), &[]), ["name", "phone", "email", "company", "tags"]);
-        assert_eq!(auto_map(&headers(&["Nome", "Telefone", "Empresa", "Observações", "Data Nascimento"]), &[]), ["name", "phone", "company", "notes", "birthday"]);
-        assert_eq!(auto_map(&headers(&["Nombre", "Apellidos", "Teléfono", "Correo electrónico", "Etiquetas"]), &[]), ["name", "last_name", "phone", "email", "tags"]);
+        assert_eq!(
+            auto_map(&headers(&["Nome", "Telefone", "Empresa", "Observações", "Data Nascimento"]), &[]),
+            ["name", "phone", "company", "notes", "birthday"]
+        );
+        assert_eq!(
+            auto_map(&headers(&["Nombre", "Apellidos", "Teléfono", "Correo electrónico", "Etiquetas"]), &[]),
+            ["name", "last_name", "phone", "email", "tags"]
+        );
         assert_eq!(auto_map(&headers(&["first_name", "last_name", "whatsapp"]), &[]), ["first_name", "last_name", "phone"]);
     }
 

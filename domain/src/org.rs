@@ -67,9 +67,7 @@ impl TimeZoneName {
     /// Parses a zone name; the canonical spelling of the tz database is kept.
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         let s = input.trim();
-        let tz: chrono_tz::Tz = s
-            .parse()
-            .map_err(|_| ParseError::new(format!("\u{201c}{s}\u{201d} is not an IANA time zone (for example Europe/Paris).")))?;
+        let tz: chrono_tz::Tz = s.parse().map_err(|_| ParseError::new(format!("\u{201c}{s}\u{201d} is not an IANA time zone (for example Europe/Paris).")))?;
         Ok(Self(tz.name().to_owned()))
     }
     /// The zone used when an org has not chosen one.

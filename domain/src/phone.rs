@@ -31,7 +31,9 @@ fn trunk_prefix(country: &str) -> Option<&'static str> {
         // No trunk prefix: the leading 0 of an Italian number is part of it.
         "IT" | "SM" | "VA" => None,
         // Closed numbering plans without a trunk prefix.
-        "ES" | "PT" | "GR" | "DK" | "NO" | "IS" | "LU" | "MT" | "CY" | "EE" | "LV" | "MC" | "AD" | "QA" | "BH" | "KW" | "OM" | "SG" | "HK" | "MO" | "MX" => None,
+        "ES" | "PT" | "GR" | "DK" | "NO" | "IS" | "LU" | "MT" | "CY" | "EE" | "LV" | "MC" | "AD" | "QA" | "BH" | "KW" | "OM" | "SG" | "HK" | "MO" | "MX" => {
+            None
+        }
         _ => Some("0"),
     }
 }
@@ -130,7 +132,10 @@ impl PhoneE164 {
             return Err(quoted("has no country code (start it with +), and the org has no default country to read it with."));
         }
         let Some(&(_, code, name)) = COUNTRIES.iter().find(|(c, _, _)| *c == country) else {
-            return Err(ParseError::new(format!("\u{201c}{}\u{201d} is not a known country, so \u{201c}{original}\u{201d} cannot be read as a national number.", default_country.trim())));
+            return Err(ParseError::new(format!(
+                "\u{201c}{}\u{201d} is not a known country, so \u{201c}{original}\u{201d} cannot be read as a national number.",
+                default_country.trim()
+            )));
         };
         let code_s = code.to_string();
         let lengths = national_lengths(&country);

@@ -82,7 +82,12 @@ mod tests {
 
     #[test]
     fn each_matching_rule_adds_its_points_and_clicks_count_each_time() {
-        let rules = vec![rule(ScoreTrigger::Source("Facebook".into()), 10), rule(ScoreTrigger::Replied, 20), rule(ScoreTrigger::TagAdded("vip".into()), 15), rule(ScoreTrigger::Clicked, 2)];
+        let rules = vec![
+            rule(ScoreTrigger::Source("Facebook".into()), 10),
+            rule(ScoreTrigger::Replied, 20),
+            rule(ScoreTrigger::TagAdded("vip".into()), 15),
+            rule(ScoreTrigger::Clicked, 2),
+        ];
         let facts = ContactFacts { source: "facebook".into(), has_replied: true, tags: vec!["VIP".into()], clicks: 3 };
         assert_eq!(score(&rules, &facts), 10 + 20 + 15 + 6);
         assert_eq!(score(&rules, &ContactFacts { source: "csv".into(), ..Default::default() }), 0);

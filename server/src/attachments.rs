@@ -20,7 +20,12 @@ const MAX_CAPTION_CHARS: usize = 1024;
 
 /// Uploads the `file` part and sends it with the optional `caption` part; 201 with
 /// `{"message_id", "media_id"}`.
-pub async fn send(State(state): State<AppState>, Path(conversation): Path<String>, session: Session, form: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn send(
+    State(state): State<AppState>,
+    Path(conversation): Path<String>,
+    session: Session,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let actor = crate::upload::member(&state, &session, Role::Agent).await?;
     let invalid = |m: &str| ApiError(AppError::validation(m));
     let form = crate::upload::read(form, "file").await.map_err(|_| invalid("Send the file as multipart/form-data (at most 100 MB)."))?;
@@ -39,9 +44,14 @@ pub async fn send(State(state): State<AppState>, Path(conversation): Path<String
     // The window is checked before anything is uploaded: a file that cannot be sent is
     // not left at Meta.
     if item.window_expires_at.is_none_or(|w| w <= now) {
-        return Err(ApiError(AppError::new(ErrorCode::WindowClosed, "The 24-hour window is closed: the customer has not written in the last 24 hours. Send an approved template instead.")));
+        return Err(ApiError(AppError::new(
+            ErrorCode::WindowClosed,
+            "The 24-hour window is closed: the customer has not written in the last 24 hours. Send an approved template instead.",
+        )));
     }
-    let stored = media::upload(&state.db, state.graph.as_ref(), state.sandbox.graph.as_ref(), &state.cipher, &actor.org_id, &number, &name, &mime, bytes.to_vec()).await?;
+    let stored =
+        media::upload(&state.db, state.graph.as_ref(), state.sandbox.graph.as_ref(), &state.cipher, &actor.org_id, &number, &name, &mime, bytes.to_vec())
+            .await?;
     let kind = kind_for(&stored.mime_type).unwrap_or(MediaKind::Document);
     let content = OutboundContent::Media {
         kind,

@@ -85,8 +85,7 @@ pub async fn admin_create(db: &Db, email: &str, password: &str, org: &str, name:
     let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
     let password = Password::parse_new(password).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
     let org_name = OrgName::parse(org).map_err(|e| anyhow::anyhow!("--org: {e}"))?;
-    let person = PersonName::parse(name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Admin")))
-        .map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    let person = PersonName::parse(name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Admin"))).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
 
     let (org_id, org_created) = match orgs::find_by_name(db, &org_name).await.map_err(svc)? {
         Some(id) => (id, false),

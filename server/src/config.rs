@@ -138,10 +138,7 @@ impl Config {
             session_idle_minutes: number(get("MCE_SESSION_IDLE_MINUTES"), "MCE_SESSION_IDLE_MINUTES", 480, 1, 60 * 24 * 30)?,
             secure_cookies: flag(get("MCE_SECURE_COOKIES"), "MCE_SECURE_COOKIES", false)?,
             trust_proxy: flag(get("MCE_TRUST_PROXY"), "MCE_TRUST_PROXY", false)?,
-            login_limits: LoginLimits {
-                per_email: number(get("MCE_LOGIN_MAX_FAILURES"), "MCE_LOGIN_MAX_FAILURES", 5, 1, 1000)?,
-                ..LoginLimits::default()
-            },
+            login_limits: LoginLimits { per_email: number(get("MCE_LOGIN_MAX_FAILURES"), "MCE_LOGIN_MAX_FAILURES", 5, 1, 1000)?, ..LoginLimits::default() },
             log_format,
             demo: flag(get("MCE_DEMO"), "MCE_DEMO", false)?,
             encryption_key: get("MCE_ENCRYPTION_KEY").filter(|s| !s.trim().is_empty()).map(Secret::new),
@@ -152,7 +149,9 @@ impl Config {
                 Some(v) => return Err(format!("WHATSAPP_API_VERSION must look like v23.0, not {v:?}")),
                 None => "v23.0".into(),
             },
-            sheets_api_base: get("MCE_SHEETS_API_BASE").filter(|s| !s.trim().is_empty()).unwrap_or_else(|| backend::contacts::sheets::DEFAULT_API_BASE.to_owned()),
+            sheets_api_base: get("MCE_SHEETS_API_BASE")
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| backend::contacts::sheets::DEFAULT_API_BASE.to_owned()),
             whatsapp_api_base: match get("WHATSAPP_API_BASE").filter(|s| !s.trim().is_empty()) {
                 Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.trim().trim_end_matches('/').to_owned(),
                 Some(b) => return Err(format!("WHATSAPP_API_BASE must be an http(s) URL, not {b:?}")),

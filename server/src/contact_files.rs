@@ -20,7 +20,11 @@ use tower_sessions::Session;
 pub const MAX_UPLOAD_BODY: usize = domain::import::MAX_IMPORT_BYTES + 64 * 1024;
 
 /// `POST /contacts/import` (multipart `file`): 201 with the import, ready for its mapping.
-pub async fn upload(State(state): State<AppState>, session: Session, form: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<(StatusCode, Json<ImportView>), ApiError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<ImportView>), ApiError> {
     let actor = crate::upload::member(&state, &session, Role::Agent).await?;
     let too_big = || ApiError(AppError::new(ErrorCode::ImportInvalid, "Send a CSV file of at most 50 MB."));
     let form = crate::upload::read(form, "file").await.map_err(|_| too_big())?;
@@ -31,7 +35,8 @@ pub async fn upload(State(state): State<AppState>, session: Session, form: Resul
 }
 
 fn csv_file(name: &str, bytes: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes).into_response()
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes)
+        .into_response()
 }
 
 /// `GET /contacts/imports/{id}/errors.csv`.
@@ -58,7 +63,9 @@ pub struct ExportQuery {
 /// `GET /contacts/export.csv`: the contacts matching the filters (all without any).
 pub async fn export_csv(State(state): State<AppState>, session: Session, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     let actor = crate::upload::member(&state, &session, Role::Viewer).await?;
-    let day = |d: &Option<String>, end: bool| d.as_deref().filter(|d| !d.is_empty()).and_then(domain::time::midnight_of).map(|m| m + if end { 86_400_000 } else { 0 });
+    let day = |d: &Option<String>, end: bool| {
+        d.as_deref().filter(|d| !d.is_empty()).and_then(domain::time::midnight_of).map(|m| m + if end { 86_400_000 } else { 0 })
+    };
     let query = ContactQuery {
         q: q.q,
         tags: q.tag.into_iter().collect(),

@@ -12,8 +12,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::{AppError, ErrorCode};
 use backend::secrets::constant_time_eq;
+use domain::{AppError, ErrorCode};
 use tower_sessions::Session;
 
 /// Whether cookies get the `Secure` attribute.

@@ -55,7 +55,12 @@ fn decode(s: &str) -> String {
 }
 
 /// The handler.
-pub async fn receive(State(state): State<AppState>, Path(key): Path<String>, headers: HeaderMap, body: Bytes) -> Result<(StatusCode, Json<HookResult>), ApiError> {
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<HookResult>), ApiError> {
     if body.len() > sources::MAX_HOOK_BYTES {
         return Err(ApiError(AppError::new(ErrorCode::PayloadTooLarge, "A lead can be at most 64 KB.")));
     }

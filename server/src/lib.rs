@@ -7,8 +7,8 @@
 
 pub mod attachments;
 pub mod cli;
-pub mod contact_files;
 pub mod config;
+pub mod contact_files;
 pub mod csrf;
 pub mod health;
 pub mod lead_hooks;

@@ -129,7 +129,19 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
         },
     };
     let last = backlog.last().map(|e| e.id).unwrap_or(floor);
-    let sub = Subscription { db: state.db.clone(), org: actor.org_id, user: actor.user_id, rx, backlog: backlog.into(), floor, last: floor, sent: HashSet::new(), ready: Some(last), next_touch: tokio::time::Instant::now(), closing: state.events.closing() };
+    let sub = Subscription {
+        db: state.db.clone(),
+        org: actor.org_id,
+        user: actor.user_id,
+        rx,
+        backlog: backlog.into(),
+        floor,
+        last: floor,
+        sent: HashSet::new(),
+        ready: Some(last),
+        next_touch: tokio::time::Instant::now(),
+        closing: state.events.closing(),
+    };
     let stream = futures_util::stream::unfold(sub, Subscription::next);
     let mut res = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
     // Proxies must not buffer the stream.

@@ -19,7 +19,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
 }
 
-
 fn meta_error((status, body): (u16, Value)) -> Response {
     (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response()
 }
@@ -28,7 +27,10 @@ fn meta_error((status, body): (u16, Value)) -> Response {
 async fn authorise(state: &AppState, pnid: &str, headers: &HeaderMap) -> Result<WaNumber, Response> {
     let found = sandbox::find_by_phone_number_id(&state.db, &state.cipher, pnid).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
     let Some((number, _org, token)) = found else {
-        return Err(meta_error((400, json!({"error": {"message": format!("Unsupported post request. Object with ID '{pnid}' does not exist"), "type": "GraphMethodException", "code": 100, "error_subcode": 33, "fbtrace_id": "SBX"}}))));
+        return Err(meta_error((
+            400,
+            json!({"error": {"message": format!("Unsupported post request. Object with ID '{pnid}' does not exist"), "type": "GraphMethodException", "code": 100, "error_subcode": 33, "fbtrace_id": "SBX"}}),
+        )));
     };
     match bearer(headers) {
         Some(t) if backend::secrets::constant_time_eq(t.as_bytes(), token.as_bytes()) => Ok(number),
@@ -77,7 +79,12 @@ pub async fn delete_object(State(state): State<AppState>, Path((_version, id)): 
 
 /// `POST /sandbox/graph/{version}/{pnid}/media` (multipart: `messaging_product`, `type`,
 /// `file`): stores the file and answers `{"id": …}`, refusing what Meta refuses (131053).
-pub async fn upload_media(State(state): State<AppState>, Path((_version, pnid)): Path<(String, String)>, headers: HeaderMap, mut form: axum::extract::Multipart) -> Response {
+pub async fn upload_media(
+    State(state): State<AppState>,
+    Path((_version, pnid)): Path<(String, String)>,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Response {
     let number = match authorise(&state, &pnid, &headers).await {
         Ok(n) => n,
         Err(r) => return r,
@@ -107,7 +114,10 @@ pub async fn upload_media(State(state): State<AppState>, Path((_version, pnid)):
     let Some((name, part_mime, bytes)) = file else { return graph_param_error("The parameter file is required.") };
     let mime = domain::whatsapp::media::essence(&declared.or(part_mime).unwrap_or_default());
     if let Err(e) = domain::whatsapp::media::check_upload(&mime, bytes.len() as u64) {
-        return meta_error((400, json!({"error": {"message": "(#131053) Media upload error", "type": "OAuthException", "code": 131053, "error_data": {"messaging_product": "whatsapp", "details": e.to_string()}, "fbtrace_id": "SBX"}})));
+        return meta_error((
+            400,
+            json!({"error": {"message": "(#131053) Media upload error", "type": "OAuthException", "code": 131053, "error_data": {"messaging_product": "whatsapp", "details": e.to_string()}, "fbtrace_id": "SBX"}}),
+        ));
     }
     match sandbox::store_media(&state.db, &number.id, &mime, name.as_deref(), &bytes).await {
         Ok(f) => Json(json!({"id": f.id})).into_response(),
@@ -123,7 +133,12 @@ pub struct DownloadQuery {
 
 /// `GET /sandbox/media/{id}?exp=…`: the bytes, with the owning number's bearer token,
 /// until the URL expires (then 404, like Meta's lookaside URLs).
-pub async fn download_media(State(state): State<AppState>, Path(id): Path<String>, axum::extract::Query(q): axum::extract::Query<DownloadQuery>, headers: HeaderMap) -> Response {
+pub async fn download_media(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DownloadQuery>,
+    headers: HeaderMap,
+) -> Response {
     if q.exp < backend::clock::now_ms() {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -141,7 +156,8 @@ pub async fn phone_media(State(state): State<AppState>, Path(id): Path<String>, 
     let Ok(number) = sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
     match sandbox::media_file(&state.db, &id, true).await {
         Ok(Some((file, Some(bytes)))) if file.number_id == number.id => {
-            ([(axum::http::header::CONTENT_TYPE, file.mime_type), (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_owned())], bytes).into_response()
+            ([(axum::http::header::CONTENT_TYPE, file.mime_type), (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_owned())], bytes)
+                .into_response()
         }
         _ => StatusCode::NOT_FOUND.into_response(),
     }

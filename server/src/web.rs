@@ -45,7 +45,11 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
         graph: Arc::new(graph),
         jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
         events: backend::events::Hub::new(4096),
-        sandbox: Arc::new(app::state::SandboxSettings { public_url: public_url.to_owned(), step_ms: config.sandbox_step_ms as u64, graph: Arc::new(sandbox_graph) }),
+        sandbox: Arc::new(app::state::SandboxSettings {
+            public_url: public_url.to_owned(),
+            step_ms: config.sandbox_step_ms as u64,
+            graph: Arc::new(sandbox_graph),
+        }),
     })
 }
 
@@ -82,22 +86,28 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/events", get(crate::live::events))
         .route("/media/{id}", get(rest::media::for_member))
-        .route("/api/hooks/{source_key}", axum::routing::post(crate::lead_hooks::receive).layer(DefaultBodyLimit::max(backend::contacts::sources::MAX_HOOK_BYTES + 1)))
+        .route(
+            "/api/hooks/{source_key}",
+            axum::routing::post(crate::lead_hooks::receive).layer(DefaultBodyLimit::max(backend::contacts::sources::MAX_HOOK_BYTES + 1)),
+        )
         .route("/contacts/import", axum::routing::post(crate::contact_files::upload).layer(DefaultBodyLimit::max(crate::contact_files::MAX_UPLOAD_BODY)))
         .route("/contacts/imports/{id}/errors.csv", get(crate::contact_files::errors))
         .route("/contacts/export.csv", get(crate::contact_files::export_csv))
-        .route("/inbox/{conversation_id}/attachments", axum::routing::post(crate::attachments::send).layer(DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)))
+        .route(
+            "/inbox/{conversation_id}/attachments",
+            axum::routing::post(crate::attachments::send).layer(DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)),
+        )
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
         .route("/sandbox/graph/{version}/{id}", get(sandbox::get_object).delete(sandbox::delete_object))
         .route("/sandbox/graph/{version}/{pnid}/messages", axum::routing::post(sandbox::messages))
-        .route("/sandbox/graph/{version}/{pnid}/media", axum::routing::post(sandbox::upload_media).layer(DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)))
+        .route(
+            "/sandbox/graph/{version}/{pnid}/media",
+            axum::routing::post(sandbox::upload_media).layer(DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)),
+        )
         .route("/sandbox/media/{id}", get(sandbox::download_media))
         .route("/sandbox/phone/media/{id}", get(sandbox::phone_media))
-        .route(
-            "/webhooks/whatsapp",
-            get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES)),
-        )
+        .route("/webhooks/whatsapp", get(webhooks::verify).post(webhooks::receive).layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES)))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell).layer(static_compression()))
         .layer(axum::middleware::from_fn_with_state(csrf_settings, csrf::guard))
@@ -146,12 +156,15 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
     tracing::info!(%addr, "listening");
     println!("MCE is running at http://{addr}");
     let upkeep = spawn_upkeep(db.clone(), webhook_retention_days);
-    let sender = Arc::new(backend::whatsapp::sender::Sender::new(db.clone(), state.graph.clone(), state.cipher.clone()).with_sandbox(state.sandbox.graph.clone()));
+    let sender =
+        Arc::new(backend::whatsapp::sender::Sender::new(db.clone(), state.graph.clone(), state.cipher.clone()).with_sandbox(state.sandbox.graph.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let hub = state.events.spawn(db.clone(), stop_rx.clone());
-    let workers: Vec<_> = (0..config.send_workers).map(|_| crate::worker::spawn(sender.clone(), db.clone(), state.jobs_wakeup.clone(), stop_rx.clone())).collect();
+    let workers: Vec<_> =
+        (0..config.send_workers).map(|_| crate::worker::spawn(sender.clone(), db.clone(), state.jobs_wakeup.clone(), stop_rx.clone())).collect();
     let imports = crate::worker::spawn_imports(db.clone(), stop_rx.clone());
-    let sheets = crate::worker::spawn_sheets(db.clone(), state.cipher.clone(), backend::contacts::sheets::SheetsClient::new(&config.sheets_api_base)?, stop_rx.clone());
+    let sheets =
+        crate::worker::spawn_sheets(db.clone(), state.cipher.clone(), backend::contacts::sheets::SheetsClient::new(&config.sheets_api_base)?, stop_rx.clone());
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown({
             // Event streams never end by themselves: close them, or the shutdown would

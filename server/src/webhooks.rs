@@ -24,12 +24,15 @@ pub struct Handshake {
     verify_token: Option<String>,
 }
 
-
 /// `GET /webhooks/whatsapp`: echoes `hub.challenge` when the verify token matches.
 pub async fn verify(State(state): State<AppState>, Query(q): Query<Handshake>) -> Response {
     let expected = state.whatsapp.verify_token.as_deref();
     match (q.mode.as_deref(), q.verify_token.as_deref(), expected, q.challenge) {
-        (Some("subscribe"), Some(sent), Some(expected), Some(challenge)) if backend::secrets::constant_time_eq(sent.as_bytes(), expected.as_bytes()) && challenge.len() <= 256 => (StatusCode::OK, challenge).into_response(),
+        (Some("subscribe"), Some(sent), Some(expected), Some(challenge))
+            if backend::secrets::constant_time_eq(sent.as_bytes(), expected.as_bytes()) && challenge.len() <= 256 =>
+        {
+            (StatusCode::OK, challenge).into_response()
+        }
         _ => {
             tracing::warn!("webhook verification refused");
             (StatusCode::FORBIDDEN, "verification failed").into_response()

@@ -73,7 +73,12 @@ pub fn spawn_imports(db: Db, mut stop: watch::Receiver<bool>) -> tokio::task::Jo
 }
 
 /// Polls Google Sheets lead sources whose time has come, checking every second.
-pub fn spawn_sheets(db: Db, cipher: backend::secrets::Cipher, client: backend::contacts::sheets::SheetsClient, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sheets(
+    db: Db,
+    cipher: backend::secrets::Cipher,
+    client: backend::contacts::sheets::SheetsClient,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if *stop.borrow() {

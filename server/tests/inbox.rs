@@ -24,7 +24,9 @@ fn attachment(filename: &str, mime: &str, bytes: &[u8], caption: Option<&str>) -
     if let Some(c) = caption {
         body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n{c}\r\n").as_bytes());
     }
-    body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes(),
+    );
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
     (body, format!("multipart/form-data; boundary={b}"))
@@ -61,7 +63,12 @@ async fn a_file_attached_in_the_composer_reaches_the_customer_by_its_media_id() 
         let phone = sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap();
         let got = &phone.iter().find(|m| m.body.get("image").is_some()).expect("the customer's phone shows the picture").body["image"];
         let (held, bytes) = sandbox::media_file(&t.db, got["id"].as_str().unwrap(), true).await.unwrap().expect("sent by the id Meta gave the upload");
-        assert_eq!((held.mime_type.as_str(), bytes.as_deref(), got["caption"].as_str()), ("image/png", Some(sandbox::SAMPLE_PHOTO), Some("Today's menu")), "{}", t.label);
+        assert_eq!(
+            (held.mime_type.as_str(), bytes.as_deref(), got["caption"].as_str()),
+            ("image/png", Some(sandbox::SAMPLE_PHOTO), Some("Today's menu")),
+            "{}",
+            t.label
+        );
 
         let chat = backend::conversations::messages(&t.db, &a.org, &conversation, 10).await.unwrap();
         let sent = chat.iter().find(|m| m.kind == "image" && m.direction == "outbound").expect("the chat shows the picture");
@@ -102,7 +109,15 @@ async fn an_attachment_is_refused_with_a_reason_and_nothing_is_uploaded() {
         let mut no_token = admin.clone();
         no_token.cookies.remove("mce_csrf");
         let (body, ct) = png();
-        let res = no_token.send(axum::http::Request::post(&path).header("content-type", ct).header("cookie", format!("mce_session={}", admin.cookies["mce_session"])).body(axum::body::Body::from(body)).unwrap()).await;
+        let res = no_token
+            .send(
+                axum::http::Request::post(&path)
+                    .header("content-type", ct)
+                    .header("cookie", format!("mce_session={}", admin.cookies["mce_session"]))
+                    .body(axum::body::Body::from(body))
+                    .unwrap(),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "no CSRF header ({})", t.label);
 
         sqlx::query("UPDATE conversations SET window_expires_at = $1").bind(now_ms() - 1).execute(t.db.pool()).await.unwrap();
@@ -111,7 +126,8 @@ async fn an_attachment_is_refused_with_a_reason_and_nothing_is_uploaded() {
         assert_eq!(res.error_code().as_deref(), Some("WA_005"), "window closed ({})", t.label);
 
         assert_eq!((count_rows(&t.db, "media").await, count_rows(&t.db, "sandbox_media").await), (0, 0), "nothing uploaded ({})", t.label);
-        let outbound = backend::conversations::messages(&t.db, &a.org, &conversation, 50).await.unwrap().into_iter().filter(|m| m.direction == "outbound").count();
+        let outbound =
+            backend::conversations::messages(&t.db, &a.org, &conversation, 50).await.unwrap().into_iter().filter(|m| m.direction == "outbound").count();
         assert_eq!(outbound, 0, "nothing queued ({})", t.label);
     }
 }

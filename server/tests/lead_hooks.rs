@@ -20,21 +20,56 @@ async fn posted_leads_become_one_contact_per_phone_with_their_source() {
     for app in apps().await {
         let orgs = two_orgs(&app.db).await;
         let mapping = serde_json::from_value(json!({"whatsapp": "phone", "nome": "name", "plano": "tags"})).unwrap();
-        let mapped = sources::create(&app.db, &test_cipher(), &orgs.a.org, &SourceInput { kind: "webhook".into(), name: "Site form".into(), mapping, ..Default::default() }, backend::clock::now_ms()).await.unwrap();
-        let by_name = sources::create(&app.db, &test_cipher(), &orgs.a.org, &SourceInput { kind: "webhook".into(), name: "Ads".into(), ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        let mapped = sources::create(
+            &app.db,
+            &test_cipher(),
+            &orgs.a.org,
+            &SourceInput { kind: "webhook".into(), name: "Site form".into(), mapping, ..Default::default() },
+            backend::clock::now_ms(),
+        )
+        .await
+        .unwrap();
+        let by_name = sources::create(
+            &app.db,
+            &test_cipher(),
+            &orgs.a.org,
+            &SourceInput { kind: "webhook".into(), name: "Ads".into(), ..Default::default() },
+            backend::clock::now_ms(),
+        )
+        .await
+        .unwrap();
         let mut c = Client::new(&app);
 
-        let first = c.post_raw(&format!("/api/hooks/{}", mapped.source_key), json!({"whatsapp": "+5511955550001", "nome": "Dora", "plano": "gold"}).to_string().into_bytes(), &[]).await;
+        let first = c
+            .post_raw(
+                &format!("/api/hooks/{}", mapped.source_key),
+                json!({"whatsapp": "+5511955550001", "nome": "Dora", "plano": "gold"}).to_string().into_bytes(),
+                &[],
+            )
+            .await;
         assert_eq!(first.status, StatusCode::ACCEPTED, "{}: {}", app.label, first.body);
         assert_eq!(first.json()["status"], "created");
         let contact = search::list(&app.db, &orgs.a.org, &query("+5511955550001")).await.unwrap().data.remove(0);
         assert_eq!((contact.name.as_deref(), contact.source.as_str(), contact.tags[0].name.as_str()), (Some("Dora"), "Site form", "gold"), "{}", app.label);
 
         // Form-encoded, matched by field names, and Meta lead-ads style nesting.
-        let req = Request::builder().method(Method::POST).uri(format!("/api/hooks/{}", by_name.source_key)).header("content-type", "application/x-www-form-urlencoded").body(axum::body::Body::from("phone=%2B55+11+95555-0001&email=dora%40x.test")).unwrap();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/hooks/{}", by_name.source_key))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from("phone=%2B55+11+95555-0001&email=dora%40x.test"))
+            .unwrap();
         let form = c.send(req).await;
         assert_eq!((form.status, form.json()["status"].as_str()), (StatusCode::ACCEPTED, Some("updated")), "{}: {}", app.label, form.body);
-        let ads = c.post_raw(&format!("/api/hooks/{}", by_name.source_key), json!({"field_data": [{"name": "phone_number", "values": ["+5511955550002"]}, {"name": "full_name", "values": ["Eli"]}]}).to_string().into_bytes(), &[]).await;
+        let ads = c
+            .post_raw(
+                &format!("/api/hooks/{}", by_name.source_key),
+                json!({"field_data": [{"name": "phone_number", "values": ["+5511955550002"]}, {"name": "full_name", "values": ["Eli"]}]})
+                    .to_string()
+                    .into_bytes(),
+                &[],
+            )
+            .await;
         assert_eq!(ads.status, StatusCode::ACCEPTED, "{}", ads.body);
         let dora = search::get(&app.db, &orgs.a.org, &contact.id).await.unwrap();
         assert_eq!((dora.email.as_deref(), dora.source.as_str()), (Some("dora@x.test"), "Site form"), "the first source stays ({})", app.label);
@@ -52,7 +87,15 @@ async fn posted_leads_become_one_contact_per_phone_with_their_source() {
 async fn bad_leads_are_refused_with_the_reason_and_nothing_is_written() {
     for app in apps().await {
         let orgs = two_orgs(&app.db).await;
-        let source = sources::create(&app.db, &test_cipher(), &orgs.a.org, &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        let source = sources::create(
+            &app.db,
+            &test_cipher(),
+            &orgs.a.org,
+            &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() },
+            backend::clock::now_ms(),
+        )
+        .await
+        .unwrap();
         let url = format!("/api/hooks/{}", source.source_key);
         let mut c = Client::new(&app);
         let cases = [
@@ -78,7 +121,15 @@ async fn bad_leads_are_refused_with_the_reason_and_nothing_is_written() {
 async fn twenty_concurrent_posts_of_the_same_phone_make_one_contact() {
     for app in apps().await {
         let orgs = two_orgs(&app.db).await;
-        let source = sources::create(&app.db, &test_cipher(), &orgs.a.org, &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        let source = sources::create(
+            &app.db,
+            &test_cipher(),
+            &orgs.a.org,
+            &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() },
+            backend::clock::now_ms(),
+        )
+        .await
+        .unwrap();
         let mut set = tokio::task::JoinSet::new();
         for i in 0..20 {
             let (mut c, url) = (Client::new(&app), format!("/api/hooks/{}", source.source_key));

@@ -21,7 +21,8 @@ async fn live_apps() -> Vec<(TestApp, app::state::AppState)> {
     let cfg = config(&[("WHATSAPP_APP_SECRET", APP_SECRET), ("WHATSAPP_API_BASE", "http://127.0.0.1:9")]);
     let mut out = Vec::new();
     for t in databases().await {
-        let state = server::web::app_state(LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9").unwrap();
+        let state =
+            server::web::app_state(LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9").unwrap();
         let (_stop, rx) = tokio::sync::watch::channel(false);
         std::mem::forget(_stop);
         state.events.spawn(t.db.clone(), rx);
@@ -101,7 +102,12 @@ async fn a_reconnecting_browser_first_gets_what_it_missed() {
         customer_writes(&app.db, PNID, "5511999990002", now - 1000).await;
         state.events.wake();
         let (_, mut resumed) = Stream::open(&app, &a, Some(before)).await;
-        assert!(resumed.until("5511999990002", Duration::from_secs(5)).await || resumed.text.matches("event: message").count() == 2, "{}: {}", app.label, resumed.text);
+        assert!(
+            resumed.until("5511999990002", Duration::from_secs(5)).await || resumed.text.matches("event: message").count() == 2,
+            "{}: {}",
+            app.label,
+            resumed.text
+        );
         assert_eq!(resumed.text.matches("event: message").count(), 2, "both missed messages, once each ({})", app.label);
         let (_, mut fresh) = Stream::open(&app, &a, None).await;
         assert!(fresh.until("event: ready", Duration::from_secs(5)).await);

@@ -52,7 +52,12 @@ async fn an_uploaded_picture_goes_to_the_media_api_and_is_sent_by_id_to_the_cust
         let res = http.post(format!("{base}/api/v1/media")).bearer_auth(&key_a).header("content-type", ct).body(body).send().await.unwrap();
         assert_eq!(res.status().as_u16(), 201, "{}", t.label);
         let file: Value = res.json().await.unwrap();
-        assert_eq!((file["kind"].as_str(), file["status"].as_str(), file["filename"].as_str()), (Some("image"), Some("stored"), Some("menu.png")), "{}", t.label);
+        assert_eq!(
+            (file["kind"].as_str(), file["status"].as_str(), file["filename"].as_str()),
+            (Some("image"), Some("stored"), Some("menu.png")),
+            "{}",
+            t.label
+        );
         let wa_media_id = file["wa_media_id"].as_str().unwrap().to_owned();
         let (held, bytes) = sandbox::media_file(&t.db, &wa_media_id, true).await.unwrap().expect("the simulator holds the upload");
         assert_eq!((held.mime_type.as_str(), bytes.as_deref()), ("image/png", Some(sandbox::SAMPLE_PHOTO)), "{}", t.label);
@@ -78,7 +83,12 @@ async fn an_uploaded_picture_goes_to_the_media_api_and_is_sent_by_id_to_the_cust
         sender.drain(now_ms()).await.unwrap();
         let phone = sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap();
         let last = phone.last().unwrap();
-        assert_eq!((last.body["image"]["id"].as_str(), last.body["image"]["caption"].as_str()), (Some(wa_media_id.as_str()), Some("Today's menu")), "{}", t.label);
+        assert_eq!(
+            (last.body["image"]["id"].as_str(), last.body["image"]["caption"].as_str()),
+            (Some(wa_media_id.as_str()), Some("Today's menu")),
+            "{}",
+            t.label
+        );
     }
 }
 
@@ -112,7 +122,9 @@ async fn a_customers_photo_is_downloaded_through_the_media_api_and_served_to_the
         let base = state.sandbox.public_url.clone();
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
         let customer = domain::PhoneE164::from_wa_id(CUSTOMER).unwrap();
-        sandbox::customer_acts(&t.db, &number, &customer, "Rui", &sandbox::CustomerAction::Image { caption: Some("my receipt".into()) }, &base, APP_SECRET).await.unwrap();
+        sandbox::customer_acts(&t.db, &number, &customer, "Rui", &sandbox::CustomerAction::Image { caption: Some("my receipt".into()) }, &base, APP_SECRET)
+            .await
+            .unwrap();
         let sender = Sender::new(t.db.clone(), Arc::new(FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
         let db = t.db.clone();
         let stored = wait_until(|| {

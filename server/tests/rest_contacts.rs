@@ -19,7 +19,10 @@ async fn contacts_are_created_listed_changed_and_deleted_through_the_api() {
         assert_eq!(made.status, StatusCode::CREATED, "{}: {}", app.label, made.body);
         let contact = made.json();
         let id = contact["id"].as_str().unwrap().to_owned();
-        assert_eq!((contact["phone"].as_str(), contact["opt_in_status"].as_str(), contact["source"].as_str()), (Some("+5511988887777"), Some("opted_in"), Some("api")));
+        assert_eq!(
+            (contact["phone"].as_str(), contact["opt_in_status"].as_str(), contact["source"].as_str()),
+            (Some("+5511988887777"), Some("opted_in"), Some("api"))
+        );
         assert_eq!(contact["tags"].as_array().unwrap().len(), 2);
 
         let dup = c.api_post("/api/v1/contacts", Some(&key), &json!({"phone": "+55 11 98888-7777"})).await;

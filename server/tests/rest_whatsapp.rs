@@ -17,11 +17,18 @@ use serde_json::{json, Value};
 async fn graph_double() -> String {
     async fn phone(axum::extract::Path((_v, pnid)): axum::extract::Path<(String, String)>, headers: axum::http::HeaderMap) -> (StatusCode, Json<Value>) {
         if headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer good-token") {
-            (StatusCode::OK, Json(json!({"verified_name": "Lucky Shrub", "display_phone_number": "15550783881", "quality_rating": "GREEN", "platform_type": "CLOUD_API", "status": "CONNECTED", "id": pnid})))
+            (
+                StatusCode::OK,
+                Json(
+                    json!({"verified_name": "Lucky Shrub", "display_phone_number": "15550783881", "quality_rating": "GREEN", "platform_type": "CLOUD_API", "status": "CONNECTED", "id": pnid}),
+                ),
+            )
         } else {
             (
                 StatusCode::UNAUTHORIZED,
-                Json(json!({"error": {"message": "Error validating access token: Session has expired", "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "Afake"}})),
+                Json(
+                    json!({"error": {"message": "Error validating access token: Session has expired", "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "Afake"}}),
+                ),
             )
         }
     }
@@ -65,13 +72,18 @@ async fn a_number_is_saved_only_after_meta_accepts_the_token() {
         assert_eq!(again.status, StatusCode::CONFLICT);
 
         let list = c.api_get("/api/v1/numbers", Some(&key.secret)).await.json();
-        let listed: Vec<(bool, &str)> = list["data"].as_array().unwrap().iter().map(|n| (n["is_sandbox"].as_bool().unwrap(), n["display_name"].as_str().unwrap())).collect();
+        let listed: Vec<(bool, &str)> =
+            list["data"].as_array().unwrap().iter().map(|n| (n["is_sandbox"].as_bool().unwrap(), n["display_name"].as_str().unwrap())).collect();
         assert_eq!(listed, vec![(true, "Sandbox"), (false, "Sales")], "every org has its sandbox number, listed first ({})", app.label);
         let one = c.api_get(&format!("/api/v1/numbers/{id}"), Some(&key.secret)).await;
         assert_eq!(one.json()["phone_number_id"], "106540352242922");
         assert_eq!((one.json()["active"].as_bool(), one.json()["send_rate"].as_f64()), (Some(true), Some(60.0)), "a new number starts at 60 msg/s");
 
-        for bad in [json!({"display_name": "x"}), json!({"display_name": "", "phone_number_id": "1", "waba_id": "2", "access_token": "t"}), json!({"display_name": "x", "phone_number_id": "abc", "waba_id": "2", "access_token": "t"})] {
+        for bad in [
+            json!({"display_name": "x"}),
+            json!({"display_name": "", "phone_number_id": "1", "waba_id": "2", "access_token": "t"}),
+            json!({"display_name": "x", "phone_number_id": "abc", "waba_id": "2", "access_token": "t"}),
+        ] {
             let r = c.api_post("/api/v1/numbers", Some(&key.secret), &bad).await;
             assert_eq!((r.status, r.error_code().as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_001")), "{bad}: {}", r.body);
         }
@@ -106,7 +118,12 @@ async fn contacts_conversations_and_messages_from_webhooks_are_readable_by_api()
         let conv_id = convs["data"][0]["id"].as_str().unwrap().to_owned();
         assert!(convs["data"][0]["window_expires_at"].as_i64().unwrap() > 1_760_000_060_000);
         let msgs = c.api_get(&format!("/api/v1/conversations/{conv_id}/messages"), Some(&key.secret)).await.json();
-        let got: Vec<(&str, &str, &str)> = msgs["data"].as_array().unwrap().iter().map(|m| (m["direction"].as_str().unwrap(), m["type"].as_str().unwrap(), m["text"].as_str().unwrap())).collect();
+        let got: Vec<(&str, &str, &str)> = msgs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["direction"].as_str().unwrap(), m["type"].as_str().unwrap(), m["text"].as_str().unwrap()))
+            .collect();
         assert_eq!(got, vec![("inbound", "text", "Price?"), ("inbound", "image", "this one")], "{}", app.label);
         assert_eq!(msgs["data"][0]["wa_message_id"], "wamid.R1");
 
@@ -147,7 +164,13 @@ async fn posting_a_message_queues_it_or_explains_why_not() {
         backend::testing::customer_writes(&app.db, "777", "5511999990000", backend::clock::now_ms() - 1000).await;
         let text = c.api_post("/api/v1/messages", Some(&key.secret), &send(json!({"text": "Now inside the window"}))).await;
         assert_eq!(text.status, StatusCode::ACCEPTED, "{}", app.label);
-        let media = c.api_post("/api/v1/messages", Some(&key.secret), &send(json!({"media": {"type": "image", "link": "https://example.com/a.jpg", "caption": "Our menu"}}))).await;
+        let media = c
+            .api_post(
+                "/api/v1/messages",
+                Some(&key.secret),
+                &send(json!({"media": {"type": "image", "link": "https://example.com/a.jpg", "caption": "Our menu"}})),
+            )
+            .await;
         assert_eq!(media.status, StatusCode::ACCEPTED, "{}", media.body);
 
         let msgs = c.api_get(&format!("/api/v1/conversations/{conv}/messages"), Some(&key.secret)).await.json();
@@ -158,7 +181,12 @@ async fn posting_a_message_queues_it_or_explains_why_not() {
             .filter(|m| m["direction"] == "outbound")
             .map(|m| (m["type"].as_str().unwrap(), m["status"].as_str().unwrap(), m["text"].as_str().unwrap_or("")))
             .collect();
-        assert_eq!(outbound, vec![("template", "pending", "Template: hello_world"), ("text", "pending", "Now inside the window"), ("image", "pending", "Our menu")], "{}", app.label);
+        assert_eq!(
+            outbound,
+            vec![("template", "pending", "Template: hello_world"), ("text", "pending", "Now inside the window"), ("image", "pending", "Our menu")],
+            "{}",
+            app.label
+        );
 
         for (bad, code) in [
             (send(json!({"text": "a", "template": {"name": "x", "language": "en"}})), "VALIDATION_001"),

@@ -53,13 +53,30 @@ async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
         let (_, inbound) = sandbox::inbound_webhook(&number, CUSTOMER, "Zoë", json!({"type": "text", "text": {"body": "Olá, preço?"}}));
         assert!(inbound.contains("\\u00e1"), "non-ASCII is escaped like Meta's");
         let customer = PhoneE164::from_wa_id(CUSTOMER).unwrap();
-        sandbox::customer_acts(&t.db, &number, &customer, "Zoë", &sandbox::CustomerAction::Text("Olá, preço?".into()), &state.sandbox.public_url, APP_SECRET).await.unwrap();
-        let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &PhoneE164::from_wa_id(CUSTOMER).unwrap()).await.unwrap().expect("the webhook created the contact");
+        sandbox::customer_acts(&t.db, &number, &customer, "Zoë", &sandbox::CustomerAction::Text("Olá, preço?".into()), &state.sandbox.public_url, APP_SECRET)
+            .await
+            .unwrap();
+        let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &PhoneE164::from_wa_id(CUSTOMER).unwrap())
+            .await
+            .unwrap()
+            .expect("the webhook created the contact");
         assert_eq!(contact.profile_name.as_deref(), Some("Zoë"), "{}", t.label);
 
         let now = now_ms();
-        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(CUSTOMER).unwrap(), content: OutboundContent::Text { body: "R$ 10".into(), preview_url: false } }, now).await.unwrap();
-        let sender = Sender::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
+        let q = outbound::enqueue(
+            &t.db,
+            &a.org,
+            &SendRequest {
+                number_id: number.id.clone(),
+                to: PhoneE164::from_wa_id(CUSTOMER).unwrap(),
+                content: OutboundContent::Text { body: "R$ 10".into(), preview_url: false },
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let sender =
+            Sender::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
         assert_eq!(sender.drain(now).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
         assert_eq!(wait_for_status(&t.db, q.message_id.as_str(), "read").await, "read", "{}", t.label);
         let phone = sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap();
@@ -68,9 +85,12 @@ async fn a_sandbox_message_is_received_and_its_ticks_come_back_by_webhook() {
 
         // The customer taps nothing but types a reply; it lands in MCE like any message.
         let to = PhoneE164::from_wa_id(CUSTOMER).unwrap();
-        sandbox::customer_acts(&t.db, &number, &to, "Zoë", &sandbox::CustomerAction::Text("Obrigada!".into()), &state.sandbox.public_url, APP_SECRET).await.unwrap();
+        sandbox::customer_acts(&t.db, &number, &to, "Zoë", &sandbox::CustomerAction::Text("Obrigada!".into()), &state.sandbox.public_url, APP_SECRET)
+            .await
+            .unwrap();
         let conv = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap().remove(0);
-        let texts: Vec<(String, Option<String>)> = backend::conversations::messages(&t.db, &a.org, &conv.id, 10).await.unwrap().into_iter().map(|m| (m.direction, m.text)).collect();
+        let texts: Vec<(String, Option<String>)> =
+            backend::conversations::messages(&t.db, &a.org, &conv.id, 10).await.unwrap().into_iter().map(|m| (m.direction, m.text)).collect();
         assert_eq!(texts.last().unwrap(), &("inbound".to_string(), Some("Obrigada!".to_string())), "{}", t.label);
         assert_eq!(sandbox::phone(&t.db, &number.id, CUSTOMER, 10).await.unwrap().len(), 3, "the phone shows all three");
     }
@@ -82,7 +102,8 @@ async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks()
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let state = serve_on_loopback(t.db.clone()).await;
         let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
-        let sender = Sender::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
+        let sender =
+            Sender::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
         let template = || OutboundContent::Template { name: "hello_world".into(), language: "en_US".into(), components: vec![] };
         let to = PhoneE164::from_wa_id(CUSTOMER).unwrap();
 
@@ -94,7 +115,8 @@ async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks()
 
         sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { duplicate_webhooks: true, reorder_webhooks: true, ..Default::default() }).await.unwrap();
         let later = now + 1_000;
-        let shuffled = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, later).await.unwrap();
+        let shuffled =
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, later).await.unwrap();
         assert_eq!(sender.drain(later).await.unwrap(), vec![Outcome::Accepted]);
         assert_eq!(wait_for_status(&t.db, shuffled.message_id.as_str(), "read").await, "read", "read arrives first and stays ({})", t.label);
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -102,7 +124,8 @@ async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks()
 
         sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { drop_all_statuses: true, ..Default::default() }).await.unwrap();
         let quiet_at = later + 500;
-        let quiet = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, quiet_at).await.unwrap();
+        let quiet =
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, quiet_at).await.unwrap();
         assert_eq!(sender.drain(quiet_at).await.unwrap(), vec![Outcome::Accepted]);
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(message_status(&t.db, quiet.message_id.as_str()).await.0, "pending", "no webhook ever arrives ({})", t.label);

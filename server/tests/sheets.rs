@@ -64,7 +64,15 @@ async fn each_sheet_row_becomes_a_lead_exactly_once_across_inserted_and_edited_r
     let client = SheetsClient::new(&base).unwrap();
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let input = SourceInput { kind: "sheet".into(), name: "Fair sheet".into(), spreadsheet_id: Some("sheet-1".into()), range: Some("Leads!A:D".into()), api_key: Some(KEY.into()), poll_minutes: 5, ..Default::default() };
+        let input = SourceInput {
+            kind: "sheet".into(),
+            name: "Fair sheet".into(),
+            spreadsheet_id: Some("sheet-1".into()),
+            range: Some("Leads!A:D".into()),
+            api_key: Some(KEY.into()),
+            poll_minutes: 5,
+            ..Default::default()
+        };
         let source = sources::create(&t.db, &test_cipher(), &a.org, &input, now_ms()).await.unwrap();
         assert!(!serde_json::to_string(&source).unwrap().contains(KEY), "the key is never shown");
         sheet.set(&[&["Name", "Phone", "Email"], &["Ana", "+447700900001", "ana@x.test"], &["Bea", "+447700900002", ""]]);
@@ -79,12 +87,18 @@ async fn each_sheet_row_becomes_a_lead_exactly_once_across_inserted_and_edited_r
         assert_eq!(report.new_leads, 1, "only the new row ({})", t.label);
         assert_eq!(count_rows(&t.db, "contacts").await, 3);
         let ana = search::list(&t.db, &a.org, &by_phone("+447700900001")).await.unwrap().data.remove(0);
-        assert_eq!((ana.name.as_deref(), ana.email.as_deref(), ana.source.as_str()), (Some("Ana"), Some("ana@x.test"), "Fair sheet"), "an edited row is not a new lead ({})", t.label);
+        assert_eq!(
+            (ana.name.as_deref(), ana.email.as_deref(), ana.source.as_str()),
+            (Some("Ana"), Some("ana@x.test"), "Fair sheet"),
+            "an edited row is not a new lead ({})",
+            t.label
+        );
 
         // Two pollers at once still make each new row one lead.
         sheet.set(&[&["Name", "Phone", "Email"], &["Dov", "+447700900004", ""], &["Eve", "+447700900005", ""]]);
         let cipher = test_cipher();
-        let (x, y) = tokio::join!(sheets::poll_one(&t.db, &cipher, &client, &source.id, now_ms()), sheets::poll_one(&t.db, &cipher, &client, &source.id, now_ms()));
+        let (x, y) =
+            tokio::join!(sheets::poll_one(&t.db, &cipher, &client, &source.id, now_ms()), sheets::poll_one(&t.db, &cipher, &client, &source.id, now_ms()));
         assert_eq!(x.unwrap().new_leads + y.unwrap().new_leads, 2, "{}", t.label);
         assert_eq!(count_rows(&t.db, "contacts").await, 5);
         let listed = sources::get(&t.db, &a.org, &source.id).await.unwrap();
@@ -100,7 +114,15 @@ async fn bad_rows_and_refused_keys_are_shown_on_the_source_with_the_last_good_po
     let client = SheetsClient::new(&base).unwrap();
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let input = SourceInput { kind: "sheet".into(), name: "Sheet".into(), spreadsheet_id: Some("sheet-1".into()), range: Some("Leads!A:D".into()), api_key: Some(KEY.into()), poll_minutes: 5, ..Default::default() };
+        let input = SourceInput {
+            kind: "sheet".into(),
+            name: "Sheet".into(),
+            spreadsheet_id: Some("sheet-1".into()),
+            range: Some("Leads!A:D".into()),
+            api_key: Some(KEY.into()),
+            poll_minutes: 5,
+            ..Default::default()
+        };
         let source = sources::create(&t.db, &test_cipher(), &a.org, &input, now_ms()).await.unwrap();
         sheet.set(&[&["Phone", "Name"], &["+447700900011", "Good"], &["12", "Bad"], &[], &["+447700900012", "Good too"]]);
         let report = sheets::poll_one(&t.db, &test_cipher(), &client, &source.id, now_ms()).await.unwrap();
@@ -127,7 +149,8 @@ async fn a_sheet_published_as_csv_is_polled_the_same_way() {
     let client = SheetsClient::new(&base).unwrap();
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let input = SourceInput { kind: "sheet".into(), name: "Published".into(), csv_url: Some(format!("{base}/pub.csv")), poll_minutes: 1, ..Default::default() };
+        let input =
+            SourceInput { kind: "sheet".into(), name: "Published".into(), csv_url: Some(format!("{base}/pub.csv")), poll_minutes: 1, ..Default::default() };
         let source = sources::create(&t.db, &test_cipher(), &a.org, &input, now_ms()).await.unwrap();
         sheet.set(&[&["telefone", "nome"], &["+447700900021", "Gil"]]);
         assert_eq!(sheets::poll_one(&t.db, &test_cipher(), &client, &source.id, now_ms()).await.unwrap().new_leads, 1, "{}", t.label);

@@ -38,7 +38,10 @@ async fn the_apps_files_are_sent_compressed_to_browsers_that_accept_it() {
     let br = c.send(get_with(Some("gzip, deflate, br"))).await;
     assert_eq!(br.status, StatusCode::OK);
     assert_eq!(br.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()), Some("br"));
-    assert!(br.headers.get(header::VARY).is_some_and(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-encoding")), "caches keep one copy per encoding");
+    assert!(
+        br.headers.get(header::VARY).is_some_and(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-encoding")),
+        "caches keep one copy per encoding"
+    );
 
     let gz = c.send(get_with(Some("gzip"))).await;
     assert_eq!(gz.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()), Some("gzip"));

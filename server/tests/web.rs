@@ -193,7 +193,8 @@ async fn an_admin_adds_changes_and_removes_a_member_through_the_app() {
         two_orgs(&app.db).await;
         let mut c = Client::new(&app);
         c.login("admin@a.test", PASSWORD).await;
-        let added = c.call("/api/settings/add_member", &[("email", "sarah@a.test"), ("name", "Sarah"), ("role", "agent"), ("password", "sarahs-first-pass")]).await;
+        let added =
+            c.call("/api/settings/add_member", &[("email", "sarah@a.test"), ("name", "Sarah"), ("role", "agent"), ("password", "sarahs-first-pass")]).await;
         assert_eq!(added.status, StatusCode::OK, "{}: {}", app.label, added.body);
         let id = added.json()["user_id"].as_str().unwrap().to_owned();
         assert_eq!(c.call("/api/settings/change_member_role", &[("user_id", &id), ("role", "manager")]).await.status, StatusCode::OK);
@@ -222,18 +223,66 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             sqlx::query("SELECT id FROM conversations WHERE org_id = $1").bind(b_org.as_str()).fetch_one(app.db.pool()).await.unwrap().get("id")
         };
         let b_canned = backend::inbox::canned_save(&app.db, &orgs.b.actor, None, "B's secret reply", "bsecret", "B only").await.unwrap();
-        let b_contact = backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915222222222").unwrap()).await.unwrap().unwrap().id.to_string();
+        let b_contact = backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915222222222").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .to_string();
         let b_who = backend::contacts::store::Who { org: orgs.b.org.clone(), user: None, via: backend::contacts::store::Via::Api };
-        backend::contacts::notes::add(&app.db, &b_who, &domain::ContactId::from_string(b_contact.clone()), "B's private note", backend::clock::now_ms()).await.unwrap();
-        let b_source = backend::contacts::sources::create(&app.db, &backend::testing::test_cipher(), &orgs.b.org, &backend::contacts::sources::SourceInput { kind: "webhook".into(), name: "B secret source".into(), ..Default::default() }, backend::clock::now_ms()).await.unwrap();
+        backend::contacts::notes::add(&app.db, &b_who, &domain::ContactId::from_string(b_contact.clone()), "B's private note", backend::clock::now_ms())
+            .await
+            .unwrap();
+        let b_source = backend::contacts::sources::create(
+            &app.db,
+            &backend::testing::test_cipher(),
+            &orgs.b.org,
+            &backend::contacts::sources::SourceInput { kind: "webhook".into(), name: "B secret source".into(), ..Default::default() },
+            backend::clock::now_ms(),
+        )
+        .await
+        .unwrap();
         let b_tag = backend::contacts::tags::save(&app.db, &orgs.b.org, None, "bsecrettag", "#123456", backend::clock::now_ms()).await.unwrap();
-        let b_field = backend::contacts::fields::create(&app.db, &orgs.b.org, "bsecretfield", "B secret field", "text", &[], backend::clock::now_ms()).await.unwrap();
-        let b_import = backend::contacts::import::upload(&app.db, &orgs.b.org, None, "bsecret.csv", b"phone,name\n+4915444444444,B Import Person\n".to_vec(), backend::clock::now_ms()).await.unwrap();
-        let secrets_of_b = ["Org B", "4915222222222", "B's secret reply", "B only", b_conversation.as_str(), "admin@b.test", "agent@b.test", "222000", b_org.as_str(), b_agent.as_str(), b_admin.as_str(), b_number.as_str(), b_contact.as_str(), "B's private note", "B secret source", b_source.source_key.as_str(), "bsecrettag", "B secret field", "bsecret.csv", "B Import Person"];
+        let b_field =
+            backend::contacts::fields::create(&app.db, &orgs.b.org, "bsecretfield", "B secret field", "text", &[], backend::clock::now_ms()).await.unwrap();
+        let b_import = backend::contacts::import::upload(
+            &app.db,
+            &orgs.b.org,
+            None,
+            "bsecret.csv",
+            b"phone,name\n+4915444444444,B Import Person\n".to_vec(),
+            backend::clock::now_ms(),
+        )
+        .await
+        .unwrap();
+        let secrets_of_b = [
+            "Org B",
+            "4915222222222",
+            "B's secret reply",
+            "B only",
+            b_conversation.as_str(),
+            "admin@b.test",
+            "agent@b.test",
+            "222000",
+            b_org.as_str(),
+            b_agent.as_str(),
+            b_admin.as_str(),
+            b_number.as_str(),
+            b_contact.as_str(),
+            "B's private note",
+            "B secret source",
+            b_source.source_key.as_str(),
+            "bsecrettag",
+            "B secret field",
+            "bsecret.csv",
+            "B Import Person",
+        ];
         for path in server_fn_paths() {
             for target_user in [b_agent.as_str(), b_admin.as_str()] {
                 let mut c = Client::new(&app);
-                let login = tokio::time::timeout(std::time::Duration::from_secs(60), c.login("admin@a.test", PASSWORD)).await.unwrap_or_else(|_| panic!("{} login before {path} hung", app.label));
+                let login = tokio::time::timeout(std::time::Duration::from_secs(60), c.login("admin@a.test", PASSWORD))
+                    .await
+                    .unwrap_or_else(|_| panic!("{} login before {path} hung", app.label));
                 assert_eq!(login.status, StatusCode::OK);
                 let fields = [
                     ("org_id", b_org.as_str()),
@@ -306,29 +355,64 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("poll_minutes", "5"),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
-                let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields)).await.unwrap_or_else(|_| panic!("{} {path} did not answer within 60 s", app.label));
+                let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields))
+                    .await
+                    .unwrap_or_else(|_| panic!("{} {path} did not answer within 60 s", app.label));
                 assert!(!r.body.contains("The request was not understood"), "{path} needs an argument this test does not send: {}", r.body);
                 for s in secrets_of_b {
                     assert!(!r.body.contains(s), "{} {path} revealed {s:?}: {}", app.label, r.body);
                 }
-                let me = tokio::time::timeout(std::time::Duration::from_secs(60), c.call("/api/auth/session", &[])).await.unwrap_or_else(|_| panic!("{} session after {path} hung", app.label));
+                let me = tokio::time::timeout(std::time::Duration::from_secs(60), c.call("/api/auth/session", &[]))
+                    .await
+                    .unwrap_or_else(|_| panic!("{} session after {path} hung", app.label));
                 if me.status == StatusCode::OK {
                     assert_ne!(me.json()["org"]["id"], b_org.as_str(), "{} {path} moved the session into org B", app.label);
                 }
             }
         }
-        let b_chat = backend::inbox::item(&app.db, &orgs.b.actor, &domain::ConversationId::from_string(b_conversation.clone()), backend::clock::now_ms()).await.unwrap();
-        assert_eq!((b_chat.status.as_str(), b_chat.assignee_id.as_deref(), b_chat.handled_by.as_str()), ("open", None, "human"), "B's conversation untouched ({})", app.label);
+        let b_chat =
+            backend::inbox::item(&app.db, &orgs.b.actor, &domain::ConversationId::from_string(b_conversation.clone()), backend::clock::now_ms()).await.unwrap();
+        assert_eq!(
+            (b_chat.status.as_str(), b_chat.assignee_id.as_deref(), b_chat.handled_by.as_str()),
+            ("open", None, "human"),
+            "B's conversation untouched ({})",
+            app.label
+        );
         let b_lines = backend::conversations::messages(&app.db, &orgs.b.org, &domain::ConversationId::from_string(b_conversation.clone()), 50).await.unwrap();
         assert_eq!(b_lines.len(), 1, "nothing was written into B's chat ({})", app.label);
         let b_now = backend::contacts::search::get(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap();
-        assert_eq!((b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at), (None, 0, "unknown", None), "B's contact untouched ({})", app.label);
-        assert_eq!(backend::contacts::notes::list(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap().len(), 1, "no note added to B's contact ({})", app.label);
+        assert_eq!(
+            (b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at),
+            (None, 0, "unknown", None),
+            "B's contact untouched ({})",
+            app.label
+        );
+        assert_eq!(
+            backend::contacts::notes::list(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap().len(),
+            1,
+            "no note added to B's contact ({})",
+            app.label
+        );
         assert_eq!(backend::contacts::sources::list(&app.db, &orgs.b.org).await.unwrap().len(), 1, "B's source kept ({})", app.label);
-        assert_eq!(backend::contacts::tags::list(&app.db, &orgs.b.org).await.unwrap().iter().map(|t| (t.name.as_str(), t.colour.as_str())).collect::<Vec<_>>(), [("bsecrettag", "#123456")], "B's tag kept ({})", app.label);
+        assert_eq!(
+            backend::contacts::tags::list(&app.db, &orgs.b.org).await.unwrap().iter().map(|t| (t.name.as_str(), t.colour.as_str())).collect::<Vec<_>>(),
+            [("bsecrettag", "#123456")],
+            "B's tag kept ({})",
+            app.label
+        );
         assert_eq!(backend::contacts::fields::list(&app.db, &orgs.b.org).await.unwrap().len(), 1, "B's field kept ({})", app.label);
-        assert_eq!(backend::contacts::import::get(&app.db, &orgs.b.org, &b_import.id).await.unwrap().status, "uploaded", "B's import not started ({})", app.label);
-        assert_eq!(backend::contacts::settings::load(&app.db, &orgs.b.org).await.unwrap().opt_out_keywords, ["STOP", "UNSUBSCRIBE"], "B's settings kept ({})", app.label);
+        assert_eq!(
+            backend::contacts::import::get(&app.db, &orgs.b.org, &b_import.id).await.unwrap().status,
+            "uploaded",
+            "B's import not started ({})",
+            app.label
+        );
+        assert_eq!(
+            backend::contacts::settings::load(&app.db, &orgs.b.org).await.unwrap().opt_out_keywords,
+            ["STOP", "UNSUBSCRIBE"],
+            "B's settings kept ({})",
+            app.label
+        );
         let b_replies = backend::inbox::canned_list(&app.db, &orgs.b.actor).await.unwrap();
         assert_eq!(b_replies, vec![b_canned.clone()], "B's canned responses untouched ({})", app.label);
         let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();
@@ -350,7 +434,8 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
         let key_a = backend::api_keys::create(&app.db, &orgs.a.org, "A's key").await.unwrap();
         let b_number = backend::testing::seed_number(&app.db, &orgs.b.actor, "222000").await;
         let b_message = backend::testing::seed_outbound_message(&app.db, &orgs.b.org, &b_number.id, "+4915111111111", Some("wamid.B")).await;
-        let b_contact = backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915111111111").unwrap()).await.unwrap().unwrap();
+        let b_contact =
+            backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915111111111").unwrap()).await.unwrap().unwrap();
         let b_conversation = backend::conversations::for_contact(&app.db, &orgs.b.org, &b_contact.id).await.unwrap().remove(0);
         let b_org = orgs.b.org.to_string();
         let b_number_id = b_number.id.to_string();
@@ -363,7 +448,23 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
         };
         // B data no route may reveal.
         backend::inbox::canned_save(&app.db, &orgs.b.actor, None, "B's secret reply", "bsecret", "B only").await.unwrap();
-        let secrets_of_b = ["Org B", "4915222222222", "B's secret reply", "B only", b_conversation.as_str(), "admin@b.test", "agent@b.test", "4915111111111", "wamid.B", "222000", b_org.as_str(), b_number_id.as_str(), b_contact_id.as_str(), b_conversation_id.as_str(), b_message.as_str()];
+        let secrets_of_b = [
+            "Org B",
+            "4915222222222",
+            "B's secret reply",
+            "B only",
+            b_conversation.as_str(),
+            "admin@b.test",
+            "agent@b.test",
+            "4915111111111",
+            "wamid.B",
+            "222000",
+            b_org.as_str(),
+            b_number_id.as_str(),
+            b_contact_id.as_str(),
+            b_conversation_id.as_str(),
+            b_message.as_str(),
+        ];
         let mut c = Client::new(&app);
         for route in server::rest::ROUTES {
             let mut prev = "";
@@ -396,7 +497,15 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
                     });
                     c.api_post(&path, Some(&key_a.secret), &body).await
                 }
-                "patch" => c.api_send(axum::http::Method::PATCH, &path, Some(&key_a.secret), Some(&serde_json::json!({"name": "Hijacked", "tags": ["hijacked"], "opt_in_status": "opted_out"}))).await,
+                "patch" => {
+                    c.api_send(
+                        axum::http::Method::PATCH,
+                        &path,
+                        Some(&key_a.secret),
+                        Some(&serde_json::json!({"name": "Hijacked", "tags": ["hijacked"], "opt_in_status": "opted_out"})),
+                    )
+                    .await
+                }
                 "delete" => c.api_send(axum::http::Method::DELETE, &path, Some(&key_a.secret), None).await,
                 other => panic!("extend this walk for {other} {}", route.path),
             };
@@ -420,7 +529,12 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
         assert_eq!(me["id"], orgs.a.org.as_str(), "{}", app.label);
         assert_eq!(backend::whatsapp::numbers::list(&app.db, &orgs.b.actor).await.unwrap().len(), 1, "B's numbers unchanged ({})", app.label);
         let b_now = backend::contacts::search::get(&app.db, &orgs.b.org, &b_contact.id).await.unwrap();
-        assert_eq!((b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at), (None, 0, "unknown", None), "B's contact unchanged ({})", app.label);
+        assert_eq!(
+            (b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at),
+            (None, 0, "unknown", None),
+            "B's contact unchanged ({})",
+            app.label
+        );
     }
 }
 

@@ -15,9 +15,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use domain::Password;
     let state = app_state();
     let ip = client_ip(&state).await;
-    let user = backend::auth::authenticate(&state.db, &email, &Password::for_login(&password), &ip, state.auth.login_limits)
-        .await
-        .map_err(fail)?;
+    let user = backend::auth::authenticate(&state.db, &email, &Password::for_login(&password), &ip, state.auth.login_limits).await.map_err(fail)?;
     let orgs = backend::orgs::list_for_user(&state.db, &user).await.map_err(fail)?;
     let Some(first) = orgs.first() else {
         return Err(fail(AppError::new(domain::ErrorCode::Forbidden, "Your account is not a member of any organisation.")));

@@ -19,11 +19,7 @@ pub fn csrf_token() -> Option<String> {
     use wasm_bindgen::JsCast;
     let doc = leptos::prelude::document().dyn_into::<web_sys::HtmlDocument>().ok()?;
     let cookies = doc.cookie().ok()?;
-    cookies
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == super::CSRF_COOKIE)
-        .map(|(_, v)| v.to_owned())
+    cookies.split(';').filter_map(|c| c.trim().split_once('=')).find(|(k, _)| *k == super::CSRF_COOKIE).map(|(_, v)| v.to_owned())
 }
 
 impl<E, IS, OS> Client<E, IS, OS> for CsrfClient
@@ -46,9 +42,7 @@ where
     #[allow(clippy::type_complexity)]
     fn open_websocket(
         path: &str,
-    ) -> impl Future<
-        Output = Result<(impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static, impl Sink<Bytes> + Send + 'static), E>,
-    > + Send {
+    ) -> impl Future<Output = Result<(impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static, impl Sink<Bytes> + Send + 'static), E>> + Send {
         <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
     }
 

@@ -150,7 +150,8 @@ pub async fn bulk_contacts(contact_ids: String, action: String, value: String) -
     };
     let min = if matches!(bulk, Bulk::Delete | Bulk::Restore) { domain::Role::Manager } else { domain::Role::Agent };
     actor.require(min).map_err(fail)?;
-    let ids: Vec<domain::ContactId> = contact_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| domain::ContactId::from_string(s.to_owned())).collect();
+    let ids: Vec<domain::ContactId> =
+        contact_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| domain::ContactId::from_string(s.to_owned())).collect();
     backend::contacts::edit::bulk(&state.db, &who(&actor), &ids, &bulk, backend::clock::now_ms()).await.map_err(fail)
 }
 

@@ -42,7 +42,8 @@ pub async fn get_crm_settings() -> Result<CrmSettingsPage, AppError> {
 pub async fn save_crm_settings(rules: String, keywords: String, calling_codes: String) -> Result<CrmSettings, AppError> {
     let (state, actor) = actor().await?;
     actor.require(domain::Role::Admin).map_err(fail)?;
-    let rules: Vec<domain::scoring::ScoreRule> = serde_json::from_str(if rules.trim().is_empty() { "[]" } else { &rules }).map_err(|e| fail(AppError::validation(format!("The scoring rules are not valid: {e}"))))?;
+    let rules: Vec<domain::scoring::ScoreRule> = serde_json::from_str(if rules.trim().is_empty() { "[]" } else { &rules })
+        .map_err(|e| fail(AppError::validation(format!("The scoring rules are not valid: {e}"))))?;
     let keywords: Vec<String> = keywords.split([',', '\n']).map(str::to_owned).collect();
     let codes: Vec<u16> = calling_codes
         .split(',')
@@ -91,16 +92,36 @@ pub async fn delete_tag(tag_id: String) -> Result<(), AppError> {
 /// by name). Admins.
 #[server(prefix = "/api", endpoint = "crm/source_create", client = CsrfClient)]
 #[allow(clippy::too_many_arguments)]
-pub async fn create_source(kind: String, name: String, mapping: String, spreadsheet_id: String, range: String, csv_url: String, api_key: String, poll_minutes: i64) -> Result<LeadSource, AppError> {
+pub async fn create_source(
+    kind: String,
+    name: String,
+    mapping: String,
+    spreadsheet_id: String,
+    range: String,
+    csv_url: String,
+    api_key: String,
+    poll_minutes: i64,
+) -> Result<LeadSource, AppError> {
     let (state, actor) = actor().await?;
     actor.require(domain::Role::Admin).map_err(fail)?;
     let mut map = serde_json::Map::new();
     for line in mapping.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (field, target) = line.split_once('=').ok_or_else(|| fail(AppError::validation(format!("Write each mapping line as field = contact field (\u{201c}{line}\u{201d})."))))?;
+        let (field, target) = line
+            .split_once('=')
+            .ok_or_else(|| fail(AppError::validation(format!("Write each mapping line as field = contact field (\u{201c}{line}\u{201d})."))))?;
         map.insert(field.trim().to_owned(), serde_json::Value::from(target.trim()));
     }
     let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
-    let input = backend::contacts::sources::SourceInput { kind, name, mapping: map, spreadsheet_id: some(spreadsheet_id), range: some(range), csv_url: some(csv_url), api_key: some(api_key), poll_minutes };
+    let input = backend::contacts::sources::SourceInput {
+        kind,
+        name,
+        mapping: map,
+        spreadsheet_id: some(spreadsheet_id),
+        range: some(range),
+        csv_url: some(csv_url),
+        api_key: some(api_key),
+        poll_minutes,
+    };
     backend::contacts::sources::create(&state.db, &state.cipher, &actor.org_id, &input, backend::clock::now_ms()).await.map_err(fail)
 }
 

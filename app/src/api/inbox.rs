@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use super::ssr::*;
 
-
-
 /// One open chat: its list row, its messages (oldest first), who it can be assigned to,
 /// and the contact's other conversations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,7 +112,8 @@ pub async fn inbox_note(conversation_id: String, text: String) -> Result<(), App
 #[server(prefix = "/api", endpoint = "inbox/assign", client = CsrfClient)]
 pub async fn inbox_assign(conversation_ids: String, user_id: String) -> Result<usize, AppError> {
     let (state, actor) = actor().await?;
-    let ids: Vec<domain::ConversationId> = conversation_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| domain::ConversationId::from_string(s.to_owned())).collect();
+    let ids: Vec<domain::ConversationId> =
+        conversation_ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| domain::ConversationId::from_string(s.to_owned())).collect();
     let user = Some(user_id.trim()).filter(|u| !u.is_empty()).map(|u| domain::UserId::from_string(u.to_owned()));
     let n = backend::inbox::assign(&state.db, &actor, &ids, user.as_ref(), backend::clock::now_ms()).await.map_err(fail)?;
     state.events.wake();
@@ -125,7 +124,9 @@ pub async fn inbox_assign(conversation_ids: String, user_id: String) -> Result<u
 #[server(prefix = "/api", endpoint = "inbox/resolve", client = CsrfClient)]
 pub async fn inbox_resolve(conversation_id: String, resolved: bool) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    backend::inbox::set_resolved(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), resolved, backend::clock::now_ms()).await.map_err(fail)?;
+    backend::inbox::set_resolved(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), resolved, backend::clock::now_ms())
+        .await
+        .map_err(fail)?;
     state.events.wake();
     Ok(())
 }
@@ -143,7 +144,9 @@ pub async fn inbox_mark_unread(conversation_id: String) -> Result<(), AppError> 
 #[server(prefix = "/api", endpoint = "inbox/handler", client = CsrfClient)]
 pub async fn inbox_set_handler(conversation_id: String, handled_by: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    backend::inbox::set_handler(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), &handled_by, backend::clock::now_ms()).await.map_err(fail)?;
+    backend::inbox::set_handler(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), &handled_by, backend::clock::now_ms())
+        .await
+        .map_err(fail)?;
     state.events.wake();
     Ok(())
 }

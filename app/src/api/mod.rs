@@ -5,10 +5,10 @@
 //! `x-csrf-token` header; [`client::CsrfClient`] adds it to every server-function call.
 
 pub mod auth;
+pub mod client;
 pub mod contacts;
 pub mod crm;
 pub mod inbox;
-pub mod client;
 pub mod numbers;
 pub mod sandbox;
 pub mod settings;

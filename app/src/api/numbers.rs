@@ -44,7 +44,13 @@ pub async fn test_number_connection(
 
 /// Tests the connection, then saves the number with its token encrypted. Admins only.
 #[server(prefix = "/api", endpoint = "numbers/add", client = CsrfClient)]
-pub async fn add_number(display_name: String, phone_number_id: String, waba_id: String, access_token: String, system_prompt: String) -> Result<WaNumber, AppError> {
+pub async fn add_number(
+    display_name: String,
+    phone_number_id: String,
+    waba_id: String,
+    access_token: String,
+    system_prompt: String,
+) -> Result<WaNumber, AppError> {
     use backend::whatsapp::numbers::{self, NewNumber};
     let (state, actor) = actor().await?;
     actor.require(domain::Role::Admin).map_err(fail)?;

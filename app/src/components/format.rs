@@ -27,7 +27,11 @@ pub fn relative(at: i64, now: i64) -> String {
 /// Up to two initials of a name, for avatars.
 pub fn initials(name: &str) -> String {
     let i: String = name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_alphanumeric())).take(2).collect();
-    if i.is_empty() { "?".into() } else { i.to_uppercase() }
+    if i.is_empty() {
+        "?".into()
+    } else {
+        i.to_uppercase()
+    }
 }
 
 /// The local day of an instant, for day separators (UTC on the server render).

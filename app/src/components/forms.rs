@@ -28,9 +28,7 @@ pub fn SavedNotice<T>(#[prop(into)] result: Signal<Option<Result<T, AppError>>>,
 where
     T: Send + Sync + Clone + 'static,
 {
-    move || {
-        matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="notice notice-ok" role="status">{text.clone()}</p> })
-    }
+    move || matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="notice notice-ok" role="status">{text.clone()}</p> })
 }
 
 /// A "Remove" button that asks for confirmation in place (browser dialogs are easy to

@@ -147,7 +147,8 @@ fn OrgSwitcher(info: SessionInfo) -> impl IntoView {
                 }).collect_view()}
             </select>
         </label>
-    }.into_any()
+    }
+    .into_any()
 }
 
 /// Flips between the light and dark theme and remembers the choice in this browser.

@@ -20,7 +20,12 @@ fn describe(a: &ContactActivityView) -> String {
     match a.kind.as_str() {
         "created" => {
             let tags: Vec<&str> = d["tags"].as_array().map(|t| t.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-            format!("Created from {} (via {}){}", s("source"), s("via"), if tags.is_empty() { String::new() } else { format!(" with tags {}", tags.join(", ")) })
+            format!(
+                "Created from {} (via {}){}",
+                s("source"),
+                s("via"),
+                if tags.is_empty() { String::new() } else { format!(" with tags {}", tags.join(", ")) }
+            )
         }
         "updated" => {
             let fields: Vec<String> = d["changes"]
@@ -83,7 +88,15 @@ fn ContactBody(d: ContactDetail, update: ServerAction<UpdateContact>, note: Serv
     let custom: Vec<(String, String, String, Vec<String>, RwSignal<String>)> = d
         .fields
         .iter()
-        .map(|f| (f.key.clone(), f.label.clone(), f.kind.clone(), f.choices.clone(), RwSignal::new(c.custom_fields.get(&f.key).map(show).filter(|s| s != "—").unwrap_or_default())))
+        .map(|f| {
+            (
+                f.key.clone(),
+                f.label.clone(),
+                f.kind.clone(),
+                f.choices.clone(),
+                RwSignal::new(c.custom_fields.get(&f.key).map(show).filter(|s| s != "—").unwrap_or_default()),
+            )
+        })
         .collect();
     let custom_sigs: Vec<(String, RwSignal<String>)> = custom.iter().map(|(k, _, _, _, s)| (k.clone(), *s)).collect();
     let sid = id.clone();
@@ -215,6 +228,9 @@ mod tests {
     fn timeline_lines_read_as_sentences() {
         assert_eq!(describe(&line("created", json!({"source": "csv", "via": "import"}))), "Created from csv (via import)");
         assert_eq!(describe(&line("updated", json!({"changes": {"name": {"from": "Bea", "to": "Beatriz"}}}))), "Changed name: Bea → Beatriz");
-        assert_eq!(describe(&line("opt_in", json!({"from": "unknown", "to": "opted_out", "via": "whatsapp", "evidence": "STOP"}))), "Opt-in unknown → opted_out via whatsapp (STOP)");
+        assert_eq!(
+            describe(&line("opt_in", json!({"from": "unknown", "to": "opted_out", "via": "whatsapp", "evidence": "STOP"}))),
+            "Opt-in unknown → opted_out via whatsapp (STOP)"
+        );
     }
 }

@@ -89,7 +89,8 @@ pub fn ContactsPage() -> impl IntoView {
         bulk.dispatch(BulkContacts { contact_ids: ids.join(","), action: action.to_owned(), value });
         selected.set(HashSet::new());
     };
-    let (new_phone, new_name, new_email, new_company) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (new_phone, new_name, new_email, new_company) =
+        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             for s in [new_phone, new_name, new_email, new_company] {

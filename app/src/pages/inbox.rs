@@ -4,12 +4,14 @@
 //! templates when the window is closed), assignment, resolve and take over, and the
 //! contact panel. Three panels on wide screens, two on medium, one on phones.
 
-use crate::api::inbox::{canned_responses, inbox_chat, inbox_list, ChatView, InboxAssign, InboxMarkUnread, InboxNote, InboxResolve, InboxSend, InboxSendTemplate, InboxSetHandler};
+use crate::api::contacts::AddContactNote;
+use crate::api::inbox::{
+    canned_responses, inbox_chat, inbox_list, ChatView, InboxAssign, InboxMarkUnread, InboxNote, InboxResolve, InboxSend, InboxSendTemplate, InboxSetHandler,
+};
+use crate::components::format::{day_of, initials, now_ms, relative, time_of};
 use crate::components::forms::ErrorNotice;
 use crate::components::hydration::{adopt_early_input, use_hydrated};
-use crate::components::format::{day_of, initials, now_ms, relative, time_of};
 use crate::components::live::Live;
-use crate::api::contacts::AddContactNote;
 use crate::pages::contacts::TagChips;
 use domain::dto::{ContactNoteView, ContactView, InboxItem, MessageView};
 use leptos::prelude::*;
@@ -202,7 +204,17 @@ fn Chat(id: String) -> impl IntoView {
     let handler = ServerAction::<InboxSetHandler>::new();
     let cid = id.clone();
     let chat = Resource::new(
-        move || (live.tick.get(), send.version().get(), note.version().get(), template.version().get(), assign.version().get(), resolve.version().get(), handler.version().get()),
+        move || {
+            (
+                live.tick.get(),
+                send.version().get(),
+                note.version().get(),
+                template.version().get(),
+                assign.version().get(),
+                resolve.version().get(),
+                handler.version().get(),
+            )
+        },
         move |_| inbox_chat(cid.clone()),
     );
     let show_contact = RwSignal::new(false);
@@ -296,7 +308,14 @@ fn ticks(m: &MessageView) -> impl IntoView {
         "sent" => ("✓", "Sent".to_string()),
         "delivered" => ("✓✓", "Delivered".to_string()),
         "read" | "played" => ("✓✓", "Read".to_string()),
-        "failed" => ("⚠", format!("Failed: {}{}", m.error_title.clone().unwrap_or_else(|| "unknown reason".into()), m.error_code.map(|c| format!(" ({c})")).unwrap_or_default())),
+        "failed" => (
+            "⚠",
+            format!(
+                "Failed: {}{}",
+                m.error_title.clone().unwrap_or_else(|| "unknown reason".into()),
+                m.error_code.map(|c| format!(" ({c})")).unwrap_or_default()
+            ),
+        ),
         _ => ("", String::new()),
     };
     view! { <span class=format!("tick tick-{}", m.status) title=label.clone() aria-label=label data-testid="tick">{symbol}</span> }
@@ -323,7 +342,9 @@ fn Bubble(m: MessageView) -> impl IntoView {
             }
         }
         "video" => match media_src.clone() {
-            Some(src) => view! { <video class="chat-media" src=src controls=true preload="metadata"></video> <p>{m.text.clone().unwrap_or_default()}</p> }.into_any(),
+            Some(src) => {
+                view! { <video class="chat-media" src=src controls=true preload="metadata"></video> <p>{m.text.clone().unwrap_or_default()}</p> }.into_any()
+            }
             None => view! { <p>{format!("🎬 {}", m.text.clone().unwrap_or_default())}</p> }.into_any(),
         },
         "audio" => match media_src.clone() {
@@ -510,7 +531,14 @@ fn Composer(
 /// The contact: name, phone, CRM fields and tags, the latest notes (agents add one
 /// here), the assignee, and their other conversations.
 #[component]
-fn ContactPanel(item: InboxItem, others: Vec<InboxItem>, contact: Option<ContactView>, notes: Vec<ContactNoteView>, can_act: bool, open: RwSignal<bool>) -> impl IntoView {
+fn ContactPanel(
+    item: InboxItem,
+    others: Vec<InboxItem>,
+    contact: Option<ContactView>,
+    notes: Vec<ContactNoteView>,
+    can_act: bool,
+    open: RwSignal<bool>,
+) -> impl IntoView {
     let hydrated = page_hydrated();
     let add_note = ServerAction::<AddContactNote>::new();
     let text = RwSignal::new(String::new());

@@ -163,7 +163,9 @@ fn PhoneBubble(m: SandboxMessage, act: Callback<(String, String, String, String)
         let text = match b.get("type").and_then(Value::as_str).unwrap_or_default() {
             "text" => s(&b, &["text", "body"]).unwrap_or_default().to_string(),
             "image" => format!("📷 Photo {}", s(&b, &["image", "caption"]).unwrap_or_default()).trim().to_string(),
-            "interactive" => s(&b, &["interactive", "button_reply", "title"]).or(s(&b, &["interactive", "list_reply", "title"])).unwrap_or_default().to_string(),
+            "interactive" => {
+                s(&b, &["interactive", "button_reply", "title"]).or(s(&b, &["interactive", "list_reply", "title"])).unwrap_or_default().to_string()
+            }
             "button" => s(&b, &["button", "text"]).unwrap_or_default().to_string(),
             other => other.to_string(),
         };

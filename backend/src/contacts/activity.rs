@@ -22,7 +22,14 @@ pub async fn record_many_in(conn: &mut AnyConnection, org: &OrgId, actor: Option
         let sql = format!("INSERT INTO contact_activity (id, org_id, contact_id, kind, detail, actor_id, created_at) VALUES {}", values.join(", "));
         let mut q = sqlx::query(&sql);
         for (contact, kind, detail) in chunk {
-            q = q.bind(new_id()).bind(org.as_str().to_owned()).bind(contact.clone()).bind(kind.clone()).bind(detail.to_string()).bind(actor.map(|a| a.as_str().to_owned())).bind(now);
+            q = q
+                .bind(new_id())
+                .bind(org.as_str().to_owned())
+                .bind(contact.clone())
+                .bind(kind.clone())
+                .bind(detail.to_string())
+                .bind(actor.map(|a| a.as_str().to_owned()))
+                .bind(now);
         }
         q.execute(&mut *conn).await?;
     }
@@ -63,17 +70,24 @@ pub async fn timeline(db: &Db, org: &OrgId, contact: &domain::ContactId, limit: 
         .fetch_one(db.pool())
         .await?;
     let created_at: i64 = c.get("created_at");
-    let tags: Vec<String> = sqlx::query("SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 AND ct.created_at = $2 ORDER BY t.name_key")
-        .bind(contact.as_str())
-        .bind(created_at)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| r.get("name"))
-        .collect();
+    let tags: Vec<String> =
+        sqlx::query("SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 AND ct.created_at = $2 ORDER BY t.name_key")
+            .bind(contact.as_str())
+            .bind(created_at)
+            .fetch_all(db.pool())
+            .await?
+            .iter()
+            .map(|r| r.get("name"))
+            .collect();
     if (out.len() as i64) < limit {
         let detail = serde_json::json!({"source": c.get::<String, _>("source"), "via": c.get::<Option<String>, _>("created_via").unwrap_or_else(|| "whatsapp".into()), "phone": c.get::<Option<String>, _>("phone"), "tags": tags});
-        out.push(ContactActivityView { id: format!("created-{}", contact.as_str()), kind: "created".into(), detail, actor_name: c.get("actor_name"), at: created_at });
+        out.push(ContactActivityView {
+            id: format!("created-{}", contact.as_str()),
+            kind: "created".into(),
+            detail,
+            actor_name: c.get("actor_name"),
+            at: created_at,
+        });
     }
     let message_ids: Vec<String> = out.iter().filter(|a| a.kind == "message").map(|a| a.id.clone()).collect();
     if !message_ids.is_empty() {

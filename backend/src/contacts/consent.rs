@@ -17,7 +17,8 @@ pub async fn set_in(conn: &mut AnyConnection, who: &Who, contact: &str, status: 
     if !STATUSES.contains(&status) {
         return Err(AppError::validation(format!("Opt-in status must be unknown, opted_in or opted_out (not \u{201c}{status}\u{201d}).")).into());
     }
-    let row = sqlx::query("SELECT opt_in_status FROM contacts WHERE id = $1 AND org_id = $2").bind(contact).bind(who.org.as_str()).fetch_optional(&mut *conn).await?;
+    let row =
+        sqlx::query("SELECT opt_in_status FROM contacts WHERE id = $1 AND org_id = $2").bind(contact).bind(who.org.as_str()).fetch_optional(&mut *conn).await?;
     let Some(row) = row else { return Err(AppError::not_found("Contact").into()) };
     let from: String = row.get("opt_in_status");
     if from == status {
@@ -47,7 +48,14 @@ pub fn is_keyword(text: &str, keywords: &[String]) -> bool {
 /// Acts on an inbound text that is an opt-out (the org's keywords) or opt-in keyword:
 /// records the consent change with the message as evidence and queues the confirmation,
 /// inside the webhook's transaction. Returns whether it did anything.
-pub async fn on_inbound_text_in(conn: &mut AnyConnection, org: &domain::OrgId, number: &domain::NumberId, contact: &domain::ContactId, text: &str, now: i64) -> Result<bool> {
+pub async fn on_inbound_text_in(
+    conn: &mut AnyConnection,
+    org: &domain::OrgId,
+    number: &domain::NumberId,
+    contact: &domain::ContactId,
+    text: &str,
+    now: i64,
+) -> Result<bool> {
     let settings = super::settings::load_in(conn, org).await?;
     let opt_in: Vec<String> = OPT_IN_KEYWORDS.iter().map(|k| k.to_string()).collect();
     let (status, reply) = if is_keyword(text, &settings.opt_out_keywords) {

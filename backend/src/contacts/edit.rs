@@ -17,7 +17,10 @@ pub fn phone(settings: &CrmSettings, raw: &str) -> std::result::Result<PhoneE164
     let p = PhoneE164::parse_with_country(raw, &settings.default_country).map_err(|e| AppError::new(ErrorCode::ContactInvalidPhone, e.0))?;
     if !p.allowed_by(&settings.allowed_calling_codes) {
         let allowed: Vec<String> = settings.allowed_calling_codes.iter().map(|c| format!("+{c}")).collect();
-        return Err(AppError::new(ErrorCode::ContactInvalidPhone, format!("{} is outside the countries this organisation works with ({}).", p.as_str(), allowed.join(", "))));
+        return Err(AppError::new(
+            ErrorCode::ContactInvalidPhone,
+            format!("{} is outside the countries this organisation works with ({}).", p.as_str(), allowed.join(", ")),
+        ));
     }
     Ok(p)
 }
@@ -38,7 +41,9 @@ fn tags_of(body: &Value) -> std::result::Result<Option<Vec<String>>, AppError> {
             .map(|t| t.as_str().ok_or_else(|| AppError::validation("tags must be a list of names.")).and_then(|t| super::tags::clean_name(t)))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map(Some),
-        Some(Value::String(s)) => s.split(',').filter(|t| !t.trim().is_empty()).map(super::tags::clean_name).collect::<std::result::Result<Vec<_>, _>>().map(Some),
+        Some(Value::String(s)) => {
+            s.split(',').filter(|t| !t.trim().is_empty()).map(super::tags::clean_name).collect::<std::result::Result<Vec<_>, _>>().map(Some)
+        }
         Some(_) => Err(AppError::validation("tags must be a list of names.")),
     }
 }
@@ -57,7 +62,8 @@ pub fn lead_from_json(settings: &CrmSettings, defs: &[CustomFieldView], body: &V
     if !body.is_object() {
         return Err(AppError::validation("The body must be a JSON object."));
     }
-    let raw_phone = str_of(body, "phone")?.filter(|p| !p.trim().is_empty()).ok_or_else(|| AppError::new(ErrorCode::ContactInvalidPhone, "phone is required."))?;
+    let raw_phone =
+        str_of(body, "phone")?.filter(|p| !p.trim().is_empty()).ok_or_else(|| AppError::new(ErrorCode::ContactInvalidPhone, "phone is required."))?;
     let fields = ContactFields {
         name: str_of(body, "name")?.map(fields::name).transpose()?.flatten(),
         email: str_of(body, "email")?.map(fields::email).transpose()?.flatten(),
@@ -108,7 +114,8 @@ pub async fn update(db: &Db, who: &Who, id: &ContactId, body: &Value, now: i64) 
         }
     };
     type Check = fn(&str) -> std::result::Result<Option<String>, AppError>;
-    let simple: [(&str, &Option<String>, Check); 3] = [("name", &before.name, fields::name), ("email", &before.email, fields::email), ("company", &before.company, fields::company)];
+    let simple: [(&str, &Option<String>, Check); 3] =
+        [("name", &before.name, fields::name), ("email", &before.email, fields::email), ("company", &before.company, fields::company)];
     for (field, old, check) in simple {
         if body.get(field).is_some() {
             let new = match str_of(body, field)? {
@@ -126,7 +133,8 @@ pub async fn update(db: &Db, who: &Who, id: &ContactId, body: &Value, now: i64) 
             sets.push(("birthday", new));
         }
     }
-    for (field, old, allowed) in [("lead_status", &before.lead_status, &LEAD_STATUSES[..]), ("lifecycle_stage", &before.lifecycle_stage, &LIFECYCLE_STAGES[..])] {
+    for (field, old, allowed) in [("lead_status", &before.lead_status, &LEAD_STATUSES[..]), ("lifecycle_stage", &before.lifecycle_stage, &LIFECYCLE_STAGES[..])]
+    {
         if let Some(s) = str_of(body, field)? {
             let new = fields::one_of(field, s, allowed)?;
             if note_change(field, &Some(old.clone()), &Some(new.clone())) {
@@ -137,7 +145,11 @@ pub async fn update(db: &Db, who: &Who, id: &ContactId, body: &Value, now: i64) 
     if let Some(raw) = str_of(body, "phone")? {
         let new = phone(&settings, raw)?;
         if before.phone.as_deref() != Some(new.as_str()) {
-            let taken = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2").bind(who.org.as_str()).bind(new.as_str()).fetch_optional(&mut *tx).await?;
+            let taken = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2")
+                .bind(who.org.as_str())
+                .bind(new.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
             if taken.is_some() {
                 return Err(ServiceError::app(ErrorCode::ContactDuplicate, format!("Another contact already has the phone number {}.", new.as_str())));
             }
@@ -173,7 +185,8 @@ pub async fn update(db: &Db, who: &Who, id: &ContactId, body: &Value, now: i64) 
         q.bind(now).bind(id.as_str()).bind(who.org.as_str()).execute(&mut *tx).await?;
     }
     if !changes.is_empty() {
-        super::activity::record_in(&mut tx, &who.org, who.user.as_ref(), id.as_str(), "updated", &json!({"via": who.via.as_str(), "changes": changes}), now).await?;
+        super::activity::record_in(&mut tx, &who.org, who.user.as_ref(), id.as_str(), "updated", &json!({"via": who.via.as_str(), "changes": changes}), now)
+            .await?;
     }
     if let Some(s) = str_of(body, "opt_in_status")? {
         let status = fields::one_of("opt_in_status", s, &super::consent::STATUSES)?;
@@ -235,7 +248,8 @@ pub async fn bulk(db: &Db, who: &Who, ids: &[ContactId], action: &Bulk, now: i64
             changed
         }
         Bulk::Delete | Bulk::Restore => {
-            let (set, guard, kind) = if *action == Bulk::Delete { ("$1", "deleted_at IS NULL", "deleted") } else { ("NULL", "deleted_at IS NOT NULL", "restored") };
+            let (set, guard, kind) =
+                if *action == Bulk::Delete { ("$1", "deleted_at IS NULL", "deleted") } else { ("NULL", "deleted_at IS NOT NULL", "restored") };
             let mut changed = 0;
             let mut lines = Vec::new();
             for c in &mine {

@@ -18,10 +18,24 @@ pub async fn csv(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<u8>> 
     let defs = super::fields::list(db, org).await?;
     let contacts = search::all(db, org, query).await?;
     let mut w = Writer::new();
-    let mut head: Vec<String> = ["phone", "name", "whatsapp_name", "email", "company", "tags", "lead_status", "lifecycle_stage", "score", "opt_in_status", "birthday", "source", "created_at"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut head: Vec<String> = [
+        "phone",
+        "name",
+        "whatsapp_name",
+        "email",
+        "company",
+        "tags",
+        "lead_status",
+        "lifecycle_stage",
+        "score",
+        "opt_in_status",
+        "birthday",
+        "source",
+        "created_at",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     head.extend(defs.iter().map(|d| d.key.clone()));
     w.row(&head);
     for c in contacts.iter().take(MAX_EXPORT_ROWS) {

@@ -93,10 +93,19 @@ pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<CustomFieldView>> {
 
 /// [`list`] inside a transaction.
 pub async fn list_in(conn: &mut AnyConnection, org: &OrgId) -> Result<Vec<CustomFieldView>> {
-    let rows = sqlx::query("SELECT id, key, label, kind, choices FROM custom_fields WHERE org_id = $1 ORDER BY created_at, key").bind(org.as_str()).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query("SELECT id, key, label, kind, choices FROM custom_fields WHERE org_id = $1 ORDER BY created_at, key")
+        .bind(org.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(rows
         .iter()
-        .map(|r| CustomFieldView { id: r.get("id"), key: r.get("key"), label: r.get("label"), kind: r.get("kind"), choices: serde_json::from_str(&r.get::<String, _>("choices")).unwrap_or_default() })
+        .map(|r| CustomFieldView {
+            id: r.get("id"),
+            key: r.get("key"),
+            label: r.get("label"),
+            kind: r.get("kind"),
+            choices: serde_json::from_str(&r.get::<String, _>("choices")).unwrap_or_default(),
+        })
         .collect())
 }
 
@@ -138,7 +147,10 @@ pub fn custom_value(def: &CustomFieldView, raw: &Value) -> std::result::Result<V
 pub fn custom_values(defs: &[CustomFieldView], raw: &Map<String, Value>) -> std::result::Result<Map<String, Value>, AppError> {
     let mut out = Map::new();
     for (k, v) in raw {
-        let def = defs.iter().find(|d| d.key == *k).ok_or_else(|| invalid(format!("There is no custom field \u{201c}{k}\u{201d}; add it in Settings → Contact fields first.")))?;
+        let def = defs
+            .iter()
+            .find(|d| d.key == *k)
+            .ok_or_else(|| invalid(format!("There is no custom field \u{201c}{k}\u{201d}; add it in Settings → Contact fields first.")))?;
         out.insert(k.clone(), custom_value(def, v)?);
     }
     Ok(out)

@@ -145,7 +145,8 @@ pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
 /// `line` and `error`.
 pub async fn error_file(db: &Db, org: &OrgId, id: &str) -> Result<Vec<u8>> {
     let view = get(db, org, id).await?;
-    let rows = sqlx::query("SELECT line, row_values, message FROM contact_import_errors WHERE import_id = $1 ORDER BY line").bind(id).fetch_all(db.pool()).await?;
+    let rows =
+        sqlx::query("SELECT line, row_values, message FROM contact_import_errors WHERE import_id = $1 ORDER BY line").bind(id).fetch_all(db.pool()).await?;
     let mut w = Writer::new();
     let mut head = vec!["line".to_owned()];
     head.extend(view.headers.iter().cloned());
@@ -229,20 +230,23 @@ fn opt_in_of(v: &str) -> std::result::Result<String, String> {
 /// Takes the next import that is queued, or running with an expired lease (its runner
 /// stopped), and runs it to the end. Returns its id, or `None` when there is nothing to do.
 pub async fn run_next(db: &Db, now: i64) -> Result<Option<String>> {
-    let candidate = sqlx::query("SELECT id FROM contact_imports WHERE status = 'queued' OR (status = 'running' AND locked_until < $1) ORDER BY created_at LIMIT 1")
-        .bind(now)
-        .fetch_optional(db.pool())
-        .await?;
+    let candidate =
+        sqlx::query("SELECT id FROM contact_imports WHERE status = 'queued' OR (status = 'running' AND locked_until < $1) ORDER BY created_at LIMIT 1")
+            .bind(now)
+            .fetch_optional(db.pool())
+            .await?;
     let Some(candidate) = candidate else { return Ok(None) };
     let id: String = candidate.get("id");
     // Claim it: only one runner wins the compare-and-set on the lease.
-    let claimed = sqlx::query("UPDATE contact_imports SET status = 'running', locked_until = $1 WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND locked_until < $3))")
-        .bind(now + LEASE_MS)
-        .bind(&id)
-        .bind(now)
-        .execute(db.pool())
-        .await?
-        .rows_affected();
+    let claimed = sqlx::query(
+        "UPDATE contact_imports SET status = 'running', locked_until = $1 WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND locked_until < $3))",
+    )
+    .bind(now + LEASE_MS)
+    .bind(&id)
+    .bind(now)
+    .execute(db.pool())
+    .await?
+    .rows_affected();
     if claimed == 0 {
         return Ok(None);
     }
@@ -259,11 +263,19 @@ pub async fn run_next(db: &Db, now: i64) -> Result<Option<String>> {
 }
 
 async fn run(db: &Db, id: &str) -> Result<()> {
-    let r = sqlx::query("SELECT org_id, created_by, mapping, policy, processed_rows, filename FROM contact_imports WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
+    let r = sqlx::query("SELECT org_id, created_by, mapping, policy, processed_rows, filename FROM contact_imports WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?;
     let org = OrgId::from_string(r.get::<String, _>("org_id"));
     let user: Option<String> = r.get("created_by");
     let who = Who { org: org.clone(), user: user.map(UserId::from_string), via: Via::Import };
-    let bytes: Vec<u8> = sqlx::query("SELECT content FROM contact_import_files WHERE import_id = $1").bind(id).fetch_optional(db.pool()).await?.map(|f| f.get::<Vec<u8>, _>("content")).unwrap_or_default();
+    let bytes: Vec<u8> = sqlx::query("SELECT content FROM contact_import_files WHERE import_id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|f| f.get::<Vec<u8>, _>("content"))
+        .unwrap_or_default();
     let mapping: Vec<String> = serde_json::from_str(&r.get::<String, _>("mapping")).unwrap_or_default();
     let policy = DuplicatePolicy::parse(&r.get::<String, _>("policy")).unwrap_or(DuplicatePolicy::Skip);
     let done: i64 = r.get("processed_rows");
@@ -344,7 +356,10 @@ async fn run(db: &Db, id: &str) -> Result<()> {
 async fn insert_errors(conn: &mut AnyConnection, id: &str, errors: &[(i64, &Record, String)]) -> Result<()> {
     for chunk in errors.chunks(crate::db::rows_per_statement(3)) {
         let values: Vec<String> = (0..chunk.len()).map(|n| format!("($1, ${}, ${}, ${})", n * 3 + 2, n * 3 + 3, n * 3 + 4)).collect();
-        let sql = format!("INSERT INTO contact_import_errors (import_id, line, row_values, message) VALUES {} ON CONFLICT (import_id, line) DO NOTHING", values.join(", "));
+        let sql = format!(
+            "INSERT INTO contact_import_errors (import_id, line, row_values, message) VALUES {} ON CONFLICT (import_id, line) DO NOTHING",
+            values.join(", ")
+        );
         let mut q = sqlx::query(&sql).bind(id.to_owned());
         for (line, rec, message) in chunk {
             q = q.bind(*line).bind(serde_json::to_string(&rec.fields).expect("strings")).bind(message.clone());
@@ -356,7 +371,11 @@ async fn insert_errors(conn: &mut AnyConnection, id: &str, errors: &[(i64, &Reco
 
 /// The org's latest imports, newest first.
 pub async fn list(db: &Db, org: &OrgId, limit: i64) -> Result<Vec<ImportView>> {
-    let ids = sqlx::query("SELECT id FROM contact_imports WHERE org_id = $1 ORDER BY created_at DESC LIMIT $2").bind(org.as_str()).bind(limit).fetch_all(db.pool()).await?;
+    let ids = sqlx::query("SELECT id FROM contact_imports WHERE org_id = $1 ORDER BY created_at DESC LIMIT $2")
+        .bind(org.as_str())
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
     let mut out = Vec::new();
     for r in ids {
         out.push(get(db, org, &r.get::<String, _>("id")).await?);

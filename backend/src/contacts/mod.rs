@@ -20,5 +20,5 @@ pub mod sources;
 pub mod store;
 pub mod tags;
 
-pub use sender::WhatsAppSender;
 pub(crate) use sender::upsert_whatsapp_sender;
+pub use sender::WhatsAppSender;

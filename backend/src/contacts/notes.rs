@@ -32,7 +32,8 @@ pub async fn add_in(conn: &mut AnyConnection, who: &Who, contact: &str, body: &s
         .execute(&mut *conn)
         .await?;
     let preview: String = body.chars().take(140).collect();
-    super::activity::record_in(conn, &who.org, who.user.as_ref(), contact, "note", &json!({"note_id": id, "text": preview, "via": who.via.as_str()}), now).await?;
+    super::activity::record_in(conn, &who.org, who.user.as_ref(), contact, "note", &json!({"note_id": id, "text": preview, "via": who.via.as_str()}), now)
+        .await?;
     Ok(id)
 }
 

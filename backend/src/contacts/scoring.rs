@@ -35,7 +35,10 @@ pub async fn recompute_in(conn: &mut AnyConnection, org: &OrgId, settings: &CrmS
             q = q.bind(id.clone());
         }
         let rows = q.fetch_all(&mut *conn).await?;
-        let sql = format!("SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id IN ({})", placeholders(1, chunk.len()));
+        let sql = format!(
+            "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id IN ({})",
+            placeholders(1, chunk.len())
+        );
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(id.clone());

@@ -34,7 +34,9 @@ impl Sort {
             "-name" => Sort::NameDesc,
             "score" => Sort::ScoreDesc,
             "last_message" => Sort::LastMessage,
-            other => return Err(AppError::validation(format!("Sort must be newest, oldest, name, -name, score or last_message (not \u{201c}{other}\u{201d})."))),
+            other => {
+                return Err(AppError::validation(format!("Sort must be newest, oldest, name, -name, score or last_message (not \u{201c}{other}\u{201d}).")))
+            }
         })
     }
 
@@ -97,7 +99,8 @@ enum Bind {
     I(i64),
 }
 
-const COLUMNS: &str = "c.id, c.phone, c.wa_id, c.name, c.profile_name, c.email, c.company, c.source, c.lead_status, c.lifecycle_stage, c.score, c.opt_in_status, \
+const COLUMNS: &str =
+    "c.id, c.phone, c.wa_id, c.name, c.profile_name, c.email, c.company, c.source, c.lead_status, c.lifecycle_stage, c.score, c.opt_in_status, \
      c.birthday, c.custom_fields, c.created_at, c.updated_at, c.deleted_at, \
      (SELECT MAX(v.last_message_at) FROM conversations v WHERE v.contact_id = c.id) AS last_message_at";
 
@@ -227,7 +230,10 @@ fn filter(db: &Db, org: &OrgId, query: &ContactQuery, tag_ids: &[String], tags_a
     (wh.join(" AND "), binds)
 }
 
-fn bind_all<'q>(mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>, binds: &[Bind]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     for b in binds {
         q = match b {
             Bind::S(s) => q.bind(s.clone()),
@@ -253,7 +259,10 @@ pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactP
     let (rows, total) = if searching {
         // A text search: the page and, with each row, how many match in all, in one pass
         // (a separate COUNT would look every match up in the index a second time).
-        let sql = format!("SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}", query.sort.order_by());
+        let sql = format!(
+            "SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}",
+            query.sort.order_by()
+        );
         let rows = bind_all(sqlx::query(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
         let total: i64 = match rows.first() {
             Some(r) => r.get("total_count"),
@@ -348,7 +357,12 @@ pub async fn require_contact(db: &Db, org: &OrgId, id: &ContactId) -> Result<()>
 
 /// [`require_contact`] inside a transaction.
 pub async fn require_contact_in(conn: &mut AnyConnection, org: &OrgId, id: &ContactId) -> Result<()> {
-    sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND id = $2").bind(org.as_str()).bind(id.as_str()).fetch_optional(&mut *conn).await?.ok_or_else(not_found)?;
+    sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND id = $2")
+        .bind(org.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(())
 }
 

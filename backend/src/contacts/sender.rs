@@ -39,7 +39,8 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
 async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, source: &str, now: i64) -> Result<Option<(ContactId, i64)>> {
     let phone = s.phone.as_ref().map(|p| p.as_str().to_owned());
     if let Some(user_id) = &s.wa_user_id {
-        let existing = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND wa_user_id = $2").bind(org.as_str()).bind(user_id).fetch_optional(&mut *conn).await?;
+        let existing =
+            sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND wa_user_id = $2").bind(org.as_str()).bind(user_id).fetch_optional(&mut *conn).await?;
         if let Some(row) = existing {
             let id: String = row.get("id");
             sqlx::query(
@@ -54,7 +55,8 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
             .await?;
             if let Some(p) = &phone {
                 // The number became visible: record it unless another contact already has it.
-                let taken = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2").bind(org.as_str()).bind(p).fetch_optional(&mut *conn).await?;
+                let taken =
+                    sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2").bind(org.as_str()).bind(p).fetch_optional(&mut *conn).await?;
                 if taken.is_none() {
                     sqlx::query("UPDATE contacts SET phone = $1 WHERE id = $2 AND phone IS NULL").bind(p).bind(&id).execute(&mut *conn).await?;
                 }
@@ -78,7 +80,11 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
         .bind(source)
         .execute(&mut *conn)
         .await?;
-        let row = sqlx::query("SELECT id, created_at FROM contacts WHERE org_id = $1 AND wa_user_id = $2").bind(org.as_str()).bind(user_id).fetch_one(&mut *conn).await?;
+        let row = sqlx::query("SELECT id, created_at FROM contacts WHERE org_id = $1 AND wa_user_id = $2")
+            .bind(org.as_str())
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?;
         return Ok(Some((ContactId::from_string(row.get::<String, _>("id")), row.get("created_at"))));
     };
     let row = sqlx::query(

@@ -58,9 +58,22 @@ pub async fn save(db: &crate::Db, org: &OrgId, rules: &[ScoreRule], keywords: &[
         .bind(org.as_str())
         .execute(&mut *tx)
         .await?;
-    crate::audit::record(&mut tx, Some(org), None, "contacts.settings_changed", serde_json::json!({"rules": rules.len(), "keywords": keywords, "calling_codes": calling_codes})).await?;
+    crate::audit::record(
+        &mut tx,
+        Some(org),
+        None,
+        "contacts.settings_changed",
+        serde_json::json!({"rules": rules.len(), "keywords": keywords, "calling_codes": calling_codes}),
+    )
+    .await?;
     let settings = load_in(&mut tx, org).await?;
-    let ids: Vec<String> = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND deleted_at IS NULL").bind(org.as_str()).fetch_all(&mut *tx).await?.iter().map(|r| r.get("id")).collect();
+    let ids: Vec<String> = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND deleted_at IS NULL")
+        .bind(org.as_str())
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.get("id"))
+        .collect();
     super::scoring::recompute_in(&mut tx, org, &settings, &ids).await?;
     tx.commit().await?;
     Ok(settings)

@@ -33,7 +33,11 @@ impl SheetsClient {
     /// A client for the Sheets API at `base`.
     pub fn new(base: &str) -> anyhow::Result<Self> {
         crate::whatsapp::graph::ensure_tls_provider();
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).connect_timeout(Duration::from_secs(5)).user_agent(concat!("mce/", env!("CARGO_PKG_VERSION"))).build()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("mce/", env!("CARGO_PKG_VERSION")))
+            .build()?;
         Ok(Self { http, base: base.trim_end_matches('/').to_owned() })
     }
 
@@ -103,7 +107,13 @@ pub async fn poll_due(db: &Db, cipher: &Cipher, client: &SheetsClient, now: i64)
     for r in due {
         let id: String = r.get("id");
         let next = now + r.get::<i64, _>("poll_minutes") * 60_000;
-        let claimed = sqlx::query("UPDATE lead_sources SET next_poll_at = $1 WHERE id = $2 AND (next_poll_at IS NULL OR next_poll_at <= $3)").bind(next).bind(&id).bind(now).execute(db.pool()).await?.rows_affected();
+        let claimed = sqlx::query("UPDATE lead_sources SET next_poll_at = $1 WHERE id = $2 AND (next_poll_at IS NULL OR next_poll_at <= $3)")
+            .bind(next)
+            .bind(&id)
+            .bind(now)
+            .execute(db.pool())
+            .await?
+            .rows_affected();
         if claimed == 1 {
             poll_one(db, cipher, client, &id, now).await?;
             polled += 1;
@@ -114,7 +124,12 @@ pub async fn poll_due(db: &Db, cipher: &Cipher, client: &SheetsClient, now: i64)
 
 /// Asks for a source to be polled at the next round (the "Poll now" button).
 pub async fn poll_soon(db: &Db, org: &OrgId, id: &str) -> Result<()> {
-    let n = sqlx::query("UPDATE lead_sources SET next_poll_at = 0 WHERE id = $1 AND org_id = $2 AND kind = 'sheet'").bind(id).bind(org.as_str()).execute(db.pool()).await?.rows_affected();
+    let n = sqlx::query("UPDATE lead_sources SET next_poll_at = 0 WHERE id = $1 AND org_id = $2 AND kind = 'sheet'")
+        .bind(id)
+        .bind(org.as_str())
+        .execute(db.pool())
+        .await?
+        .rows_affected();
     if n == 0 {
         return Err(domain::AppError::not_found("Sheet source").into());
     }
@@ -179,20 +194,27 @@ pub async fn poll_one(db: &Db, cipher: &Cipher, client: &SheetsClient, source_id
             // transaction as the lead, so a row becomes a lead exactly once.
             let mut fresh = Vec::new();
             for lead in leads {
-                let inserted = sqlx::query("INSERT INTO lead_source_rows (source_id, row_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (source_id, row_key) DO NOTHING")
-                    .bind(source_id)
-                    .bind(lead.phone.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                let inserted = sqlx::query(
+                    "INSERT INTO lead_source_rows (source_id, row_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (source_id, row_key) DO NOTHING",
+                )
+                .bind(source_id)
+                .bind(lead.phone.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 if inserted == 1 {
                     fresh.push(lead);
                 }
             }
             let outcomes = apply_leads(&mut tx, &who, &settings, &name, &fresh, OnDuplicate::Update, now).await?;
             for (lead, o) in fresh.iter().zip(&outcomes) {
-                sqlx::query("UPDATE lead_source_rows SET contact_id = $1 WHERE source_id = $2 AND row_key = $3").bind(o.contact_id().as_str()).bind(source_id).bind(lead.phone.as_str()).execute(&mut *tx).await?;
+                sqlx::query("UPDATE lead_source_rows SET contact_id = $1 WHERE source_id = $2 AND row_key = $3")
+                    .bind(o.contact_id().as_str())
+                    .bind(source_id)
+                    .bind(lead.phone.as_str())
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             report.new_leads += fresh.len();

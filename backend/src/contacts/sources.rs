@@ -128,13 +128,15 @@ pub async fn create(db: &Db, cipher: &Cipher, org: &OrgId, input: &SourceInput, 
 
 /// One source of the org.
 pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<LeadSource> {
-    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM lead_sources WHERE id = $1 AND org_id = $2")).bind(id).bind(org.as_str()).fetch_optional(db.pool()).await?;
+    let r =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM lead_sources WHERE id = $1 AND org_id = $2")).bind(id).bind(org.as_str()).fetch_optional(db.pool()).await?;
     Ok(view(&r.ok_or_else(|| AppError::not_found("Lead source"))?))
 }
 
 /// The org's sources, oldest first.
 pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<LeadSource>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM lead_sources WHERE org_id = $1 ORDER BY created_at, id")).bind(org.as_str()).fetch_all(db.pool()).await?;
+    let rows =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM lead_sources WHERE org_id = $1 ORDER BY created_at, id")).bind(org.as_str()).fetch_all(db.pool()).await?;
     Ok(rows.iter().map(view).collect())
 }
 
@@ -223,7 +225,10 @@ pub struct HookResult {
 /// nothing written), deduplicated by phone (an existing contact is filled in), the source
 /// recorded. Unknown keys are `404`.
 pub async fn receive_hook(db: &Db, source_key: &str, body: &Value, now: i64) -> Result<HookResult> {
-    let row = sqlx::query("SELECT id, org_id, name, mapping FROM lead_sources WHERE source_key = $1 AND kind = 'webhook'").bind(source_key).fetch_optional(db.pool()).await?;
+    let row = sqlx::query("SELECT id, org_id, name, mapping FROM lead_sources WHERE source_key = $1 AND kind = 'webhook'")
+        .bind(source_key)
+        .fetch_optional(db.pool())
+        .await?;
     let row = row.ok_or_else(|| AppError::not_found("Lead source"))?;
     let (source_id, org, name): (String, String, String) = (row.get("id"), row.get("org_id"), row.get("name"));
     let org = OrgId::from_string(org);
@@ -235,7 +240,11 @@ pub async fn receive_hook(db: &Db, source_key: &str, body: &Value, now: i64) -> 
     let lead = match super::import::lead_of(&record, &targets, &settings, &defs) {
         Ok(lead) => lead,
         Err(e) => {
-            let (code, message) = if targets.iter().any(|t| t == "phone") { (e.code, e.message) } else { (ErrorCode::ContactInvalidPhone, "No field of the lead holds a phone number (map one to phone).".to_owned()) };
+            let (code, message) = if targets.iter().any(|t| t == "phone") {
+                (e.code, e.message)
+            } else {
+                (ErrorCode::ContactInvalidPhone, "No field of the lead holds a phone number (map one to phone).".to_owned())
+            };
             record_outcome(db, &source_id, Some(&message), now).await?;
             return Err(ServiceError::app(code, message));
         }
@@ -249,7 +258,13 @@ pub async fn receive_hook(db: &Db, source_key: &str, body: &Value, now: i64) -> 
 /// Notes a source's last success or error (shown in Settings).
 pub(crate) async fn record_outcome(db: &Db, source_id: &str, error: Option<&str>, now: i64) -> Result<()> {
     match error {
-        None => sqlx::query("UPDATE lead_sources SET last_success_at = $1, last_error = NULL, leads_count = leads_count + 1 WHERE id = $2").bind(now).bind(source_id).execute(db.pool()).await?,
+        None => {
+            sqlx::query("UPDATE lead_sources SET last_success_at = $1, last_error = NULL, leads_count = leads_count + 1 WHERE id = $2")
+                .bind(now)
+                .bind(source_id)
+                .execute(db.pool())
+                .await?
+        }
         Some(e) => sqlx::query("UPDATE lead_sources SET last_error = $1 WHERE id = $2").bind(e).bind(source_id).execute(db.pool()).await?,
     };
     Ok(())
@@ -276,7 +291,11 @@ mod tests {
         let f = flatten(&json!({"contact": {"phone_number": "+5511"}, "full_name": "Ana", "utm": "x"}));
         let (targets, record) = as_record(&f, &Map::new(), &[]);
         let pairs: Vec<(String, String)> = targets.into_iter().zip(record.fields).collect();
-        assert!(pairs.contains(&("phone".into(), "+5511".into())) && pairs.contains(&("name".into(), "Ana".into())) && pairs.contains(&("ignore".into(), "x".into())));
+        assert!(
+            pairs.contains(&("phone".into(), "+5511".into()))
+                && pairs.contains(&("name".into(), "Ana".into()))
+                && pairs.contains(&("ignore".into(), "x".into()))
+        );
         let mapping: Map<String, Value> = serde_json::from_value(json!({"utm": "phone"})).unwrap();
         let (targets, _) = as_record(&f, &mapping, &[]);
         assert_eq!(targets.iter().filter(|t| *t == "phone").count(), 1);

@@ -115,7 +115,15 @@ struct Existing {
 /// recorded on new contacts ("csv", a lead source's name, "api"…). A phone that appears
 /// twice in the batch is one contact: the later lead is treated as a duplicate of the
 /// earlier one. A lead whose phone is in the trash brings the contact back.
-pub async fn apply_leads(conn: &mut AnyConnection, who: &Who, settings: &CrmSettings, source: &str, leads: &[Lead], on_duplicate: OnDuplicate, now: i64) -> Result<Vec<Outcome>> {
+pub async fn apply_leads(
+    conn: &mut AnyConnection,
+    who: &Who,
+    settings: &CrmSettings,
+    source: &str,
+    leads: &[Lead],
+    on_duplicate: OnDuplicate,
+    now: i64,
+) -> Result<Vec<Outcome>> {
     assert!(leads.len() <= BATCH, "apply_leads takes at most {BATCH} leads");
     if leads.is_empty() {
         return Ok(Vec::new());
@@ -184,7 +192,10 @@ pub async fn apply_leads(conn: &mut AnyConnection, who: &Who, settings: &CrmSett
 
     // Events for the new contacts, in bulk (their "created" timeline line is read from
     // the contact row: no line is stored per new contact).
-    let events: Vec<Value> = created.iter().map(|(id, lead)| json!({"action": "created", "contact_id": id, "phone": lead.phone.as_str(), "source": source, "via": who.via.as_str()})).collect();
+    let events: Vec<Value> = created
+        .iter()
+        .map(|(id, lead)| json!({"action": "created", "contact_id": id, "phone": lead.phone.as_str(), "source": source, "via": who.via.as_str()}))
+        .collect();
     crate::events::publish_many_in(conn, &who.org, "contact", &events, now).await?;
 
     // Tags and notes of every lead that was stored or updated.
@@ -226,14 +237,25 @@ async fn find_existing(conn: &mut AnyConnection, org: &OrgId, leads: &[Lead]) ->
         }
         for r in q.fetch_all(&mut *conn).await? {
             let custom: Map<String, Value> = serde_json::from_str(&r.get::<String, _>("custom_fields")).unwrap_or_default();
-            out.insert(r.get::<String, _>("phone"), Existing { id: r.get("id"), deleted: r.get::<Option<i64>, _>("deleted_at").is_some(), custom_fields: custom });
+            out.insert(
+                r.get::<String, _>("phone"),
+                Existing { id: r.get("id"), deleted: r.get::<Option<i64>, _>("deleted_at").is_some(), custom_fields: custom },
+            );
         }
     }
     Ok(out)
 }
 
 /// Inserts the new leads; returns phone → id for the rows these statements created.
-async fn insert_new(conn: &mut AnyConnection, who: &Who, source: &str, leads: &[Lead], idx: &[usize], ids: &[String], now: i64) -> Result<HashMap<String, String>> {
+async fn insert_new(
+    conn: &mut AnyConnection,
+    who: &Who,
+    source: &str,
+    leads: &[Lead],
+    idx: &[usize],
+    ids: &[String],
+    now: i64,
+) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     let per = crate::db::rows_per_statement(NEW_COLUMNS);
     for (chunk_no, chunk) in idx.chunks(per).enumerate() {
@@ -301,7 +323,8 @@ async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &Contac
     let status = check("lead_status", &f.lead_status);
     let stage = check("lifecycle_stage", &f.lifecycle_stage);
     let birthday = check("birthday", &f.birthday);
-    let mut custom: Map<String, Value> = stored_custom.cloned().unwrap_or_else(|| serde_json::from_str(&row.get::<String, _>("custom_fields")).unwrap_or_default());
+    let mut custom: Map<String, Value> =
+        stored_custom.cloned().unwrap_or_else(|| serde_json::from_str(&row.get::<String, _>("custom_fields")).unwrap_or_default());
     let mut custom_changed = false;
     for (k, v) in &f.custom_fields {
         if custom.get(k) != Some(v) {

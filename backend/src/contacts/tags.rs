@@ -74,15 +74,17 @@ pub async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, names: &[String], 
     for (i, name) in missing.into_iter().enumerate() {
         let id = new_id();
         let colour = PALETTE[(known.len() + i) % PALETTE.len()];
-        sqlx::query("INSERT INTO tags (id, org_id, name, name_key, colour, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, name_key) DO NOTHING")
-            .bind(&id)
-            .bind(org.as_str())
-            .bind(name)
-            .bind(key(name))
-            .bind(colour)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO tags (id, org_id, name, name_key, colour, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, name_key) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(org.as_str())
+        .bind(name)
+        .bind(key(name))
+        .bind(colour)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
         let row = sqlx::query("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(name)).fetch_one(&mut *conn).await?;
         known.insert(key(name), row.get("id"));
     }
@@ -115,7 +117,8 @@ pub async fn attach_many_in(conn: &mut AnyConnection, who: &Who, pairs: &[(Strin
         for c in &contacts {
             q = q.bind((*c).clone());
         }
-        let have: std::collections::HashSet<(String, String)> = if new_contacts { Default::default() } else { q.fetch_all(&mut *conn).await?.iter().map(|r| (r.get("contact_id"), r.get("tag_id"))).collect() };
+        let have: std::collections::HashSet<(String, String)> =
+            if new_contacts { Default::default() } else { q.fetch_all(&mut *conn).await?.iter().map(|r| (r.get("contact_id"), r.get("tag_id"))).collect() };
         let new: Vec<&(String, String, String)> = chunk.iter().filter(|l| !have.contains(&(l.0.clone(), l.1.clone()))).collect();
         if new.is_empty() {
             continue;
@@ -138,7 +141,9 @@ pub async fn attach_many_in(conn: &mut AnyConnection, who: &Who, pairs: &[(Strin
 
 /// Removes a tag (by name) from contacts; records it on their timelines.
 pub async fn detach_in(conn: &mut AnyConnection, who: &Who, contacts: &[String], name: &str, now: i64) -> Result<u64> {
-    let Some(row) = sqlx::query("SELECT id, name FROM tags WHERE org_id = $1 AND name_key = $2").bind(who.org.as_str()).bind(key(name)).fetch_optional(&mut *conn).await? else {
+    let Some(row) =
+        sqlx::query("SELECT id, name FROM tags WHERE org_id = $1 AND name_key = $2").bind(who.org.as_str()).bind(key(name)).fetch_optional(&mut *conn).await?
+    else {
         return Ok(0);
     };
     let (tag, tag_name): (String, String) = (row.get("id"), row.get("name"));

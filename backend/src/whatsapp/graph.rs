@@ -11,13 +11,7 @@ use std::time::Duration;
 pub enum GraphError {
     /// Meta answered with an error object.
     #[error("WhatsApp API error {code}: {message}")]
-    Api {
-        http_status: u16,
-        code: i64,
-        subcode: Option<i64>,
-        message: String,
-        details: Option<String>,
-    },
+    Api { http_status: u16, code: i64, subcode: Option<i64>, message: String, details: Option<String> },
     /// The request never reached Meta (connection refused, DNS): safe to retry.
     #[error("WhatsApp API unreachable: {0}")]
     Unreachable(String),
@@ -105,7 +99,10 @@ pub fn multipart_upload_body(file: &Upload) -> (Vec<u8>, String) {
     for (name, value) in [("messaging_product", "whatsapp"), ("type", file.mime_type.as_str())] {
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
     }
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {}\r\n\r\n", file.mime_type).as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {}\r\n\r\n", file.mime_type)
+            .as_bytes(),
+    );
     body.extend_from_slice(&file.bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (body, format!("multipart/form-data; boundary={boundary}"))
@@ -147,7 +144,13 @@ impl GraphClient {
     }
 
     async fn read(res: Result<reqwest::Response, reqwest::Error>) -> Result<Value, GraphError> {
-        let res = res.map_err(|e| if e.is_connect() { GraphError::Unreachable(e.without_url().to_string()) } else { GraphError::Transport(e.without_url().to_string()) })?;
+        let res = res.map_err(|e| {
+            if e.is_connect() {
+                GraphError::Unreachable(e.without_url().to_string())
+            } else {
+                GraphError::Transport(e.without_url().to_string())
+            }
+        })?;
         let status = res.status().as_u16();
         let body: Value = res.json().await.map_err(|e| GraphError::Transport(format!("unreadable answer (HTTP {status}): {}", e.without_url())))?;
         if let Some(err) = body.get("error") {
@@ -189,7 +192,15 @@ impl WhatsAppApi for GraphClient {
     async fn upload_media(&self, token: &str, phone_number_id: &str, file: &Upload) -> Result<String, GraphError> {
         let (body, content_type) = multipart_upload_body(file);
         // Uploads of up to 100 MB need more than the default 20 s.
-        let res = self.http.post(self.url(&format!("{phone_number_id}/media"))).bearer_auth(token).header("content-type", content_type).timeout(Duration::from_secs(300)).body(body).send().await;
+        let res = self
+            .http
+            .post(self.url(&format!("{phone_number_id}/media")))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .timeout(Duration::from_secs(300))
+            .body(body)
+            .send()
+            .await;
         let answer = Self::read(res).await?;
         answer.get("id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| GraphError::Transport("the upload answer has no media id".into()))
     }
@@ -205,12 +216,24 @@ impl WhatsAppApi for GraphClient {
     }
 
     async fn download_media(&self, token: &str, url: &str, max_bytes: u64) -> Result<Vec<u8>, GraphError> {
-        let lost = |e: reqwest::Error| if e.is_connect() { GraphError::Unreachable(e.without_url().to_string()) } else { GraphError::Transport(e.without_url().to_string()) };
+        let lost = |e: reqwest::Error| {
+            if e.is_connect() {
+                GraphError::Unreachable(e.without_url().to_string())
+            } else {
+                GraphError::Transport(e.without_url().to_string())
+            }
+        };
         let mut res = self.http.get(url).bearer_auth(token).timeout(Duration::from_secs(300)).send().await.map_err(lost)?;
         let status = res.status().as_u16();
         if !(200..300).contains(&status) {
             // An expired URL answers 404: the caller asks for a fresh one and tries again.
-            return Err(GraphError::Api { http_status: status, code: -(status as i64), subcode: None, message: format!("media download answered HTTP {status}"), details: None });
+            return Err(GraphError::Api {
+                http_status: status,
+                code: -(status as i64),
+                subcode: None,
+                message: format!("media download answered HTTP {status}"),
+                details: None,
+            });
         }
         if res.content_length().is_some_and(|n| n > max_bytes) {
             return Err(too_large(max_bytes));

@@ -119,7 +119,14 @@ fn sender_of(v: &MessagesValue, m: &InboundMessage) -> WhatsAppSender {
     }
 }
 
-async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, v: &MessagesValue, m: &InboundMessage, report: &mut IngestReport) -> Result<()> {
+async fn store_inbound(
+    conn: &mut AnyConnection,
+    org: &OrgId,
+    number: &NumberId,
+    v: &MessagesValue,
+    m: &InboundMessage,
+    report: &mut IngestReport,
+) -> Result<()> {
     let Some(contact) = upsert_whatsapp_sender(conn, org, &sender_of(v, m), "whatsapp").await? else {
         tracing::warn!("inbound message without a sender; raw body kept");
         return Ok(());
@@ -200,7 +207,8 @@ async fn store_inbound(conn: &mut AnyConnection, org: &OrgId, number: &NumberId,
     crate::events::publish_in(conn, org, "message", Some(&conversation), None, &payload, now).await?;
     if let Some(wa_media_id) = m.media_id() {
         let field = |k: &str| m.content().and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
-        super::media::enqueue_download_in(conn, org, number, &message_id, &wa_media_id, field("mime_type").as_deref(), field("filename").as_deref(), now).await?;
+        super::media::enqueue_download_in(conn, org, number, &message_id, &wa_media_id, field("mime_type").as_deref(), field("filename").as_deref(), now)
+            .await?;
     }
     report.messages_stored += 1;
     Ok(())
@@ -213,11 +221,12 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
     };
     // Find the message by its wamid, or by our own id echoed in biz_opaque_callback_data
     // (a send whose response was lost): then its wamid is recorded too.
-    let mut row = sqlx::query("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND wa_message_id = $2 AND direction = 'outbound'")
-        .bind(number.as_str())
-        .bind(&s.id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let mut row =
+        sqlx::query("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND wa_message_id = $2 AND direction = 'outbound'")
+            .bind(number.as_str())
+            .bind(&s.id)
+            .fetch_optional(&mut *conn)
+            .await?;
     if row.is_none() {
         if let Some(ours) = &s.biz_opaque_callback_data {
             row = sqlx::query("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND id = $2 AND direction = 'outbound'")
@@ -226,7 +235,11 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
                 .fetch_optional(&mut *conn)
                 .await?;
             if row.is_some() {
-                sqlx::query("UPDATE messages SET wa_message_id = $1 WHERE id = $2 AND wa_message_id IS NULL").bind(&s.id).bind(ours).execute(&mut *conn).await?;
+                sqlx::query("UPDATE messages SET wa_message_id = $1 WHERE id = $2 AND wa_message_id IS NULL")
+                    .bind(&s.id)
+                    .bind(ours)
+                    .execute(&mut *conn)
+                    .await?;
             }
         }
     }
@@ -244,11 +257,8 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
             report.statuses_ignored += 1;
             return Ok(());
         }
-        let (code, title) = if new == MessageStatus::Failed {
-            s.errors.first().map(|e| (Some(e.code), Some(e.describe()))).unwrap_or((None, None))
-        } else {
-            (None, None)
-        };
+        let (code, title) =
+            if new == MessageStatus::Failed { s.errors.first().map(|e| (Some(e.code), Some(e.describe()))).unwrap_or((None, None)) } else { (None, None) };
         let r = sqlx::query(
             "UPDATE messages SET status = $1, status_updated_at = $2, error_code = COALESCE($3, error_code), error_title = COALESCE($4, error_title) WHERE id = $5 AND status = $6",
         )
@@ -263,8 +273,10 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
         if r.rows_affected() == 1 {
             report.statuses_applied += 1;
             let conversation: String = row.get("conversation_id");
-            let payload = serde_json::json!({"message_id": id, "conversation_id": conversation, "status": new.as_str(), "error_code": code, "error_title": title});
-            crate::events::publish_in(conn, &OrgId::from_string(row.get::<String, _>("org_id")), "status", Some(&conversation), None, &payload, now_ms()).await?;
+            let payload =
+                serde_json::json!({"message_id": id, "conversation_id": conversation, "status": new.as_str(), "error_code": code, "error_title": title});
+            crate::events::publish_in(conn, &OrgId::from_string(row.get::<String, _>("org_id")), "status", Some(&conversation), None, &payload, now_ms())
+                .await?;
             return Ok(());
         }
         current = sqlx::query("SELECT status FROM messages WHERE id = $1").bind(&id).fetch_one(&mut *conn).await?.get("status");

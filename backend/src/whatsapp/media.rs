@@ -54,7 +54,17 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
 /// accepts (`VALIDATION_001`) or the number is not connected (`WA_006`); Meta's refusal is
 /// `WA_001` with Meta's error.
 #[allow(clippy::too_many_arguments)]
-pub async fn upload(db: &Db, api: &dyn WhatsAppApi, sandbox_api: &dyn WhatsAppApi, cipher: &Cipher, org: &OrgId, number: &NumberId, filename: &str, mime_type: &str, bytes: Vec<u8>) -> Result<MediaFile> {
+pub async fn upload(
+    db: &Db,
+    api: &dyn WhatsAppApi,
+    sandbox_api: &dyn WhatsAppApi,
+    cipher: &Cipher,
+    org: &OrgId,
+    number: &NumberId,
+    filename: &str,
+    mime_type: &str,
+    bytes: Vec<u8>,
+) -> Result<MediaFile> {
     let mime = essence(mime_type);
     check_upload(&mime, bytes.len() as u64).map_err(|e| AppError::validation(e.to_string()))?;
     let filename: String = filename.trim().chars().filter(|c| !c.is_control()).take(MAX_FILENAME_CHARS).collect();
@@ -66,7 +76,10 @@ pub async fn upload(db: &Db, api: &dyn WhatsAppApi, sandbox_api: &dyn WhatsAppAp
         .await?
         .ok_or_else(|| AppError::not_found("Number"))?;
     if row.get::<i64, _>("active") == 0 {
-        return Err(ServiceError::app(ErrorCode::NumberInactive, "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token."));
+        return Err(ServiceError::app(
+            ErrorCode::NumberInactive,
+            "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token.",
+        ));
     }
     let api = if row.get::<i64, _>("is_sandbox") != 0 { sandbox_api } else { api };
     let token = cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))?;
@@ -100,7 +113,16 @@ pub async fn upload(db: &Db, api: &dyn WhatsAppApi, sandbox_api: &dyn WhatsAppAp
 }
 
 /// Queues the download of an inbound file, inside the transaction that stores its message.
-pub async fn enqueue_download_in(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, message_id: &str, wa_media_id: &str, mime_type: Option<&str>, filename: Option<&str>, now: i64) -> Result<()> {
+pub async fn enqueue_download_in(
+    conn: &mut AnyConnection,
+    org: &OrgId,
+    number: &NumberId,
+    message_id: &str,
+    wa_media_id: &str,
+    mime_type: Option<&str>,
+    filename: Option<&str>,
+    now: i64,
+) -> Result<()> {
     let id = new_id();
     sqlx::query(
         "INSERT INTO media (id, org_id, number_id, message_id, direction, wa_media_id, mime_type, filename, status, created_at, updated_at) \
@@ -155,9 +177,14 @@ pub async fn of_message(db: &Db, org: &OrgId, message_id: &str) -> Result<Option
 pub enum DownloadOutcome {
     Stored,
     /// Will try again at this instant.
-    Retrying { at: i64, reason: String },
+    Retrying {
+        at: i64,
+        reason: String,
+    },
     /// Given up; the reason is on the file.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// Runs one download job: fetches the file through the media API (`sandbox_api` for
@@ -194,7 +221,12 @@ pub async fn download(db: &Db, api: &dyn WhatsAppApi, sandbox_api: &dyn WhatsApp
                 Ok(DownloadOutcome::Retrying { at: now + delay, reason })
             }
             None => {
-                sqlx::query("UPDATE media SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3").bind(&reason).bind(now).bind(&id).execute(db.pool()).await?;
+                sqlx::query("UPDATE media SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3")
+                    .bind(&reason)
+                    .bind(now)
+                    .bind(&id)
+                    .execute(db.pool())
+                    .await?;
                 jobs::complete(db, &job.id, now).await?;
                 Ok(DownloadOutcome::Failed { reason })
             }
@@ -220,7 +252,9 @@ async fn fetch(api: &dyn WhatsAppApi, token: &str, pnid: &str, wa_media_id: &str
     let retryable = |e: &GraphError| match e {
         GraphError::Transport(_) | GraphError::Unreachable(_) => true,
         // An expired URL (404) or a server error: ask again. Too large or unknown: no.
-        GraphError::Api { code, http_status, .. } => *code != 131052 && *code != 100 && *code != 190 && (*http_status >= 500 || *http_status == 404 || super::sender::RETRYABLE.contains(code)),
+        GraphError::Api { code, http_status, .. } => {
+            *code != 131052 && *code != 100 && *code != 190 && (*http_status >= 500 || *http_status == 404 || super::sender::RETRYABLE.contains(code))
+        }
     };
     if wa_media_id.is_empty() || !wa_media_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
         return Err((format!("{wa_media_id:?} is not a media id"), false));

@@ -127,7 +127,8 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &Actor, new: &NewNumber, ve
             e.into()
         }
     })?;
-    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "number.added", json!({ "number_id": id, "phone_number_id": new.phone_number_id })).await?;
+    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "number.added", json!({ "number_id": id, "phone_number_id": new.phone_number_id }))
+        .await?;
     tx.commit().await?;
     get(db, actor, &NumberId::from_string(id)).await
 }
@@ -201,14 +202,22 @@ pub async fn route(conn: &mut sqlx::AnyConnection, phone_number_id: &str) -> Res
 
 /// The decrypted access token of a number, for the send worker.
 pub async fn access_token(db: &Db, cipher: &Cipher, id: &NumberId) -> Result<String> {
-    let row = sqlx::query("SELECT access_token_enc FROM wa_numbers WHERE id = $1").bind(id.as_str()).fetch_optional(db.pool()).await?.ok_or_else(|| AppError::not_found("Number"))?;
+    let row = sqlx::query("SELECT access_token_enc FROM wa_numbers WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| AppError::not_found("Number"))?;
     cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
 }
 
 /// Marks a number inactive (Meta answered 190): later sends fail with `WA_006`. True when
 /// it was active until now (so the caller notifies admins once).
 pub async fn deactivate(db: &Db, id: &NumberId, reason: &str) -> Result<bool> {
-    let done = sqlx::query("UPDATE wa_numbers SET active = 0, inactive_reason = $1 WHERE id = $2 AND active = 1").bind(reason).bind(id.as_str()).execute(db.pool()).await?;
+    let done = sqlx::query("UPDATE wa_numbers SET active = 0, inactive_reason = $1 WHERE id = $2 AND active = 1")
+        .bind(reason)
+        .bind(id.as_str())
+        .execute(db.pool())
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -216,7 +225,9 @@ pub async fn deactivate(db: &Db, id: &NumberId, reason: &str) -> Result<bool> {
 /// given token. Meta's refusal becomes `WA_001` with Meta's code and text in `details`.
 pub async fn test_connection(api: &dyn super::graph::WhatsAppApi, new: &NewNumber) -> std::result::Result<VerifiedInfo, AppError> {
     match api.phone_number(&new.access_token, &new.phone_number_id).await {
-        Ok(info) => Ok(VerifiedInfo { verified_name: info.verified_name, display_phone_number: info.display_phone_number, quality_rating: info.quality_rating }),
+        Ok(info) => {
+            Ok(VerifiedInfo { verified_name: info.verified_name, display_phone_number: info.display_phone_number, quality_rating: info.quality_rating })
+        }
         Err(e) => {
             let message = match &e {
                 super::graph::GraphError::Api { code: 190, .. } => "Meta rejected the access token (error 190): it is invalid or expired.".to_string(),

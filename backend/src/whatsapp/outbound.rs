@@ -56,13 +56,17 @@ pub async fn enqueue_in(tx: &mut sqlx::AnyConnection, org: &OrgId, req: &SendReq
         .await?
         .ok_or_else(|| AppError::not_found("Number"))?;
     if number.get::<i64, _>("active") == 0 {
-        return Err(ServiceError::app(ErrorCode::NumberInactive, "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token."));
+        return Err(ServiceError::app(
+            ErrorCode::NumberInactive,
+            "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token.",
+        ));
     }
     let sender = WhatsAppSender { phone: Some(req.to.clone()), wa_id: Some(req.to.digits().to_owned()), ..Default::default() };
     let contact = upsert_whatsapp_sender(&mut *tx, org, &sender, "api").await?.expect("a phone number always yields a contact");
     let conversation = crate::conversations::ensure_in(&mut *tx, org, &req.number_id, &contact, now).await?;
     if req.content.needs_open_window() {
-        let window: Option<i64> = sqlx::query("SELECT window_expires_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *tx).await?.get("window_expires_at");
+        let window: Option<i64> =
+            sqlx::query("SELECT window_expires_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *tx).await?.get("window_expires_at");
         if window.is_none_or(|w| w <= now) {
             return Err(ServiceError::app(
                 ErrorCode::WindowClosed,
@@ -126,7 +130,8 @@ pub async fn mark_read(db: &Db, org: &OrgId, message: &MessageId, now: i64) -> R
     let conversation: String = row.get("conversation_id");
     sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1").bind(&conversation).execute(&mut *tx).await?;
     if let Some(wamid) = wamid {
-        jobs::enqueue_in(&mut tx, READ_JOB, &json!({ "number_id": number, "wa_message_id": wamid }), now, Some(&format!("read:{}", message.as_str())), now).await?;
+        jobs::enqueue_in(&mut tx, READ_JOB, &json!({ "number_id": number, "wa_message_id": wamid }), now, Some(&format!("read:{}", message.as_str())), now)
+            .await?;
     }
     tx.commit().await?;
     Ok(())

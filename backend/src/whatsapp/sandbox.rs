@@ -71,7 +71,10 @@ pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNu
 
 /// The sandbox number with this Graph id, with its decrypted token.
 pub async fn find_by_phone_number_id(db: &Db, cipher: &Cipher, pnid: &str) -> Result<Option<(WaNumber, OrgId, String)>> {
-    let row = sqlx::query("SELECT id, org_id, access_token_enc FROM wa_numbers WHERE phone_number_id = $1 AND is_sandbox = 1").bind(pnid).fetch_optional(db.pool()).await?;
+    let row = sqlx::query("SELECT id, org_id, access_token_enc FROM wa_numbers WHERE phone_number_id = $1 AND is_sandbox = 1")
+        .bind(pnid)
+        .fetch_optional(db.pool())
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let org = OrgId::from_string(row.get::<String, _>("org_id"));
     let number = crate::whatsapp::numbers::get_in_org(db, &org, &NumberId::from_string(row.get::<String, _>("id"))).await?;
@@ -81,10 +84,11 @@ pub async fn find_by_phone_number_id(db: &Db, cipher: &Cipher, pnid: &str) -> Re
 
 /// How the simulator behaves for a number (defaults when never set).
 pub async fn behaviour(db: &Db, number: &NumberId) -> Result<Behaviour> {
-    let row = sqlx::query("SELECT fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered, drop_all_statuses FROM sandbox_behaviour WHERE number_id = $1")
-        .bind(number.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered, drop_all_statuses FROM sandbox_behaviour WHERE number_id = $1")
+            .bind(number.as_str())
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row
         .map(|r| Behaviour {
             fail_code: r.get("fail_code"),
@@ -103,7 +107,11 @@ pub async fn set_behaviour(db: &Db, org: &OrgId, number: &NumberId, b: &Behaviou
             return Err(domain::AppError::validation(format!("The sandbox can answer {INJECTABLE_CODES:?}, not {code}.")).into());
         }
     }
-    let is_sandbox = sqlx::query("SELECT id FROM wa_numbers WHERE org_id = $1 AND id = $2 AND is_sandbox = 1").bind(org.as_str()).bind(number.as_str()).fetch_optional(db.pool()).await?;
+    let is_sandbox = sqlx::query("SELECT id FROM wa_numbers WHERE org_id = $1 AND id = $2 AND is_sandbox = 1")
+        .bind(org.as_str())
+        .bind(number.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     if is_sandbox.is_none() {
         return Err(domain::AppError::not_found("Sandbox number").into());
     }
@@ -143,7 +151,10 @@ pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std
         return Ok(Err(graph_error(code)));
     }
     if body.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
-        return Ok(Err((400, json!({"error": {"message": "(#100) The parameter messaging_product is required.", "type": "OAuthException", "code": 100, "fbtrace_id": "SBX"}}))));
+        return Ok(Err((
+            400,
+            json!({"error": {"message": "(#100) The parameter messaging_product is required.", "type": "OAuthException", "code": 100, "fbtrace_id": "SBX"}}),
+        )));
     }
     if body.get("status").and_then(Value::as_str) == Some("read") {
         return Ok(Ok(Accepted { wa_message_id: String::new(), customer: String::new(), callback: None, statuses: vec![] }));
@@ -151,13 +162,21 @@ pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std
     let customer: String = body.get("to").and_then(Value::as_str).unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
     let kind = body.get("type").and_then(Value::as_str).unwrap_or_default();
     if customer.len() < 8 || kind.is_empty() || body.get(kind).is_none() {
-        return Ok(Err((400, json!({"error": {"message": "(#131009) Parameter value is not valid", "type": "OAuthException", "code": 131009, "error_data": {"messaging_product": "whatsapp", "details": "to, type and the object named after type are required"}, "fbtrace_id": "SBX"}}))));
+        return Ok(Err((
+            400,
+            json!({"error": {"message": "(#131009) Parameter value is not valid", "type": "OAuthException", "code": 131009, "error_data": {"messaging_product": "whatsapp", "details": "to, type and the object named after type are required"}, "fbtrace_id": "SBX"}}),
+        )));
     }
     let wamid = format!("wamid.SBX{}", random_digits(24));
     // Like Meta, anything but a template needs the customer to have written in the last
     // 24 hours; otherwise the send is accepted and then fails with 131047 by webhook.
     if kind != "template" && !window_open(db, &number.id, &customer).await? {
-        return Ok(Ok(Accepted { wa_message_id: wamid, customer, callback: body.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_owned), statuses: vec![(1, "failed")] }));
+        return Ok(Ok(Accepted {
+            wa_message_id: wamid,
+            customer,
+            callback: body.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_owned),
+            statuses: vec![(1, "failed")],
+        }));
     }
     record(db, &number.id, &customer, TO_CUSTOMER, &wamid, body).await?;
     let mut statuses: Vec<(u32, &'static str)> = if kind == "reaction" { vec![(1, "sent")] } else { vec![(1, "sent"), (2, "delivered"), (5, "read")] };
@@ -200,7 +219,10 @@ pub fn graph_error(code: i64) -> (u16, Value) {
         131026 => (400, "(#131026) Message undeliverable"),
         _ => (400, "(#1) An unknown error occurred"),
     };
-    (status, json!({"error": {"message": message, "type": "OAuthException", "code": code, "error_data": {"messaging_product": "whatsapp", "details": message}, "fbtrace_id": "SBX"}}))
+    (
+        status,
+        json!({"error": {"message": message, "type": "OAuthException", "code": code, "error_data": {"messaging_product": "whatsapp", "details": message}, "fbtrace_id": "SBX"}}),
+    )
 }
 
 /// Serialises like Meta: ASCII only, non-ASCII as lowercase `\uXXXX` escapes (surrogate
@@ -325,17 +347,19 @@ pub struct SandboxFile {
 /// photo the simulated customer sends).
 pub async fn store_media(db: &Db, number: &NumberId, mime_type: &str, filename: Option<&str>, bytes: &[u8]) -> Result<SandboxFile> {
     let id = random_digits(16);
-    sqlx::query("INSERT INTO sandbox_media (id, number_id, mime_type, filename, sha256, file_size, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(&id)
-        .bind(number.as_str())
-        .bind(mime_type)
-        .bind(filename.map(str::to_owned))
-        .bind(super::media::sha256_b64(bytes))
-        .bind(bytes.len() as i64)
-        .bind(bytes.to_vec())
-        .bind(now_ms())
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "INSERT INTO sandbox_media (id, number_id, mime_type, filename, sha256, file_size, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(number.as_str())
+    .bind(mime_type)
+    .bind(filename.map(str::to_owned))
+    .bind(super::media::sha256_b64(bytes))
+    .bind(bytes.len() as i64)
+    .bind(bytes.to_vec())
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
     Ok(media_file(db, &id, false).await?.expect("just stored").0)
 }
 
@@ -429,7 +453,15 @@ impl CustomerAction {
 
 /// The simulated customer acts: the action is recorded on their phone and delivered to
 /// MCE as Meta's signed webhook at `public_url`.
-pub async fn customer_acts(db: &Db, number: &WaNumber, customer: &domain::PhoneE164, name: &str, action: &CustomerAction, public_url: &str, app_secret: &str) -> Result<String> {
+pub async fn customer_acts(
+    db: &Db,
+    number: &WaNumber,
+    customer: &domain::PhoneE164,
+    name: &str,
+    action: &CustomerAction,
+    public_url: &str,
+    app_secret: &str,
+) -> Result<String> {
     let mut message = action.message()?;
     if let CustomerAction::Image { .. } = action {
         // Like a phone: the photo is uploaded first, the webhook then carries its id, and

@@ -148,7 +148,9 @@ impl Sender {
             }
         }
         // Downloads (up to 100 MB each) run beside the sends, not before them.
-        let fetching = futures_util::future::join_all(downloads.iter().map(|job| super::media::download(&self.db, self.api.as_ref(), self.api_for(true), &self.cipher, job, now)));
+        let fetching = futures_util::future::join_all(
+            downloads.iter().map(|job| super::media::download(&self.db, self.api.as_ref(), self.api_for(true), &self.cipher, job, now)),
+        );
         let sending = async {
             if sends.is_empty() {
                 Ok(Vec::new())
@@ -268,7 +270,10 @@ impl Sender {
     async fn mark_read(&self, job: &jobs::Job, now: i64) -> Result<Outcome> {
         let number = NumberId::from_string(job.payload.get("number_id").and_then(|v| v.as_str()).unwrap_or_default());
         let wamid = job.payload.get("wa_message_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let row = sqlx::query("SELECT phone_number_id, active, is_sandbox FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_optional(self.db.pool()).await?;
+        let row = sqlx::query("SELECT phone_number_id, active, is_sandbox FROM wa_numbers WHERE id = $1")
+            .bind(number.as_str())
+            .fetch_optional(self.db.pool())
+            .await?;
         let Some(row) = row.filter(|r| r.get::<i64, _>("active") != 0) else {
             jobs::complete(&self.db, &job.id, now).await?;
             return Ok(Outcome::Skipped);
@@ -308,7 +313,12 @@ impl Sender {
             // A previous worker sent and never heard back: never send again.
             let deadline = since + RECONCILE_AFTER_MS;
             if now >= deadline {
-                self.fail_message(&m.id, None, "The send's outcome is unknown (the server stopped mid-send) and no status arrived; not resent, to avoid a duplicate.").await?;
+                self.fail_message(
+                    &m.id,
+                    None,
+                    "The send's outcome is unknown (the server stopped mid-send) and no status arrived; not resent, to avoid a duplicate.",
+                )
+                .await?;
                 jobs::complete(&self.db, &job.id, now).await?;
                 return Ok(Some(Outcome::Failed { code: None }));
             }
@@ -360,7 +370,12 @@ impl Sender {
                 Ok(token) => token,
                 Err(_) => {
                     // Only a changed MCE_ENCRYPTION_KEY does this; say so on the message.
-                    self.fail_message(&m.id, None, "WA_006: the number's access token cannot be decrypted (was MCE_ENCRYPTION_KEY changed?); replace the token.").await?;
+                    self.fail_message(
+                        &m.id,
+                        None,
+                        "WA_006: the number's access token cannot be decrypted (was MCE_ENCRYPTION_KEY changed?); replace the token.",
+                    )
+                    .await?;
                     jobs::complete(&self.db, &job.id, now).await?;
                     outcomes.push(Outcome::Failed { code: None });
                     continue;
@@ -409,11 +424,13 @@ impl Sender {
             // the job is done.
             let mut tx = self.db.pool().begin().await?;
             for (_, m, wamid) in &accepted {
-                sqlx::query("UPDATE messages SET in_flight_since = NULL, send_attempts = send_attempts + 1, wa_message_id = COALESCE(wa_message_id, $1) WHERE id = $2")
-                    .bind(wamid)
-                    .bind(&m.id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE messages SET in_flight_since = NULL, send_attempts = send_attempts + 1, wa_message_id = COALESCE(wa_message_id, $1) WHERE id = $2",
+                )
+                .bind(wamid)
+                .bind(&m.id)
+                .execute(&mut *tx)
+                .await?;
             }
             let sql = format!("DELETE FROM jobs WHERE id IN ({})", crate::db::placeholders(1, accepted.len()));
             let mut q = sqlx::query(&sql);

@@ -84,7 +84,11 @@ pub fn human_size(bytes: u64) -> String {
         format!("{} KB", (bytes as f64 / 1024.0).round() as u64)
     } else {
         let mb = bytes as f64 / MB as f64;
-        if (mb - mb.round()).abs() < 0.05 { format!("{} MB", mb.round() as u64) } else { format!("{mb:.1} MB") }
+        if (mb - mb.round()).abs() < 0.05 {
+            format!("{} MB", mb.round() as u64)
+        } else {
+            format!("{mb:.1} MB")
+        }
     }
 }
 

@@ -60,8 +60,13 @@ pub enum OutboundContent {
         components: Vec<Value>,
     },
     /// Reply buttons, a list, or a CTA URL, in Cloud API form (`{"type": "button", …}`).
-    Interactive { interactive: Value },
-    Reaction { message_id: String, emoji: String },
+    Interactive {
+        interactive: Value,
+    },
+    Reaction {
+        message_id: String,
+        emoji: String,
+    },
     Location {
         latitude: f64,
         longitude: f64,
@@ -70,7 +75,9 @@ pub enum OutboundContent {
         #[serde(default)]
         address: Option<String>,
     },
-    Contacts { contacts: Vec<Value> },
+    Contacts {
+        contacts: Vec<Value>,
+    },
 }
 
 fn too_long(v: &str, max: usize, what: &str) -> Result<(), ParseError> {
@@ -174,7 +181,8 @@ impl OutboundContent {
             OutboundContent::Text { body, .. } => Some(body.clone()),
             OutboundContent::Media { caption, filename, .. } => caption.clone().or_else(|| filename.clone()),
             OutboundContent::Template { name, components, .. } => {
-                let values: Vec<&str> = components.iter().flat_map(|c| c["parameters"].as_array().into_iter().flatten()).filter_map(|p| p["text"].as_str()).collect();
+                let values: Vec<&str> =
+                    components.iter().flat_map(|c| c["parameters"].as_array().into_iter().flatten()).filter_map(|p| p["text"].as_str()).collect();
                 Some(if values.is_empty() { format!("Template: {name}") } else { format!("Template: {name} ({})", values.join(", ")) })
             }
             OutboundContent::Interactive { interactive } => text_at(interactive, &["body", "text"]).map(str::to_owned),
@@ -209,7 +217,9 @@ impl OutboundContent {
             }
             OutboundContent::Interactive { interactive } => interactive.clone(),
             OutboundContent::Reaction { message_id, emoji } => json!({ "message_id": message_id, "emoji": emoji }),
-            OutboundContent::Location { latitude, longitude, name, address } => json!({ "latitude": latitude, "longitude": longitude, "name": name, "address": address }),
+            OutboundContent::Location { latitude, longitude, name, address } => {
+                json!({ "latitude": latitude, "longitude": longitude, "name": name, "address": address })
+            }
             OutboundContent::Contacts { contacts } => Value::Array(contacts.clone()),
         }
     }
@@ -232,7 +242,8 @@ fn validate_interactive(v: &Value) -> Result<(), ParseError> {
     match kind {
         "button" => {
             too_long(body.ok_or_else(|| ParseError::new("Buttons need body.text."))?, 1024, "Body")?;
-            let buttons = v.get("action").and_then(|a| a.get("buttons")).and_then(Value::as_array).ok_or_else(|| ParseError::new("Buttons need action.buttons."))?;
+            let buttons =
+                v.get("action").and_then(|a| a.get("buttons")).and_then(Value::as_array).ok_or_else(|| ParseError::new("Buttons need action.buttons."))?;
             if buttons.is_empty() || buttons.len() > 3 {
                 return Err(ParseError::new("Send 1 to 3 reply buttons."));
             }
@@ -329,7 +340,13 @@ mod tests {
     fn limits_are_enforced_before_queueing() {
         assert!(OutboundContent::Text { body: "x".repeat(4097), preview_url: false }.validate().is_err());
         assert!(OutboundContent::Text { body: "  ".into(), preview_url: false }.validate().is_err());
-        let media = |id: Option<&str>, link: Option<&str>| OutboundContent::Media { kind: MediaKind::Image, id: id.map(Into::into), link: link.map(Into::into), caption: None, filename: None };
+        let media = |id: Option<&str>, link: Option<&str>| OutboundContent::Media {
+            kind: MediaKind::Image,
+            id: id.map(Into::into),
+            link: link.map(Into::into),
+            caption: None,
+            filename: None,
+        };
         assert!(media(Some("123"), None).validate().is_ok());
         assert!(media(None, Some("https://x.test/a.jpg")).validate().is_ok());
         assert!(media(None, None).validate().is_err());

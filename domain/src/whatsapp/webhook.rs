@@ -145,12 +145,7 @@ impl InboundMessage {
             }
             "location" => c.get("name").and_then(s).or_else(|| c.get("address").and_then(s)),
             "reaction" => c.get("emoji").and_then(s),
-            "contacts" => c
-                .as_array()
-                .and_then(|a| a.first())
-                .and_then(|first| first.get("name"))
-                .and_then(|n| n.get("formatted_name"))
-                .and_then(s),
+            "contacts" => c.as_array().and_then(|a| a.first()).and_then(|first| first.get("name")).and_then(|n| n.get("formatted_name")).and_then(s),
             "order" => c.get("text").and_then(s),
             "system" => c.get("body").and_then(s),
             _ => None,

@@ -78,7 +78,12 @@ pub async fn get(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path
 }
 
 /// `PATCH /api/v1/contacts/{id}`: the fields given change; `null` clears one.
-pub async fn update(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path<String>, ApiJson(body): ApiJson<Value>) -> Result<Json<ContactView>, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    auth: ApiKeyAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<ContactView>, ApiError> {
     Ok(Json(edit::update(&state.db, &who(&auth), &ContactId::from_string(id), &body, backend::clock::now_ms()).await?))
 }
 

@@ -14,15 +14,31 @@ use domain::{AppError, NumberId};
 /// `POST /api/v1/media` (multipart/form-data: `number_id`, `file`, optional `type` to
 /// override the part's content type): 201 with the file, whose `wa_media_id` a media
 /// message sends (`{"media": {"type": "image", "id": …}}`).
-pub async fn upload(State(state): State<AppState>, auth: ApiKeyAuth, form: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Result<(StatusCode, Json<MediaFile>), ApiError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    auth: ApiKeyAuth,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<MediaFile>), ApiError> {
     let invalid = |m: &str| ApiError(AppError::validation(m));
-    let form = crate::upload::read(form, "file").await.map_err(|_| invalid("The body must be multipart/form-data with number_id and file (at most 100 MB)."))?;
+    let form =
+        crate::upload::read(form, "file").await.map_err(|_| invalid("The body must be multipart/form-data with number_id and file (at most 100 MB)."))?;
     let number = form.text("number_id").ok_or_else(|| invalid("number_id is required."))?;
     let declared = form.text("type");
     let file = form.file.ok_or_else(|| invalid("file is required."))?;
     let (name, part_mime, bytes) = (file.name.unwrap_or_else(|| "file".into()), file.mime, file.bytes);
     let mime = declared.or(part_mime).unwrap_or_else(|| "application/octet-stream".into());
-    let stored = media::upload(&state.db, state.graph.as_ref(), state.sandbox.graph.as_ref(), &state.cipher, &auth.0.org_id, &NumberId::from_string(number), &name, &mime, bytes.to_vec()).await?;
+    let stored = media::upload(
+        &state.db,
+        state.graph.as_ref(),
+        state.sandbox.graph.as_ref(),
+        &state.cipher,
+        &auth.0.org_id,
+        &NumberId::from_string(number),
+        &name,
+        &mime,
+        bytes.to_vec(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -37,14 +53,18 @@ pub async fn content(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): 
     let (file, bytes) = media::content(&state.db, &auth.0.org_id, &id).await?;
     match bytes {
         Some(bytes) => Ok(file_response(&file, bytes)),
-        None => Err(ApiError(AppError::new(domain::ErrorCode::Conflict, format!("The file is not available yet ({}{}).", file.status, file.error.map(|e| format!(": {e}")).unwrap_or_default())))),
+        None => Err(ApiError(AppError::new(
+            domain::ErrorCode::Conflict,
+            format!("The file is not available yet ({}{}).", file.status, file.error.map(|e| format!(": {e}")).unwrap_or_default()),
+        ))),
     }
 }
 
 /// The bytes of a file as a download: its type, its name, and no sniffing (a customer's
 /// file must never run as a page of ours).
 pub fn file_response(file: &MediaFile, bytes: Vec<u8>) -> Response {
-    let name: String = file.filename.clone().unwrap_or_else(|| "file".into()).chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\' || *c == ' ').collect();
+    let name: String =
+        file.filename.clone().unwrap_or_else(|| "file".into()).chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\' || *c == ' ').collect();
     (
         [
             (header::CONTENT_TYPE, file.mime_type.clone()),

@@ -184,7 +184,9 @@ fn parameters(path: &str, operation_id: &str) -> Vec<Value> {
                 out.push(json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description }));
             }
             out.push(json!({ "name": "page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "default": 1 } }));
-            out.push(json!({ "name": "per_page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 25 } }));
+            out.push(
+                json!({ "name": "per_page", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 25 } }),
+            );
         }
         "listConversations" => out.push(json!({ "name": "contact_id", "in": "query", "required": true, "schema": { "type": "string" } })),
         _ => {}
@@ -211,7 +213,11 @@ pub fn document() -> Value {
         let error = json!({ "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
         if r.path.contains('{') {
             let mut e = error.clone();
-            e["description"] = json!(if r.path.starts_with("/api/v1/contacts") { "Not found in the key's org (CONTACT_001)" } else { "Not found in the key's org (NOT_FOUND_001)" });
+            e["description"] = json!(if r.path.starts_with("/api/v1/contacts") {
+                "Not found in the key's org (CONTACT_001)"
+            } else {
+                "Not found in the key's org (NOT_FOUND_001)"
+            });
             responses.insert("404".into(), e);
         }
         if r.operation_id == "createContact" || r.operation_id == "updateContact" {

@@ -31,7 +31,12 @@ pub fn CannedSettings() -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save.dispatch(SaveCannedResponse { canned_id: editing.get_untracked(), title: title.get_untracked(), shortcut: shortcut.get_untracked(), content: content.get_untracked() });
+        save.dispatch(SaveCannedResponse {
+            canned_id: editing.get_untracked(),
+            title: title.get_untracked(),
+            shortcut: shortcut.get_untracked(),
+            content: content.get_untracked(),
+        });
     };
     view! {
         <Title text="Canned responses" />

@@ -1,7 +1,9 @@
 //! Settings → Contacts: lead sources (webhook URLs, Google Sheets), custom fields, tags,
 //! lead scoring rules, opt-out keywords and the countries contacts may come from.
 
-use crate::api::crm::{get_crm_settings, CreateField, CreateSource, CrmSettingsPage, DeleteField, DeleteSource, DeleteTag, PollSource, SaveCrmSettings, SaveTag};
+use crate::api::crm::{
+    get_crm_settings, CreateField, CreateSource, CrmSettingsPage, DeleteField, DeleteSource, DeleteTag, PollSource, SaveCrmSettings, SaveTag,
+};
 use crate::components::format::date_time_of;
 use crate::components::forms::{ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
@@ -20,7 +22,18 @@ pub fn ContactSettings() -> impl IntoView {
     let source_delete = ServerAction::<DeleteSource>::new();
     let source_poll = ServerAction::<PollSource>::new();
     let data = Resource::new(
-        move || (save.version().get(), field_create.version().get(), field_delete.version().get(), tag_save.version().get(), tag_delete.version().get(), source_create.version().get(), source_delete.version().get(), source_poll.version().get()),
+        move || {
+            (
+                save.version().get(),
+                field_create.version().get(),
+                field_delete.version().get(),
+                tag_save.version().get(),
+                tag_delete.version().get(),
+                source_create.version().get(),
+                source_delete.version().get(),
+                source_poll.version().get(),
+            )
+        },
         |_| get_crm_settings(),
     );
     let actions = Actions { save, field_create, field_delete, tag_save, tag_delete, source_create, source_delete, source_poll };
@@ -55,10 +68,19 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
     let a = actions;
     let off = move || !hydrated.get();
     // Lead source form.
-    let (s_kind, s_name, s_mapping, s_sheet, s_range, s_csv, s_key, s_minutes) =
-        (RwSignal::new("webhook".to_string()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new("A:Z".to_string()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new("5".to_string()));
+    let (s_kind, s_name, s_mapping, s_sheet, s_range, s_csv, s_key, s_minutes) = (
+        RwSignal::new("webhook".to_string()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new("A:Z".to_string()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new("5".to_string()),
+    );
     // Field form.
-    let (f_key, f_label, f_kind, f_choices) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new("text".to_string()), RwSignal::new(String::new()));
+    let (f_key, f_label, f_kind, f_choices) =
+        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new("text".to_string()), RwSignal::new(String::new()));
     // Tag form.
     let (t_name, t_colour) = (RwSignal::new(String::new()), RwSignal::new("#2563eb".to_string()));
     // Settings form.

@@ -16,10 +16,7 @@ pub fn MembersSettings() -> impl IntoView {
     let add = ServerAction::<AddMember>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    let members = Resource::new(
-        move || (add.version().get(), change.version().get(), remove.version().get()),
-        |_| list_members(),
-    );
+    let members = Resource::new(move || (add.version().get(), change.version().get(), remove.version().get()), |_| list_members());
     let current = SignedIn::get();
     let my_role = current.role().unwrap_or(Role::Viewer);
     let hydrated = use_hydrated();

@@ -119,7 +119,13 @@ pub fn NumbersSettings() -> impl IntoView {
 }
 
 #[component]
-fn NumberTable(list: Vec<WaNumber>, is_admin: bool, delete: ServerAction<DeleteNumber>, replace: ServerAction<ReplaceNumberToken>, hydrated: ReadSignal<bool>) -> impl IntoView {
+fn NumberTable(
+    list: Vec<WaNumber>,
+    is_admin: bool,
+    delete: ServerAction<DeleteNumber>,
+    replace: ServerAction<ReplaceNumberToken>,
+    hydrated: ReadSignal<bool>,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table" data-testid="numbers-table">

@@ -301,3 +301,11 @@ pub async fn set_send_rate(db: &Db, number: &domain::NumberId, rate: f64) {
 pub async fn set_rate_day(db: &Db, number: &domain::NumberId, day: &str) {
     sqlx::query("UPDATE wa_numbers SET rate_day = $1 WHERE id = $2").bind(day).bind(number.as_str()).execute(db.pool()).await.unwrap();
 }
+
+/// Runs every job due now on `db` through the standard registry (sends through a
+/// [`FakeGraph`] that accepts everything), until none is due: the tests' way to let the
+/// background work happen without sleeping.
+pub async fn drain_jobs(db: &Db) -> Vec<crate::jobs::Ran> {
+    let ctx = crate::jobs::JobContext::new(db.clone(), std::sync::Arc::new(FakeGraph::default()), test_cipher());
+    crate::jobs::Runner::new(ctx, crate::jobs::Registry::standard(1)).drain(&[], crate::clock::now_ms()).await.expect("jobs run")
+}

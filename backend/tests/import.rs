@@ -17,7 +17,7 @@ fn query() -> ContactQuery {
 async fn import_file(db: &backend::Db, s: &backend::testing::Seeded, bytes: Vec<u8>, policy: &str) -> domain::dto::ImportView {
     let up = import::upload(db, &s.org, Some(&s.user.id), "leads.csv", bytes, now_ms()).await.unwrap();
     import::start(db, &s.org, &up.id, &up.mapping, policy).await.unwrap();
-    while import::run_next(db, now_ms()).await.unwrap().is_some() {}
+    backend::testing::drain_jobs(db).await;
     import::get(db, &s.org, &up.id).await.unwrap()
 }
 
@@ -34,7 +34,7 @@ async fn an_excel_export_with_a_bom_semicolons_and_quoted_line_breaks_imports_wi
         // country; here the org's country is set to Brazil first.
         sqlx::query("UPDATE orgs SET default_country = 'BR'").execute(t.db.pool()).await.unwrap();
         import::start(&t.db, &a.org, &up.id, &up.mapping, "skip").await.unwrap();
-        while import::run_next(&t.db, now_ms()).await.unwrap().is_some() {}
+        backend::testing::drain_jobs(&t.db).await;
         let done = import::get(&t.db, &a.org, &up.id).await.unwrap();
         assert_eq!((done.status.as_str(), done.created, done.failed, done.processed_rows), ("done", 2, 0, 2), "{}: {:?}", t.label, done.message);
         let ana = search::list(&t.db, &a.org, &ContactQuery { phone: Some("+5511999990001".into()), ..query() }).await.unwrap().data.remove(0);
@@ -121,7 +121,7 @@ async fn an_import_run_again_or_interrupted_and_resumed_never_duplicates_or_lose
             .execute(t.db.pool())
             .await
             .unwrap();
-        while import::run_next(&t.db, now_ms()).await.unwrap().is_some() {}
+        backend::testing::drain_jobs(&t.db).await;
         let resumed = import::get(&t.db, &a.org, &up.id).await.unwrap();
         assert_eq!(
             (resumed.status.as_str(), resumed.processed_rows, resumed.created, resumed.skipped),

@@ -91,7 +91,7 @@ async fn import_bench(t: &TestDb, rows: u64) {
     let up = import::upload(&t.db, &a.org, None, "bench.csv", csv.into_bytes(), now_ms()).await.unwrap();
     let uploaded = started.elapsed();
     import::start(&t.db, &a.org, &up.id, &up.mapping, "skip").await.unwrap();
-    while import::run_next(&t.db, now_ms()).await.unwrap().is_some() {}
+    backend::testing::drain_jobs(&t.db).await;
     let total = started.elapsed();
     let done = import::get(&t.db, &a.org, &up.id).await.unwrap();
     assert_eq!((done.created, done.failed), (rows as i64, 0), "every row imported");

@@ -27,7 +27,7 @@ const INGEST_PNID: &str = "200000000000002";
 const APP_SECRET: &str = "bench-secret";
 /// Concurrent workers and jobs per batch (the server runs one worker with the same batch).
 const WORKERS: usize = 2;
-const BATCH: usize = server::worker::BATCH;
+const BATCH: usize = backend::jobs::send_message::BATCH;
 
 async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -116,7 +116,7 @@ async fn send_bench(t: &TestDb, label: &str) {
                     let outcomes = sender.run_batch(backend::clock::now_ms(), BATCH).await.unwrap();
                     let accepted = outcomes.iter().filter(|o| **o == backend::whatsapp::sender::Outcome::Accepted).count() as u64;
                     sent += accepted;
-                    if outcomes.is_empty() && backend::jobs::next_due(sender.db()).await.unwrap().is_none() {
+                    if outcomes.is_empty() && backend::jobs::queue::next_due(sender.db(), "send_message").await.unwrap().is_none() {
                         break;
                     }
                     if accepted == 0 {

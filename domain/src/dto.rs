@@ -392,3 +392,32 @@ pub struct LeadSource {
     pub leads_count: i64,
     pub created_at: i64,
 }
+
+/// One job kind's background jobs in an org, by state (Settings → System).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobKindStats {
+    pub kind: String,
+    pub queued: i64,
+    pub running: i64,
+    /// Given up after their retries; kept with their last error until retried.
+    pub dead: i64,
+}
+
+/// A background job that gave up, as Settings → System lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadJobView {
+    pub id: String,
+    pub kind: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// Epoch milliseconds of the last attempt.
+    pub failed_at: i64,
+}
+
+/// Settings → System: the org's jobs per kind, and a page of its dead jobs with their total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemView {
+    pub kinds: Vec<JobKindStats>,
+    pub dead: Vec<DeadJobView>,
+    pub dead_total: i64,
+}

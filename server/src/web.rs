@@ -120,51 +120,16 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .with_state(state)
 }
 
-/// Periodic upkeep: expired sessions, old sign-in attempts and raw webhook bodies past
-/// their retention are deleted.
-pub fn spawn_upkeep(db: Db, webhook_retention_days: i64) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let store = DbSessionStore::new(db.clone());
-        let mut tick = tokio::time::interval(Duration::from_secs(15 * 60));
-        loop {
-            tick.tick().await;
-            if let Err(e) = store.delete_expired().await {
-                tracing::warn!(error = %e, "deleting expired sessions failed");
-            }
-            if let Err(e) = backend::auth::prune_login_attempts(&db, 24 * 3600 * 1000).await {
-                tracing::warn!(error = %format!("{e:?}"), "pruning sign-in attempts failed");
-            }
-            if let Err(e) = backend::notifications::prune(&db).await {
-                tracing::warn!(error = %format!("{e:?}"), "pruning notifications failed");
-            }
-            if let Err(e) = backend::events::prune(&db, backend::events::RETENTION_MS).await {
-                tracing::warn!(error = %format!("{e:?}"), "pruning the event log failed");
-            }
-            if let Err(e) = backend::whatsapp::ingest::prune_raw(&db, webhook_retention_days * 24 * 3600 * 1000).await {
-                tracing::warn!(error = %format!("{e:?}"), "pruning raw webhooks failed");
-            }
-        }
-    })
-}
-
 /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets in-flight requests finish,
 /// and closes the database.
 pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &Config) -> anyhow::Result<()> {
-    let webhook_retention_days = config.webhook_retention_days;
     let db = state.db.clone();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "listening");
     println!("MCE is running at http://{addr}");
-    let upkeep = spawn_upkeep(db.clone(), webhook_retention_days);
-    let sender =
-        Arc::new(backend::whatsapp::sender::Sender::new(db.clone(), state.graph.clone(), state.cipher.clone()).with_sandbox(state.sandbox.graph.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let hub = state.events.spawn(db.clone(), stop_rx.clone());
-    let workers: Vec<_> =
-        (0..config.send_workers).map(|_| crate::worker::spawn(sender.clone(), db.clone(), state.jobs_wakeup.clone(), stop_rx.clone())).collect();
-    let imports = crate::worker::spawn_imports(db.clone(), stop_rx.clone());
-    let sheets =
-        crate::worker::spawn_sheets(db.clone(), state.cipher.clone(), backend::contacts::sheets::SheetsClient::new(&config.sheets_api_base)?, stop_rx.clone());
+    let runner = crate::worker::spawn(state, config, stop_rx.clone()).await?;
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown({
             // Event streams never end by themselves: close them, or the shutdown would
@@ -176,17 +141,11 @@ pub async fn serve(router: Router, state: &AppState, addr: SocketAddr, config: &
             }
         })
         .await?;
-    // Let the workers finish the sends they are in, then stop them.
+    // Let the jobs that are running finish (an import stops between batches), then stop.
     let _ = stop_tx.send(true);
-    for worker in workers {
-        if tokio::time::timeout(Duration::from_secs(30), worker).await.is_err() {
-            tracing::warn!("a send worker did not stop within 30 s");
-        }
+    if tokio::time::timeout(Duration::from_secs(30), runner).await.is_err() {
+        tracing::warn!("the job runner did not stop within 30 s");
     }
-    upkeep.abort();
-    // An import stops between batches; another start resumes it after its lease.
-    imports.abort();
-    sheets.abort();
     let _ = hub.await;
     db.close().await;
     tracing::info!("stopped");

@@ -1,96 +1,22 @@
-//! The background send worker: runs due jobs in batches, sleeps until the next one is due (at most
-//! a second), wakes early when something is queued, and stops between jobs on shutdown,
-//! so a send in progress always finishes.
+//! Starts the one job runner (`backend::jobs`) with every kind MCE has: sends, read
+//! receipts, media downloads, CSV imports, sheet polling and the periodic upkeep.
 
+use crate::config::Config;
+use app::state::AppState;
 use backend::clock::now_ms;
-use backend::whatsapp::sender::Sender;
-use backend::{jobs, Db};
+use backend::jobs::{self, JobContext, Registry, Runner};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
-/// Jobs claimed per round: their Graph API calls overlap and their bookkeeping shares
-/// commits. Small enough that a shutdown waits for at most one short batch.
-pub const BATCH: usize = 32;
-
-/// Starts the worker; it ends when `stop` turns true.
-pub fn spawn(sender: Arc<Sender>, db: Db, wakeup: Arc<Notify>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if *stop.borrow() {
-                break;
-            }
-            match sender.run_batch(now_ms(), BATCH).await {
-                Ok(outcomes) if !outcomes.is_empty() => {
-                    tracing::debug!(jobs = outcomes.len(), "batch done");
-                    continue;
-                }
-                Ok(_) => {
-                    let next = jobs::next_due(&db).await.ok().flatten();
-                    let ms = next.map(|t| (t - now_ms()).clamp(5, 1000)).unwrap_or(1000) as u64;
-                    tokio::select! {
-                        _ = wakeup.notified() => {}
-                        _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
-                        _ = stop.changed() => {}
-                    }
-                }
-                Err(e) => {
-                    let _ = e.into_app_error();
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                        _ = stop.changed() => {}
-                    }
-                }
-            }
-        }
-        tracing::info!("send worker stopped");
-    })
-}
-
-/// Runs CSV imports one at a time: checks for a queued import twice a second, and
-/// resumes one whose runner stopped once its lease has expired. (It does not share the
-/// send workers' wake-up: a notification meant for a send must not be spent here.)
-pub fn spawn_imports(db: Db, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if *stop.borrow() {
-                break;
-            }
-            match backend::contacts::import::run_next(&db, now_ms()).await {
-                Ok(Some(id)) => {
-                    tracing::info!(import_id = %id, "contact import finished");
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e.into_app_error().message, "contact import runner failed"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stop.changed() => {}
-            }
-        }
-    })
-}
-
-/// Polls Google Sheets lead sources whose time has come, checking every second.
-pub fn spawn_sheets(
-    db: Db,
-    cipher: backend::secrets::Cipher,
-    client: backend::contacts::sheets::SheetsClient,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if *stop.borrow() {
-                break;
-            }
-            if let Err(e) = backend::contacts::sheets::poll_due(&db, &cipher, &client, now_ms()).await {
-                tracing::warn!(error = %e.into_app_error().message, "polling sheet lead sources failed");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                _ = stop.changed() => {}
-            }
-        }
-    })
+/// Queues the periodic jobs and starts the runner; it ends when `stop` turns true and
+/// every loop has finished the batch it was in.
+pub async fn spawn(state: &AppState, config: &Config, stop: watch::Receiver<bool>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    jobs::ensure_periodic(&state.db, now_ms()).await.map_err(|e| anyhow::anyhow!(e.into_app_error().message))?;
+    let mut ctx = JobContext::new(state.db.clone(), state.graph.clone(), state.cipher.clone()).with_sandbox(state.sandbox.graph.clone());
+    ctx.events = state.events.clone();
+    ctx.sheets = backend::contacts::sheets::SheetsClient::new(&config.sheets_api_base)?;
+    ctx.webhook_retention_ms = config.webhook_retention_days * 24 * 3600 * 1000;
+    ctx.stop = stop;
+    let runner = Runner::new(ctx, Registry::standard(config.send_workers.max(1) as usize)).with_wakeup(state.jobs_wakeup.clone());
+    Ok(Arc::new(runner).spawn())
 }

@@ -90,13 +90,21 @@ pub async fn start(db: &Db, org: &OrgId, id: &str, mapping: &[String], policy: &
     let defs = fields::list(db, org).await?;
     let keys: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
     check_mapping(mapping, view.headers.len(), &keys).map_err(invalid)?;
-    sqlx::query("UPDATE contact_imports SET mapping = $1, policy = $2, status = 'queued' WHERE id = $3 AND org_id = $4 AND status = 'uploaded'")
+    let mut tx = db.pool().begin().await?;
+    let queued = sqlx::query("UPDATE contact_imports SET mapping = $1, policy = $2, status = 'queued' WHERE id = $3 AND org_id = $4 AND status = 'uploaded'")
         .bind(serde_json::to_string(mapping).expect("strings"))
         .bind(policy.as_str())
         .bind(id)
         .bind(org.as_str())
-        .execute(db.pool())
-        .await?;
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if queued == 1 {
+        let job = crate::jobs::run_import::RunImport { import_id: id.to_owned() };
+        let now = crate::clock::now_ms();
+        crate::jobs::enqueue_in(&mut tx, &job, Some(org), now, Some(&format!("import:{id}")), now).await?;
+    }
+    tx.commit().await?;
     get(db, org, id).await
 }
 
@@ -227,42 +235,46 @@ fn opt_in_of(v: &str) -> std::result::Result<String, String> {
     }
 }
 
-/// Takes the next import that is queued, or running with an expired lease (its runner
-/// stopped), and runs it to the end. Returns its id, or `None` when there is nothing to do.
-pub async fn run_next(db: &Db, now: i64) -> Result<Option<String>> {
-    let candidate =
-        sqlx::query("SELECT id FROM contact_imports WHERE status = 'queued' OR (status = 'running' AND locked_until < $1) ORDER BY created_at LIMIT 1")
-            .bind(now)
-            .fetch_optional(db.pool())
-            .await?;
-    let Some(candidate) = candidate else { return Ok(None) };
-    let id: String = candidate.get("id");
-    // Claim it: only one runner wins the compare-and-set on the lease.
-    let claimed = sqlx::query(
-        "UPDATE contact_imports SET status = 'running', locked_until = $1 WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND locked_until < $3))",
-    )
-    .bind(now + LEASE_MS)
-    .bind(&id)
-    .bind(now)
-    .execute(db.pool())
-    .await?
-    .rows_affected();
-    if claimed == 0 {
-        return Ok(None);
-    }
-    if let Err(e) = run(db, &id).await {
-        let message = e.into_app_error().message;
-        sqlx::query("UPDATE contact_imports SET status = 'failed', message = $1, locked_until = NULL, finished_at = $2 WHERE id = $3")
-            .bind(&message)
-            .bind(crate::clock::now_ms())
-            .bind(&id)
-            .execute(db.pool())
-            .await?;
-    }
-    Ok(Some(id))
+/// How a run of an import ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Every row is stored (or the import had already ended).
+    Finished,
+    /// It stopped between batches (shutdown, or `budget_ms` used up): run it again to
+    /// go on from the next row.
+    Paused,
 }
 
-async fn run(db: &Db, id: &str) -> Result<()> {
+/// Runs an import (the `run_import` job's work) from its next unstored row, batch by
+/// batch, until it ends, `stop` says to stop, or `budget_ms` has passed. A failure marks
+/// the import failed with the reason (shown on the import page) and ends it.
+pub async fn run_job(db: &Db, id: &str, now: i64, budget_ms: i64, stop: impl Fn() -> bool + Send + Sync) -> Result<RunEnd> {
+    let claimed = sqlx::query("UPDATE contact_imports SET status = 'running', locked_until = $1 WHERE id = $2 AND status IN ('queued', 'running')")
+        .bind(now + LEASE_MS)
+        .bind(id)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    if claimed == 0 {
+        return Ok(RunEnd::Finished);
+    }
+    let deadline = crate::clock::now_ms() + budget_ms;
+    match run(db, id, &|| stop() || crate::clock::now_ms() >= deadline).await {
+        Ok(end) => Ok(end),
+        Err(e) => {
+            let message = e.into_app_error().message;
+            sqlx::query("UPDATE contact_imports SET status = 'failed', message = $1, locked_until = NULL, finished_at = $2 WHERE id = $3")
+                .bind(&message)
+                .bind(crate::clock::now_ms())
+                .bind(id)
+                .execute(db.pool())
+                .await?;
+            Ok(RunEnd::Finished)
+        }
+    }
+}
+
+async fn run(db: &Db, id: &str, pause: &(dyn Fn() -> bool + Sync)) -> Result<RunEnd> {
     let r = sqlx::query("SELECT org_id, created_by, mapping, policy, processed_rows, filename FROM contact_imports WHERE id = $1")
         .bind(id)
         .fetch_one(db.pool())
@@ -287,7 +299,10 @@ async fn run(db: &Db, id: &str) -> Result<()> {
         DuplicatePolicy::Update => OnDuplicate::Update,
         DuplicatePolicy::Create => OnDuplicate::Refuse,
     };
-    for chunk in records[done as usize..].chunks(BATCH) {
+    for chunk in records[(done as usize).min(records.len())..].chunks(BATCH) {
+        if pause() {
+            return Ok(RunEnd::Paused);
+        }
         let now = crate::clock::now_ms();
         let mut leads = Vec::with_capacity(chunk.len());
         let mut rows_of_leads = Vec::with_capacity(chunk.len());
@@ -350,7 +365,7 @@ async fn run(db: &Db, id: &str) -> Result<()> {
     });
     crate::audit::record(&mut tx, Some(&org), who.user.as_ref(), "contacts.imported", detail).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(RunEnd::Finished)
 }
 
 async fn insert_errors(conn: &mut AnyConnection, id: &str, errors: &[(i64, &Record, String)]) -> Result<()> {

@@ -21,7 +21,32 @@ pub enum GraphError {
     Transport(String),
 }
 
+/// Delays before the first, second and third retry of a failed call.
+pub const BACKOFF_MS: [i64; 3] = [5_000, 20_000, 45_000];
+/// Meta codes worth retrying (WHATSAPP.md §9).
+pub const RETRYABLE: [i64; 9] = [1, 2, 4, 80007, 130429, 131000, 131016, 131057, 133004];
+
 impl GraphError {
+    /// True for Meta codes that are worth retrying (temporary, throttling, service down).
+    pub fn is_retryable_code(code: i64) -> bool {
+        RETRYABLE.contains(&code)
+    }
+
+    /// True when the same call may succeed later: Meta never heard it, or answered with
+    /// a retryable code. (A lost answer is retryable only for calls safe to repeat.)
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            GraphError::Unreachable(_) | GraphError::Transport(_) => true,
+            GraphError::Api { code, .. } => Self::is_retryable_code(*code),
+        }
+    }
+
+    /// How long to wait before retrying after the `failures`-th failure in a row, or
+    /// `None` once the retries are spent ([`BACKOFF_MS`]).
+    pub fn retry_delay(failures: i64) -> Option<i64> {
+        usize::try_from(failures - 1).ok().and_then(|i| BACKOFF_MS.get(i)).copied()
+    }
+
     /// Meta's error code (`None` for transport failures).
     pub fn code(&self) -> Option<i64> {
         match self {

@@ -6,20 +6,16 @@
 //! is marked failed with the reason (the message itself is never lost).
 
 use super::graph::{GraphError, Upload, WhatsAppApi};
-use super::sender::BACKOFF_MS;
 use crate::clock::new_id;
 use crate::error::{Result, ServiceError};
 use crate::secrets::Cipher;
-use crate::{jobs, Db};
+use crate::Db;
 use base64::Engine;
 use domain::dto::MediaFile;
 use domain::whatsapp::media::{check_upload, essence, kind_for, INBOUND_MAX_BYTES};
 use domain::{AppError, ErrorCode, NumberId, OrgId};
 use sha2::Digest;
 use sqlx::{AnyConnection, Row};
-
-/// The job kind that downloads one inbound file.
-pub const DOWNLOAD_JOB: &str = "download_media";
 
 /// The longest file name kept (Meta shows at most this much anyway).
 pub const MAX_FILENAME_CHARS: usize = 240;
@@ -138,7 +134,8 @@ pub async fn enqueue_download_in(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    jobs::enqueue_in(conn, DOWNLOAD_JOB, &serde_json::json!({ "media_id": id }), now, Some(&format!("media:{id}")), now).await
+    let job = crate::jobs::download_media::DownloadMedia { media_id: id.clone() };
+    crate::jobs::enqueue_in(conn, &job, Some(org), now, Some(&format!("media:{id}")), now).await
 }
 
 /// A file's facts, scoped to the org (another org's id is `NOT_FOUND_001`).
@@ -187,18 +184,25 @@ pub enum DownloadOutcome {
     },
 }
 
-/// Runs one download job: fetches the file through the media API (`sandbox_api` for
-/// sandbox numbers) and stores it.
-pub async fn download(db: &Db, api: &dyn WhatsAppApi, sandbox_api: &dyn WhatsAppApi, cipher: &Cipher, job: &jobs::Job, now: i64) -> Result<DownloadOutcome> {
-    let id = job.payload.get("media_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+/// Downloads one inbound file (the `download_media` job's work, `attempt` counting this
+/// try): fetches it through the media API (`sandbox_api` for sandbox numbers) and
+/// stores it, or says when to try again.
+pub async fn download(
+    db: &Db,
+    api: &dyn WhatsAppApi,
+    sandbox_api: &dyn WhatsAppApi,
+    cipher: &Cipher,
+    id: &str,
+    attempt: i64,
+    now: i64,
+) -> Result<DownloadOutcome> {
     let row = sqlx::query(
         "SELECT m.wa_media_id, m.status, m.mime_type, n.phone_number_id, n.access_token_enc, n.is_sandbox FROM media m JOIN wa_numbers n ON n.id = m.number_id WHERE m.id = $1",
     )
-    .bind(&id)
+    .bind(id)
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row.filter(|r| r.get::<String, _>("status") == "pending") else {
-        jobs::complete(db, &job.id, now).await?;
         return Ok(DownloadOutcome::Failed { reason: "nothing to download".into() });
     };
     let wa_media_id: String = row.get::<Option<String>, _>("wa_media_id").unwrap_or_default();
@@ -211,23 +215,18 @@ pub async fn download(db: &Db, api: &dyn WhatsAppApi, sandbox_api: &dyn WhatsApp
     match fetched {
         Ok((info, bytes)) => {
             let mime = if info.mime_type.is_empty() { row.get::<String, _>("mime_type") } else { essence(&info.mime_type) };
-            store(db, &id, &bytes, &mime, now).await?;
-            jobs::complete(db, &job.id, now).await?;
+            store(db, id, &bytes, &mime, now).await?;
             Ok(DownloadOutcome::Stored)
         }
-        Err((reason, retryable)) => match BACKOFF_MS.get((job.attempts - 1).max(0) as usize).filter(|_| retryable) {
-            Some(delay) => {
-                jobs::reschedule(db, &job.id, now + delay, Some(&reason), now).await?;
-                Ok(DownloadOutcome::Retrying { at: now + delay, reason })
-            }
+        Err((reason, retryable)) => match GraphError::retry_delay(attempt.max(1)).filter(|_| retryable) {
+            Some(delay) => Ok(DownloadOutcome::Retrying { at: now + delay, reason }),
             None => {
                 sqlx::query("UPDATE media SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3")
                     .bind(&reason)
                     .bind(now)
-                    .bind(&id)
+                    .bind(id)
                     .execute(db.pool())
                     .await?;
-                jobs::complete(db, &job.id, now).await?;
                 Ok(DownloadOutcome::Failed { reason })
             }
         },
@@ -253,7 +252,7 @@ async fn fetch(api: &dyn WhatsAppApi, token: &str, pnid: &str, wa_media_id: &str
         GraphError::Transport(_) | GraphError::Unreachable(_) => true,
         // An expired URL (404) or a server error: ask again. Too large or unknown: no.
         GraphError::Api { code, http_status, .. } => {
-            *code != 131052 && *code != 100 && *code != 190 && (*http_status >= 500 || *http_status == 404 || super::sender::RETRYABLE.contains(code))
+            *code != 131052 && *code != 100 && *code != 190 && (*http_status >= 500 || *http_status == 404 || GraphError::is_retryable_code(*code))
         }
     };
     if wa_media_id.is_empty() || !wa_media_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {

@@ -6,14 +6,13 @@
 use crate::clock::new_id;
 use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
 use crate::error::{Result, ServiceError};
+use crate::jobs::mark_read::MarkRead;
+use crate::jobs::send_message::SendMessage;
 use crate::{jobs, Db};
 use domain::whatsapp::outbound::OutboundContent;
 use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164, UserId};
 use serde_json::json;
 use sqlx::Row;
-
-/// The job kind that sends one message.
-pub const SEND_JOB: &str = "send_message";
 
 /// A message to send.
 #[derive(Debug, Clone)]
@@ -106,14 +105,11 @@ pub async fn enqueue_in(tx: &mut sqlx::AnyConnection, org: &OrgId, req: &SendReq
         .bind(&conversation)
         .execute(&mut *tx)
         .await?;
-    jobs::enqueue_in(&mut *tx, SEND_JOB, &json!({ "message_id": id }), now, Some(&format!("send:{id}")), now).await?;
+    jobs::enqueue_in(&mut *tx, &SendMessage { message_id: id.clone() }, Some(org), now, Some(&format!("send:{id}")), now).await?;
     let event = json!({"message_id": id, "conversation_id": conversation, "direction": "outbound", "type": kind, "text": req.content.preview_text(), "status": "pending"});
     crate::events::publish_in(&mut *tx, org, "message", Some(&conversation), None, &event, now).await?;
     Ok(Queued { message_id: MessageId::from_string(id), conversation_id: ConversationId::from_string(conversation) })
 }
-
-/// The job kind that tells WhatsApp an inbound message was read (blue ticks).
-pub const READ_JOB: &str = "mark_read";
 
 /// Queues "read" for an inbound message of the org (and earlier ones, as WhatsApp does)
 /// and clears the conversation's unread count. Idempotent per message.
@@ -130,7 +126,7 @@ pub async fn mark_read(db: &Db, org: &OrgId, message: &MessageId, now: i64) -> R
     let conversation: String = row.get("conversation_id");
     sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1").bind(&conversation).execute(&mut *tx).await?;
     if let Some(wamid) = wamid {
-        jobs::enqueue_in(&mut tx, READ_JOB, &json!({ "number_id": number, "wa_message_id": wamid }), now, Some(&format!("read:{}", message.as_str())), now)
+        jobs::enqueue_in(&mut tx, &MarkRead { number_id: number, wa_message_id: wamid }, Some(org), now, Some(&format!("read:{}", message.as_str())), now)
             .await?;
     }
     tx.commit().await?;

@@ -1,0 +1,47 @@
+//! `mark_read`: tells WhatsApp an inbound message was read (the customer's blue ticks).
+//! Retried on retryable errors like a send; dropped otherwise (a missing blue tick is
+//! not worth an alarm).
+
+use super::{Attempt, Done, Job, JobContext, Step};
+use crate::error::Result;
+use crate::whatsapp::graph::GraphError;
+use crate::whatsapp::sender::Outcome;
+use async_trait::async_trait;
+use domain::NumberId;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+/// Marks `wa_message_id`, received on our number `number_id`, as read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MarkRead {
+    pub number_id: String,
+    pub wa_message_id: String,
+}
+
+#[async_trait]
+impl Job for MarkRead {
+    const KIND: &'static str = "mark_read";
+
+    async fn run(self, ctx: &JobContext, attempt: &Attempt) -> Result<Done> {
+        let number = NumberId::from_string(self.number_id.clone());
+        let row =
+            sqlx::query("SELECT phone_number_id, active, is_sandbox FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_optional(ctx.db.pool()).await?;
+        let Some(row) = row.filter(|r| r.get::<i64, _>("active") != 0) else {
+            return Ok(Done::with(Step::Done, Outcome::Skipped));
+        };
+        let token = crate::whatsapp::numbers::access_token(&ctx.db, &ctx.cipher, &number).await?;
+        let body = serde_json::json!({ "messaging_product": "whatsapp", "status": "read", "message_id": self.wa_message_id });
+        match ctx.graph_for(row.get::<i64, _>("is_sandbox") != 0).send_message(&token, &row.get::<String, _>("phone_number_id"), &body).await {
+            Ok(_) => Ok(Done::with(Step::Done, Outcome::Accepted)),
+            Err(e) => {
+                let code = e.code();
+                match GraphError::retry_delay(attempt.number.max(1)).filter(|_| e.is_retryable()) {
+                    Some(delay) => {
+                        Ok(Done::with(Step::Retry { at: attempt.now + delay, error: e.to_string() }, Outcome::Retrying { code, at: attempt.now + delay }))
+                    }
+                    None => Ok(Done::with(Step::Dead { error: e.to_string() }, Outcome::Failed { code })),
+                }
+            }
+        }
+    }
+}

@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("numbers") view=settings::numbers::NumbersSettings />
                         <Route path=path!("canned") view=settings::canned::CannedSettings />
                         <Route path=path!("contacts") view=settings::contacts::ContactSettings />
+                        <Route path=path!("system") view=settings::system::SystemSettings />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -420,4 +420,6 @@ pub struct SystemView {
     pub kinds: Vec<JobKindStats>,
     pub dead: Vec<DeadJobView>,
     pub dead_total: i64,
+    /// Dead jobs per page.
+    pub page_size: i64,
 }

@@ -255,6 +255,13 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         )
         .await
         .unwrap();
+        let b_dead_job = {
+            let now = backend::clock::now_ms();
+            let mut conn = app.db.pool().acquire().await.unwrap();
+            backend::jobs::queue::enqueue_raw_in(&mut conn, "mark_read", Some(&orgs.b.org), "[]", now, None, now).await.unwrap();
+            drop(conn);
+            backend::testing::drain_jobs(&app.db).await[0].id.clone()
+        };
         let secrets_of_b = [
             "Org B",
             "4915222222222",
@@ -353,6 +360,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("csv_url", ""),
                     ("api_key", ""),
                     ("poll_minutes", "5"),
+                    ("job_id", b_dead_job.as_str()),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
                 let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields))
@@ -413,6 +421,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             "B's settings kept ({})",
             app.label
         );
+        assert_eq!(backend::jobs::admin::overview(&app.db, &orgs.b.actor, 0).await.unwrap().dead_total, 1, "B's dead job stays dead ({})", app.label);
         let b_replies = backend::inbox::canned_list(&app.db, &orgs.b.actor).await.unwrap();
         assert_eq!(b_replies, vec![b_canned.clone()], "B's canned responses untouched ({})", app.label);
         let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();

@@ -14,6 +14,7 @@ pub mod sandbox;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod system;
 
 /// The cookie that hands the session's CSRF token to the page's script.
 pub const CSRF_COOKIE: &str = "mce_csrf";

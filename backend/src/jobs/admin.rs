@@ -19,7 +19,7 @@ pub async fn overview(db: &Db, actor: &Actor, page: i64) -> Result<SystemView> {
     let (dead, dead_total) = queue::dead(db, &actor.org_id, page.max(0) * PAGE_SIZE, PAGE_SIZE).await?;
     let dead =
         dead.into_iter().map(|d| DeadJobView { id: d.id, kind: d.kind, attempts: d.attempts, last_error: d.last_error, failed_at: d.updated_at }).collect();
-    Ok(SystemView { kinds, dead, dead_total })
+    Ok(SystemView { kinds, dead, dead_total, page_size: PAGE_SIZE })
 }
 
 /// Queues one of the org's dead jobs again, due now. Another org's id is `NOT_FOUND_001`.

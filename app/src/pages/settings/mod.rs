@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod members;
 pub mod numbers;
 pub mod profile;
+pub mod system;
 
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -20,6 +21,9 @@ pub fn SettingsLayout() -> impl IntoView {
             <A href="/settings/numbers" attr:class="tab">"Numbers"</A>
             <A href="/settings/canned" attr:class="tab">"Canned responses"</A>
             <A href="/settings/contacts" attr:class="tab">"Contacts"</A>
+            {move || crate::components::layout::SignedIn::get().role().is_some_and(|r| r.at_least(domain::Role::Admin)).then(|| view! {
+                <A href="/settings/system" attr:class="tab">"System"</A>
+            })}
         </nav>
         <Outlet />
     }

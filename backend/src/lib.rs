@@ -16,6 +16,7 @@ pub mod events;
 pub mod inbox;
 pub mod jobs;
 pub mod members;
+pub mod net;
 pub mod notifications;
 pub mod orgs;
 pub mod secrets;

@@ -285,6 +285,9 @@ pub async fn customer_writes_text(db: &Db, phone_number_id: &str, phone_digits: 
     .to_string();
     let payload = serde_json::from_str(&body).unwrap();
     crate::whatsapp::ingest::apply(db, &body, &payload).await.expect("ingest");
+    // What follows a message (consent keywords, scoring, assignment) runs as it would
+    // in the server, straight after.
+    drain_inbound(db).await;
 }
 
 /// Sets a number's stored adaptive rate (benchmarks start at the ceiling).
@@ -308,4 +311,14 @@ pub async fn set_rate_day(db: &Db, number: &domain::NumberId, day: &str) {
 pub async fn drain_jobs(db: &Db) -> Vec<crate::jobs::Ran> {
     let ctx = crate::jobs::JobContext::new(db.clone(), std::sync::Arc::new(FakeGraph::default()), test_cipher());
     crate::jobs::Runner::new(ctx, crate::jobs::Registry::standard(1)).drain(&[], crate::clock::now_ms()).await.expect("jobs run")
+}
+
+/// Runs the inbound pipeline's jobs that are due (what the server's runner does within
+/// milliseconds of a webhook).
+pub async fn drain_inbound(db: &Db) -> Vec<crate::jobs::Ran> {
+    let ctx = crate::jobs::JobContext::new(db.clone(), std::sync::Arc::new(FakeGraph::default()), test_cipher());
+    crate::jobs::Runner::new(ctx, crate::jobs::Registry::standard(1))
+        .drain(&[<crate::jobs::handle_inbound::HandleInbound as crate::jobs::Job>::KIND], crate::clock::now_ms())
+        .await
+        .expect("inbound jobs run")
 }

@@ -21,6 +21,8 @@ fn inbound_image(wamid: &str, media_id: &str) -> String {
 
 async fn ingest_body(db: &backend::Db, body: &str) {
     ingest::apply(db, body, &serde_json::from_str(body).unwrap()).await.unwrap();
+    // The message's consumers run straight after, as in the server.
+    backend::testing::drain_inbound(db).await;
 }
 
 #[tokio::test]

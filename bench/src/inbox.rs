@@ -153,7 +153,7 @@ async fn run(t: &TestDb, label: &str, clients: usize, messages: usize, rate: usi
 
 #[tokio::main]
 async fn main() {
-    backend::whatsapp::graph::ensure_tls_provider();
+    backend::net::ensure_tls_provider();
     let args: Vec<String> = std::env::args().collect();
     let pg = args.iter().position(|a| a == "--postgres").and_then(|i| args.get(i + 1)).cloned();
     let clients = env_or("MCE_BENCH_CLIENTS", 1000);

@@ -215,7 +215,7 @@ async fn ingest_bench(t: &TestDb, label: &str, rate: u64, secs: u64) {
 
 #[tokio::main]
 async fn main() {
-    backend::whatsapp::graph::ensure_tls_provider();
+    backend::net::ensure_tls_provider();
     let args: Vec<String> = std::env::args().collect();
     let pg = args.iter().position(|a| a == "--postgres").and_then(|i| args.get(i + 1)).cloned();
     let rate: u64 = std::env::var("MCE_BENCH_WEBHOOK_RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(500);

@@ -46,16 +46,16 @@ pub fn is_keyword(text: &str, keywords: &[String]) -> bool {
 }
 
 /// Acts on an inbound text that is an opt-out (the org's keywords) or opt-in keyword:
-/// records the consent change with the message as evidence and queues the confirmation,
-/// inside the webhook's transaction. Returns whether it did anything.
+/// records the consent change with the message as evidence, in the caller's transaction.
+/// Returns the confirmation to send the customer when the status changed (the inbound
+/// pipeline, `conversations::inbound`, sends it).
 pub async fn on_inbound_text_in(
     conn: &mut AnyConnection,
     org: &domain::OrgId,
-    number: &domain::NumberId,
     contact: &domain::ContactId,
     text: &str,
     now: i64,
-) -> Result<bool> {
+) -> Result<Option<&'static str>> {
     let settings = super::settings::load_in(conn, org).await?;
     let opt_in: Vec<String> = OPT_IN_KEYWORDS.iter().map(|k| k.to_string()).collect();
     let (status, reply) = if is_keyword(text, &settings.opt_out_keywords) {
@@ -63,23 +63,14 @@ pub async fn on_inbound_text_in(
     } else if is_keyword(text, &opt_in) {
         ("opted_in", OPTED_IN_REPLY)
     } else {
-        return Ok(false);
+        return Ok(None);
     };
     let who = Who { org: org.clone(), user: None, via: super::store::Via::WhatsApp };
     let evidence = format!("WhatsApp message \u{201c}{}\u{201d}", text.trim());
     if !set_in(conn, &who, contact.as_str(), status, Some(&evidence), now).await? {
-        return Ok(false);
+        return Ok(None);
     }
-    let phone: Option<String> = sqlx::query("SELECT phone FROM contacts WHERE id = $1").bind(contact.as_str()).fetch_one(&mut *conn).await?.get("phone");
-    if let Some(to) = phone.and_then(|p| domain::PhoneE164::parse(&p).ok()) {
-        let req = crate::whatsapp::outbound::SendRequest {
-            number_id: number.clone(),
-            to,
-            content: domain::whatsapp::outbound::OutboundContent::Text { body: reply.to_owned(), preview_url: false },
-        };
-        crate::whatsapp::outbound::enqueue_in(conn, org, &req, None, now).await?;
-    }
-    Ok(true)
+    Ok(Some(reply))
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub struct SheetsClient {
 impl SheetsClient {
     /// A client for the Sheets API at `base`.
     pub fn new(base: &str) -> anyhow::Result<Self> {
-        crate::whatsapp::graph::ensure_tls_provider();
+        crate::net::ensure_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(5))

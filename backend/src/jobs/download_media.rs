@@ -1,10 +1,10 @@
 //! `download_media`: fetches one inbound file from Meta and stores it
 //! (`whatsapp::media::download`), retried with the Graph API's backoff.
 
+use super::send_message::Outcome;
 use super::{Attempt, Done, Job, JobContext, Step};
 use crate::error::Result;
 use crate::whatsapp::media::{self, DownloadOutcome};
-use crate::whatsapp::sender::Outcome;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 

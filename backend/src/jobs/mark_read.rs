@@ -2,10 +2,10 @@
 //! Retried on retryable errors like a send; dropped otherwise (a missing blue tick is
 //! not worth an alarm).
 
+use super::send_message::Outcome;
 use super::{Attempt, Done, Job, JobContext, Step};
 use crate::error::Result;
 use crate::whatsapp::graph::GraphError;
-use crate::whatsapp::sender::Outcome;
 use async_trait::async_trait;
 use domain::NumberId;
 use serde::{Deserialize, Serialize};

@@ -9,13 +9,14 @@
 //! - [`registry`]: which kinds exist and how each runs (concurrency, batch, lease).
 //! - [`runner`]: the one loop per kind that claims, runs (panics caught) and settles.
 //! - one file per kind: [`send_message`], [`mark_read`], [`download_media`],
-//!   [`run_import`], [`poll_sheet`], [`prune`].
+//!   [`handle_inbound`], [`run_import`], [`poll_sheet`], [`prune`].
 //!
 //! A new job kind is a new file here with a `Job` impl, registered in
 //! [`registry::Registry::standard`].
 
 pub mod admin;
 pub mod download_media;
+pub mod handle_inbound;
 pub mod mark_read;
 pub mod poll_sheet;
 pub mod prune;
@@ -55,7 +56,7 @@ pub enum Step {
 }
 
 /// What a job run returns: the next step, and optionally a kind-specific report for
-/// tests and benchmarks (the send job reports its `whatsapp::sender::Outcome`).
+/// tests and benchmarks (the WhatsApp kinds report a `send_message::Outcome`).
 pub struct Done {
     pub step: Step,
     pub report: Option<Box<dyn Any + Send>>,

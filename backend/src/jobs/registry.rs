@@ -85,6 +85,7 @@ impl Registry {
     /// Every kind MCE has, with the send job run by `send_workers` loops.
     pub fn standard(send_workers: usize) -> Self {
         Self::whatsapp(send_workers)
+            .register::<super::handle_inbound::HandleInbound>(KindConfig { batch: 16, ..Default::default() })
             .register::<super::run_import::RunImport>(KindConfig { lease_ms: super::run_import::LEASE_MS, ..Default::default() })
             .register::<super::poll_sheet::PollSheets>(KindConfig::default())
             .register::<super::prune::Prune>(KindConfig::default())

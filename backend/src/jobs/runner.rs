@@ -43,17 +43,20 @@ impl std::fmt::Debug for Ran {
 pub struct Runner {
     ctx: Arc<JobContext>,
     registry: Registry,
-    /// Rung when a send is queued, so a send loop that is asleep starts at once.
+    /// Rung (`notify_one`) by whoever queued work that should start at once: a send, an
+    /// inbound message's consumers.
     wakeup: Arc<Notify>,
+    /// Wakes every idle loop when `wakeup` rings (a loop claims only its own kind).
+    fanout: Arc<Notify>,
 }
 
 impl Runner {
     /// A runner of `registry`'s kinds with `ctx`.
     pub fn new(ctx: JobContext, registry: Registry) -> Self {
-        Self { ctx: Arc::new(ctx), registry, wakeup: Arc::new(Notify::new()) }
+        Self { ctx: Arc::new(ctx), registry, wakeup: Arc::new(Notify::new()), fanout: Arc::new(Notify::new()) }
     }
 
-    /// Wakes the send loops on `wakeup` (the one the web handlers ring after queueing).
+    /// Wakes the loops on `wakeup` (the one the web handlers ring after queueing).
     pub fn with_wakeup(mut self, wakeup: Arc<Notify>) -> Self {
         self.wakeup = wakeup;
         self
@@ -152,6 +155,15 @@ impl Runner {
     /// the context's stop signal turned true and each finished its batch.
     pub fn spawn(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
         let mut loops = Vec::new();
+        let (wakeup, fanout, mut stop) = (self.wakeup.clone(), self.fanout.clone(), self.ctx.stop.clone());
+        let relay = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = wakeup.notified() => fanout.notify_waiters(),
+                    _ = stop.changed() => break,
+                }
+            }
+        });
         for (kind, (config, _)) in &self.registry.kinds {
             for _ in 0..config.concurrency.max(1) {
                 loops.push(tokio::spawn(self.clone().kind_loop(kind)));
@@ -161,6 +173,7 @@ impl Runner {
             for l in loops {
                 let _ = l.await;
             }
+            relay.abort();
             tracing::info!("job runner stopped");
         })
     }
@@ -169,7 +182,6 @@ impl Runner {
         let mut stop = self.ctx.stop.clone();
         let mut cursor = Cursor::default();
         let mut requeued_at: Option<i64> = None;
-        let wakes = kind == <super::send_message::SendMessage as super::Job>::KIND;
         loop {
             if *stop.borrow() {
                 break;
@@ -189,9 +201,9 @@ impl Runner {
                 Ok(_) => {
                     let next = queue::next_due(&self.ctx.db, kind).await.ok().flatten();
                     let ms = next.map(|t| (t - self.ctx.clock.now()).clamp(5, 1000)).unwrap_or(1000) as u64;
-                    let wakeup = self.wakeup.clone();
+                    let fanout = self.fanout.clone();
                     tokio::select! {
-                        _ = wakeup.notified(), if wakes => {}
+                        _ = fanout.notified() => {}
                         _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
                         _ = stop.changed() => {}
                     }

@@ -16,7 +16,6 @@ use super::{Attempt, Done, Job, JobContext, Step};
 use crate::error::Result;
 use crate::notifications;
 use crate::whatsapp::graph::GraphError;
-use crate::whatsapp::sender::{local_day, Outcome};
 use async_trait::async_trait;
 use domain::whatsapp::rate::{AdaptiveRate, START_RATE};
 use domain::{NumberId, OrgId};
@@ -35,6 +34,29 @@ pub const PAIR_LIMIT_TRIES: i64 = 6;
 /// Sends claimed per round: their Graph API calls overlap and their bookkeeping shares
 /// commits. Small enough that a shutdown waits for at most one short batch.
 pub const BATCH: usize = 32;
+
+/// What happened to one WhatsApp job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Meta accepted the message (its wamid is recorded), or the job did its work.
+    Accepted,
+    /// Failed with this Meta code (or none); will retry at the instant given.
+    Retrying { code: Option<i64>, at: i64 },
+    /// Failed for good with this Meta code (or none).
+    Failed { code: Option<i64> },
+    /// The number's rate allows no send yet; retried at the instant given.
+    Paced { at: i64 },
+    /// Sent before a crash with no answer: waiting for a status webhook until `at`.
+    AwaitingReconciliation { at: i64 },
+    /// Nothing to do: already sent, reconciled or deleted.
+    Skipped,
+}
+
+/// The local date at `now_ms` in an IANA zone (UTC when the zone is unknown).
+pub fn local_day(now_ms: i64, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default().with_timezone(&tz).format("%Y-%m-%d").to_string()
+}
 
 /// Sends the message with this id (queued with it by `whatsapp::outbound`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -412,5 +434,19 @@ async fn after_refusal(ctx: &JobContext, m: &Pending, error: GraphError, now: i6
             }
         }
         GraphError::Transport(_) => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_day;
+
+    #[test]
+    fn the_local_day_follows_the_org_time_zone() {
+        // 2026-11-21 20:00 UTC is already the 22nd in Kolkata (+05:30).
+        let t = 1_795_291_200_000;
+        assert_eq!(local_day(t, "UTC"), "2026-11-21");
+        assert_eq!(local_day(t, "Asia/Kolkata"), "2026-11-22");
+        assert_eq!(local_day(t, "Not/AZone"), "2026-11-21");
     }
 }

@@ -147,15 +147,10 @@ impl std::fmt::Debug for GraphClient {
     }
 }
 
-/// Installs the process-wide TLS provider (ring) that HTTPS clients need; idempotent.
-pub fn ensure_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 impl GraphClient {
     /// A client for `base` (such as `https://graph.facebook.com`) and `version` (`v23.0`).
     pub fn new(base: &str, version: &str) -> anyhow::Result<Self> {
-        ensure_tls_provider();
+        crate::net::ensure_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(5))

@@ -1,8 +1,10 @@
 //! Applying a verified webhook payload (CHAN-2), all of it in one transaction:
 //! inbound messages are stored once per (number, wamid), create or update the contact and
-//! the conversation and move its 24-hour window; statuses merge monotonically; template,
-//! quality and other account events are kept (deduplicated) for the template issue.
-//! The raw body is stored in the same transaction, so a 200 means it is all durable.
+//! the conversation and move its 24-hour window, emit their event and queue their
+//! consumers (`conversations::inbound`, run as a `handle_inbound` job) — and nothing more;
+//! statuses merge monotonically; template, quality and other account events are kept
+//! (deduplicated) for the template issue. The raw body is stored in the same
+//! transaction, so a 200 means it is all durable.
 
 use crate::clock::{new_id, now_ms};
 use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
@@ -187,22 +189,18 @@ async fn store_inbound(
     .bind(&conversation)
     .execute(&mut *conn)
     .await?;
-    if needs_routing {
-        crate::inbox::route_new_in(conn, org, number, &conversation, now).await?;
-    }
-    if before.get::<Option<i64>, _>("last_inbound_at").is_none() {
-        // The contact has now replied: scoring rules on replies apply.
-        let settings = crate::contacts::settings::load_in(conn, org).await?;
-        if !settings.score_rules.is_empty() {
-            crate::contacts::scoring::recompute_in(conn, org, &settings, &[contact.as_str().to_owned()]).await?;
-        }
-    }
-    if m.kind == "text" {
-        // STOP (or the org's other keywords) opts the sender out, with a confirmation.
-        if let Some(text) = m.preview_text() {
-            crate::contacts::consent::on_inbound_text_in(conn, org, number, &contact, &text, now).await?;
-        }
-    }
+    // What follows (consent keywords, scoring, assignment, later flows) runs as a job in
+    // the conversations' inbound pipeline, queued here so it cannot be lost.
+    let arrived = crate::conversations::inbound::Arrived {
+        org_id: org.as_str().to_owned(),
+        number_id: number.as_str().to_owned(),
+        conversation_id: conversation.clone(),
+        contact_id: contact.as_str().to_owned(),
+        message_id: message_id.clone(),
+        first_reply: before.get::<Option<i64>, _>("last_inbound_at").is_none(),
+        needs_routing,
+    };
+    crate::jobs::enqueue_in(conn, &crate::jobs::handle_inbound::HandleInbound(arrived), Some(org), now, Some(&format!("inbound:{message_id}")), now).await?;
     let payload = serde_json::json!({"message_id": message_id, "conversation_id": conversation, "direction": "inbound", "type": m.kind, "text": m.preview_text(), "contact_id": contact.as_str()});
     crate::events::publish_in(conn, org, "message", Some(&conversation), None, &payload, now).await?;
     if let Some(wa_media_id) = m.media_id() {

@@ -481,7 +481,7 @@ pub async fn customer_acts(
 pub async fn deliver_webhook(public_url: &str, app_secret: &str, body: String) {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
-        crate::whatsapp::graph::ensure_tls_provider();
+        crate::net::ensure_tls_provider();
         reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().expect("HTTP client")
     });
     let url = format!("{public_url}/webhooks/whatsapp");

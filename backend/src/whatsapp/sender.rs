@@ -9,31 +9,8 @@ use crate::Db;
 use domain::NumberId;
 use std::sync::Arc;
 
-pub use crate::jobs::send_message::{LEASE_MS, PAIR_LIMIT_TRIES, RECONCILE_AFTER_MS};
+pub use crate::jobs::send_message::{local_day, Outcome, LEASE_MS, PAIR_LIMIT_TRIES, RECONCILE_AFTER_MS};
 pub use crate::whatsapp::graph::{BACKOFF_MS, RETRYABLE};
-
-/// What happened to one WhatsApp job.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Meta accepted the message (its wamid is recorded), or the job did its work.
-    Accepted,
-    /// Failed with this Meta code (or none); will retry at the instant given.
-    Retrying { code: Option<i64>, at: i64 },
-    /// Failed for good with this Meta code (or none).
-    Failed { code: Option<i64> },
-    /// The number's rate allows no send yet; retried at the instant given.
-    Paced { at: i64 },
-    /// Sent before a crash with no answer: waiting for a status webhook until `at`.
-    AwaitingReconciliation { at: i64 },
-    /// Nothing to do: already sent, reconciled or deleted.
-    Skipped,
-}
-
-/// The local date at `now_ms` in an IANA zone (UTC when the zone is unknown).
-pub fn local_day(now_ms: i64, zone: &str) -> String {
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default().with_timezone(&tz).format("%Y-%m-%d").to_string()
-}
 
 /// The job runner with only the WhatsApp kinds (sends, read receipts, media downloads),
 /// driven by an explicit clock: tests and benchmarks run due jobs with it instead of
@@ -98,18 +75,4 @@ fn outcome_of(r: &crate::jobs::Ran) -> Outcome {
         Step::Retry { at, .. } => Outcome::Retrying { code: None, at: *at },
         Step::Dead { .. } => Outcome::Failed { code: None },
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::local_day;
-
-    #[test]
-    fn the_local_day_follows_the_org_time_zone() {
-        // 2026-11-21 20:00 UTC is already the 22nd in Kolkata (+05:30).
-        let t = 1_795_291_200_000;
-        assert_eq!(local_day(t, "UTC"), "2026-11-21");
-        assert_eq!(local_day(t, "Asia/Kolkata"), "2026-11-22");
-        assert_eq!(local_day(t, "Not/AZone"), "2026-11-21");
-    }
 }

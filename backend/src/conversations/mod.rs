@@ -1,4 +1,7 @@
-//! Reading contacts, conversations and messages, always within one org.
+//! Reading contacts, conversations and messages, always within one org; [`inbound`] runs
+//! what follows an inbound message.
+
+pub mod inbound;
 
 use crate::error::Result;
 use crate::Db;

@@ -1,0 +1,32 @@
+//! `handle_inbound`: runs the consumers of an inbound message
+//! (`conversations::inbound::handle`), queued by ingest in the webhook's transaction.
+
+use super::{Attempt, Done, Job, JobContext, Step};
+use crate::conversations::inbound::{self, Arrived};
+use crate::error::Result;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// The consumers of one stored inbound message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandleInbound(pub Arrived);
+
+#[async_trait]
+impl Job for HandleInbound {
+    const KIND: &'static str = "handle_inbound";
+
+    async fn run(self, ctx: &JobContext, attempt: &Attempt) -> Result<Done> {
+        inbound::handle(&ctx.db, &self.0, attempt.now).await?;
+        Ok(Done::step(Step::Done))
+    }
+
+    /// One after another, in the order they arrived: two messages of one chat must not
+    /// both route it.
+    async fn run_batch(jobs: Vec<(Self, Attempt)>, ctx: &JobContext) -> Vec<Result<Done>> {
+        let mut out = Vec::with_capacity(jobs.len());
+        for (job, attempt) in jobs {
+            out.push(job.run(ctx, &attempt).await);
+        }
+        out
+    }
+}

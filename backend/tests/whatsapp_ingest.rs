@@ -23,7 +23,7 @@ fn status_change(pnid: &str, statuses: Value) -> Value {
     json!({"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": pnid}, "statuses": statuses}})
 }
 
-/// One inbound message of every type WHATSAPP.md §1.5 lists.
+/// One inbound message of every type Meta's messages webhook reference lists.
 fn every_type(from: &str) -> Value {
     let m = |id: &str, ts: i64, kind: &str, obj: Value| {
         let mut v = json!({"from": from, "id": id, "timestamp": ts.to_string(), "type": kind});

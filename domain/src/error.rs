@@ -1,4 +1,4 @@
-//! Stable error codes (PRODUCT.md "Error codes") and the error value every edge returns.
+//! Stable error codes (a public contract: REST answers, server functions and the README use them) and the error value every edge returns.
 //!
 //! Codes are a contract with the UI, scripts and API users: never renumber one. Add new
 //! codes at the end of their family.

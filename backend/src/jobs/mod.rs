@@ -1,4 +1,4 @@
-//! Durable background work (ENGINEERING.md §3.6, shaped like crates.io's worker).
+//! Durable background work (ARCHITECTURE.md "Background jobs"; shaped like crates.io's worker).
 //!
 //! A job is a type with a kind name and a serialisable payload ([`Job`]); its `run` says
 //! what happens next ([`Step`]): done, run again later, retry after a failure, or give

@@ -1,6 +1,6 @@
 //! The Graph API client: the seam between MCE and Meta (or the sandbox simulator, or a
 //! test double — `WHATSAPP_API_BASE` points it anywhere). Errors keep Meta's code, so
-//! callers decide on retries by code (WHATSAPP.md §2.3–2.4), never by HTTP status.
+//! callers decide on retries by code (Meta's Cloud API error codes reference), never by HTTP status.
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -23,7 +23,7 @@ pub enum GraphError {
 
 /// Delays before the first, second and third retry of a failed call.
 pub const BACKOFF_MS: [i64; 3] = [5_000, 20_000, 45_000];
-/// Meta codes worth retrying (WHATSAPP.md §9).
+/// Meta codes worth retrying (Meta's Cloud API error codes reference: temporary, throttling and service errors).
 pub const RETRYABLE: [i64; 9] = [1, 2, 4, 80007, 130429, 131000, 131016, 131057, 133004];
 
 impl GraphError {

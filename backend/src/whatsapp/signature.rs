@@ -1,4 +1,4 @@
-//! `X-Hub-Signature-256`: HMAC-SHA256 of the raw body with the app secret (WHATSAPP.md §1.2).
+//! `X-Hub-Signature-256`: HMAC-SHA256 of the raw body with the app secret (Meta's Graph API webhooks guide, "Validating payloads").
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -1,4 +1,4 @@
-//! Media limits (WHATSAPP.md §4 "Media limits", §5): which MIME types each kind of media
+//! Media limits (Meta's Cloud API media reference, "Supported media types"): which MIME types each kind of media
 //! message accepts and how large a file may be, checked before an upload leaves MCE and
 //! before an inbound file is downloaded.
 

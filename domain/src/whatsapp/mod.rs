@@ -1,4 +1,4 @@
-//! WhatsApp Cloud API wire types and the pure rules around them (WHATSAPP.md): the
+//! WhatsApp Cloud API wire types and the pure rules around them (Meta's Cloud API reference): the
 //! webhook envelope and its inbound messages and statuses, and the monotone status merge.
 
 pub mod media;

@@ -1,4 +1,4 @@
-//! What a business can send (WHATSAPP.md §2.1), checked against Meta's limits before it
+//! What a business can send (Meta's Cloud API messages reference), checked against Meta's limits before it
 //! is queued, and turned into the exact Cloud API request body.
 
 use crate::ParseError;

@@ -1,6 +1,6 @@
 //! The delivery status of an outbound message and how updates merge.
 //!
-//! Meta delivers status webhooks duplicated and out of order (WHATSAPP.md §1.3). A
+//! Meta delivers status webhooks duplicated and out of order (Meta's webhooks overview: deliveries are retried and may repeat or arrive out of order). A
 //! message's status only ever moves up the ladder `pending < sent < delivered < read <
 //! played`; `failed` ends a message that has not been delivered, and a late `failed`
 //! after delivery is ignored (the customer has the message).

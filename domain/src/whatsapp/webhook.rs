@@ -1,4 +1,4 @@
-//! The webhook envelope Meta POSTs to `/webhooks/whatsapp` (WHATSAPP.md §1.4–1.9).
+//! The webhook envelope Meta POSTs to `/webhooks/whatsapp` (Meta's WhatsApp Business Account webhooks reference).
 //!
 //! Parsing is lenient where Meta is loose: unknown fields are ignored, unknown message
 //! types are kept (their object stays in [`InboundMessage::rest`]), ids and timestamps

@@ -19,6 +19,23 @@ pub struct TestDb {
     pub url: String,
 }
 
+/// Removes test databases that earlier runs left in the temporary directory (a run of
+/// the suite makes hundreds, and CI runs again and again on one machine). Only those
+/// older than two hours: no test runs that long, so none is in use.
+fn sweep_old_sqlite_dirs() {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+        let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+        for e in entries.flatten() {
+            let old = e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
+            if old && e.file_name().to_string_lossy().starts_with("mce-test-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    });
+}
+
 /// A fresh database on each backend under test.
 pub async fn databases() -> Vec<TestDb> {
     let mut out = vec![sqlite().await];
@@ -36,6 +53,7 @@ pub async fn databases() -> Vec<TestDb> {
 
 /// A fresh SQLite database in a new temporary directory.
 pub async fn sqlite() -> TestDb {
+    sweep_old_sqlite_dirs();
     let dir = std::env::temp_dir().join(format!("mce-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let url = format!("sqlite://{}/mce.db", dir.display());

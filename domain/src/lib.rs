@@ -4,6 +4,7 @@
 //! REST body) is parsed into one of these types once, at that edge. Constructors are the
 //! only way in, so a value of these types is always valid.
 
+pub mod contacts;
 pub mod countries;
 pub mod csv;
 pub mod dto;

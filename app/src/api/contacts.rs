@@ -11,23 +11,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use super::ssr::*;
 
-/// The list page's filters, as the page holds them (empty = no filter). Dates are
-/// `YYYY-MM-DD` in the browser's calendar; the server reads them as UTC days.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ContactFilters {
-    pub q: String,
-    pub tag: String,
-    pub opt_in_status: String,
-    pub lead_status: String,
-    pub source: String,
-    pub created_from: String,
-    pub created_to: String,
-    pub last_message_from: String,
-    pub last_message_to: String,
-    pub sort: String,
-    pub trash: bool,
-}
+pub use domain::contacts::ContactFilters;
 
 /// One contact with everything its page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,35 +30,12 @@ fn who(actor: &backend::auth::Actor) -> backend::contacts::store::Who {
     backend::contacts::store::Who { org: actor.org_id.clone(), user: Some(actor.user_id.clone()), via: backend::contacts::store::Via::App }
 }
 
-/// Midnight UTC of a `YYYY-MM-DD` day, in epoch ms (`end` gives the next midnight).
-#[cfg(feature = "ssr")]
-fn day_ms(field: &str, day: &str, end: bool) -> Result<Option<i64>, AppError> {
-    let Some(d) = backend::contacts::fields::date(field, day)? else { return Ok(None) };
-    let start = domain::time::midnight_of(&d).ok_or_else(|| AppError::validation(format!("{field}: unknown day {d}.")))?;
-    Ok(Some(start + if end { 86_400_000 } else { 0 }))
-}
-
 /// A page of contacts (`per_page` 25, 50 or 100).
 #[server(prefix = "/api", endpoint = "contacts/list", client = CsrfClient)]
 pub async fn contacts_list(filters: ContactFilters, page: i64, per_page: i64) -> Result<ContactPage, AppError> {
     let (state, actor) = actor().await?;
-    let f = filters;
-    let query = backend::contacts::search::ContactQuery {
-        q: Some(f.q),
-        phone: None,
-        tags: vec![f.tag],
-        opt_in_status: Some(f.opt_in_status),
-        source: Some(f.source),
-        lead_status: Some(f.lead_status),
-        created_from: day_ms("Created from", &f.created_from, false)?,
-        created_to: day_ms("Created to", &f.created_to, true)?,
-        last_message_from: day_ms("Last message from", &f.last_message_from, false)?,
-        last_message_to: day_ms("Last message to", &f.last_message_to, true)?,
-        trash: f.trash,
-        sort: backend::contacts::search::Sort::parse(&f.sort)?,
-        page,
-        per_page: if [25, 50, 100].contains(&per_page) { per_page } else { 25 },
-    };
+    let per_page = if [25, 50, 100].contains(&per_page) { per_page } else { 25 };
+    let query = backend::contacts::filters::query(&state.db, &actor.org_id, &filters, page, per_page).await.map_err(fail)?;
     backend::contacts::search::list(&state.db, &actor.org_id, &query).await.map_err(fail)
 }
 

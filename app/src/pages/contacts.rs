@@ -17,30 +17,12 @@ use std::collections::HashSet;
 
 /// The query string of an export of the current view.
 fn export_href(f: &ContactFilters, all: bool) -> String {
-    if all {
-        return "/contacts/export.csv".into();
+    let q = if all { String::new() } else { f.to_query_string() };
+    if q.is_empty() {
+        "/contacts/export.csv".into()
+    } else {
+        format!("/contacts/export.csv?{q}")
     }
-    let pairs = [
-        ("q", &f.q),
-        ("tag", &f.tag),
-        ("opt_in_status", &f.opt_in_status),
-        ("lead_status", &f.lead_status),
-        ("source", &f.source),
-        ("created_from", &f.created_from),
-        ("created_to", &f.created_to),
-        ("sort", &f.sort),
-    ];
-    let q: Vec<String> = pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
-    format!("/contacts/export.csv?{}{}", q.join("&"), if f.trash { "&trash=true" } else { "" })
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The tag chips of a contact.
@@ -265,5 +247,7 @@ mod tests {
         let f = ContactFilters { q: "ana lima".into(), tag: "vip".into(), trash: true, ..Default::default() };
         assert_eq!(export_href(&f, false), "/contacts/export.csv?q=ana%20lima&tag=vip&trash=true");
         assert_eq!(export_href(&f, true), "/contacts/export.csv");
+        let dated = ContactFilters { last_message_from: "2026-11-01".into(), ..Default::default() };
+        assert_eq!(export_href(&dated, false), "/contacts/export.csv?last_message_from=2026-11-01", "the last-message dates are part of the view");
     }
 }

@@ -9,6 +9,7 @@ pub mod consent;
 pub mod edit;
 pub mod export;
 pub mod fields;
+pub mod filters;
 pub mod import;
 pub mod notes;
 pub mod scoring;

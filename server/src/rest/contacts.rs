@@ -8,28 +8,18 @@ use app::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use backend::contacts::search::{self, ContactQuery, Sort};
+use backend::contacts::edit;
 use backend::contacts::store::{Via, Who};
-use backend::contacts::{edit, settings};
+use backend::contacts::{filters, search};
+use domain::contacts::ContactFilters;
 use domain::dto::{ContactPage, ContactView};
-use domain::{AppError, ContactId};
+use domain::ContactId;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Query of `GET /api/v1/contacts`.
+/// Paging of `GET /api/v1/contacts` (its filters are a [`ContactFilters`]).
 #[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    /// Exactly this phone (E.164, or national in the org's country).
-    pub phone: Option<String>,
-    /// Free text over name, phone, email and company.
-    pub q: Option<String>,
-    /// Tag name; several as `tag=a,b` (contacts carrying all of them).
-    pub tag: Option<String>,
-    pub opt_in_status: Option<String>,
-    pub lead_status: Option<String>,
-    pub source: Option<String>,
-    /// `newest` (default), `oldest`, `name`, `-name`, `score`, `last_message`.
-    pub sort: Option<String>,
+pub struct Paging {
     /// 1-based page (default 1).
     pub page: Option<i64>,
     /// 1 to 100 (default 25).
@@ -41,27 +31,13 @@ fn who(auth: &ApiKeyAuth) -> Who {
 }
 
 /// `GET /api/v1/contacts`.
-pub async fn list(State(state): State<AppState>, auth: ApiKeyAuth, Query(q): Query<ListQuery>) -> Result<Json<ContactPage>, ApiError> {
-    let phone = match q.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => Some(edit::phone(&settings::load(&state.db, &auth.0.org_id).await?, p)?.as_str().to_owned()),
-        None => None,
-    };
-    let per_page = q.per_page.unwrap_or(25);
-    if !(1..=search::MAX_PER_PAGE).contains(&per_page) || q.page.is_some_and(|p| p < 1) {
-        return Err(ApiError(AppError::validation("per_page must be 1 to 100 and page at least 1.")));
-    }
-    let query = ContactQuery {
-        q: q.q,
-        phone,
-        tags: q.tag.map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()).unwrap_or_default(),
-        opt_in_status: q.opt_in_status,
-        lead_status: q.lead_status,
-        source: q.source,
-        sort: Sort::parse(q.sort.as_deref().unwrap_or(""))?,
-        page: q.page.unwrap_or(1),
-        per_page,
-        ..Default::default()
-    };
+pub async fn list(
+    State(state): State<AppState>,
+    auth: ApiKeyAuth,
+    Query(view): Query<ContactFilters>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<ContactPage>, ApiError> {
+    let query = filters::query(&state.db, &auth.0.org_id, &view, paging.page.unwrap_or(1), paging.per_page.unwrap_or(25)).await?;
     Ok(Json(search::list(&state.db, &auth.0.org_id, &query).await?))
 }
 

@@ -47,3 +47,14 @@ pub async fn list(db: &crate::Db, org: &OrgId, limit: i64) -> Result<Vec<AuditEn
         })
         .collect())
 }
+
+/// Records `action` by `actor`: a member is the entry's actor; an API key or an
+/// automation is named in the detail as `by`.
+pub async fn record_as(conn: &mut AnyConnection, actor: &crate::auth::Actor, action: &str, mut detail: serde_json::Value) -> Result<()> {
+    if actor.user_id().is_none() {
+        if let Some(map) = detail.as_object_mut() {
+            map.insert("by".into(), serde_json::Value::from(actor.principal.describe()));
+        }
+    }
+    record(conn, Some(&actor.org_id), actor.user_id(), action, detail).await
+}

@@ -10,17 +10,66 @@ use domain::{AppError, EmailAddress, ErrorCode, OrgId, Password, PersonName, Rol
 use sqlx::Row;
 use std::sync::OnceLock;
 
-/// Who is calling a service: a person acting in one org with a role there.
-/// Built only by [`actor_for`], which checks the membership.
+/// Who acts for an org: a signed-in member, an API key, or MCE itself on behalf of an
+/// automation (a flow, an import, the inbound pipeline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A person, member of the org (or a super admin looking in).
+    Member(UserId),
+    /// An API key of the org (`/api/v1`).
+    ApiKey(String),
+    /// MCE's own work, naming the automation that acts.
+    System(&'static str),
+}
+
+impl Principal {
+    /// How audit entries and timelines name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Principal::Member(u) => format!("user:{}", u.as_str()),
+            Principal::ApiKey(k) => format!("api_key:{k}"),
+            Principal::System(a) => format!("system:{a}"),
+        }
+    }
+}
+
+/// Who is calling a service: a principal acting in one org with a role there. Every
+/// service that reads or changes org data takes one, scopes to `org_id`, and checks
+/// `role` itself. Members come from [`actor_for`] (which checks the membership); API
+/// keys and automations from [`Actor::api_key`] and [`Actor::system`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub user_id: UserId,
     pub org_id: OrgId,
     pub role: Role,
+    pub principal: Principal,
     pub is_super_admin: bool,
 }
 
 impl Actor {
+    /// An org's API key: it acts with admin powers.
+    pub fn api_key(org: &OrgId, key_id: &str) -> Self {
+        Self { org_id: org.clone(), role: Role::Admin, principal: Principal::ApiKey(key_id.to_owned()), is_super_admin: false }
+    }
+
+    /// MCE acting for `automation` in an org (it may do what an admin may).
+    pub fn system(org: &OrgId, automation: &'static str) -> Self {
+        Self { org_id: org.clone(), role: Role::Admin, principal: Principal::System(automation), is_super_admin: false }
+    }
+
+    /// The member acting, if a person is.
+    pub fn user_id(&self) -> Option<&UserId> {
+        match &self.principal {
+            Principal::Member(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The member acting; `AUTH_003` for API keys and automations (things only a person
+    /// does: their own notifications, their inbox tab).
+    pub fn member_id(&self) -> Result<&UserId> {
+        self.user_id().ok_or_else(|| AppError::new(ErrorCode::Forbidden, "Only a signed-in member can do this.").into())
+    }
+
     /// Fails with `AUTH_003` unless the actor's role is at least `min`.
     pub fn require(&self, min: Role) -> Result<()> {
         if self.role.at_least(min) {
@@ -220,7 +269,7 @@ pub async fn role_in(db: &Db, user: &User, org: &OrgId) -> Result<Option<Role>> 
 pub async fn actor_for(db: &Db, user_id: &UserId, org: &OrgId) -> Result<Actor> {
     let user = find_user(db, user_id).await?.ok_or_else(|| ServiceError::App(AppError::not_authenticated()))?;
     let role = role_in(db, &user, org).await?.ok_or_else(|| ServiceError::App(AppError::forbidden()))?;
-    Ok(Actor { user_id: user.id, org_id: org.clone(), role, is_super_admin: user.is_super_admin })
+    Ok(Actor { org_id: org.clone(), role, principal: Principal::Member(user.id), is_super_admin: user.is_super_admin })
 }
 
 #[cfg(test)]
@@ -249,8 +298,16 @@ mod tests {
 
     #[test]
     fn actors_below_the_required_role_are_forbidden() {
-        let actor = Actor { user_id: UserId::from_string("u"), org_id: OrgId::from_string("o"), role: Role::Agent, is_super_admin: false };
+        let actor = Actor { principal: Principal::Member(UserId::from_string("u")), org_id: OrgId::from_string("o"), role: Role::Agent, is_super_admin: false };
         assert!(actor.require(Role::Agent).is_ok());
         assert_eq!(actor.require(Role::Admin).unwrap_err().code(), ErrorCode::Forbidden);
+    }
+
+    #[test]
+    fn only_a_member_has_a_member_id() {
+        let key = Actor::api_key(&OrgId::from_string("o"), "k1");
+        assert_eq!((key.role, key.user_id(), key.principal.describe()), (Role::Admin, None, "api_key:k1".to_owned()));
+        assert_eq!(key.member_id().unwrap_err().code(), ErrorCode::Forbidden);
+        assert_eq!(Actor::system(&OrgId::from_string("o"), "import").principal.describe(), "system:import");
     }
 }

@@ -60,7 +60,7 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery, now: i64) -> Result<Inb
         Tab::Unassigned => sql.push_str(" AND c.status = 'open' AND c.assignee_id IS NULL"),
         Tab::Resolved => sql.push_str(" AND c.status = 'resolved'"),
         Tab::Mine => {
-            binds.push(Bind::S(actor.user_id.as_str().to_owned()));
+            binds.push(Bind::S(actor.member_id()?.as_str().to_owned()));
             sql.push_str(&format!(" AND c.status = 'open' AND c.assignee_id = ${}", binds.len()));
         }
     }
@@ -145,6 +145,15 @@ async fn conversation_in(conn: &mut AnyConnection, org: &OrgId, id: &Conversatio
         .await?
         .ok_or_else(|| AppError::not_found("Conversation"))?;
     Ok(Conv { id: r.get("id"), number_id: r.get("number_id"), status: r.get("status"), assignee_id: r.get("assignee_id"), handled_by: r.get("handled_by") })
+}
+
+/// How a line names who acted: the member's name, or the API key or automation.
+async fn actor_name(conn: &mut AnyConnection, actor: &Actor) -> Result<String> {
+    match &actor.principal {
+        crate::auth::Principal::Member(u) => user_name(conn, u.as_str()).await,
+        crate::auth::Principal::ApiKey(key) => Ok(format!("API key {key}")),
+        crate::auth::Principal::System(automation) => Ok(format!("automation ({automation})")),
+    }
 }
 
 async fn user_name(conn: &mut AnyConnection, user: &str) -> Result<String> {
@@ -267,7 +276,7 @@ pub async fn assign(db: &Db, actor: &Actor, conversations: &[ConversationId], as
     let mut changed = 0;
     for id in conversations {
         let c = conversation_in(&mut tx, &actor.org_id, id).await?;
-        if set_assignee_in(&mut tx, &actor.org_id, &c, assignee.map(UserId::as_str), Some(actor.user_id.as_str()), now).await? {
+        if set_assignee_in(&mut tx, &actor.org_id, &c, assignee.map(UserId::as_str), actor.user_id().map(UserId::as_str), now).await? {
             changed += 1;
         }
     }
@@ -284,7 +293,7 @@ pub async fn add_note(db: &Db, actor: &Actor, conversation: &ConversationId, tex
     }
     let mut tx = db.pool().begin().await?;
     let c = conversation_in(&mut tx, &actor.org_id, conversation).await?;
-    let id = internal_line_in(&mut tx, &actor.org_id, &c, "note", text, Some(actor.user_id.as_str()), now).await?;
+    let id = internal_line_in(&mut tx, &actor.org_id, &c, "note", text, actor.user_id().map(UserId::as_str), now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -303,8 +312,8 @@ pub async fn set_resolved(db: &Db, actor: &Actor, conversation: &ConversationId,
             .bind(&c.id)
             .execute(&mut *tx)
             .await?;
-        let by = user_name(&mut tx, actor.user_id.as_str()).await?;
-        internal_line_in(&mut tx, &actor.org_id, &c, "system", &format!("{verb} by {by}"), Some(actor.user_id.as_str()), now).await?;
+        let by = actor_name(&mut tx, actor).await?;
+        internal_line_in(&mut tx, &actor.org_id, &c, "system", &format!("{verb} by {by}"), actor.user_id().map(UserId::as_str), now).await?;
         conversation_changed_in(&mut tx, &actor.org_id, &c.id, json!({"status": status}), now).await?;
     }
     tx.commit().await?;
@@ -336,9 +345,9 @@ pub async fn set_handler(db: &Db, actor: &Actor, conversation: &ConversationId, 
     let c = conversation_in(&mut tx, &actor.org_id, conversation).await?;
     if c.handled_by != handled_by {
         sqlx::query("UPDATE conversations SET handled_by = $1, updated_at = $2 WHERE id = $3").bind(handled_by).bind(now).bind(&c.id).execute(&mut *tx).await?;
-        let by = user_name(&mut tx, actor.user_id.as_str()).await?;
+        let by = actor_name(&mut tx, actor).await?;
         let line = if handled_by == "human" { format!("{by} took over from the bot") } else { format!("{by} returned the chat to the bot") };
-        internal_line_in(&mut tx, &actor.org_id, &c, "system", &line, Some(actor.user_id.as_str()), now).await?;
+        internal_line_in(&mut tx, &actor.org_id, &c, "system", &line, actor.user_id().map(UserId::as_str), now).await?;
         conversation_changed_in(&mut tx, &actor.org_id, &c.id, json!({"handled_by": handled_by}), now).await?;
     }
     tx.commit().await?;

@@ -93,8 +93,7 @@ pub async fn add(db: &Db, actor: &Actor, new: &NewMember) -> Result<Member> {
     if inserted.rows_affected() == 0 {
         return Err(ServiceError::app(ErrorCode::Conflict, format!("{} is already a member.", new.email)));
     }
-    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "member.added", json!({ "user_id": user_id.as_str(), "role": new.role.as_str() }))
-        .await?;
+    audit::record_as(&mut tx, actor, "member.added", json!({ "user_id": user_id.as_str(), "role": new.role.as_str() })).await?;
     tx.commit().await?;
     Ok(Member { user_id, email: new.email.as_str().to_owned(), name, role: new.role, joined_at })
 }
@@ -115,14 +114,7 @@ pub async fn change_role(db: &Db, actor: &Actor, user: &UserId, role: Role) -> R
         .bind(user.as_str())
         .execute(&mut *tx)
         .await?;
-    audit::record(
-        &mut tx,
-        Some(&actor.org_id),
-        Some(&actor.user_id),
-        "member.role_changed",
-        json!({ "user_id": user.as_str(), "from": current.as_str(), "to": role.as_str() }),
-    )
-    .await?;
+    audit::record_as(&mut tx, actor, "member.role_changed", json!({ "user_id": user.as_str(), "from": current.as_str(), "to": role.as_str() })).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -137,7 +129,7 @@ pub async fn remove(db: &Db, actor: &Actor, user: &UserId) -> Result<()> {
         return Err(ServiceError::app(ErrorCode::Conflict, "An organisation needs at least one owner."));
     }
     sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2").bind(actor.org_id.as_str()).bind(user.as_str()).execute(&mut *tx).await?;
-    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "member.removed", json!({ "user_id": user.as_str() })).await?;
+    audit::record_as(&mut tx, actor, "member.removed", json!({ "user_id": user.as_str() })).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -88,10 +88,9 @@ pub async fn update_profile(db: &Db, actor: &Actor, update: &ProfileUpdate) -> R
         .bind(actor.org_id.as_str())
         .execute(&mut *tx)
         .await?;
-    audit::record(
+    audit::record_as(
         &mut tx,
-        Some(&actor.org_id),
-        Some(&actor.user_id),
+        actor,
         "org.profile_updated",
         json!({ "name": update.name.as_str(), "time_zone": update.time_zone.as_str(), "default_country": update.default_country.as_str() }),
     )

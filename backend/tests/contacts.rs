@@ -30,7 +30,7 @@ async fn a_contact_is_created_once_per_phone_and_national_numbers_use_the_orgs_c
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let now = now_ms();
         // The org's default country is the US: a national number gets +1.
-        let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "(650) 555-1234", "name": "Ana Lima", "email": "Ana@Example.com", "tags": ["VIP"]}), now)
+        let c = edit::create(&t.db, &a.actor, "app", &json!({"phone": "(650) 555-1234", "name": "Ana Lima", "email": "Ana@Example.com", "tags": ["VIP"]}), now)
             .await
             .unwrap();
         assert_eq!(
@@ -40,18 +40,18 @@ async fn a_contact_is_created_once_per_phone_and_national_numbers_use_the_orgs_c
             t.label
         );
         assert_eq!(c.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["VIP"]);
-        let again = edit::create(&t.db, &who(&a), "api", &json!({"phone": "+1 650 555 1234"}), now).await.unwrap_err();
+        let again = edit::create(&t.db, &a.actor, "api", &json!({"phone": "+1 650 555 1234"}), now).await.unwrap_err();
         assert_eq!(code(again), ErrorCode::ContactDuplicate, "{}", t.label);
-        let bad = edit::create(&t.db, &who(&a), "api", &json!({"phone": "555-12"}), now).await.unwrap_err();
+        let bad = edit::create(&t.db, &a.actor, "api", &json!({"phone": "555-12"}), now).await.unwrap_err();
         assert_eq!(code(bad), ErrorCode::ContactInvalidPhone, "{}", t.label);
-        let bad_email = edit::create(&t.db, &who(&a), "api", &json!({"phone": "+5511999990000", "email": "nope"}), now).await.unwrap_err();
+        let bad_email = edit::create(&t.db, &a.actor, "api", &json!({"phone": "+5511999990000", "email": "nope"}), now).await.unwrap_err();
         assert_eq!(code(bad_email), ErrorCode::Validation);
         assert_eq!(count_rows(&t.db, "contacts").await, 1, "nothing half-written ({})", t.label);
         // The timeline says how it came, and a "contact created" event went out.
         let lines = activity::timeline(&t.db, &a.org, &c.id, 10).await.unwrap();
         assert_eq!(lines.last().map(|l| (l.kind.as_str(), l.detail["source"].as_str())), Some(("created", Some("app"))), "{}", t.label);
         assert_eq!(lines.last().unwrap().detail["tags"], json!(["VIP"]), "the created line lists its tags");
-        edit::update(&t.db, &who(&a), &c.id, &json!({"tags": ["VIP", "Hot"]}), now_ms()).await.unwrap();
+        edit::update(&t.db, &a.actor, &c.id, &json!({"tags": ["VIP", "Hot"]}), now_ms()).await.unwrap();
         let lines = activity::timeline(&t.db, &a.org, &c.id, 10).await.unwrap();
         assert!(lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "Hot"), "a tag added later has its own line ({})", t.label);
         assert!(!lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "VIP"));
@@ -65,9 +65,9 @@ async fn an_org_that_allows_only_some_countries_refuses_other_numbers() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         sqlx::query("UPDATE orgs SET allowed_calling_codes = '[55]'").execute(t.db.pool()).await.unwrap();
-        let e = edit::create(&t.db, &who(&a), "app", &json!({"phone": "+447911123456"}), now_ms()).await.unwrap_err();
+        let e = edit::create(&t.db, &a.actor, "app", &json!({"phone": "+447911123456"}), now_ms()).await.unwrap_err();
         assert_eq!(code(e), ErrorCode::ContactInvalidPhone, "{}", t.label);
-        assert!(edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511999990000"}), now_ms()).await.is_ok());
+        assert!(edit::create(&t.db, &a.actor, "app", &json!({"phone": "+5511999990000"}), now_ms()).await.is_ok());
     }
 }
 
@@ -75,9 +75,9 @@ async fn an_org_that_allows_only_some_countries_refuses_other_numbers() {
 async fn edits_change_and_clear_fields_and_every_change_is_on_the_timeline_with_who_made_it() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        fields::create(&t.db, &a.org, "plan", "Plan", "choice", &["Gold".into(), "Silver".into()], now_ms()).await.unwrap();
-        let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511999990000", "name": "Bea", "company": "Acme"}), now_ms()).await.unwrap();
-        let changed = edit::update(&t.db, &who(&a), &c.id, &json!({"name": "Beatriz", "company": null, "lead_status": "Qualified", "custom_fields": {"plan": "gold"}, "opt_in_status": "opted_in", "opt_in_evidence": "said yes on the phone", "tags": ["hot"]}), now_ms()).await.unwrap();
+        fields::create(&t.db, &a.actor, "plan", "Plan", "choice", &["Gold".into(), "Silver".into()], now_ms()).await.unwrap();
+        let c = edit::create(&t.db, &a.actor, "app", &json!({"phone": "+5511999990000", "name": "Bea", "company": "Acme"}), now_ms()).await.unwrap();
+        let changed = edit::update(&t.db, &a.actor, &c.id, &json!({"name": "Beatriz", "company": null, "lead_status": "Qualified", "custom_fields": {"plan": "gold"}, "opt_in_status": "opted_in", "opt_in_evidence": "said yes on the phone", "tags": ["hot"]}), now_ms()).await.unwrap();
         assert_eq!(
             (changed.name.as_deref(), changed.company.as_deref(), changed.lead_status.as_str(), changed.opt_in_status.as_str()),
             (Some("Beatriz"), None, "qualified", "opted_in"),
@@ -85,9 +85,9 @@ async fn edits_change_and_clear_fields_and_every_change_is_on_the_timeline_with_
             t.label
         );
         assert_eq!(changed.custom_fields.get("plan"), Some(&json!("Gold")));
-        let bad = edit::update(&t.db, &who(&a), &c.id, &json!({"custom_fields": {"plan": "Bronze"}}), now_ms()).await.unwrap_err();
+        let bad = edit::update(&t.db, &a.actor, &c.id, &json!({"custom_fields": {"plan": "Bronze"}}), now_ms()).await.unwrap_err();
         assert_eq!(code(bad), ErrorCode::Validation);
-        notes::add(&t.db, &who(&a), &c.id, "Prefers mornings", now_ms()).await.unwrap();
+        notes::add(&t.db, &a.actor, &c.id, "Prefers mornings", now_ms()).await.unwrap();
 
         let lines = activity::timeline(&t.db, &a.org, &c.id, 20).await.unwrap();
         let update = lines.iter().find(|l| l.kind == "updated").expect("an update line");
@@ -108,7 +108,7 @@ async fn edits_change_and_clear_fields_and_every_change_is_on_the_timeline_with_
 async fn search_filters_sorting_and_paging_return_the_right_contacts_and_totals() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let w = who(&a);
+        let w = a.actor.clone();
         let now = now_ms();
         for i in 0..30 {
             let body = json!({"phone": format!("+55119000000{i:02}"), "name": format!("Person {i:02}"), "company": if i % 3 == 0 { "Globex" } else { "Initech" }, "email": format!("p{i}@mail.test"),
@@ -159,25 +159,25 @@ async fn bulk_actions_tag_opt_out_and_trash_only_the_orgs_contacts_and_the_trash
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
         let mut ids: Vec<ContactId> = Vec::new();
         for i in 0..3 {
-            ids.push(edit::create(&t.db, &who(&a), "app", &json!({"phone": format!("+551190000010{i}")}), now_ms()).await.unwrap().id);
+            ids.push(edit::create(&t.db, &a.actor, "app", &json!({"phone": format!("+551190000010{i}")}), now_ms()).await.unwrap().id);
         }
-        let theirs = edit::create(&t.db, &who(&b), "app", &json!({"phone": "+5511900000100", "name": "B's"}), now_ms()).await.unwrap();
+        let theirs = edit::create(&t.db, &b.actor, "app", &json!({"phone": "+5511900000100", "name": "B's"}), now_ms()).await.unwrap();
         let mut all = ids.clone();
         all.push(theirs.id.clone());
-        assert_eq!(edit::bulk(&t.db, &who(&a), &all, &Bulk::AddTag("Promo".into()), now_ms()).await.unwrap(), 3, "{}", t.label);
-        assert_eq!(edit::bulk(&t.db, &who(&a), &all, &Bulk::OptIn("opted_out".into()), now_ms()).await.unwrap(), 3);
-        assert_eq!(edit::bulk(&t.db, &who(&a), &all[1..], &Bulk::Delete, now_ms()).await.unwrap(), 2);
+        assert_eq!(edit::bulk(&t.db, &a.actor, &all, &Bulk::AddTag("Promo".into()), now_ms()).await.unwrap(), 3, "{}", t.label);
+        assert_eq!(edit::bulk(&t.db, &a.actor, &all, &Bulk::OptIn("opted_out".into()), now_ms()).await.unwrap(), 3);
+        assert_eq!(edit::bulk(&t.db, &a.actor, &all[1..], &Bulk::Delete, now_ms()).await.unwrap(), 2);
         let live = search::list(&t.db, &a.org, &query()).await.unwrap();
         assert_eq!(live.total, 1, "{}", t.label);
         assert_eq!(search::list(&t.db, &a.org, &ContactQuery { trash: true, ..query() }).await.unwrap().total, 2);
-        assert_eq!(edit::bulk(&t.db, &who(&a), &all, &Bulk::Restore, now_ms()).await.unwrap(), 2);
+        assert_eq!(edit::bulk(&t.db, &a.actor, &all, &Bulk::Restore, now_ms()).await.unwrap(), 2);
         assert_eq!(search::list(&t.db, &a.org, &query()).await.unwrap().total, 3);
 
         let b_now = search::get(&t.db, &b.org, &theirs.id).await.unwrap();
         assert_eq!((b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at), (0, "unknown", None), "B's contact untouched ({})", t.label);
         assert_eq!(code(search::get(&t.db, &a.org, &theirs.id).await.unwrap_err()), ErrorCode::ContactNotFound, "A cannot read B's contact");
-        assert_eq!(code(edit::update(&t.db, &who(&a), &theirs.id, &json!({"name": "x"}), now_ms()).await.unwrap_err()), ErrorCode::ContactNotFound);
-        assert_eq!(code(notes::add(&t.db, &who(&a), &theirs.id, "x", now_ms()).await.unwrap_err()), ErrorCode::ContactNotFound);
+        assert_eq!(code(edit::update(&t.db, &a.actor, &theirs.id, &json!({"name": "x"}), now_ms()).await.unwrap_err()), ErrorCode::ContactNotFound);
+        assert_eq!(code(notes::add(&t.db, &a.actor, &theirs.id, "x", now_ms()).await.unwrap_err()), ErrorCode::ContactNotFound);
         assert_eq!(tags::list(&t.db, &b.org).await.unwrap().len(), 0, "A's tags are A's");
     }
 }
@@ -186,8 +186,8 @@ async fn bulk_actions_tag_opt_out_and_trash_only_the_orgs_contacts_and_the_trash
 async fn a_lead_for_a_trashed_contact_brings_it_back_instead_of_making_a_second_one() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let c = edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511900000200", "name": "Old"}), now_ms()).await.unwrap();
-        edit::delete(&t.db, &who(&a), &c.id, now_ms()).await.unwrap();
+        let c = edit::create(&t.db, &a.actor, "app", &json!({"phone": "+5511900000200", "name": "Old"}), now_ms()).await.unwrap();
+        edit::delete(&t.db, &a.actor, &c.id, now_ms()).await.unwrap();
         let lead = Lead { phone: PhoneE164::parse("+5511900000200").unwrap(), fields: ContactFields { name: Some("New".into()), ..Default::default() } };
         let out = apply_one(&t.db, &Who { via: Via::Webhook, user: None, ..who(&a) }, "Website form", lead, OnDuplicate::Update, now_ms()).await.unwrap();
         assert_eq!(out, Outcome::Updated(c.id.clone()), "{}", t.label);
@@ -230,13 +230,13 @@ async fn scores_follow_the_orgs_rules_when_sources_tags_and_replies_change() {
         seed_number(&t.db, &a.actor, "100000000000001").await;
         let rules = json!([{"trigger": "source", "value": "facebook", "points": 10}, {"trigger": "tag_added", "value": "vip", "points": 25}, {"trigger": "replied", "points": 5}]);
         sqlx::query("UPDATE orgs SET score_rules = $1").bind(rules.to_string()).execute(t.db.pool()).await.unwrap();
-        let c = edit::create(&t.db, &who(&a), "facebook", &json!({"phone": "+5511900000400"}), now_ms()).await.unwrap();
+        let c = edit::create(&t.db, &a.actor, "facebook", &json!({"phone": "+5511900000400"}), now_ms()).await.unwrap();
         assert_eq!(c.score, 10, "{}", t.label);
-        let c = edit::update(&t.db, &who(&a), &c.id, &json!({"tags": ["VIP"]}), now_ms()).await.unwrap();
+        let c = edit::update(&t.db, &a.actor, &c.id, &json!({"tags": ["VIP"]}), now_ms()).await.unwrap();
         assert_eq!(c.score, 35, "{}", t.label);
         customer_writes(&t.db, "100000000000001", "5511900000400", now_ms()).await;
         assert_eq!(search::get(&t.db, &a.org, &c.id).await.unwrap().score, 40, "a reply is scored as it arrives ({})", t.label);
-        let c = edit::update(&t.db, &who(&a), &c.id, &json!({"tags": []}), now_ms()).await.unwrap();
+        let c = edit::update(&t.db, &a.actor, &c.id, &json!({"tags": []}), now_ms()).await.unwrap();
         assert_eq!(c.score, 15, "replied counts, the tag no longer does ({})", t.label);
     }
 }
@@ -275,9 +275,9 @@ async fn a_customer_who_writes_stop_is_opted_out_with_evidence_and_told_so_and_s
 async fn the_export_is_utf8_with_a_bom_tags_in_one_cell_and_formulas_neutralised() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        fields::create(&t.db, &a.org, "plan", "Plan", "text", &[], now_ms()).await.unwrap();
-        edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511900000600", "name": "=HYPERLINK(\"http://evil\")", "company": "São Paulo, Ltda", "tags": ["vip", "feira"], "custom_fields": {"plan": "@gold"}}), now_ms()).await.unwrap();
-        edit::create(&t.db, &who(&a), "app", &json!({"phone": "+5511900000601", "name": "Plain"}), now_ms()).await.unwrap();
+        fields::create(&t.db, &a.actor, "plan", "Plan", "text", &[], now_ms()).await.unwrap();
+        edit::create(&t.db, &a.actor, "app", &json!({"phone": "+5511900000600", "name": "=HYPERLINK(\"http://evil\")", "company": "São Paulo, Ltda", "tags": ["vip", "feira"], "custom_fields": {"plan": "@gold"}}), now_ms()).await.unwrap();
+        edit::create(&t.db, &a.actor, "app", &json!({"phone": "+5511900000601", "name": "Plain"}), now_ms()).await.unwrap();
         let bytes = backend::contacts::export::csv(&t.db, &a.org, &ContactQuery { tags: vec!["vip".into()], ..query() }).await.unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{}", t.label);
         let text = domain::csv::decode_text(&bytes).into_owned();

@@ -16,7 +16,7 @@ fn query() -> ContactQuery {
 /// Uploads, starts with the guessed mapping and `policy`, and runs the import to the end.
 async fn import_file(db: &backend::Db, s: &backend::testing::Seeded, bytes: Vec<u8>, policy: &str) -> domain::dto::ImportView {
     let up = import::upload(db, &s.org, Some(&s.user.id), "leads.csv", bytes, now_ms()).await.unwrap();
-    import::start(db, &s.org, &up.id, &up.mapping, policy).await.unwrap();
+    import::start(db, &s.actor, &up.id, &up.mapping, policy).await.unwrap();
     backend::testing::drain_jobs(db).await;
     import::get(db, &s.org, &up.id).await.unwrap()
 }
@@ -33,7 +33,7 @@ async fn an_excel_export_with_a_bom_semicolons_and_quoted_line_breaks_imports_wi
         // The org is in the US: a Brazilian national number needs a mapping of the
         // country; here the org's country is set to Brazil first.
         sqlx::query("UPDATE orgs SET default_country = 'BR'").execute(t.db.pool()).await.unwrap();
-        import::start(&t.db, &a.org, &up.id, &up.mapping, "skip").await.unwrap();
+        import::start(&t.db, &a.actor, &up.id, &up.mapping, "skip").await.unwrap();
         backend::testing::drain_jobs(&t.db).await;
         let done = import::get(&t.db, &a.org, &up.id).await.unwrap();
         assert_eq!((done.status.as_str(), done.created, done.failed, done.processed_rows), ("done", 2, 0, 2), "{}: {:?}", t.label, done.message);
@@ -75,10 +75,15 @@ async fn one_bad_row_in_ten_thousand_is_reported_in_the_error_file_and_the_rest_
 async fn duplicates_in_the_file_and_in_the_database_follow_the_chosen_policy() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let who = backend::contacts::store::Who { org: a.org.clone(), user: None, via: backend::contacts::store::Via::App };
-        backend::contacts::edit::create(&t.db, &who, "app", &serde_json::json!({"phone": "+447900000001", "name": "Stored", "company": "Old Co"}), now_ms())
-            .await
-            .unwrap();
+        backend::contacts::edit::create(
+            &t.db,
+            &a.actor,
+            "app",
+            &serde_json::json!({"phone": "+447900000001", "name": "Stored", "company": "Old Co"}),
+            now_ms(),
+        )
+        .await
+        .unwrap();
         // Row 1 is already stored; rows 2 and 3 share a phone.
         let file = "phone,name,company\n+447900000001,From File,New Co\n+447900000002,First,\n+447900000002,Second,Later Co\n";
 
@@ -114,7 +119,7 @@ async fn an_import_run_again_or_interrupted_and_resumed_never_duplicates_or_lose
         let up = import::upload(&t.db, &a.org, Some(&a.user.id), "big.csv", file.clone().into_bytes(), now_ms()).await.unwrap();
         let first_500 = file.lines().take(501).collect::<Vec<_>>().join("\n");
         import_file(&t.db, &a, first_500.into_bytes(), "skip").await;
-        import::start(&t.db, &a.org, &up.id, &up.mapping, "skip").await.unwrap();
+        import::start(&t.db, &a.actor, &up.id, &up.mapping, "skip").await.unwrap();
         sqlx::query("UPDATE contact_imports SET status = 'running', processed_rows = 500, created_count = 500, locked_until = $1 WHERE id = $2")
             .bind(now_ms() - 1)
             .bind(&up.id)
@@ -148,7 +153,7 @@ async fn files_that_cannot_be_imported_are_refused_with_contact_005_and_nothing_
             assert_eq!(e.code, domain::ErrorCode::ImportInvalid, "{why} ({})", t.label);
         }
         let up = import::upload(&t.db, &a.org, None, "x.csv", b"name,email\nAna,a@x.test\n".to_vec(), now_ms()).await.unwrap();
-        let e = import::start(&t.db, &a.org, &up.id, &up.mapping, "skip").await.unwrap_err().into_app_error();
+        let e = import::start(&t.db, &a.actor, &up.id, &up.mapping, "skip").await.unwrap_err().into_app_error();
         assert!(e.message.contains("phone"), "a file without a phone column: {}", e.message);
         assert_eq!(count_rows(&t.db, "contacts").await, 0);
         let other = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
@@ -161,17 +166,12 @@ async fn a_file_exported_from_one_org_imports_into_another_as_the_same_contacts(
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
-        let who = |s: &backend::testing::Seeded| backend::contacts::store::Who {
-            org: s.org.clone(),
-            user: Some(s.user.id.clone()),
-            via: backend::contacts::store::Via::App,
-        };
         for s in [&a, &b] {
-            backend::contacts::fields::create(&t.db, &s.org, "plan", "Plan", "text", &[], now_ms()).await.unwrap();
+            backend::contacts::fields::create(&t.db, &s.actor, "plan", "Plan", "text", &[], now_ms()).await.unwrap();
         }
         let body = serde_json::json!({"phone": "+5511900000600", "name": "=HYPERLINK(\"x\")", "email": "ana@x.test", "company": "São Paulo, Ltda", "tags": ["vip", "feira"], "custom_fields": {"plan": "@gold"}});
-        backend::contacts::edit::create(&t.db, &who(&a), "app", &body, now_ms()).await.unwrap();
-        backend::contacts::edit::create(&t.db, &who(&a), "app", &serde_json::json!({"phone": "+14155550100", "name": "-Plain"}), now_ms()).await.unwrap();
+        backend::contacts::edit::create(&t.db, &a.actor, "app", &body, now_ms()).await.unwrap();
+        backend::contacts::edit::create(&t.db, &a.actor, "app", &serde_json::json!({"phone": "+14155550100", "name": "-Plain"}), now_ms()).await.unwrap();
 
         // The export neutralises `+`, `=`, `-` and `@` with a leading `'`; the import undoes it.
         let exported = backend::contacts::export::csv(&t.db, &a.org, &query()).await.unwrap();

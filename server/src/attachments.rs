@@ -62,7 +62,7 @@ pub async fn send(
         filename: (kind == MediaKind::Document).then(|| name.clone()),
     };
     let req = outbound::SendRequest { number_id: number, to, content };
-    let queued = outbound::enqueue_by(&state.db, &actor.org_id, &req, Some(&actor.user_id), now).await?;
+    let queued = outbound::enqueue_by(&state.db, &actor.org_id, &req, actor.user_id(), now).await?;
     state.jobs_wakeup.notify_one();
     state.events.wake();
     Ok((StatusCode::CREATED, Json(json!({ "message_id": queued.message_id.as_str(), "media_id": stored.id }))))

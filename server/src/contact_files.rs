@@ -31,7 +31,7 @@ pub async fn upload(
     let form = crate::upload::read(form, "file").await.map_err(|_| too_big())?;
     let file = form.file.ok_or_else(|| ApiError(AppError::new(ErrorCode::ImportInvalid, "Choose a CSV file.")))?;
     let (name, bytes) = (file.name.unwrap_or_else(|| "contacts.csv".into()), file.bytes);
-    let view = import::upload(&state.db, &actor.org_id, Some(&actor.user_id), &name, bytes.to_vec(), backend::clock::now_ms()).await?;
+    let view = import::upload(&state.db, &actor.org_id, actor.user_id(), &name, bytes.to_vec(), backend::clock::now_ms()).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 

@@ -115,11 +115,12 @@ impl Subscription {
 /// `GET /events` (session cookie): the member's live event stream.
 pub async fn events(State(state): State<AppState>, session: tower_sessions::Session, headers: HeaderMap, Query(q): Query<EventsQuery>) -> Response {
     let Some(actor) = signed_in::actor(&state, &session).await else { return StatusCode::UNAUTHORIZED.into_response() };
+    let Some(user) = actor.user_id().cloned() else { return StatusCode::FORBIDDEN.into_response() };
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok()).or(q.after);
     // Subscribe before reading the log, so nothing falls between the two.
     let rx = state.events.subscribe();
     let (floor, backlog) = match resume {
-        Some(after) => match events::since(&state.db, &actor.org_id, &actor.user_id, after, CATCH_UP_LIMIT).await {
+        Some(after) => match events::since(&state.db, &actor.org_id, &user, after, CATCH_UP_LIMIT).await {
             Ok(missed) => (after, missed),
             Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         },
@@ -132,7 +133,7 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
     let sub = Subscription {
         db: state.db.clone(),
         org: actor.org_id,
-        user: actor.user_id,
+        user,
         rx,
         backlog: backlog.into(),
         floor,

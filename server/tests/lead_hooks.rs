@@ -23,7 +23,7 @@ async fn posted_leads_become_one_contact_per_phone_with_their_source() {
         let mapped = sources::create(
             &app.db,
             &test_cipher(),
-            &orgs.a.org,
+            &orgs.a.actor,
             &SourceInput { kind: "webhook".into(), name: "Site form".into(), mapping, ..Default::default() },
             backend::clock::now_ms(),
         )
@@ -32,7 +32,7 @@ async fn posted_leads_become_one_contact_per_phone_with_their_source() {
         let by_name = sources::create(
             &app.db,
             &test_cipher(),
-            &orgs.a.org,
+            &orgs.a.actor,
             &SourceInput { kind: "webhook".into(), name: "Ads".into(), ..Default::default() },
             backend::clock::now_ms(),
         )
@@ -90,7 +90,7 @@ async fn bad_leads_are_refused_with_the_reason_and_nothing_is_written() {
         let source = sources::create(
             &app.db,
             &test_cipher(),
-            &orgs.a.org,
+            &orgs.a.actor,
             &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() },
             backend::clock::now_ms(),
         )
@@ -124,7 +124,7 @@ async fn twenty_concurrent_posts_of_the_same_phone_make_one_contact() {
         let source = sources::create(
             &app.db,
             &test_cipher(),
-            &orgs.a.org,
+            &orgs.a.actor,
             &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() },
             backend::clock::now_ms(),
         )

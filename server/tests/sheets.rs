@@ -73,7 +73,7 @@ async fn each_sheet_row_becomes_a_lead_exactly_once_across_inserted_and_edited_r
             poll_minutes: 5,
             ..Default::default()
         };
-        let source = sources::create(&t.db, &test_cipher(), &a.org, &input, now_ms()).await.unwrap();
+        let source = sources::create(&t.db, &test_cipher(), &a.actor, &input, now_ms()).await.unwrap();
         assert!(!serde_json::to_string(&source).unwrap().contains(KEY), "the key is never shown");
         sheet.set(&[&["Name", "Phone", "Email"], &["Ana", "+447700900001", "ana@x.test"], &["Bea", "+447700900002", ""]]);
 
@@ -123,7 +123,7 @@ async fn bad_rows_and_refused_keys_are_shown_on_the_source_with_the_last_good_po
             poll_minutes: 5,
             ..Default::default()
         };
-        let source = sources::create(&t.db, &test_cipher(), &a.org, &input, now_ms()).await.unwrap();
+        let source = sources::create(&t.db, &test_cipher(), &a.actor, &input, now_ms()).await.unwrap();
         sheet.set(&[&["Phone", "Name"], &["+447700900011", "Good"], &["12", "Bad"], &[], &["+447700900012", "Good too"]]);
         let report = sheets::poll_one(&t.db, &test_cipher(), &client, &source.id, now_ms()).await.unwrap();
         assert_eq!((report.new_leads, report.bad_rows), (2, 1), "{}", t.label);
@@ -132,13 +132,13 @@ async fn bad_rows_and_refused_keys_are_shown_on_the_source_with_the_last_good_po
         let good_poll = s.last_success_at.expect("a successful poll is recorded");
 
         let wrong = SourceInput { api_key: Some("wrong".into()), name: "Wrong key".into(), ..input.clone() };
-        let wrong = sources::create(&t.db, &test_cipher(), &a.org, &wrong, now_ms()).await.unwrap();
+        let wrong = sources::create(&t.db, &test_cipher(), &a.actor, &wrong, now_ms()).await.unwrap();
         let report = sheets::poll_one(&t.db, &test_cipher(), &client, &wrong.id, now_ms()).await.unwrap();
         assert!(report.error.as_deref().is_some_and(|e| e.contains("403") && e.contains("permission")), "{:?}", report.error);
         let w = sources::get(&t.db, &a.org, &wrong.id).await.unwrap();
         assert_eq!((w.last_success_at, w.leads_count), (None, 0), "{}", t.label);
         assert_eq!(sources::get(&t.db, &a.org, &source.id).await.unwrap().last_success_at, Some(good_poll));
-        let missing = sources::create(&t.db, &test_cipher(), &a.org, &SourceInput { api_key: None, ..input.clone() }, now_ms()).await;
+        let missing = sources::create(&t.db, &test_cipher(), &a.actor, &SourceInput { api_key: None, ..input.clone() }, now_ms()).await;
         assert!(missing.is_err(), "a spreadsheet id needs a key");
     }
 }
@@ -151,7 +151,7 @@ async fn a_sheet_published_as_csv_is_polled_the_same_way() {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let input =
             SourceInput { kind: "sheet".into(), name: "Published".into(), csv_url: Some(format!("{base}/pub.csv")), poll_minutes: 1, ..Default::default() };
-        let source = sources::create(&t.db, &test_cipher(), &a.org, &input, now_ms()).await.unwrap();
+        let source = sources::create(&t.db, &test_cipher(), &a.actor, &input, now_ms()).await.unwrap();
         sheet.set(&[&["telefone", "nome"], &["+447700900021", "Gil"]]);
         assert_eq!(sheets::poll_one(&t.db, &test_cipher(), &client, &source.id, now_ms()).await.unwrap().new_leads, 1, "{}", t.label);
         let gil = search::list(&t.db, &a.org, &by_phone("+447700900021")).await.unwrap().data.remove(0);

@@ -229,22 +229,21 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             .unwrap()
             .id
             .to_string();
-        let b_who = backend::contacts::store::Who { org: orgs.b.org.clone(), user: None, via: backend::contacts::store::Via::Api };
-        backend::contacts::notes::add(&app.db, &b_who, &domain::ContactId::from_string(b_contact.clone()), "B's private note", backend::clock::now_ms())
+        backend::contacts::notes::add(&app.db, &orgs.b.actor, &domain::ContactId::from_string(b_contact.clone()), "B's private note", backend::clock::now_ms())
             .await
             .unwrap();
         let b_source = backend::contacts::sources::create(
             &app.db,
             &backend::testing::test_cipher(),
-            &orgs.b.org,
+            &orgs.b.actor,
             &backend::contacts::sources::SourceInput { kind: "webhook".into(), name: "B secret source".into(), ..Default::default() },
             backend::clock::now_ms(),
         )
         .await
         .unwrap();
-        let b_tag = backend::contacts::tags::save(&app.db, &orgs.b.org, None, "bsecrettag", "#123456", backend::clock::now_ms()).await.unwrap();
+        let b_tag = backend::contacts::tags::save(&app.db, &orgs.b.actor, None, "bsecrettag", "#123456", backend::clock::now_ms()).await.unwrap();
         let b_field =
-            backend::contacts::fields::create(&app.db, &orgs.b.org, "bsecretfield", "B secret field", "text", &[], backend::clock::now_ms()).await.unwrap();
+            backend::contacts::fields::create(&app.db, &orgs.b.actor, "bsecretfield", "B secret field", "text", &[], backend::clock::now_ms()).await.unwrap();
         let b_import = backend::contacts::import::upload(
             &app.db,
             &orgs.b.org,

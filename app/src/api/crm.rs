@@ -41,7 +41,6 @@ pub async fn get_crm_settings() -> Result<CrmSettingsPage, AppError> {
 #[server(prefix = "/api", endpoint = "crm/save", client = CsrfClient)]
 pub async fn save_crm_settings(rules: String, keywords: String, calling_codes: String) -> Result<CrmSettings, AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Admin).map_err(fail)?;
     let rules: Vec<domain::scoring::ScoreRule> = serde_json::from_str(if rules.trim().is_empty() { "[]" } else { &rules })
         .map_err(|e| fail(AppError::validation(format!("The scoring rules are not valid: {e}"))))?;
     let keywords: Vec<String> = keywords.split([',', '\n']).map(str::to_owned).collect();
@@ -51,41 +50,37 @@ pub async fn save_crm_settings(rules: String, keywords: String, calling_codes: S
         .filter(|c| !c.is_empty())
         .map(|c| c.parse::<u16>().map_err(|_| fail(AppError::validation(format!("\u{201c}{c}\u{201d} is not a calling code (such as 55 or +44).")))))
         .collect::<Result<_, _>>()?;
-    backend::contacts::settings::save(&state.db, &actor.org_id, &rules, &keywords, &codes).await.map_err(fail)
+    backend::contacts::settings::save(&state.db, &actor, &rules, &keywords, &codes).await.map_err(fail)
 }
 
 /// Adds a custom field (`choices` comma-separated for a choice field). Managers.
 #[server(prefix = "/api", endpoint = "crm/field_create", client = CsrfClient)]
 pub async fn create_field(key: String, label: String, kind: String, choices: String) -> Result<CustomFieldView, AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Manager).map_err(fail)?;
     let choices: Vec<String> = choices.split(',').map(str::to_owned).collect();
-    backend::contacts::fields::create(&state.db, &actor.org_id, &key, &label, &kind, &choices, backend::clock::now_ms()).await.map_err(fail)
+    backend::contacts::fields::create(&state.db, &actor, &key, &label, &kind, &choices, backend::clock::now_ms()).await.map_err(fail)
 }
 
 /// Deletes a custom field. Managers.
 #[server(prefix = "/api", endpoint = "crm/field_delete", client = CsrfClient)]
 pub async fn delete_field(field_id: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Manager).map_err(fail)?;
-    backend::contacts::fields::delete(&state.db, &actor.org_id, &field_id).await.map_err(fail)
+    backend::contacts::fields::delete(&state.db, &actor, &field_id).await.map_err(fail)
 }
 
 /// Adds (empty `tag_id`) or renames/recolours a tag. Managers.
 #[server(prefix = "/api", endpoint = "crm/tag_save", client = CsrfClient)]
 pub async fn save_tag(tag_id: String, name: String, colour: String) -> Result<TagView, AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Manager).map_err(fail)?;
     let id = Some(tag_id.as_str()).filter(|s| !s.is_empty());
-    backend::contacts::tags::save(&state.db, &actor.org_id, id, &name, &colour, backend::clock::now_ms()).await.map_err(fail)
+    backend::contacts::tags::save(&state.db, &actor, id, &name, &colour, backend::clock::now_ms()).await.map_err(fail)
 }
 
 /// Deletes a tag (it leaves every contact). Managers.
 #[server(prefix = "/api", endpoint = "crm/tag_delete", client = CsrfClient)]
 pub async fn delete_tag(tag_id: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Manager).map_err(fail)?;
-    backend::contacts::tags::delete(&state.db, &actor.org_id, &tag_id).await.map_err(fail)
+    backend::contacts::tags::delete(&state.db, &actor, &tag_id).await.map_err(fail)
 }
 
 /// Adds a lead source. `mapping` is one `field = contact field` per line (empty: match
@@ -103,7 +98,6 @@ pub async fn create_source(
     poll_minutes: i64,
 ) -> Result<LeadSource, AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Admin).map_err(fail)?;
     let mut map = serde_json::Map::new();
     for line in mapping.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let (field, target) = line
@@ -122,21 +116,19 @@ pub async fn create_source(
         api_key: some(api_key),
         poll_minutes,
     };
-    backend::contacts::sources::create(&state.db, &state.cipher, &actor.org_id, &input, backend::clock::now_ms()).await.map_err(fail)
+    backend::contacts::sources::create(&state.db, &state.cipher, &actor, &input, backend::clock::now_ms()).await.map_err(fail)
 }
 
 /// Deletes a lead source (its URL stops working). Admins.
 #[server(prefix = "/api", endpoint = "crm/source_delete", client = CsrfClient)]
 pub async fn delete_source(source_id: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Admin).map_err(fail)?;
-    backend::contacts::sources::delete(&state.db, &actor.org_id, &source_id).await.map_err(fail)
+    backend::contacts::sources::delete(&state.db, &actor, &source_id).await.map_err(fail)
 }
 
 /// Polls a sheet source at the next round (within a second or two). Managers.
 #[server(prefix = "/api", endpoint = "crm/source_poll", client = CsrfClient)]
 pub async fn poll_source(source_id: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Manager).map_err(fail)?;
-    backend::contacts::sheets::poll_soon(&state.db, &actor.org_id, &source_id).await.map_err(fail)
+    backend::contacts::sheets::poll_soon(&state.db, &actor, &source_id).await.map_err(fail)
 }

@@ -55,7 +55,8 @@ pub async fn inbox_chat(conversation_id: String) -> Result<ChatView, AppError> {
         }
     }
     let members = backend::inbox::assignable_members(&state.db, &actor).await.map_err(fail)?;
-    let my_name = members.iter().find(|(id, _)| id == actor.user_id.as_str()).map(|(_, n)| n.clone()).unwrap_or_default();
+    let me = actor.member_id().map_err(fail)?.to_string();
+    let my_name = members.iter().find(|(id, _)| *id == me).map(|(_, n)| n.clone()).unwrap_or_default();
     let mut others = Vec::new();
     for c in backend::conversations::for_contact(&state.db, &actor.org_id, &domain::ContactId::from_string(item.contact_id.clone())).await.map_err(fail)? {
         if c.id.as_str() != id.as_str() {
@@ -66,7 +67,7 @@ pub async fn inbox_chat(conversation_id: String) -> Result<ChatView, AppError> {
     let contact = backend::contacts::search::get(&state.db, &actor.org_id, &contact_id).await.ok();
     let mut contact_notes = backend::contacts::notes::list(&state.db, &actor.org_id, &contact_id).await.unwrap_or_default();
     contact_notes.truncate(3);
-    Ok(ChatView { item, messages, members, me: actor.user_id.to_string(), my_name, others, can_act, contact, contact_notes })
+    Ok(ChatView { item, messages, members, me, my_name, others, can_act, contact, contact_notes })
 }
 
 /// Sends a text reply (refused with `WA_005` when the 24-hour window is closed).
@@ -93,7 +94,7 @@ async fn send(conversation_id: String, content: domain::whatsapp::outbound::Outb
         return Err(fail(AppError::validation("This contact has no phone number to write to.")));
     };
     let req = backend::whatsapp::outbound::SendRequest { number_id: domain::NumberId::from_string(item.number_id), to: phone, content };
-    backend::whatsapp::outbound::enqueue_by(&state.db, &actor.org_id, &req, Some(&actor.user_id), now).await.map_err(fail)?;
+    backend::whatsapp::outbound::enqueue_by(&state.db, &actor.org_id, &req, actor.user_id(), now).await.map_err(fail)?;
     state.jobs_wakeup.notify_one();
     state.events.wake();
     Ok(())
@@ -162,8 +163,8 @@ pub async fn canned_responses() -> Result<Vec<CannedResponse>, AppError> {
 #[server(prefix = "/api", endpoint = "notifications/list", client = CsrfClient)]
 pub async fn my_notifications() -> Result<(Vec<Notification>, i64), AppError> {
     let (state, actor) = actor().await?;
-    let list = backend::notifications::list_for(&state.db, &actor.org_id, &actor.user_id, 30).await.map_err(fail)?;
-    let unread = backend::notifications::unread_count(&state.db, &actor.org_id, &actor.user_id).await.map_err(fail)?;
+    let list = backend::notifications::list_for(&state.db, &actor.org_id, actor.member_id().map_err(fail)?, 30).await.map_err(fail)?;
+    let unread = backend::notifications::unread_count(&state.db, &actor.org_id, actor.member_id().map_err(fail)?).await.map_err(fail)?;
     Ok((list, unread))
 }
 
@@ -172,7 +173,7 @@ pub async fn my_notifications() -> Result<(Vec<Notification>, i64), AppError> {
 pub async fn read_notifications(notification_id: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
     let id = Some(notification_id.trim()).filter(|s| !s.is_empty());
-    backend::notifications::mark_read(&state.db, &actor.org_id, &actor.user_id, id).await.map_err(fail)?;
+    backend::notifications::mark_read(&state.db, &actor.org_id, actor.member_id().map_err(fail)?, id).await.map_err(fail)?;
     Ok(())
 }
 

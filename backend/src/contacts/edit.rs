@@ -81,7 +81,9 @@ pub fn lead_from_json(settings: &CrmSettings, defs: &[CustomFieldView], body: &V
 
 /// Creates a contact (the app's "New contact", `POST /api/v1/contacts`): `CONTACT_002`
 /// when the phone is already a live contact; a contact in the trash comes back.
-pub async fn create(db: &Db, who: &Who, source: &str, body: &Value, now: i64) -> Result<ContactView> {
+pub async fn create(db: &Db, actor: &crate::auth::Actor, source: &str, body: &Value, now: i64) -> Result<ContactView> {
+    actor.require(domain::Role::Agent)?;
+    let who = &super::store::Who::of(actor);
     let (settings, defs) = settings_and_fields(db, who).await?;
     let lead = lead_from_json(&settings, &defs, body)?;
     let outcome = apply_one(db, who, source, lead, OnDuplicate::Refuse, now).await?;
@@ -96,7 +98,9 @@ async fn settings_and_fields(db: &Db, who: &Who) -> Result<(CrmSettings, Vec<Cus
 /// Changes fields of a contact from a JSON body: a field present with `null` or `""` is
 /// cleared, absent fields stay; `tags` replaces the tags; `custom_fields` changes only the
 /// keys it names. `phone` moves the contact to another number (`CONTACT_002` if taken).
-pub async fn update(db: &Db, who: &Who, id: &ContactId, body: &Value, now: i64) -> Result<ContactView> {
+pub async fn update(db: &Db, actor: &crate::auth::Actor, id: &ContactId, body: &Value, now: i64) -> Result<ContactView> {
+    actor.require(domain::Role::Agent)?;
+    let who = &super::store::Who::of(actor);
     if !body.is_object() {
         return Err(AppError::validation("The body must be a JSON object.").into());
     }
@@ -217,7 +221,10 @@ pub enum Bulk {
 
 /// Applies `action` to the org's contacts among `ids` (others' ids match nothing);
 /// returns how many contacts it applied to.
-pub async fn bulk(db: &Db, who: &Who, ids: &[ContactId], action: &Bulk, now: i64) -> Result<u64> {
+pub async fn bulk(db: &Db, actor: &crate::auth::Actor, ids: &[ContactId], action: &Bulk, now: i64) -> Result<u64> {
+    // Deleting and restoring are for managers; tagging and consent for agents.
+    actor.require(if matches!(action, Bulk::Delete | Bulk::Restore) { domain::Role::Manager } else { domain::Role::Agent })?;
+    let who = &super::store::Who::of(actor);
     if ids.len() > 1_000 {
         return Err(AppError::validation("Choose at most 1,000 contacts at a time.").into());
     }
@@ -272,9 +279,9 @@ pub async fn bulk(db: &Db, who: &Who, ids: &[ContactId], action: &Bulk, now: i64
 }
 
 /// Moves one contact to the trash (`CONTACT_001` if it is not the org's).
-pub async fn delete(db: &Db, who: &Who, id: &ContactId, now: i64) -> Result<()> {
-    super::search::require_contact(db, &who.org, id).await?;
-    bulk(db, who, std::slice::from_ref(id), &Bulk::Delete, now).await?;
+pub async fn delete(db: &Db, actor: &crate::auth::Actor, id: &ContactId, now: i64) -> Result<()> {
+    super::search::require_contact(db, &actor.org_id, id).await?;
+    bulk(db, actor, std::slice::from_ref(id), &Bulk::Delete, now).await?;
     Ok(())
 }
 

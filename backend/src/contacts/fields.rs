@@ -157,7 +157,9 @@ pub fn custom_values(defs: &[CustomFieldView], raw: &Map<String, Value>) -> std:
 }
 
 /// Adds a custom field (managers and up, checked by the caller).
-pub async fn create(db: &Db, org: &OrgId, key: &str, label: &str, kind: &str, choices: &[String], now: i64) -> Result<CustomFieldView> {
+pub async fn create(db: &Db, actor: &crate::auth::Actor, key: &str, label: &str, kind: &str, choices: &[String], now: i64) -> Result<CustomFieldView> {
+    actor.require(domain::Role::Manager)?;
+    let org = &actor.org_id;
     let key = key.trim().to_lowercase();
     if key.is_empty() || key.len() > 40 || !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
         return Err(invalid("A field key is 1 to 40 lower-case letters, digits or underscores (such as plan_name).".into()).into());
@@ -186,7 +188,9 @@ pub async fn create(db: &Db, org: &OrgId, key: &str, label: &str, kind: &str, ch
 }
 
 /// Deletes a custom field definition (values stay on contacts but are no longer shown).
-pub async fn delete(db: &Db, org: &OrgId, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, actor: &crate::auth::Actor, id: &str) -> Result<()> {
+    actor.require(domain::Role::Manager)?;
+    let org = &actor.org_id;
     let n = sqlx::query("DELETE FROM custom_fields WHERE id = $1 AND org_id = $2").bind(id).bind(org.as_str()).execute(db.pool()).await?.rows_affected();
     if n == 0 {
         return Err(AppError::not_found("Field").into());

@@ -81,7 +81,9 @@ pub async fn upload(db: &Db, org: &OrgId, user: Option<&UserId>, filename: &str,
 }
 
 /// Confirms the mapping and policy and queues the import (it starts within a second).
-pub async fn start(db: &Db, org: &OrgId, id: &str, mapping: &[String], policy: &str) -> Result<ImportView> {
+pub async fn start(db: &Db, actor: &crate::auth::Actor, id: &str, mapping: &[String], policy: &str) -> Result<ImportView> {
+    actor.require(domain::Role::Agent)?;
+    let org = &actor.org_id;
     let policy = DuplicatePolicy::parse(policy).ok_or_else(|| AppError::validation("The duplicate policy is skip, update or create."))?;
     let view = get(db, org, id).await?;
     if view.status != "uploaded" {

@@ -38,7 +38,9 @@ pub async fn add_in(conn: &mut AnyConnection, who: &Who, contact: &str, body: &s
 }
 
 /// Adds a note to a contact of the org.
-pub async fn add(db: &Db, who: &Who, contact: &ContactId, body: &str, now: i64) -> Result<String> {
+pub async fn add(db: &Db, actor: &crate::auth::Actor, contact: &ContactId, body: &str, now: i64) -> Result<String> {
+    actor.require(domain::Role::Agent)?;
+    let who = &super::store::Who::of(actor);
     let mut tx = db.pool().begin().await?;
     super::search::require_contact_in(&mut tx, &who.org, contact).await?;
     let id = add_in(&mut tx, who, contact.as_str(), body, now).await?;

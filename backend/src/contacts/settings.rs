@@ -34,7 +34,9 @@ pub async fn load(db: &crate::Db, org: &OrgId) -> Result<CrmSettings> {
 /// Saves the org's CRM settings (admins, checked by the caller): scoring rules (each
 /// checked), opt-out keywords (1–30 characters each, at most 20) and allowed calling
 /// codes (known codes only). Every contact's score is recomputed with the new rules.
-pub async fn save(db: &crate::Db, org: &OrgId, rules: &[ScoreRule], keywords: &[String], calling_codes: &[u16]) -> Result<CrmSettings> {
+pub async fn save(db: &crate::Db, actor: &crate::auth::Actor, rules: &[ScoreRule], keywords: &[String], calling_codes: &[u16]) -> Result<CrmSettings> {
+    actor.require(domain::Role::Admin)?;
+    let org = &actor.org_id;
     for r in rules {
         r.validate().map_err(|e| AppError::validation(e.0))?;
     }

@@ -123,7 +123,9 @@ pub async fn poll_due(db: &Db, cipher: &Cipher, client: &SheetsClient, now: i64)
 }
 
 /// Asks for a source to be polled at the next round (the "Poll now" button).
-pub async fn poll_soon(db: &Db, org: &OrgId, id: &str) -> Result<()> {
+pub async fn poll_soon(db: &Db, actor: &crate::auth::Actor, id: &str) -> Result<()> {
+    actor.require(domain::Role::Manager)?;
+    let org = &actor.org_id;
     let n = sqlx::query("UPDATE lead_sources SET next_poll_at = 0 WHERE id = $1 AND org_id = $2 AND kind = 'sheet'")
         .bind(id)
         .bind(org.as_str())

@@ -76,7 +76,9 @@ fn check_mapping(mapping: &Map<String, Value>, custom_keys: &[String]) -> Result
 }
 
 /// Adds a source of the org.
-pub async fn create(db: &Db, cipher: &Cipher, org: &OrgId, input: &SourceInput, now: i64) -> Result<LeadSource> {
+pub async fn create(db: &Db, cipher: &Cipher, actor: &crate::auth::Actor, input: &SourceInput, now: i64) -> Result<LeadSource> {
+    actor.require(domain::Role::Admin)?;
+    let org = &actor.org_id;
     let name = super::fields::text("Name", &input.name, 80)?.ok_or_else(|| AppError::validation("A source needs a name."))?;
     let kind = super::fields::one_of("Kind", &input.kind, &["webhook", "sheet"])?;
     let keys: Vec<String> = super::fields::list(db, org).await?.into_iter().map(|f| f.key).collect();
@@ -141,7 +143,9 @@ pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<LeadSource>> {
 }
 
 /// Deletes a source (its URL stops working at once).
-pub async fn delete(db: &Db, org: &OrgId, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, actor: &crate::auth::Actor, id: &str) -> Result<()> {
+    actor.require(domain::Role::Admin)?;
+    let org = &actor.org_id;
     let n = sqlx::query("DELETE FROM lead_sources WHERE id = $1 AND org_id = $2").bind(id).bind(org.as_str()).execute(db.pool()).await?.rows_affected();
     if n == 0 {
         return Err(AppError::not_found("Lead source").into());

@@ -46,6 +46,23 @@ pub struct Who {
     pub via: Via,
 }
 
+impl Who {
+    /// The writer an actor is: a member in the app, an API key through the API, or an
+    /// automation by the way it brings leads in.
+    pub fn of(actor: &crate::auth::Actor) -> Who {
+        use crate::auth::Principal;
+        let via = match &actor.principal {
+            Principal::Member(_) => Via::App,
+            Principal::ApiKey(_) => Via::Api,
+            Principal::System("import") => Via::Import,
+            Principal::System("webhook") => Via::Webhook,
+            Principal::System("sheet") => Via::Sheet,
+            Principal::System(_) => Via::WhatsApp,
+        };
+        Who { org: actor.org_id.clone(), user: actor.user_id().cloned(), via }
+    }
+}
+
 /// Contact fields a lead or an edit sets. Empty means "leave as it is" for leads; edits
 /// use [`ContactEdit`] to clear fields.
 #[derive(Debug, Clone, Default, PartialEq)]

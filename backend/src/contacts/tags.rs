@@ -161,7 +161,9 @@ pub async fn detach_in(conn: &mut AnyConnection, who: &Who, contacts: &[String],
 }
 
 /// Creates or recolours/renames a tag (managers and up, checked by the caller).
-pub async fn save(db: &Db, org: &OrgId, id: Option<&str>, name: &str, colour: &str, now: i64) -> Result<TagView> {
+pub async fn save(db: &Db, actor: &crate::auth::Actor, id: Option<&str>, name: &str, colour: &str, now: i64) -> Result<TagView> {
+    actor.require(domain::Role::Manager)?;
+    let org = &actor.org_id;
     let (name, colour) = (clean_name(name)?, clean_colour(colour)?);
     let mut tx = db.pool().begin().await?;
     let clash = sqlx::query("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(&name)).fetch_optional(&mut *tx).await?;
@@ -207,7 +209,9 @@ pub async fn save(db: &Db, org: &OrgId, id: Option<&str>, name: &str, colour: &s
 }
 
 /// Deletes a tag of the org (it disappears from every contact).
-pub async fn delete(db: &Db, org: &OrgId, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, actor: &crate::auth::Actor, id: &str) -> Result<()> {
+    actor.require(domain::Role::Manager)?;
+    let org = &actor.org_id;
     let n = sqlx::query("DELETE FROM tags WHERE id = $1 AND org_id = $2").bind(id).bind(org.as_str()).execute(db.pool()).await?.rows_affected();
     if n == 0 {
         return Err(AppError::not_found("Tag").into());

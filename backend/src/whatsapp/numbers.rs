@@ -127,8 +127,7 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &Actor, new: &NewNumber, ve
             e.into()
         }
     })?;
-    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "number.added", json!({ "number_id": id, "phone_number_id": new.phone_number_id }))
-        .await?;
+    audit::record_as(&mut tx, actor, "number.added", json!({ "number_id": id, "phone_number_id": new.phone_number_id })).await?;
     tx.commit().await?;
     get(db, actor, &NumberId::from_string(id)).await
 }
@@ -166,7 +165,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: &NumberId) -> Result<()> {
     if r.rows_affected() == 0 {
         return Err(AppError::not_found("Number").into());
     }
-    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "number.deleted", json!({ "number_id": id.as_str() })).await?;
+    audit::record_as(&mut tx, actor, "number.deleted", json!({ "number_id": id.as_str() })).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -188,7 +187,7 @@ pub async fn replace_token(db: &Db, cipher: &Cipher, actor: &Actor, id: &NumberI
     if r.rows_affected() == 0 {
         return Err(AppError::not_found("Number").into());
     }
-    audit::record(&mut tx, Some(&actor.org_id), Some(&actor.user_id), "number.token_replaced", json!({ "number_id": id.as_str() })).await?;
+    audit::record_as(&mut tx, actor, "number.token_replaced", json!({ "number_id": id.as_str() })).await?;
     tx.commit().await?;
     get(db, actor, id).await
 }

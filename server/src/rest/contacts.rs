@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use backend::contacts::edit;
-use backend::contacts::store::{Via, Who};
 use backend::contacts::{filters, search};
 use domain::contacts::ContactFilters;
 use domain::dto::{ContactPage, ContactView};
@@ -26,10 +25,6 @@ pub struct Paging {
     pub per_page: Option<i64>,
 }
 
-fn who(auth: &ApiKeyAuth) -> Who {
-    Who { org: auth.0.org_id.clone(), user: None, via: Via::Api }
-}
-
 /// `GET /api/v1/contacts`.
 pub async fn list(
     State(state): State<AppState>,
@@ -44,7 +39,7 @@ pub async fn list(
 /// `POST /api/v1/contacts` with `{phone, name, email, company, tags, custom_fields,
 /// opt_in_status}`: 201 with the contact.
 pub async fn create(State(state): State<AppState>, auth: ApiKeyAuth, ApiJson(body): ApiJson<Value>) -> Result<(StatusCode, Json<ContactView>), ApiError> {
-    let c = edit::create(&state.db, &who(&auth), "api", &body, backend::clock::now_ms()).await?;
+    let c = edit::create(&state.db, &auth.actor(), "api", &body, backend::clock::now_ms()).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -60,11 +55,11 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<ContactView>, ApiError> {
-    Ok(Json(edit::update(&state.db, &who(&auth), &ContactId::from_string(id), &body, backend::clock::now_ms()).await?))
+    Ok(Json(edit::update(&state.db, &auth.actor(), &ContactId::from_string(id), &body, backend::clock::now_ms()).await?))
 }
 
 /// `DELETE /api/v1/contacts/{id}`: to the trash (restorable in the app); 204.
 pub async fn delete(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    edit::delete(&state.db, &who(&auth), &ContactId::from_string(id), backend::clock::now_ms()).await?;
+    edit::delete(&state.db, &auth.actor(), &ContactId::from_string(id), backend::clock::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

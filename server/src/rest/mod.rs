@@ -190,12 +190,7 @@ impl ApiKeyAuth {
     /// The key as a service actor: it acts for its org with admin powers, and audit
     /// entries name the key.
     pub fn actor(&self) -> backend::auth::Actor {
-        backend::auth::Actor {
-            user_id: domain::UserId::from_string(format!("api-key:{}", self.0.key_id)),
-            org_id: self.0.org_id.clone(),
-            role: domain::Role::Admin,
-            is_super_admin: false,
-        }
+        backend::auth::Actor::api_key(&self.0.org_id, &self.0.key_id.to_string())
     }
 }
 

@@ -14,14 +14,15 @@
 //!   `Err`; ids stay opaque text, as `domain::ids` says.
 //! - [`Flag`]: a 0/1 BIGINT flag as a `bool`. The `Any` driver decodes `bool` only from
 //!   values that arrive as booleans, and SQLite hands BIGINT flags over as integers, so
-//!   `bool` fields fail there; anything but 0 or 1 is an `Err`.
+//!   `bool` fields fail there; anything but 0 or 1 is an `Err`. A boolean expression
+//!   (`EXISTS (…)`), which PostgreSQL returns as a real boolean, decodes too.
 //! - [`Json`]: JSON stored as TEXT, parsed with serde_json; text that does not parse as
 //!   `T` is an `Err`.
 
 use serde::de::DeserializeOwned;
-use sqlx::any::{Any, AnyTypeInfo, AnyValueRef};
+use sqlx::any::{Any, AnyTypeInfo, AnyTypeInfoKind, AnyValueRef};
 use sqlx::error::BoxDynError;
-use sqlx::{Decode, Type};
+use sqlx::{Decode, Type, ValueRef};
 
 /// A 0/1 BIGINT flag column, decoded as a `bool`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,12 +39,16 @@ impl Type<Any> for Flag {
         <i64 as Type<Any>>::type_info()
     }
     fn compatible(ty: &AnyTypeInfo) -> bool {
-        <i64 as Type<Any>>::compatible(ty)
+        <i64 as Type<Any>>::compatible(ty) || ty.kind() == AnyTypeInfoKind::Bool
     }
 }
 
 impl<'r> Decode<'r, Any> for Flag {
     fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        // A boolean expression (`EXISTS (…)`) is a real boolean on PostgreSQL and 0/1 on SQLite.
+        if value.type_info().kind() == AnyTypeInfoKind::Bool {
+            return <bool as Decode<'r, Any>>::decode(value).map(Flag);
+        }
         match <i64 as Decode<'r, Any>>::decode(value)? {
             0 => Ok(Flag(false)),
             1 => Ok(Flag(true)),
@@ -118,6 +123,8 @@ mod tests {
             // Real columns too: a BIGINT flag and a TEXT id as the migrations declare them.
             let flag: Flag = sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(t.db.pool()).await.unwrap();
             assert!(flag.0, "{}", t.label);
+            let flag: Flag = sqlx::query_scalar("SELECT EXISTS (SELECT 1 WHERE 1 = 0)").fetch_one(t.db.pool()).await.unwrap();
+            assert!(!flag.0, "{}", t.label);
         }
     }
 

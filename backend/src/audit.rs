@@ -45,8 +45,5 @@ pub async fn list(db: &crate::Db, org: &OrgId, limit: i64) -> Result<Vec<AuditEn
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry { action: r.action, actor_user_id: r.actor_user_id, detail: r.detail.0, at: r.at })
-        .collect())
+    Ok(rows.into_iter().map(|r| AuditEntry { action: r.action, actor_user_id: r.actor_user_id, detail: r.detail.0, at: r.at }).collect())
 }

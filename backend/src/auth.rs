@@ -2,12 +2,12 @@
 //! [`Actor`] that every service takes to decide what the caller may see and change.
 
 use crate::clock::{new_id, now_ms};
+use crate::db::rows::Flag;
 use crate::error::{is_unique_violation, Result, ServiceError};
 use crate::Db;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use domain::{AppError, EmailAddress, ErrorCode, OrgId, Password, PersonName, Role, UserId};
-use crate::db::rows::Flag;
 use std::sync::OnceLock;
 
 /// Who is calling a service: a person acting in one org with a role there.
@@ -122,14 +122,17 @@ struct SignInRow {
 
 /// Finds a person by id.
 pub async fn find_user(db: &Db, id: &UserId) -> Result<Option<User>> {
-    let row = sqlx::query_as::<_, UserRow>("SELECT id, email, name, is_super_admin FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(db.pool()).await?;
+    let row =
+        sqlx::query_as::<_, UserRow>("SELECT id, email, name, is_super_admin FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(db.pool()).await?;
     Ok(row.map(User::from))
 }
 
 /// Finds a person by email.
 pub async fn find_user_by_email(db: &Db, email: &EmailAddress) -> Result<Option<User>> {
-    let row =
-        sqlx::query_as::<_, UserRow>("SELECT id, email, name, is_super_admin FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(db.pool()).await?;
+    let row = sqlx::query_as::<_, UserRow>("SELECT id, email, name, is_super_admin FROM users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(User::from))
 }
 

@@ -1,10 +1,10 @@
 //! Reading contacts, conversations and messages, always within one org.
 
+use crate::db::rows::Json;
 use crate::error::Result;
 use crate::Db;
 use domain::dto::{ContactSummary, ConversationSummary, MessageView};
 use domain::{AppError, ContactId, ConversationId, MessageId, NumberId, OrgId, PhoneE164};
-use crate::db::rows::Json;
 use sqlx::AnyConnection;
 
 /// The contact with this phone number in the org, if any.
@@ -12,10 +12,10 @@ pub async fn contact_by_phone(db: &Db, org: &OrgId, phone: &PhoneE164) -> Result
     let row = sqlx::query_as::<_, ContactRow>(
         "SELECT id, phone, wa_id, wa_user_id, name, profile_name, username, source, created_at FROM contacts WHERE org_id = $1 AND phone = $2",
     )
-            .bind(org.as_str())
-            .bind(phone.as_str())
-            .fetch_optional(db.pool())
-            .await?;
+    .bind(org.as_str())
+    .bind(phone.as_str())
+    .fetch_optional(db.pool())
+    .await?;
     Ok(row.map(|r| ContactSummary {
         id: r.id,
         phone: r.phone,
@@ -91,10 +91,10 @@ pub async fn for_contact(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Ve
     let rows = sqlx::query_as::<_, ConversationRow>(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND contact_id = $2 ORDER BY last_message_at DESC, id"
     ))
-            .bind(org.as_str())
-            .bind(contact.as_str())
-            .fetch_all(db.pool())
-            .await?;
+    .bind(org.as_str())
+    .bind(contact.as_str())
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows.into_iter().map(conversation_from_row).collect())
 }
 

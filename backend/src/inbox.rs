@@ -167,11 +167,7 @@ async fn user_name(conn: &mut AnyConnection, user: &str) -> Result<String> {
     if let Some(key) = user.strip_prefix("api-key:") {
         return Ok(format!("API key {key}"));
     }
-    Ok(sqlx::query_scalar::<_, String>("SELECT name FROM users WHERE id = $1")
-        .bind(user)
-        .fetch_optional(&mut *conn)
-        .await?
-        .unwrap_or_else(|| "Someone".into()))
+    Ok(sqlx::query_scalar::<_, String>("SELECT name FROM users WHERE id = $1").bind(user).fetch_optional(&mut *conn).await?.unwrap_or_else(|| "Someone".into()))
 }
 
 /// One conversation's list row (for the chat header), or `NOT_FOUND_001`.
@@ -444,10 +440,11 @@ pub async fn route_new_in(conn: &mut AnyConnection, org: &OrgId, number: &Number
 
 /// The org's canned responses, by shortcut. Any member.
 pub async fn canned_list(db: &Db, actor: &Actor) -> Result<Vec<CannedResponse>> {
-    let rows = sqlx::query_as::<_, (String, String, String, String)>("SELECT id, title, shortcut, content FROM canned_responses WHERE org_id = $1 ORDER BY shortcut")
-        .bind(actor.org_id.as_str())
-        .fetch_all(db.pool())
-        .await?;
+    let rows =
+        sqlx::query_as::<_, (String, String, String, String)>("SELECT id, title, shortcut, content FROM canned_responses WHERE org_id = $1 ORDER BY shortcut")
+            .bind(actor.org_id.as_str())
+            .fetch_all(db.pool())
+            .await?;
     Ok(rows.into_iter().map(|(id, title, shortcut, content)| CannedResponse { id, title, shortcut, content }).collect())
 }
 

@@ -56,7 +56,10 @@ async fn role_of(conn: &mut sqlx::AnyConnection, actor: &Actor, user: &UserId) -
 }
 
 async fn owner_count(conn: &mut sqlx::AnyConnection, actor: &Actor) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'").bind(actor.org_id.as_str()).fetch_one(&mut *conn).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'")
+        .bind(actor.org_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 fn may_manage(actor: &Actor, target: Role) -> Result<()> {

@@ -40,13 +40,14 @@ pub async fn notify_roles_in(
     link: Option<&str>,
 ) -> Result<usize> {
     let list = roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", ");
-    let users: Vec<String> = sqlx::query_scalar::<_, String>(&format!("SELECT user_id FROM memberships WHERE org_id = $1 AND role IN ({list}) ORDER BY user_id"))
-        .bind(org.as_str())
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .filter(|u| Some(u.as_str()) != except)
-        .collect();
+    let users: Vec<String> =
+        sqlx::query_scalar::<_, String>(&format!("SELECT user_id FROM memberships WHERE org_id = $1 AND role IN ({list}) ORDER BY user_id"))
+            .bind(org.as_str())
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .filter(|u| Some(u.as_str()) != except)
+            .collect();
     for user in &users {
         notify_in(conn, org, user, kind, title, body, link).await?;
     }

@@ -114,20 +114,21 @@ pub async fn update_profile(db: &Db, actor: &Actor, update: &ProfileUpdate) -> R
 /// super admin.
 pub async fn list_for_user(db: &Db, user: &User) -> Result<Vec<OrgSummary>> {
     let rows = if user.is_super_admin {
-        sqlx::query_as::<_, SummaryRow>("SELECT o.id, o.name, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id")
-            .bind(user.id.as_str())
-            .fetch_all(db.pool())
-            .await?
+        sqlx::query_as::<_, SummaryRow>(
+            "SELECT o.id, o.name, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id",
+        )
+        .bind(user.id.as_str())
+        .fetch_all(db.pool())
+        .await?
     } else {
-        sqlx::query_as::<_, SummaryRow>("SELECT o.id, o.name, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id")
-            .bind(user.id.as_str())
-            .fetch_all(db.pool())
-            .await?
+        sqlx::query_as::<_, SummaryRow>(
+            "SELECT o.id, o.name, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id",
+        )
+        .bind(user.id.as_str())
+        .fetch_all(db.pool())
+        .await?
     };
-    Ok(rows
-        .into_iter()
-        .map(|r| OrgSummary { id: r.id, name: r.name, role: r.role.and_then(|s| Role::parse(&s)) })
-        .collect())
+    Ok(rows.into_iter().map(|r| OrgSummary { id: r.id, name: r.name, role: r.role.and_then(|s| Role::parse(&s)) }).collect())
 }
 
 /// Creates an org and its first owner in one transaction (sign-up): either both exist

@@ -96,21 +96,16 @@ pub async fn timeline(db: &Db, org: &OrgId, contact: &domain::ContactId, limit: 
         .fetch_one(db.pool())
         .await?;
     let created_at = c.created_at;
-    let tags: Vec<String> =
-        sqlx::query_scalar("SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 AND ct.created_at = $2 ORDER BY t.name_key")
-            .bind(contact.as_str())
-            .bind(created_at)
-            .fetch_all(db.pool())
-            .await?;
+    let tags: Vec<String> = sqlx::query_scalar(
+        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = $1 AND ct.created_at = $2 ORDER BY t.name_key",
+    )
+    .bind(contact.as_str())
+    .bind(created_at)
+    .fetch_all(db.pool())
+    .await?;
     if (out.len() as i64) < limit {
         let detail = serde_json::json!({"source": c.source, "via": c.created_via.unwrap_or_else(|| "whatsapp".into()), "phone": c.phone, "tags": tags});
-        out.push(ContactActivityView {
-            id: format!("created-{}", contact.as_str()),
-            kind: "created".into(),
-            detail,
-            actor_name: c.actor_name,
-            at: created_at,
-        });
+        out.push(ContactActivityView { id: format!("created-{}", contact.as_str()), kind: "created".into(), detail, actor_name: c.actor_name, at: created_at });
     }
     let message_ids: Vec<String> = out.iter().filter(|a| a.kind == "message").map(|a| a.id.clone()).collect();
     if !message_ids.is_empty() {

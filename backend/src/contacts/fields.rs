@@ -2,12 +2,12 @@
 //! managing the custom field definitions.
 
 use crate::clock::new_id;
+use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};
 use crate::Db;
 use domain::dto::CustomFieldView;
 use domain::{AppError, EmailAddress, ErrorCode, OrgId};
 use serde_json::{Map, Value};
-use crate::db::rows::Json;
 use sqlx::AnyConnection;
 
 /// Lead statuses, in funnel order.
@@ -107,10 +107,7 @@ pub async fn list_in(conn: &mut AnyConnection, org: &OrgId) -> Result<Vec<Custom
         .bind(org.as_str())
         .fetch_all(&mut *conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| CustomFieldView { id: r.id, key: r.key, label: r.label, kind: r.kind, choices: r.choices.0 })
-        .collect())
+    Ok(rows.into_iter().map(|r| CustomFieldView { id: r.id, key: r.key, label: r.label, kind: r.kind, choices: r.choices.0 }).collect())
 }
 
 /// A raw value for a custom field, checked and normalised: numbers become JSON numbers,

@@ -3,10 +3,10 @@
 
 use super::settings::CrmSettings;
 use crate::db::placeholders;
+use crate::db::rows::Flag;
 use crate::error::Result;
 use domain::scoring::{score, ContactFacts};
 use domain::OrgId;
-use crate::db::rows::Flag;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 

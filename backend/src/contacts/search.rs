@@ -3,12 +3,12 @@
 //! index (FTS5 on SQLite, pg_trgm on PostgreSQL), so it stays fast at 1M contacts.
 
 use crate::db::placeholders;
+use crate::db::rows::Json;
 use crate::error::Result;
 use crate::{Db, DbKind};
 use domain::dto::{ContactPage, ContactView, TagView};
 use domain::inbox::like_pattern;
 use domain::{AppError, ContactId, ErrorCode, OrgId};
-use crate::db::rows::Json;
 use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -296,11 +296,8 @@ pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactP
             "SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}",
             query.sort.order_by()
         );
-        let rows = bind_all!(sqlx::query_as::<_, CountedRow>(&sql).persistent(false), &binds)
-            .bind(per_page)
-            .bind((page - 1) * per_page)
-            .fetch_all(db.pool())
-            .await?;
+        let rows =
+            bind_all!(sqlx::query_as::<_, CountedRow>(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
         let total: i64 = match rows.first() {
             Some(r) => r.total_count,
             None => bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?,
@@ -315,11 +312,8 @@ pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactP
         let order = if unfiltered { query.sort.order_by_unfiltered() } else { query.sort.order_by() };
         let where_sql = if total > FEW_MATCHES && !tags.is_empty() { filter(db, org, query, &tags, TagFilter::PerContact).0 } else { where_sql };
         let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {order} LIMIT ${l} OFFSET ${o}");
-        let rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds)
-            .bind(per_page)
-            .bind((page - 1) * per_page)
-            .fetch_all(db.pool())
-            .await?;
+        let rows =
+            bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
         (rows, total)
     };
     let mut data: Vec<ContactView> = rows.into_iter().map(view).collect();

@@ -57,8 +57,11 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
             .await?;
             if let Some(p) = &phone {
                 // The number became visible: record it unless another contact already has it.
-                let taken: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2").bind(org.as_str()).bind(p).fetch_optional(&mut *conn).await?;
+                let taken: Option<String> = sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2")
+                    .bind(org.as_str())
+                    .bind(p)
+                    .fetch_optional(&mut *conn)
+                    .await?;
                 if taken.is_none() {
                     sqlx::query("UPDATE contacts SET phone = $1 WHERE id = $2 AND phone IS NULL").bind(p).bind(&id).execute(&mut *conn).await?;
                 }

@@ -76,7 +76,8 @@ pub async fn save(db: &crate::Db, org: &OrgId, rules: &[ScoreRule], keywords: &[
     )
     .await?;
     let settings = load_in(&mut tx, org).await?;
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND deleted_at IS NULL").bind(org.as_str()).fetch_all(&mut *tx).await?;
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND deleted_at IS NULL").bind(org.as_str()).fetch_all(&mut *tx).await?;
     super::scoring::recompute_in(&mut tx, org, &settings, &ids).await?;
     tx.commit().await?;
     Ok(settings)

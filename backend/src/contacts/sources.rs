@@ -5,6 +5,7 @@
 
 use super::store::{apply_one, OnDuplicate, Outcome, Via, Who};
 use crate::clock::new_id;
+use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};
 use crate::secrets::Cipher;
 use crate::Db;
@@ -12,7 +13,6 @@ use domain::csv::Record;
 use domain::{AppError, ErrorCode, OrgId};
 use rand::RngCore;
 use serde::Serialize;
-use crate::db::rows::Json;
 use serde_json::{Map, Value};
 
 /// The largest webhook body a source takes.

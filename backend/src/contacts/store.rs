@@ -8,9 +8,9 @@ use super::activity;
 use super::settings::CrmSettings;
 use crate::clock::new_id;
 use crate::db::placeholders;
+use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};
 use domain::{ContactId, ErrorCode, OrgId, PhoneE164, UserId};
-use crate::db::rows::Json;
 use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -326,9 +326,9 @@ async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &Contac
     let row = sqlx::query_as::<_, StoredRow>(
         "SELECT name, email, company, lead_status, lifecycle_stage, birthday, opt_in_status, custom_fields FROM contacts WHERE id = $1",
     )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
     let mut changes = Map::new();
     let mut check = |field: &str, old: &Option<String>, new: &Option<String>| -> Option<String> {
         match new {

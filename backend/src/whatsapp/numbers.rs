@@ -4,12 +4,12 @@
 use crate::audit;
 use crate::auth::Actor;
 use crate::clock::{new_id, now_ms};
+use crate::db::rows::Flag;
 use crate::error::{is_unique_violation, Result, ServiceError};
 use crate::secrets::Cipher;
 use crate::Db;
 use domain::dto::WaNumber;
 use domain::{AppError, ErrorCode, NumberId, OrgId, Role};
-use crate::db::rows::Flag;
 use serde_json::json;
 
 /// A number to add, parsed from user input.

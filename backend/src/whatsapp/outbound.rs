@@ -5,12 +5,12 @@
 
 use crate::clock::new_id;
 use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
+use crate::db::rows::Flag;
 use crate::error::{Result, ServiceError};
 use crate::{jobs, Db};
 use domain::whatsapp::outbound::OutboundContent;
 use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164, UserId};
 use serde_json::json;
-use crate::db::rows::Flag;
 
 /// The job kind that sends one message.
 pub const SEND_JOB: &str = "send_message";

@@ -6,13 +6,13 @@
 //! exact JSON it sends; the HTTP side lives in the server.
 
 use crate::clock::{new_id, now_ms};
+use crate::db::rows::{Flag, Json};
 use crate::error::Result;
 use crate::secrets::Cipher;
 use crate::Db;
 use domain::dto::WaNumber;
 use domain::{NumberId, OrgId};
 use rand::Rng;
-use crate::db::rows::{Flag, Json};
 use serde_json::{json, Value};
 
 /// Meta codes the simulator can be told to answer every send with.
@@ -217,12 +217,13 @@ pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std
 
 /// Whether the simulated customer wrote to the number in the last 24 hours.
 async fn window_open(db: &Db, number: &NumberId, customer: &str) -> Result<bool> {
-    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(created_at) AS last FROM sandbox_messages WHERE number_id = $1 AND customer = $2 AND direction = $3")
-        .bind(number.as_str())
-        .bind(customer)
-        .bind(FROM_CUSTOMER)
-        .fetch_one(db.pool())
-        .await?;
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(created_at) AS last FROM sandbox_messages WHERE number_id = $1 AND customer = $2 AND direction = $3")
+            .bind(number.as_str())
+            .bind(customer)
+            .bind(FROM_CUSTOMER)
+            .fetch_one(db.pool())
+            .await?;
     Ok(last.is_some_and(|t| now_ms() - t < 24 * 3600 * 1000))
 }
 
@@ -333,10 +334,8 @@ pub async fn phone(db: &Db, number: &NumberId, customer: &str, limit: i64) -> Re
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    let mut out: Vec<PhoneMessage> = rows
-        .into_iter()
-        .map(|r| PhoneMessage { direction: r.direction, wa_message_id: r.wa_message_id, body: r.body.0, at: r.created_at })
-        .collect();
+    let mut out: Vec<PhoneMessage> =
+        rows.into_iter().map(|r| PhoneMessage { direction: r.direction, wa_message_id: r.wa_message_id, body: r.body.0, at: r.created_at }).collect();
     out.reverse();
     Ok(out)
 }

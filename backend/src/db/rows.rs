@@ -156,6 +156,32 @@ mod tests {
         }
     }
 
+    /// Through the services: a corrupt stored value fails the call with `INTERNAL_001`
+    /// where `Row::get` used to panic (the flag) or silently forget it (the JSON).
+    #[tokio::test]
+    async fn services_report_a_corrupt_row_as_internal() {
+        for t in databases().await {
+            let db = &t.db;
+            sqlx::query("INSERT INTO users (id, email, name, password_hash, is_super_admin, created_at) VALUES ('u-bad', 'bad@x.test', 'Bad', 'x', 2, 0)")
+                .execute(db.pool())
+                .await
+                .unwrap();
+            let err = crate::auth::find_user(db, &UserId::from_string("u-bad")).await.unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Internal, "{}", t.label);
+
+            let seeded = crate::testing::seed_org_with(db, "Rows", "rows@x.test", domain::Role::Owner).await;
+            sqlx::query(
+                "INSERT INTO contacts (id, org_id, phone, source, custom_fields, created_at, updated_at) VALUES ('c-bad', $1, '+15550001111', 'app', '{oops', 0, 0)",
+            )
+            .bind(seeded.org.as_str())
+            .execute(db.pool())
+            .await
+            .unwrap();
+            let err = crate::contacts::search::get(db, &seeded.org, &domain::ContactId::from_string("c-bad")).await.unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Internal, "{}", t.label);
+        }
+    }
+
     #[tokio::test]
     async fn a_missing_column_is_an_error_not_a_panic() {
         for t in databases().await {

@@ -9,7 +9,6 @@ use base64::Engine;
 use domain::{ApiKeyId, AppError, OrgId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 /// Every key starts with this, so leaked keys are easy to recognise and scan for.
 pub const KEY_PREFIX: &str = "mce_";
@@ -61,19 +60,24 @@ pub async fn create(db: &Db, org: &OrgId, name: &str) -> Result<CreatedKey> {
     Ok(CreatedKey { id: ApiKeyId::from_string(id), org_id: org.clone(), name: name.to_owned(), secret })
 }
 
+#[derive(sqlx::FromRow)]
+struct CallerRow {
+    id: ApiKeyId,
+    org_id: OrgId,
+    name: String,
+}
+
 /// The caller a bearer token belongs to, or `None` for unknown or revoked keys.
 pub async fn authenticate(db: &Db, token: &str) -> Result<Option<ApiCaller>> {
     if !token.starts_with(KEY_PREFIX) || token.len() > 200 {
         return Ok(None);
     }
-    let row =
-        sqlx::query("SELECT id, org_id, name FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL").bind(digest(token)).fetch_optional(db.pool()).await?;
+    let row = sqlx::query_as::<_, CallerRow>("SELECT id, org_id, name FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+        .bind(digest(token))
+        .fetch_optional(db.pool())
+        .await?;
     let Some(row) = row else { return Ok(None) };
-    let caller = ApiCaller {
-        key_id: ApiKeyId::from_string(row.get::<String, _>("id")),
-        key_name: row.get("name"),
-        org_id: OrgId::from_string(row.get::<String, _>("org_id")),
-    };
+    let caller = ApiCaller { key_id: row.id, key_name: row.name, org_id: row.org_id };
     // Recorded at most once a minute per key, so busy integrations do not write on every call.
     let now = now_ms();
     sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")

@@ -1,6 +1,7 @@
 //! The audit log (ORG-4): who changed which security or configuration setting, when.
 
 use crate::clock::{new_id, now_ms};
+use crate::db::rows::Json;
 use crate::error::Result;
 use domain::{OrgId, UserId};
 use sqlx::AnyConnection;
@@ -29,23 +30,22 @@ pub struct AuditEntry {
     pub at: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    action: String,
+    actor_user_id: Option<String>,
+    detail: Json<serde_json::Value>,
+    at: i64,
+}
+
 /// The latest entries of an org.
 pub async fn list(db: &crate::Db, org: &OrgId, limit: i64) -> Result<Vec<AuditEntry>> {
-    use sqlx::Row;
-    let rows = sqlx::query("SELECT action, actor_user_id, detail, at FROM audit_log WHERE org_id = $1 ORDER BY at DESC, id DESC LIMIT $2")
+    let rows = sqlx::query_as::<_, EntryRow>("SELECT action, actor_user_id, detail, at FROM audit_log WHERE org_id = $1 ORDER BY at DESC, id DESC LIMIT $2")
         .bind(org.as_str())
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            action: r.get("action"),
-            actor_user_id: r.get("actor_user_id"),
-            detail: serde_json::from_str(&r.get::<String, _>("detail")).unwrap_or(serde_json::Value::Null),
-            at: r.get("at"),
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| AuditEntry { action: r.action, actor_user_id: r.actor_user_id, detail: r.detail.0, at: r.at }).collect())
 }
 
 /// Records `action` by `actor`: a member is the entry's actor; an API key or an

@@ -2,12 +2,12 @@
 //! [`Actor`] that every service takes to decide what the caller may see and change.
 
 use crate::clock::{new_id, now_ms};
+use crate::db::rows::Flag;
 use crate::error::{is_unique_violation, Result, ServiceError};
 use crate::Db;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use domain::{AppError, EmailAddress, ErrorCode, OrgId, Password, PersonName, Role, UserId};
-use sqlx::Row;
 use std::sync::OnceLock;
 
 /// Who acts for an org: a signed-in member, an API key, or MCE itself on behalf of an
@@ -147,25 +147,42 @@ pub(crate) async fn create_user_in(
     Ok(User { id: UserId::from_string(id), email: email.as_str().to_owned(), name: name.as_str().to_owned(), is_super_admin })
 }
 
-fn user_from_row(r: &sqlx::any::AnyRow) -> User {
-    User {
-        id: UserId::from_string(r.get::<String, _>("id")),
-        email: r.get("email"),
-        name: r.get("name"),
-        is_super_admin: r.get::<i64, _>("is_super_admin") != 0,
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: UserId,
+    email: String,
+    name: String,
+    is_super_admin: Flag,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> User {
+        User { id: r.id, email: r.email, name: r.name, is_super_admin: r.is_super_admin.0 }
     }
+}
+
+/// A person with their password hash, for signing in.
+#[derive(sqlx::FromRow)]
+struct SignInRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
 }
 
 /// Finds a person by id.
 pub async fn find_user(db: &Db, id: &UserId) -> Result<Option<User>> {
-    let row = sqlx::query("SELECT id, email, name, is_super_admin FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(db.pool()).await?;
-    Ok(row.as_ref().map(user_from_row))
+    let row =
+        sqlx::query_as::<_, UserRow>("SELECT id, email, name, is_super_admin FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(db.pool()).await?;
+    Ok(row.map(User::from))
 }
 
 /// Finds a person by email.
 pub async fn find_user_by_email(db: &Db, email: &EmailAddress) -> Result<Option<User>> {
-    let row = sqlx::query("SELECT id, email, name, is_super_admin FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(db.pool()).await?;
-    Ok(row.as_ref().map(user_from_row))
+    let row = sqlx::query_as::<_, UserRow>("SELECT id, email, name, is_super_admin FROM users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(User::from))
 }
 
 /// Sets or clears the super-admin flag.
@@ -200,8 +217,8 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
     let failures = |column: &'static str, value: String| {
         let sql = format!("SELECT COUNT(*) AS n FROM login_attempts WHERE {column} = $1 AND succeeded = 0 AND at > $2");
         async move {
-            let row = sqlx::query(&sql).bind(value).bind(since).fetch_one(db.pool()).await?;
-            Ok::<i64, ServiceError>(row.get::<i64, _>("n"))
+            let n: i64 = sqlx::query_scalar(&sql).bind(value).bind(since).fetch_one(db.pool()).await?;
+            Ok::<i64, ServiceError>(n)
         }
     };
     if failures("email", email_key.clone()).await? >= limits.per_email || failures("ip", client_ip.to_owned()).await? >= limits.per_ip {
@@ -211,7 +228,7 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
 
     let row = match EmailAddress::parse(&email_key) {
         Ok(email) => {
-            sqlx::query("SELECT id, email, name, is_super_admin, password_hash FROM users WHERE email = $1")
+            sqlx::query_as::<_, SignInRow>("SELECT id, email, name, is_super_admin, password_hash FROM users WHERE email = $1")
                 .bind(email.as_str())
                 .fetch_optional(db.pool())
                 .await?
@@ -219,7 +236,7 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
         Err(_) => None,
     };
     let ok = match &row {
-        Some(r) => verify_password(password, &r.get::<String, _>("password_hash")),
+        Some(r) => verify_password(password, &r.password_hash),
         None => {
             verify_password(password, dummy_hash());
             false
@@ -233,7 +250,7 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
         .execute(db.pool())
         .await?;
     match (ok, row) {
-        (true, Some(r)) => Ok(user_from_row(&r)),
+        (true, Some(r)) => Ok(r.user.into()),
         _ => Err(ServiceError::app(ErrorCode::InvalidCredentials, "Wrong email or password.")),
     }
 }
@@ -247,12 +264,12 @@ pub async fn prune_login_attempts(db: &Db, max_age_ms: i64) -> Result<u64> {
 /// The role a person has in an org: their membership's, or owner powers for a super
 /// admin. `None` means the person may not act in that org at all.
 pub async fn role_in(db: &Db, user: &User, org: &OrgId) -> Result<Option<Role>> {
-    let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+    let role: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org.as_str())
         .bind(user.id.as_str())
         .fetch_optional(db.pool())
         .await?;
-    let member_role = row.and_then(|r| Role::parse(&r.get::<String, _>("role")));
+    let member_role = role.and_then(|r| Role::parse(&r));
     if member_role.is_some() {
         return Ok(member_role);
     }

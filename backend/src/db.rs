@@ -6,6 +6,8 @@
 //! columns (never `SELECT *`). Each backend has its own migration folder with the same
 //! schema; they differ only where the SQL dialects do.
 
+pub mod rows;
+
 use anyhow::Context;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;

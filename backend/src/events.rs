@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::Db;
 use domain::dto::OrgEvent;
 use domain::{OrgId, UserId};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,16 +77,29 @@ pub async fn publish_many_in(conn: &mut AnyConnection, org: &OrgId, kind: &str, 
     Ok(())
 }
 
-fn envelope(r: &sqlx::any::AnyRow) -> Envelope {
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    org_id: String,
+    kind: String,
+    conversation_id: Option<String>,
+    user_id: Option<String>,
+    /// Kept as text and parsed leniently (unreadable JSON becomes `null`), as before: one
+    /// bad payload must not fail every read of the log, which would stall the hub.
+    payload: String,
+    created_at: i64,
+}
+
+fn envelope(r: EventRow) -> Envelope {
     Envelope {
-        org_id: r.get("org_id"),
-        user_id: r.get("user_id"),
+        org_id: r.org_id,
+        user_id: r.user_id,
         event: OrgEvent {
-            id: r.get("id"),
-            kind: r.get("kind"),
-            conversation_id: r.get("conversation_id"),
-            payload: serde_json::from_str(&r.get::<String, _>("payload")).unwrap_or(serde_json::Value::Null),
-            at: r.get("created_at"),
+            id: r.id,
+            kind: r.kind,
+            conversation_id: r.conversation_id,
+            payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null),
+            at: r.created_at,
         },
     }
 }
@@ -94,7 +107,7 @@ fn envelope(r: &sqlx::any::AnyRow) -> Envelope {
 /// The events `user` of `org` may see after `after_id`, oldest first (catch-up after a
 /// reconnect), at most `limit`.
 pub async fn since(db: &Db, org: &OrgId, user: &UserId, after_id: i64, limit: i64) -> Result<Vec<OrgEvent>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, EventRow>(
         "SELECT id, org_id, kind, conversation_id, user_id, payload, created_at FROM org_events \
          WHERE org_id = $1 AND id > $2 AND (user_id IS NULL OR user_id = $3) ORDER BY id LIMIT $4",
     )
@@ -104,13 +117,13 @@ pub async fn since(db: &Db, org: &OrgId, user: &UserId, after_id: i64, limit: i6
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(|r| envelope(r).event).collect())
+    Ok(rows.into_iter().map(|r| envelope(r).event).collect())
 }
 
 /// The newest event id (0 when there is none): where a new subscriber starts.
 pub async fn latest_id(db: &Db) -> Result<i64> {
-    let row = sqlx::query("SELECT MAX(id) AS id FROM org_events").fetch_one(db.pool()).await?;
-    Ok(row.get::<Option<i64>, _>("id").unwrap_or(0))
+    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) AS id FROM org_events").fetch_one(db.pool()).await?;
+    Ok(id.unwrap_or(0))
 }
 
 /// Deletes events older than `max_age_ms`.
@@ -180,7 +193,7 @@ impl Hub {
     async fn read_new(&self, db: &Db, cursor: i64, seen: &mut HashSet<i64>, order: &mut VecDeque<(i64, i64)>) -> Result<i64> {
         let now = crate::clock::now_ms();
         // New ids, plus the recent tail for ids that committed late (PostgreSQL).
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, EventRow>(
             "SELECT id, org_id, kind, conversation_id, user_id, payload, created_at FROM org_events \
              WHERE id > $1 OR (created_at > $2 AND id > $3) ORDER BY id LIMIT 5000",
         )
@@ -190,7 +203,7 @@ impl Hub {
         .fetch_all(db.pool())
         .await?;
         let mut max = cursor;
-        for r in &rows {
+        for r in rows {
             let env = envelope(r);
             max = max.max(env.event.id);
             if seen.insert(env.event.id) {

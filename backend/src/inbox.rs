@@ -13,7 +13,7 @@ pub use domain::inbox::fill_canned;
 use domain::inbox::{like_pattern, preview, Tab, WindowColour};
 use domain::{AppError, ConversationId, ErrorCode, NumberId, OrgId, Role, UserId};
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// Most conversations on one page of the list.
 pub const MAX_PAGE: i64 = 100;
@@ -38,6 +38,25 @@ pub struct ListQuery {
 enum Bind {
     S(String),
     I(i64),
+}
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: String,
+    contact_id: String,
+    number_id: String,
+    status: String,
+    handled_by: String,
+    unread_count: i64,
+    assignee_id: Option<String>,
+    window_expires_at: Option<i64>,
+    t: i64,
+    name: Option<String>,
+    profile_name: Option<String>,
+    phone: Option<String>,
+    username: Option<String>,
+    assignee_name: Option<String>,
+    last_text: Option<String>,
 }
 
 /// A page of the org's conversations, newest activity first. Any member may read it.
@@ -87,7 +106,7 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery, now: i64) -> Result<Inb
     let limit = q.limit.clamp(1, MAX_PAGE);
     binds.push(Bind::I(limit + 1));
     sql.push_str(&format!(" ORDER BY t DESC, c.id DESC LIMIT ${}", binds.len()));
-    let mut query = sqlx::query(&sql);
+    let mut query = sqlx::query_as::<_, ItemRow>(&sql);
     for b in binds {
         query = match b {
             Bind::S(s) => query.bind(s),
@@ -97,31 +116,28 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery, now: i64) -> Result<Inb
     let rows = query.fetch_all(db.pool()).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<InboxItem> = rows
-        .iter()
+        .into_iter()
         .take(limit as usize)
         .map(|r| {
-            let phone: Option<String> = r.get("phone");
-            let display_name = [r.get::<Option<String>, _>("name"), r.get("profile_name"), phone.clone(), r.get("username")]
-                .into_iter()
-                .flatten()
-                .find(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| "Unknown".into());
-            let expires: Option<i64> = r.get("window_expires_at");
+            let phone = r.phone;
+            let display_name =
+                [r.name, r.profile_name, phone.clone(), r.username].into_iter().flatten().find(|s| !s.trim().is_empty()).unwrap_or_else(|| "Unknown".into());
+            let expires = r.window_expires_at;
             InboxItem {
-                conversation_id: r.get("id"),
-                contact_id: r.get("contact_id"),
+                conversation_id: r.id,
+                contact_id: r.contact_id,
                 display_name,
                 phone,
-                preview: preview(&r.get::<Option<String>, _>("last_text").unwrap_or_default()),
-                last_message_at: Some(r.get("t")),
-                unread_count: r.get("unread_count"),
-                assignee_id: r.get("assignee_id"),
-                assignee_name: r.get("assignee_name"),
+                preview: preview(&r.last_text.unwrap_or_default()),
+                last_message_at: Some(r.t),
+                unread_count: r.unread_count,
+                assignee_id: r.assignee_id,
+                assignee_name: r.assignee_name,
                 window: WindowColour::at(expires, now),
                 window_expires_at: expires,
-                status: r.get("status"),
-                handled_by: r.get("handled_by"),
-                number_id: r.get("number_id"),
+                status: r.status,
+                handled_by: r.handled_by,
+                number_id: r.number_id,
             }
         })
         .collect();
@@ -129,6 +145,7 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery, now: i64) -> Result<Inb
     Ok(InboxPage { items, next_cursor })
 }
 
+#[derive(sqlx::FromRow)]
 struct Conv {
     id: String,
     number_id: String,
@@ -138,13 +155,12 @@ struct Conv {
 }
 
 async fn conversation_in(conn: &mut AnyConnection, org: &OrgId, id: &ConversationId) -> Result<Conv> {
-    let r = sqlx::query("SELECT id, number_id, status, assignee_id, handled_by FROM conversations WHERE org_id = $1 AND id = $2")
+    Ok(sqlx::query_as::<_, Conv>("SELECT id, number_id, status, assignee_id, handled_by FROM conversations WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| AppError::not_found("Conversation"))?;
-    Ok(Conv { id: r.get("id"), number_id: r.get("number_id"), status: r.get("status"), assignee_id: r.get("assignee_id"), handled_by: r.get("handled_by") })
+        .ok_or_else(|| AppError::not_found("Conversation"))?)
 }
 
 /// How a line names who acted: the member's name, or the API key or automation.
@@ -160,12 +176,7 @@ async fn user_name(conn: &mut AnyConnection, user: &str) -> Result<String> {
     if let Some(key) = user.strip_prefix("api-key:") {
         return Ok(format!("API key {key}"));
     }
-    Ok(sqlx::query("SELECT name FROM users WHERE id = $1")
-        .bind(user)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| r.get("name"))
-        .unwrap_or_else(|| "Someone".into()))
+    Ok(sqlx::query_scalar::<_, String>("SELECT name FROM users WHERE id = $1").bind(user).fetch_optional(&mut *conn).await?.unwrap_or_else(|| "Someone".into()))
 }
 
 /// One conversation's list row (for the chat header), or `NOT_FOUND_001`.
@@ -176,11 +187,10 @@ pub async fn item(db: &Db, actor: &Actor, conversation: &ConversationId, now: i6
 
 /// The members a conversation can be assigned to (agents and above), by name.
 pub async fn assignable_members(db: &Db, actor: &Actor) -> Result<Vec<(String, String)>> {
-    let rows = sqlx::query("SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.role IN ('owner', 'admin', 'manager', 'agent') ORDER BY u.name, u.id")
+    Ok(sqlx::query_as::<_, (String, String)>("SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.role IN ('owner', 'admin', 'manager', 'agent') ORDER BY u.name, u.id")
         .bind(actor.org_id.as_str())
         .fetch_all(db.pool())
-        .await?;
-    Ok(rows.iter().map(|r| (r.get("id"), r.get("name"))).collect())
+        .await?)
 }
 
 /// Writes a line in the chat that never goes to WhatsApp: `system` (assigned, resolved…)
@@ -216,8 +226,9 @@ async fn conversation_changed_in(conn: &mut AnyConnection, org: &OrgId, c: &str,
 
 /// Whether `user` may be given conversations in `org`: a member above viewer.
 async fn assignable(conn: &mut AnyConnection, org: &OrgId, user: &str) -> Result<bool> {
-    let role = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2").bind(org.as_str()).bind(user).fetch_optional(&mut *conn).await?;
-    Ok(role.and_then(|r| Role::parse(&r.get::<String, _>("role"))).is_some_and(|r| r.at_least(Role::Agent)))
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2").bind(org.as_str()).bind(user).fetch_optional(&mut *conn).await?;
+    Ok(role.and_then(|r| Role::parse(&r)).is_some_and(|r| r.at_least(Role::Agent)))
 }
 
 async fn set_assignee_in(conn: &mut AnyConnection, org: &OrgId, c: &Conv, assignee: Option<&str>, by: Option<&str>, now: i64) -> Result<bool> {
@@ -390,12 +401,12 @@ pub async fn set_auto_assign(db: &Db, actor: &Actor, number: &NumberId, mode: &s
 /// assignee: by the number's auto-assignment, else it stays unassigned and the org's
 /// agents hear of it. Runs inside the transaction that stored the inbound message.
 pub async fn route_new_in(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, conversation: &str, now: i64) -> Result<()> {
-    let mode: String = sqlx::query("SELECT auto_assign FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_one(&mut *conn).await?.get("auto_assign");
+    let mode: String = sqlx::query_scalar("SELECT auto_assign FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_one(&mut *conn).await?;
     let c = conversation_in(conn, org, &ConversationId::from_string(conversation.to_owned())).await?;
     if c.assignee_id.is_some() {
         return Ok(());
     }
-    let online: Vec<(String, i64)> = sqlx::query(
+    let online: Vec<(String, i64)> = sqlx::query_as(
         "SELECT p.user_id, (SELECT COUNT(*) FROM conversations o WHERE o.org_id = p.org_id AND o.assignee_id = p.user_id AND o.status = 'open') AS busy \
          FROM member_presence p JOIN memberships m ON m.org_id = p.org_id AND m.user_id = p.user_id \
          WHERE p.org_id = $1 AND p.last_seen_at > $2 AND m.role IN ('owner', 'admin', 'manager', 'agent') ORDER BY p.user_id",
@@ -403,17 +414,11 @@ pub async fn route_new_in(conn: &mut AnyConnection, org: &OrgId, number: &Number
     .bind(org.as_str())
     .bind(now - ONLINE_MS)
     .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.get("user_id"), r.get("busy")))
-    .collect();
+    .await?;
     let pick = match mode.as_str() {
         "round_robin" => {
-            let last: Option<String> = sqlx::query("SELECT last_auto_assignee FROM wa_numbers WHERE id = $1")
-                .bind(number.as_str())
-                .fetch_one(&mut *conn)
-                .await?
-                .get("last_auto_assignee");
+            let last: Option<String> =
+                sqlx::query_scalar("SELECT last_auto_assignee FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_one(&mut *conn).await?;
             online.iter().map(|(u, _)| u.clone()).find(|u| last.as_ref().is_none_or(|l| u > l)).or_else(|| online.first().map(|(u, _)| u.clone()))
         }
         // Fewest open conversations; ties go to the first by id (stable).
@@ -444,11 +449,12 @@ pub async fn route_new_in(conn: &mut AnyConnection, org: &OrgId, number: &Number
 
 /// The org's canned responses, by shortcut. Any member.
 pub async fn canned_list(db: &Db, actor: &Actor) -> Result<Vec<CannedResponse>> {
-    let rows = sqlx::query("SELECT id, title, shortcut, content FROM canned_responses WHERE org_id = $1 ORDER BY shortcut")
-        .bind(actor.org_id.as_str())
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows.iter().map(|r| CannedResponse { id: r.get("id"), title: r.get("title"), shortcut: r.get("shortcut"), content: r.get("content") }).collect())
+    let rows =
+        sqlx::query_as::<_, (String, String, String, String)>("SELECT id, title, shortcut, content FROM canned_responses WHERE org_id = $1 ORDER BY shortcut")
+            .bind(actor.org_id.as_str())
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().map(|(id, title, shortcut, content)| CannedResponse { id, title, shortcut, content }).collect())
 }
 
 fn canned_fields(title: &str, shortcut: &str, content: &str) -> Result<(String, String, String)> {
@@ -473,12 +479,12 @@ pub async fn canned_save(db: &Db, actor: &Actor, id: Option<&str>, title: &str, 
     actor.require(Role::Manager)?;
     let (title, shortcut, content) = canned_fields(title, shortcut, content)?;
     let now = crate::clock::now_ms();
-    let taken = sqlx::query("SELECT id FROM canned_responses WHERE org_id = $1 AND shortcut = $2")
+    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM canned_responses WHERE org_id = $1 AND shortcut = $2")
         .bind(actor.org_id.as_str())
         .bind(&shortcut)
         .fetch_optional(db.pool())
         .await?;
-    if taken.is_some_and(|r| Some(r.get::<String, _>("id").as_str()) != id) {
+    if taken.is_some_and(|t| Some(t.as_str()) != id) {
         return Err(ServiceError::app(ErrorCode::Conflict, format!("The shortcut /{shortcut} is already used.")));
     }
     let id = match id {

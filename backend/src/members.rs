@@ -9,7 +9,6 @@ use crate::Db;
 use domain::dto::Member;
 use domain::{AppError, EmailAddress, ErrorCode, Password, PersonName, Role, UserId};
 use serde_json::json;
-use sqlx::Row;
 
 /// A person to add to the actor's org. `password` is needed only when the email has
 /// no account yet; it becomes that account's first password.
@@ -21,9 +20,18 @@ pub struct NewMember {
     pub password: Option<Password>,
 }
 
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: UserId,
+    email: String,
+    name: String,
+    role: String,
+    created_at: i64,
+}
+
 /// Every member of the actor's org, by name. Any member may list them.
 pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Member>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, MemberRow>(
         "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY u.name, u.email",
     )
@@ -32,31 +40,26 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Member>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| Member {
-            user_id: UserId::from_string(r.get::<String, _>("id")),
-            email: r.get("email"),
-            name: r.get("name"),
-            role: Role::parse(&r.get::<String, _>("role")).unwrap_or(Role::Viewer),
-            joined_at: r.get("created_at"),
-        })
+        .map(|r| Member { user_id: r.id, email: r.email, name: r.name, role: Role::parse(&r.role).unwrap_or(Role::Viewer), joined_at: r.created_at })
         .collect())
 }
 
 /// The member's role in the actor's org, or `NOT_FOUND_001`.
 async fn role_of(conn: &mut sqlx::AnyConnection, actor: &Actor, user: &UserId) -> Result<Role> {
-    let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+    let role: String = sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(actor.org_id.as_str())
         .bind(user.as_str())
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| AppError::not_found("Member"))?;
-    Ok(Role::parse(&row.get::<String, _>("role")).unwrap_or(Role::Viewer))
+    Ok(Role::parse(&role).unwrap_or(Role::Viewer))
 }
 
 async fn owner_count(conn: &mut sqlx::AnyConnection, actor: &Actor) -> Result<i64> {
-    let row =
-        sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'").bind(actor.org_id.as_str()).fetch_one(&mut *conn).await?;
-    Ok(row.get("n"))
+    Ok(sqlx::query_scalar("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'")
+        .bind(actor.org_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 fn may_manage(actor: &Actor, target: Role) -> Result<()> {
@@ -72,9 +75,10 @@ fn may_manage(actor: &Actor, target: Role) -> Result<()> {
 pub async fn add(db: &Db, actor: &Actor, new: &NewMember) -> Result<Member> {
     may_manage(actor, new.role)?;
     let mut tx = db.pool().begin().await?;
-    let existing = sqlx::query("SELECT id, name FROM users WHERE email = $1").bind(new.email.as_str()).fetch_optional(&mut *tx).await?;
+    let existing: Option<(UserId, String)> =
+        sqlx::query_as("SELECT id, name FROM users WHERE email = $1").bind(new.email.as_str()).fetch_optional(&mut *tx).await?;
     let (user_id, name) = match existing {
-        Some(r) => (UserId::from_string(r.get::<String, _>("id")), r.get::<String, _>("name")),
+        Some(found) => found,
         None => {
             let password =
                 new.password.as_ref().ok_or_else(|| AppError::validation(format!("{} has no account yet: give them a first password.", new.email)))?;

@@ -5,7 +5,7 @@ use crate::clock::{new_id, now_ms};
 use crate::error::Result;
 use crate::Db;
 use domain::{OrgId, UserId};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// How long notifications are kept.
 pub const RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -40,14 +40,14 @@ pub async fn notify_roles_in(
     link: Option<&str>,
 ) -> Result<usize> {
     let list = roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", ");
-    let users: Vec<String> = sqlx::query(&format!("SELECT user_id FROM memberships WHERE org_id = $1 AND role IN ({list}) ORDER BY user_id"))
-        .bind(org.as_str())
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|r| r.get::<String, _>("user_id"))
-        .filter(|u| Some(u.as_str()) != except)
-        .collect();
+    let users: Vec<String> =
+        sqlx::query_scalar::<_, String>(&format!("SELECT user_id FROM memberships WHERE org_id = $1 AND role IN ({list}) ORDER BY user_id"))
+            .bind(org.as_str())
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .filter(|u| Some(u.as_str()) != except)
+            .collect();
     for user in &users {
         notify_in(conn, org, user, kind, title, body, link).await?;
     }
@@ -61,9 +61,20 @@ pub async fn notify_admins(conn: &mut AnyConnection, org: &OrgId, kind: &str, ti
 
 pub use domain::dto::Notification;
 
+#[derive(sqlx::FromRow)]
+struct NotificationRow {
+    id: String,
+    kind: String,
+    title: String,
+    body: String,
+    link: Option<String>,
+    read_at: Option<i64>,
+    created_at: i64,
+}
+
 /// The latest notifications of a person in an org.
 pub async fn list_for(db: &Db, org: &OrgId, user: &UserId, limit: i64) -> Result<Vec<Notification>> {
-    let rows = sqlx::query("SELECT id, kind, title, body, link, read_at, created_at FROM notifications WHERE org_id = $1 AND user_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
+    let rows = sqlx::query_as::<_, NotificationRow>("SELECT id, kind, title, body, link, read_at, created_at FROM notifications WHERE org_id = $1 AND user_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
         .bind(org.as_str())
         .bind(user.as_str())
         .bind(limit)
@@ -71,26 +82,17 @@ pub async fn list_for(db: &Db, org: &OrgId, user: &UserId, limit: i64) -> Result
         .await?;
     Ok(rows
         .into_iter()
-        .map(|r| Notification {
-            id: r.get("id"),
-            kind: r.get("kind"),
-            title: r.get("title"),
-            body: r.get("body"),
-            link: r.get("link"),
-            read: r.get::<Option<i64>, _>("read_at").is_some(),
-            created_at: r.get("created_at"),
-        })
+        .map(|r| Notification { id: r.id, kind: r.kind, title: r.title, body: r.body, link: r.link, read: r.read_at.is_some(), created_at: r.created_at })
         .collect())
 }
 
 /// How many unread notifications a person has in an org (the bell's count).
 pub async fn unread_count(db: &Db, org: &OrgId, user: &UserId) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM notifications WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) AS n FROM notifications WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL")
         .bind(org.as_str())
         .bind(user.as_str())
         .fetch_one(db.pool())
-        .await?;
-    Ok(row.get("n"))
+        .await?)
 }
 
 /// Marks one notification (`Some(id)`) or all of them read, for their owner only.

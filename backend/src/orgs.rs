@@ -9,7 +9,6 @@ use crate::Db;
 use domain::dto::{OrgProfile, OrgSummary};
 use domain::{AppError, CountryCode, OrgId, OrgName, Role, TimeZoneName};
 use serde_json::json;
-use sqlx::Row;
 
 /// The editable part of an org's profile, already parsed.
 #[derive(Debug, Clone)]
@@ -47,29 +46,40 @@ pub async fn exists(db: &Db, org: &OrgId) -> Result<bool> {
 
 /// The oldest org with exactly this name, if any (the CLI adds admins to orgs by name).
 pub async fn find_by_name(db: &Db, name: &OrgName) -> Result<Option<OrgId>> {
-    let row = sqlx::query("SELECT id FROM orgs WHERE name = $1 ORDER BY created_at, id LIMIT 1").bind(name.as_str()).fetch_optional(db.pool()).await?;
-    Ok(row.map(|r| OrgId::from_string(r.get::<String, _>("id"))))
+    Ok(sqlx::query_scalar("SELECT id FROM orgs WHERE name = $1 ORDER BY created_at, id LIMIT 1").bind(name.as_str()).fetch_optional(db.pool()).await?)
 }
 
-fn profile_from_row(r: &sqlx::any::AnyRow) -> OrgProfile {
-    OrgProfile {
-        id: OrgId::from_string(r.get::<String, _>("id")),
-        name: r.get("name"),
-        time_zone: r.get("time_zone"),
-        default_country: r.get("default_country"),
-        created_at: r.get("created_at"),
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    id: OrgId,
+    name: String,
+    time_zone: String,
+    default_country: String,
+    created_at: i64,
+}
+
+impl From<ProfileRow> for OrgProfile {
+    fn from(r: ProfileRow) -> OrgProfile {
+        OrgProfile { id: r.id, name: r.name, time_zone: r.time_zone, default_country: r.default_country, created_at: r.created_at }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: OrgId,
+    name: String,
+    role: Option<String>,
 }
 
 /// Reads an org's profile without an actor: for API-key callers, whose key is already
 /// bound to the org.
 pub async fn profile_by_id(db: &Db, org: &OrgId) -> Result<OrgProfile> {
-    let row = sqlx::query("SELECT id, name, time_zone, default_country, created_at FROM orgs WHERE id = $1")
+    let row = sqlx::query_as::<_, ProfileRow>("SELECT id, name, time_zone, default_country, created_at FROM orgs WHERE id = $1")
         .bind(org.as_str())
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::not_found("Organisation"))?;
-    Ok(profile_from_row(&row))
+    Ok(row.into())
 }
 
 /// The profile of the actor's org. Every member may read it.
@@ -103,24 +113,21 @@ pub async fn update_profile(db: &Db, actor: &Actor, update: &ProfileUpdate) -> R
 /// super admin.
 pub async fn list_for_user(db: &Db, user: &User) -> Result<Vec<OrgSummary>> {
     let rows = if user.is_super_admin {
-        sqlx::query("SELECT o.id, o.name, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id")
-            .bind(user.id.as_str())
-            .fetch_all(db.pool())
-            .await?
+        sqlx::query_as::<_, SummaryRow>(
+            "SELECT o.id, o.name, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id",
+        )
+        .bind(user.id.as_str())
+        .fetch_all(db.pool())
+        .await?
     } else {
-        sqlx::query("SELECT o.id, o.name, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id")
-            .bind(user.id.as_str())
-            .fetch_all(db.pool())
-            .await?
+        sqlx::query_as::<_, SummaryRow>(
+            "SELECT o.id, o.name, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id",
+        )
+        .bind(user.id.as_str())
+        .fetch_all(db.pool())
+        .await?
     };
-    Ok(rows
-        .into_iter()
-        .map(|r| OrgSummary {
-            id: OrgId::from_string(r.get::<String, _>("id")),
-            name: r.get("name"),
-            role: r.get::<Option<String>, _>("role").and_then(|s| Role::parse(&s)),
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| OrgSummary { id: r.id, name: r.name, role: r.role.and_then(|s| Role::parse(&s)) }).collect())
 }
 
 /// Creates an org and its first owner in one transaction (sign-up): either both exist

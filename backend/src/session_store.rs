@@ -73,14 +73,13 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        use sqlx::Row;
-        let row = sqlx::query("SELECT data FROM sessions WHERE id = $1 AND expires_at > $2")
+        let data: Option<String> = sqlx::query_scalar("SELECT data FROM sessions WHERE id = $1 AND expires_at > $2")
             .bind(id.to_string())
             .bind(now_ms())
             .fetch_optional(self.db.pool())
             .await
             .map_err(backend)?;
-        row.map(|r| serde_json::from_str::<Record>(&r.get::<String, _>("data")).map_err(|e| session_store::Error::Decode(e.to_string()))).transpose()
+        data.map(|d| serde_json::from_str::<Record>(&d).map_err(|e| session_store::Error::Decode(e.to_string()))).transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

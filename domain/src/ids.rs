@@ -1,5 +1,6 @@
 //! Typed identifiers. Ids are stored as UUID text so that the same column type works on
 //! SQLite and PostgreSQL; the newtypes stop an `OrgId` being passed where a `UserId` goes.
+//! With the `sqlx` feature (backend only) they decode straight from database rows.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -26,6 +27,25 @@ macro_rules! id_type {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
+            }
+        }
+
+        /// Decodes from a TEXT column of a sqlx `Any` row: a non-text value is a decode
+        /// error (`Err`), never a panic.
+        #[cfg(feature = "sqlx")]
+        impl sqlx::Type<sqlx::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <String as sqlx::Type<sqlx::Any>>::type_info()
+            }
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <String as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        #[cfg(feature = "sqlx")]
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $name {
+            fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                <String as sqlx::Decode<'r, sqlx::Any>>::decode(value).map(Self)
             }
         }
     };

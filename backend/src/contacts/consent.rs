@@ -5,7 +5,7 @@ use super::store::Who;
 use crate::error::Result;
 use domain::AppError;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// The opt-in states a contact can be in.
 pub const STATUSES: [&str; 3] = ["unknown", "opted_in", "opted_out"];
@@ -17,10 +17,12 @@ pub async fn set_in(conn: &mut AnyConnection, who: &Who, contact: &str, status: 
     if !STATUSES.contains(&status) {
         return Err(AppError::validation(format!("Opt-in status must be unknown, opted_in or opted_out (not \u{201c}{status}\u{201d}).")).into());
     }
-    let row =
-        sqlx::query("SELECT opt_in_status FROM contacts WHERE id = $1 AND org_id = $2").bind(contact).bind(who.org.as_str()).fetch_optional(&mut *conn).await?;
-    let Some(row) = row else { return Err(AppError::not_found("Contact").into()) };
-    let from: String = row.get("opt_in_status");
+    let from: Option<String> = sqlx::query_scalar("SELECT opt_in_status FROM contacts WHERE id = $1 AND org_id = $2")
+        .bind(contact)
+        .bind(who.org.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(from) = from else { return Err(AppError::not_found("Contact").into()) };
     if from == status {
         return Ok(false);
     }

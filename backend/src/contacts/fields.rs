@@ -2,12 +2,13 @@
 //! managing the custom field definitions.
 
 use crate::clock::new_id;
+use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};
 use crate::Db;
 use domain::dto::CustomFieldView;
 use domain::{AppError, EmailAddress, ErrorCode, OrgId};
 use serde_json::{Map, Value};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// Lead statuses, in funnel order.
 pub const LEAD_STATUSES: [&str; 5] = ["new", "engaged", "qualified", "converted", "lost"];
@@ -85,6 +86,15 @@ pub fn date(field: &str, v: &str) -> std::result::Result<Option<String>, AppErro
     Ok(Some(t.to_owned()))
 }
 
+#[derive(sqlx::FromRow)]
+struct FieldRow {
+    id: String,
+    key: String,
+    label: String,
+    kind: String,
+    choices: Json<Vec<String>>,
+}
+
 /// The org's custom field definitions.
 pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<CustomFieldView>> {
     let mut conn = db.pool().acquire().await?;
@@ -93,20 +103,11 @@ pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<CustomFieldView>> {
 
 /// [`list`] inside a transaction.
 pub async fn list_in(conn: &mut AnyConnection, org: &OrgId) -> Result<Vec<CustomFieldView>> {
-    let rows = sqlx::query("SELECT id, key, label, kind, choices FROM custom_fields WHERE org_id = $1 ORDER BY created_at, key")
+    let rows = sqlx::query_as::<_, FieldRow>("SELECT id, key, label, kind, choices FROM custom_fields WHERE org_id = $1 ORDER BY created_at, key")
         .bind(org.as_str())
         .fetch_all(&mut *conn)
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| CustomFieldView {
-            id: r.get("id"),
-            key: r.get("key"),
-            label: r.get("label"),
-            kind: r.get("kind"),
-            choices: serde_json::from_str(&r.get::<String, _>("choices")).unwrap_or_default(),
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| CustomFieldView { id: r.id, key: r.key, label: r.label, kind: r.kind, choices: r.choices.0 }).collect())
 }
 
 /// A raw value for a custom field, checked and normalised: numbers become JSON numbers,

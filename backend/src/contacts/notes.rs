@@ -7,7 +7,7 @@ use crate::Db;
 use domain::dto::ContactNoteView;
 use domain::{AppError, ContactId, OrgId};
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// The longest note kept.
 pub const MAX_NOTE_CHARS: usize = 5_000;
@@ -48,10 +48,18 @@ pub async fn add(db: &Db, actor: &crate::auth::Actor, contact: &ContactId, body:
     Ok(id)
 }
 
+#[derive(sqlx::FromRow)]
+struct NoteRow {
+    id: String,
+    body: String,
+    author_name: Option<String>,
+    created_at: i64,
+}
+
 /// The contact's notes, newest first.
 pub async fn list(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<ContactNoteView>> {
     super::search::require_contact(db, org, contact).await?;
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, NoteRow>(
         "SELECT n.id, n.body, u.name AS author_name, n.created_at FROM contact_notes n LEFT JOIN users u ON u.id = n.author_id \
          WHERE n.org_id = $1 AND n.contact_id = $2 ORDER BY n.created_at DESC, n.id DESC",
     )
@@ -59,5 +67,5 @@ pub async fn list(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<Conta
     .bind(contact.as_str())
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(|r| ContactNoteView { id: r.get("id"), body: r.get("body"), author_name: r.get("author_name"), at: r.get("created_at") }).collect())
+    Ok(rows.into_iter().map(|r| ContactNoteView { id: r.id, body: r.body, author_name: r.author_name, at: r.created_at }).collect())
 }

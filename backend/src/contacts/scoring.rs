@@ -3,11 +3,20 @@
 
 use super::settings::CrmSettings;
 use crate::db::placeholders;
+use crate::db::rows::Flag;
 use crate::error::Result;
 use domain::scoring::{score, ContactFacts};
 use domain::OrgId;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
+
+#[derive(sqlx::FromRow)]
+struct FactsRow {
+    id: String,
+    source: String,
+    score: i64,
+    replied: Flag,
+}
 
 /// Recomputes the scores of `contacts` and stores the ones that changed.
 pub async fn recompute_in(conn: &mut AnyConnection, org: &OrgId, settings: &CrmSettings, contacts: &[String]) -> Result<()> {
@@ -30,7 +39,7 @@ pub async fn recompute_in(conn: &mut AnyConnection, org: &OrgId, settings: &CrmS
             "SELECT c.id, c.source, c.score, EXISTS (SELECT 1 FROM conversations v JOIN messages m ON m.conversation_id = v.id WHERE v.contact_id = c.id AND m.direction = 'inbound') AS replied \
              FROM contacts c WHERE c.org_id = $1 AND c.id IN ({list})"
         );
-        let mut q = sqlx::query(&sql).bind(org.as_str());
+        let mut q = sqlx::query_as::<_, FactsRow>(&sql).bind(org.as_str());
         for id in chunk {
             q = q.bind(id.clone());
         }
@@ -39,24 +48,19 @@ pub async fn recompute_in(conn: &mut AnyConnection, org: &OrgId, settings: &CrmS
             "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id IN ({})",
             placeholders(1, chunk.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
         for id in chunk {
             q = q.bind(id.clone());
         }
         let mut tags: HashMap<String, Vec<String>> = HashMap::new();
-        for r in q.fetch_all(&mut *conn).await? {
-            tags.entry(r.get("contact_id")).or_default().push(r.get("name"));
+        for (contact, name) in q.fetch_all(&mut *conn).await? {
+            tags.entry(contact).or_default().push(name);
         }
         for r in rows {
-            let id: String = r.get("id");
-            let replied = match r.try_get::<bool, _>("replied") {
-                Ok(b) => b,
-                Err(_) => r.get::<i64, _>("replied") != 0,
-            };
-            let facts = ContactFacts { source: r.get("source"), has_replied: replied, tags: tags.remove(&id).unwrap_or_default(), clicks: 0 };
+            let facts = ContactFacts { source: r.source, has_replied: r.replied.0, tags: tags.remove(&r.id).unwrap_or_default(), clicks: 0 };
             let new = i64::from(score(&settings.score_rules, &facts));
-            if new != r.get::<i64, _>("score") {
-                sqlx::query("UPDATE contacts SET score = $1 WHERE id = $2").bind(new).bind(&id).execute(&mut *conn).await?;
+            if new != r.score {
+                sqlx::query("UPDATE contacts SET score = $1 WHERE id = $2").bind(new).bind(&r.id).execute(&mut *conn).await?;
             }
         }
     }

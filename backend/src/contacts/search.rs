@@ -3,13 +3,14 @@
 //! index (FTS5 on SQLite, pg_trgm on PostgreSQL), so it stays fast at 1M contacts.
 
 use crate::db::placeholders;
+use crate::db::rows::Json;
 use crate::error::Result;
 use crate::{Db, DbKind};
 use domain::dto::{ContactPage, ContactView, TagView};
 use domain::inbox::like_pattern;
 use domain::{AppError, ContactId, ErrorCode, OrgId};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use serde_json::{Map, Value};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// How a page of contacts is ordered.
@@ -104,27 +105,58 @@ const COLUMNS: &str =
      c.birthday, c.custom_fields, c.created_at, c.updated_at, c.deleted_at, \
      (SELECT MAX(v.last_message_at) FROM conversations v WHERE v.contact_id = c.id) AS last_message_at";
 
-fn view(r: &AnyRow) -> ContactView {
+/// A contact as [`COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: ContactId,
+    phone: Option<String>,
+    wa_id: Option<String>,
+    name: Option<String>,
+    profile_name: Option<String>,
+    email: Option<String>,
+    company: Option<String>,
+    source: String,
+    lead_status: String,
+    lifecycle_stage: String,
+    score: i64,
+    opt_in_status: String,
+    birthday: Option<String>,
+    custom_fields: Json<Map<String, Value>>,
+    created_at: i64,
+    updated_at: i64,
+    deleted_at: Option<i64>,
+    last_message_at: Option<i64>,
+}
+
+/// A row of a text search: the contact and how many match in all.
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    #[sqlx(flatten)]
+    contact: ContactRow,
+    total_count: i64,
+}
+
+fn view(r: ContactRow) -> ContactView {
     ContactView {
-        id: ContactId::from_string(r.get::<String, _>("id")),
-        phone: r.get("phone"),
-        wa_id: r.get("wa_id"),
-        name: r.get("name"),
-        profile_name: r.get("profile_name"),
-        email: r.get("email"),
-        company: r.get("company"),
-        source: r.get("source"),
-        lead_status: r.get("lead_status"),
-        lifecycle_stage: r.get("lifecycle_stage"),
-        score: r.get("score"),
-        opt_in_status: r.get("opt_in_status"),
-        birthday: r.get("birthday"),
-        custom_fields: serde_json::from_str(&r.get::<String, _>("custom_fields")).unwrap_or_default(),
+        id: r.id,
+        phone: r.phone,
+        wa_id: r.wa_id,
+        name: r.name,
+        profile_name: r.profile_name,
+        email: r.email,
+        company: r.company,
+        source: r.source,
+        lead_status: r.lead_status,
+        lifecycle_stage: r.lifecycle_stage,
+        score: r.score,
+        opt_in_status: r.opt_in_status,
+        birthday: r.birthday,
+        custom_fields: r.custom_fields.0,
         tags: Vec::new(),
-        last_message_at: r.get("last_message_at"),
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
-        deleted_at: r.get("deleted_at"),
+        last_message_at: r.last_message_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        deleted_at: r.deleted_at,
     }
 }
 
@@ -230,17 +262,18 @@ fn filter(db: &Db, org: &OrgId, query: &ContactQuery, tag_ids: &[String], tags_a
     (wh.join(" AND "), binds)
 }
 
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    binds: &[Bind],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        q = match b {
-            Bind::S(s) => q.bind(s.clone()),
-            Bind::I(i) => q.bind(*i),
-        };
-    }
-    q
+/// Binds the values of [`filter`] to a query (`query_as` or `query_scalar`).
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bind::S(s) => q.bind(s.clone()),
+                Bind::I(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
 }
 
 /// A page of the org's contacts matching `query`, with the total that match.
@@ -263,24 +296,27 @@ pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactP
             "SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}",
             query.sort.order_by()
         );
-        let rows = bind_all(sqlx::query(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
+        let rows =
+            bind_all!(sqlx::query_as::<_, CountedRow>(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
         let total: i64 = match rows.first() {
-            Some(r) => r.get("total_count"),
-            None => bind_all(sqlx::query(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?.get("n"),
+            Some(r) => r.total_count,
+            None => bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?,
         };
-        (rows, total)
+        (rows.into_iter().map(|r| r.contact).collect::<Vec<_>>(), total)
     } else {
         // No search: the page comes from the (org, created) index and the count from a
         // scan of it; numbering every row of a large org for a window would be slower.
-        let total: i64 = bind_all(sqlx::query(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?.get("n");
+        let total: i64 = bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?;
         // Only the org is bound: no filter narrows the list.
         let unfiltered = binds.len() == 1 && !query.trash;
         let order = if unfiltered { query.sort.order_by_unfiltered() } else { query.sort.order_by() };
         let where_sql = if total > FEW_MATCHES && !tags.is_empty() { filter(db, org, query, &tags, TagFilter::PerContact).0 } else { where_sql };
         let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {order} LIMIT ${l} OFFSET ${o}");
-        (bind_all(sqlx::query(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?, total)
+        let rows =
+            bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
+        (rows, total)
     };
-    let mut data: Vec<ContactView> = rows.iter().map(view).collect();
+    let mut data: Vec<ContactView> = rows.into_iter().map(view).collect();
     let mut conn = db.pool().acquire().await?;
     attach_tags(&mut conn, &mut data).await?;
     Ok(ContactPage { data, total })
@@ -293,13 +329,21 @@ pub async fn all(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<Conta
     };
     let (where_sql, binds) = filter(db, org, query, &tags, TagFilter::FromTag);
     let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {}", query.sort.order_by());
-    let rows = bind_all(sqlx::query(&sql).persistent(false), &binds).fetch_all(db.pool()).await?;
-    let mut data: Vec<ContactView> = rows.iter().map(view).collect();
+    let rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).fetch_all(db.pool()).await?;
+    let mut data: Vec<ContactView> = rows.into_iter().map(view).collect();
     let mut conn = db.pool().acquire().await?;
     for chunk in data.chunks_mut(super::store::BATCH) {
         attach_tags(&mut conn, chunk).await?;
     }
     Ok(data)
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactTagRow {
+    contact_id: String,
+    id: String,
+    name: String,
+    colour: String,
 }
 
 /// Fills in the tags of the contacts (one query).
@@ -311,13 +355,13 @@ async fn attach_tags(conn: &mut AnyConnection, contacts: &mut [ContactView]) -> 
         "SELECT ct.contact_id, t.id, t.name, t.colour FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id IN ({}) ORDER BY t.name_key",
         placeholders(1, contacts.len())
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query_as::<_, ContactTagRow>(&sql);
     for c in contacts.iter() {
         q = q.bind(c.id.as_str().to_owned());
     }
     let mut by_contact: HashMap<String, Vec<TagView>> = HashMap::new();
     for r in q.fetch_all(&mut *conn).await? {
-        by_contact.entry(r.get("contact_id")).or_default().push(TagView { id: r.get("id"), name: r.get("name"), colour: r.get("colour"), contacts: 0 });
+        by_contact.entry(r.contact_id).or_default().push(TagView { id: r.id, name: r.name, colour: r.colour, contacts: 0 });
     }
     for c in contacts.iter_mut() {
         c.tags = by_contact.remove(c.id.as_str()).unwrap_or_default();
@@ -337,13 +381,13 @@ pub async fn get(db: &Db, org: &OrgId, id: &ContactId) -> Result<ContactView> {
 
 /// [`get`] inside a transaction.
 pub async fn get_in(conn: &mut AnyConnection, org: &OrgId, id: &ContactId) -> Result<ContactView> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM contacts c WHERE c.org_id = $1 AND c.id = $2"))
+    let row = sqlx::query_as::<_, ContactRow>(&format!("SELECT {COLUMNS} FROM contacts c WHERE c.org_id = $1 AND c.id = $2"))
         .bind(org.as_str())
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(not_found)?;
-    let mut v = [view(&row)];
+    let mut v = [view(row)];
     attach_tags(conn, &mut v).await?;
     let [v] = v;
     Ok(v)

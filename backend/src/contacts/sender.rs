@@ -5,7 +5,7 @@
 use crate::clock::{new_id, now_ms};
 use crate::error::Result;
 use domain::{ContactId, OrgId, PhoneE164};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// Who wrote to a business number, as the webhook describes them.
 #[derive(Debug, Clone, Default)]
@@ -39,10 +39,12 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
 async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, source: &str, now: i64) -> Result<Option<(ContactId, i64)>> {
     let phone = s.phone.as_ref().map(|p| p.as_str().to_owned());
     if let Some(user_id) = &s.wa_user_id {
-        let existing =
-            sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND wa_user_id = $2").bind(org.as_str()).bind(user_id).fetch_optional(&mut *conn).await?;
-        if let Some(row) = existing {
-            let id: String = row.get("id");
+        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND wa_user_id = $2")
+            .bind(org.as_str())
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(id) = existing {
             sqlx::query(
                 "UPDATE contacts SET profile_name = COALESCE($1, profile_name), username = COALESCE($2, username), wa_id = COALESCE($3, wa_id), updated_at = $4 WHERE id = $5",
             )
@@ -55,8 +57,11 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
             .await?;
             if let Some(p) = &phone {
                 // The number became visible: record it unless another contact already has it.
-                let taken =
-                    sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2").bind(org.as_str()).bind(p).fetch_optional(&mut *conn).await?;
+                let taken: Option<String> = sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2")
+                    .bind(org.as_str())
+                    .bind(p)
+                    .fetch_optional(&mut *conn)
+                    .await?;
                 if taken.is_none() {
                     sqlx::query("UPDATE contacts SET phone = $1 WHERE id = $2 AND phone IS NULL").bind(p).bind(&id).execute(&mut *conn).await?;
                 }
@@ -80,14 +85,14 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
         .bind(source)
         .execute(&mut *conn)
         .await?;
-        let row = sqlx::query("SELECT id, created_at FROM contacts WHERE org_id = $1 AND wa_user_id = $2")
+        let found: (ContactId, i64) = sqlx::query_as("SELECT id, created_at FROM contacts WHERE org_id = $1 AND wa_user_id = $2")
             .bind(org.as_str())
             .bind(user_id)
             .fetch_one(&mut *conn)
             .await?;
-        return Ok(Some((ContactId::from_string(row.get::<String, _>("id")), row.get("created_at"))));
+        return Ok(Some(found));
     };
-    let row = sqlx::query(
+    let found: (ContactId, i64) = sqlx::query_as(
         "INSERT INTO contacts (id, org_id, phone, wa_id, wa_user_id, profile_name, username, source, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) \
          ON CONFLICT (org_id, phone) DO UPDATE SET profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
@@ -105,5 +110,5 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
     .bind(source)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(Some((ContactId::from_string(row.get::<String, _>("id")), row.get("created_at"))))
+    Ok(Some(found))
 }

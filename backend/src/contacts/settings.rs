@@ -4,13 +4,22 @@
 use crate::error::Result;
 use domain::scoring::ScoreRule;
 use domain::{AppError, OrgId};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 pub use domain::dto::CrmSettings;
 
+/// The JSON columns stay text here: they are parsed leniently below.
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    default_country: String,
+    allowed_calling_codes: String,
+    score_rules: String,
+    opt_out_keywords: String,
+}
+
 /// Loads the org's settings (inside the caller's transaction).
 pub async fn load_in(conn: &mut AnyConnection, org: &OrgId) -> Result<CrmSettings> {
-    let row = sqlx::query("SELECT default_country, allowed_calling_codes, score_rules, opt_out_keywords FROM orgs WHERE id = $1")
+    let row = sqlx::query_as::<_, SettingsRow>("SELECT default_country, allowed_calling_codes, score_rules, opt_out_keywords FROM orgs WHERE id = $1")
         .bind(org.as_str())
         .fetch_optional(&mut *conn)
         .await?
@@ -18,10 +27,10 @@ pub async fn load_in(conn: &mut AnyConnection, org: &OrgId) -> Result<CrmSetting
     // Settings are written only through the checked setters below, so a parse failure
     // means a hand-edited row: fall back to the defaults rather than failing every lead.
     Ok(CrmSettings {
-        default_country: row.get("default_country"),
-        allowed_calling_codes: serde_json::from_str(&row.get::<String, _>("allowed_calling_codes")).unwrap_or_default(),
-        score_rules: serde_json::from_str(&row.get::<String, _>("score_rules")).unwrap_or_default(),
-        opt_out_keywords: serde_json::from_str(&row.get::<String, _>("opt_out_keywords")).unwrap_or_default(),
+        default_country: row.default_country,
+        allowed_calling_codes: serde_json::from_str(&row.allowed_calling_codes).unwrap_or_default(),
+        score_rules: serde_json::from_str(&row.score_rules).unwrap_or_default(),
+        opt_out_keywords: serde_json::from_str(&row.opt_out_keywords).unwrap_or_default(),
     })
 }
 
@@ -69,13 +78,8 @@ pub async fn save(db: &crate::Db, actor: &crate::auth::Actor, rules: &[ScoreRule
     )
     .await?;
     let settings = load_in(&mut tx, org).await?;
-    let ids: Vec<String> = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND deleted_at IS NULL")
-        .bind(org.as_str())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.get("id"))
-        .collect();
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND deleted_at IS NULL").bind(org.as_str()).fetch_all(&mut *tx).await?;
     super::scoring::recompute_in(&mut tx, org, &settings, &ids).await?;
     tx.commit().await?;
     Ok(settings)

@@ -5,6 +5,7 @@
 
 use super::store::{apply_one, OnDuplicate, Outcome, Via, Who};
 use crate::clock::new_id;
+use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};
 use crate::secrets::Cipher;
 use crate::Db;
@@ -13,7 +14,6 @@ use domain::{AppError, ErrorCode, OrgId};
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::Row;
 
 /// The largest webhook body a source takes.
 pub const MAX_HOOK_BYTES: usize = 64 * 1024;
@@ -40,25 +40,51 @@ fn new_key() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn view(r: &sqlx::any::AnyRow) -> LeadSource {
-    let config: Map<String, Value> = serde_json::from_str(&r.get::<String, _>("config")).unwrap_or_default();
+/// A source as [`COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct SourceRow {
+    id: String,
+    kind: String,
+    name: String,
+    source_key: String,
+    mapping: Json<Map<String, Value>>,
+    config: Json<Map<String, Value>>,
+    secret_ciphertext: Option<String>,
+    poll_minutes: i64,
+    last_success_at: Option<i64>,
+    last_error: Option<String>,
+    leads_count: i64,
+    created_at: i64,
+}
+
+fn view(r: SourceRow) -> LeadSource {
+    let config = r.config.0;
     let s = |k: &str| config.get(k).and_then(Value::as_str).map(str::to_owned);
     LeadSource {
-        id: r.get("id"),
-        kind: r.get("kind"),
-        name: r.get("name"),
-        source_key: r.get("source_key"),
-        mapping: serde_json::from_str(&r.get::<String, _>("mapping")).unwrap_or_default(),
+        id: r.id,
+        kind: r.kind,
+        name: r.name,
+        source_key: r.source_key,
+        mapping: r.mapping.0,
         spreadsheet_id: s("spreadsheet_id"),
         range: s("range"),
         csv_url: s("csv_url"),
-        has_api_key: r.get::<Option<String>, _>("secret_ciphertext").is_some(),
-        poll_minutes: r.get("poll_minutes"),
-        last_success_at: r.get("last_success_at"),
-        last_error: r.get("last_error"),
-        leads_count: r.get("leads_count"),
-        created_at: r.get("created_at"),
+        has_api_key: r.secret_ciphertext.is_some(),
+        poll_minutes: r.poll_minutes,
+        last_success_at: r.last_success_at,
+        last_error: r.last_error,
+        leads_count: r.leads_count,
+        created_at: r.created_at,
     }
+}
+
+/// The source a webhook posts to.
+#[derive(sqlx::FromRow)]
+struct HookRow {
+    id: String,
+    org_id: OrgId,
+    name: String,
+    mapping: Json<Map<String, Value>>,
 }
 
 const COLUMNS: &str = "id, kind, name, source_key, mapping, config, secret_ciphertext, poll_minutes, last_success_at, last_error, leads_count, created_at";
@@ -130,16 +156,21 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &crate::auth::Actor, input:
 
 /// One source of the org.
 pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<LeadSource> {
-    let r =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM lead_sources WHERE id = $1 AND org_id = $2")).bind(id).bind(org.as_str()).fetch_optional(db.pool()).await?;
-    Ok(view(&r.ok_or_else(|| AppError::not_found("Lead source"))?))
+    let r = sqlx::query_as::<_, SourceRow>(&format!("SELECT {COLUMNS} FROM lead_sources WHERE id = $1 AND org_id = $2"))
+        .bind(id)
+        .bind(org.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(view(r.ok_or_else(|| AppError::not_found("Lead source"))?))
 }
 
 /// The org's sources, oldest first.
 pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<LeadSource>> {
-    let rows =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM lead_sources WHERE org_id = $1 ORDER BY created_at, id")).bind(org.as_str()).fetch_all(db.pool()).await?;
-    Ok(rows.iter().map(view).collect())
+    let rows = sqlx::query_as::<_, SourceRow>(&format!("SELECT {COLUMNS} FROM lead_sources WHERE org_id = $1 ORDER BY created_at, id"))
+        .bind(org.as_str())
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(view).collect())
 }
 
 /// Deletes a source (its URL stops working at once).
@@ -229,14 +260,12 @@ pub struct HookResult {
 /// nothing written), deduplicated by phone (an existing contact is filled in), the source
 /// recorded. Unknown keys are `404`.
 pub async fn receive_hook(db: &Db, source_key: &str, body: &Value, now: i64) -> Result<HookResult> {
-    let row = sqlx::query("SELECT id, org_id, name, mapping FROM lead_sources WHERE source_key = $1 AND kind = 'webhook'")
+    let row = sqlx::query_as::<_, HookRow>("SELECT id, org_id, name, mapping FROM lead_sources WHERE source_key = $1 AND kind = 'webhook'")
         .bind(source_key)
         .fetch_optional(db.pool())
         .await?;
     let row = row.ok_or_else(|| AppError::not_found("Lead source"))?;
-    let (source_id, org, name): (String, String, String) = (row.get("id"), row.get("org_id"), row.get("name"));
-    let org = OrgId::from_string(org);
-    let mapping: Map<String, Value> = serde_json::from_str(&row.get::<String, _>("mapping")).unwrap_or_default();
+    let HookRow { id: source_id, org_id: org, name, mapping: Json(mapping) } = row;
     let settings = super::settings::load(db, &org).await?;
     let defs = super::fields::list(db, &org).await?;
     let custom: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.label.clone())).collect();

@@ -8,10 +8,11 @@ use super::activity;
 use super::settings::CrmSettings;
 use crate::clock::new_id;
 use crate::db::placeholders;
+use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};
 use domain::{ContactId, ErrorCode, OrgId, PhoneE164, UserId};
 use serde_json::{json, Map, Value};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// How a change reached us, recorded on the timeline and in the created event.
@@ -126,6 +127,30 @@ struct Existing {
     id: String,
     deleted: bool,
     custom_fields: Map<String, Value>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingRow {
+    id: String,
+    phone: String,
+    deleted_at: Option<i64>,
+    custom_fields: Json<Map<String, Value>>,
+}
+
+/// The fields of a stored contact that a lead may fill in.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    name: Option<String>,
+    email: Option<String>,
+    company: Option<String>,
+    lead_status: Option<String>,
+    lifecycle_stage: Option<String>,
+    birthday: Option<String>,
+    opt_in_status: String,
+    custom_fields: Json<Map<String, Value>>,
+    /// The same column as stored, written back as it is when no custom field changes.
+    #[sqlx(rename = "custom_fields")]
+    custom_fields_text: String,
 }
 
 /// Stores a batch of leads (at most [`BATCH`]) in the caller's transaction. `source` is
@@ -248,16 +273,12 @@ async fn find_existing(conn: &mut AnyConnection, org: &OrgId, leads: &[Lead]) ->
         let sql = format!("SELECT id, phone, deleted_at, custom_fields FROM contacts WHERE org_id = $1 AND phone IN ({})", placeholders(2, chunk.len()));
         // Planned with these values each time: a plan cached while the org had few
         // contacts would scan them all once it has many (PostgreSQL).
-        let mut q = sqlx::query(&sql).persistent(false).bind(org.as_str());
+        let mut q = sqlx::query_as::<_, ExistingRow>(&sql).persistent(false).bind(org.as_str());
         for p in chunk {
             q = q.bind(*p);
         }
         for r in q.fetch_all(&mut *conn).await? {
-            let custom: Map<String, Value> = serde_json::from_str(&r.get::<String, _>("custom_fields")).unwrap_or_default();
-            out.insert(
-                r.get::<String, _>("phone"),
-                Existing { id: r.get("id"), deleted: r.get::<Option<i64>, _>("deleted_at").is_some(), custom_fields: custom },
-            );
+            out.insert(r.phone, Existing { id: r.id, deleted: r.deleted_at.is_some(), custom_fields: r.custom_fields.0 });
         }
     }
     Ok(out)
@@ -288,7 +309,7 @@ async fn insert_new(
              VALUES {} ON CONFLICT (org_id, phone) DO NOTHING RETURNING id, phone",
             values.join(", ")
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
         for (n, &i) in chunk.iter().enumerate() {
             let f = &leads[i].fields;
             q = q
@@ -309,8 +330,8 @@ async fn insert_new(
                 .bind(who.user.as_ref().map(|u| u.as_str().to_owned()))
                 .bind(now);
         }
-        for r in q.fetch_all(&mut *conn).await? {
-            out.insert(r.get::<String, _>("phone"), r.get::<String, _>("id"));
+        for (id, phone) in q.fetch_all(&mut *conn).await? {
+            out.insert(phone, id);
         }
     }
     Ok(out)
@@ -319,13 +340,14 @@ async fn insert_new(
 /// Fills in the non-empty fields of `f` on a stored contact; records what changed.
 /// Returns whether anything changed.
 async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &ContactFields, stored_custom: Option<&Map<String, Value>>, now: i64) -> Result<bool> {
-    let row = sqlx::query("SELECT name, email, company, lead_status, lifecycle_stage, birthday, opt_in_status, custom_fields FROM contacts WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let row = sqlx::query_as::<_, StoredRow>(
+        "SELECT name, email, company, lead_status, lifecycle_stage, birthday, opt_in_status, custom_fields FROM contacts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
     let mut changes = Map::new();
-    let mut check = |field: &str, new: &Option<String>| -> Option<String> {
-        let old: Option<String> = row.get(field);
+    let mut check = |field: &str, old: &Option<String>, new: &Option<String>| -> Option<String> {
         match new {
             Some(v) if old.as_deref() != Some(v.as_str()) => {
                 changes.insert(field.to_owned(), json!({"from": old, "to": v}));
@@ -334,14 +356,13 @@ async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &Contac
             _ => None,
         }
     };
-    let name = check("name", &f.name);
-    let email = check("email", &f.email);
-    let company = check("company", &f.company);
-    let status = check("lead_status", &f.lead_status);
-    let stage = check("lifecycle_stage", &f.lifecycle_stage);
-    let birthday = check("birthday", &f.birthday);
-    let mut custom: Map<String, Value> =
-        stored_custom.cloned().unwrap_or_else(|| serde_json::from_str(&row.get::<String, _>("custom_fields")).unwrap_or_default());
+    let name = check("name", &row.name, &f.name);
+    let email = check("email", &row.email, &f.email);
+    let company = check("company", &row.company, &f.company);
+    let status = check("lead_status", &row.lead_status, &f.lead_status);
+    let stage = check("lifecycle_stage", &row.lifecycle_stage, &f.lifecycle_stage);
+    let birthday = check("birthday", &row.birthday, &f.birthday);
+    let mut custom: Map<String, Value> = stored_custom.cloned().unwrap_or(row.custom_fields.0);
     let mut custom_changed = false;
     for (k, v) in &f.custom_fields {
         if custom.get(k) != Some(v) {
@@ -351,7 +372,7 @@ async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &Contac
         }
     }
     let opt_in_changed = match &f.opt_in_status {
-        Some(s) if row.get::<String, _>("opt_in_status") != *s => Some(s.clone()),
+        Some(s) if row.opt_in_status != *s => Some(s.clone()),
         _ => None,
     };
     if changes.is_empty() && opt_in_changed.is_none() {
@@ -367,7 +388,7 @@ async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &Contac
     .bind(status)
     .bind(stage)
     .bind(birthday)
-    .bind(if custom_changed { Value::Object(custom).to_string() } else { row.get::<String, _>("custom_fields") })
+    .bind(if custom_changed { Value::Object(custom).to_string() } else { row.custom_fields_text })
     .bind(now)
     .bind(id)
     .execute(&mut *conn)

@@ -9,7 +9,7 @@ use crate::Db;
 use domain::dto::TagView;
 use domain::{AppError, ErrorCode, OrgId};
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 
 /// The most tags an org may have.
@@ -43,20 +43,27 @@ fn key(name: &str) -> String {
 
 /// The id of the org's tag with this name (any case), if it has one.
 pub async fn id_by_name(db: &Db, org: &OrgId, name: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(name)).fetch_optional(db.pool()).await?;
-    Ok(row.map(|r| r.get("id")))
+    Ok(sqlx::query_scalar("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(name)).fetch_optional(db.pool()).await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct TagRow {
+    id: String,
+    name: String,
+    colour: String,
+    n: i64,
 }
 
 /// The org's tags with how many live contacts carry each, by name.
 pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<TagView>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, TagRow>(
         "SELECT t.id, t.name, t.colour, (SELECT COUNT(*) FROM contact_tags ct JOIN contacts c ON c.id = ct.contact_id WHERE ct.tag_id = t.id AND c.deleted_at IS NULL) AS n \
          FROM tags t WHERE t.org_id = $1 ORDER BY t.name_key",
     )
     .bind(org.as_str())
     .fetch_all(db.pool())
     .await?;
-    Ok(rows.iter().map(|r| TagView { id: r.get("id"), name: r.get("name"), colour: r.get("colour"), contacts: r.get("n") }).collect())
+    Ok(rows.into_iter().map(|r| TagView { id: r.id, name: r.name, colour: r.colour, contacts: r.n }).collect())
 }
 
 /// Finds the tags by name, creating missing ones (refused past the org's limit).
@@ -65,8 +72,8 @@ pub async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, names: &[String], 
     let mut wanted: Vec<String> = names.iter().map(|n| clean_name(n)).collect::<std::result::Result<_, _>>()?;
     wanted.sort_by_key(|n| key(n));
     wanted.dedup_by_key(|n| key(n));
-    let rows = sqlx::query("SELECT id, name_key FROM tags WHERE org_id = $1").bind(org.as_str()).fetch_all(&mut *conn).await?;
-    let mut known: HashMap<String, String> = rows.iter().map(|r| (r.get::<String, _>("name_key"), r.get::<String, _>("id"))).collect();
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, name_key FROM tags WHERE org_id = $1").bind(org.as_str()).fetch_all(&mut *conn).await?;
+    let mut known: HashMap<String, String> = rows.into_iter().map(|(id, name_key)| (name_key, id)).collect();
     let missing: Vec<&String> = wanted.iter().filter(|n| !known.contains_key(&key(n))).collect();
     if known.len() + missing.len() > MAX_TAGS_PER_ORG {
         return Err(ServiceError::app(ErrorCode::Validation, format!("An org can have at most {MAX_TAGS_PER_ORG} tags; remove unused tags first.")));
@@ -85,8 +92,9 @@ pub async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, names: &[String], 
         .bind(now)
         .execute(&mut *conn)
         .await?;
-        let row = sqlx::query("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(name)).fetch_one(&mut *conn).await?;
-        known.insert(key(name), row.get("id"));
+        let id: String =
+            sqlx::query_scalar("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(name)).fetch_one(&mut *conn).await?;
+        known.insert(key(name), id);
     }
     Ok(known)
 }
@@ -113,12 +121,12 @@ pub async fn attach_many_in(conn: &mut AnyConnection, who: &Who, pairs: &[(Strin
     for chunk in links.chunks(crate::db::rows_per_statement(2)) {
         let contacts: Vec<&String> = chunk.iter().map(|l| &l.0).collect();
         let sql = format!("SELECT contact_id, tag_id FROM contact_tags WHERE contact_id IN ({})", placeholders(1, contacts.len()));
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
         for c in &contacts {
             q = q.bind((*c).clone());
         }
         let have: std::collections::HashSet<(String, String)> =
-            if new_contacts { Default::default() } else { q.fetch_all(&mut *conn).await?.iter().map(|r| (r.get("contact_id"), r.get("tag_id"))).collect() };
+            if new_contacts { Default::default() } else { q.fetch_all(&mut *conn).await?.into_iter().collect() };
         let new: Vec<&(String, String, String)> = chunk.iter().filter(|l| !have.contains(&(l.0.clone(), l.1.clone()))).collect();
         if new.is_empty() {
             continue;
@@ -141,12 +149,14 @@ pub async fn attach_many_in(conn: &mut AnyConnection, who: &Who, pairs: &[(Strin
 
 /// Removes a tag (by name) from contacts; records it on their timelines.
 pub async fn detach_in(conn: &mut AnyConnection, who: &Who, contacts: &[String], name: &str, now: i64) -> Result<u64> {
-    let Some(row) =
-        sqlx::query("SELECT id, name FROM tags WHERE org_id = $1 AND name_key = $2").bind(who.org.as_str()).bind(key(name)).fetch_optional(&mut *conn).await?
+    let Some((tag, tag_name)) = sqlx::query_as::<_, (String, String)>("SELECT id, name FROM tags WHERE org_id = $1 AND name_key = $2")
+        .bind(who.org.as_str())
+        .bind(key(name))
+        .fetch_optional(&mut *conn)
+        .await?
     else {
         return Ok(0);
     };
-    let (tag, tag_name): (String, String) = (row.get("id"), row.get("name"));
     let mut removed = 0;
     let mut lines = Vec::new();
     for c in contacts {
@@ -166,8 +176,9 @@ pub async fn save(db: &Db, actor: &crate::auth::Actor, id: Option<&str>, name: &
     let org = &actor.org_id;
     let (name, colour) = (clean_name(name)?, clean_colour(colour)?);
     let mut tx = db.pool().begin().await?;
-    let clash = sqlx::query("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(&name)).fetch_optional(&mut *tx).await?;
-    if clash.is_some_and(|r| Some(r.get::<String, _>("id").as_str()) != id) {
+    let clash: Option<String> =
+        sqlx::query_scalar("SELECT id FROM tags WHERE org_id = $1 AND name_key = $2").bind(org.as_str()).bind(key(&name)).fetch_optional(&mut *tx).await?;
+    if clash.is_some_and(|c| Some(c.as_str()) != id) {
         return Err(ServiceError::app(ErrorCode::Conflict, format!("There is already a tag called \u{201c}{name}\u{201d}.")));
     }
     let id = match id {
@@ -187,7 +198,7 @@ pub async fn save(db: &Db, actor: &crate::auth::Actor, id: Option<&str>, name: &
             id.to_owned()
         }
         None => {
-            let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM tags WHERE org_id = $1").bind(org.as_str()).fetch_one(&mut *tx).await?.get("n");
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) AS n FROM tags WHERE org_id = $1").bind(org.as_str()).fetch_one(&mut *tx).await?;
             if count as usize >= MAX_TAGS_PER_ORG {
                 return Err(ServiceError::app(ErrorCode::Validation, format!("An org can have at most {MAX_TAGS_PER_ORG} tags; remove unused tags first.")));
             }

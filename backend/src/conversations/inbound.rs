@@ -13,7 +13,7 @@ use crate::Db;
 use async_trait::async_trait;
 use domain::{ContactId, NumberId, OrgId};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// An inbound message that was just stored, with what ingest saw before storing it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,12 +55,12 @@ impl Consumer for ConsentKeywords {
     }
 
     async fn on_message(&self, conn: &mut AnyConnection, m: &Arrived, now: i64) -> Result<()> {
-        let row = sqlx::query("SELECT type, text FROM messages WHERE id = $1").bind(&m.message_id).fetch_one(&mut *conn).await?;
-        let (kind, text): (String, Option<String>) = (row.get("type"), row.get("text"));
+        let (kind, text): (String, Option<String>) =
+            sqlx::query_as("SELECT type, text FROM messages WHERE id = $1").bind(&m.message_id).fetch_one(&mut *conn).await?;
         let Some(text) = text.filter(|_| kind == "text") else { return Ok(()) };
         let contact = ContactId::from_string(m.contact_id.clone());
         let Some(reply) = crate::contacts::consent::on_inbound_text_in(conn, &m.org(), &contact, &text, now).await? else { return Ok(()) };
-        let phone: Option<String> = sqlx::query("SELECT phone FROM contacts WHERE id = $1").bind(&m.contact_id).fetch_one(&mut *conn).await?.get("phone");
+        let phone: Option<String> = sqlx::query_scalar("SELECT phone FROM contacts WHERE id = $1").bind(&m.contact_id).fetch_one(&mut *conn).await?;
         if let Some(to) = phone.and_then(|p| domain::PhoneE164::parse(&p).ok()) {
             let req = crate::whatsapp::outbound::SendRequest {
                 number_id: NumberId::from_string(m.number_id.clone()),

@@ -3,74 +3,119 @@
 
 pub mod inbound;
 
+use crate::db::rows::Json;
 use crate::error::Result;
 use crate::Db;
 use domain::dto::{ContactSummary, ConversationSummary, MessageView};
 use domain::{AppError, ContactId, ConversationId, MessageId, NumberId, OrgId, PhoneE164};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// The contact with this phone number in the org, if any.
 pub async fn contact_by_phone(db: &Db, org: &OrgId, phone: &PhoneE164) -> Result<Option<ContactSummary>> {
-    let row =
-        sqlx::query("SELECT id, phone, wa_id, wa_user_id, name, profile_name, username, source, created_at FROM contacts WHERE org_id = $1 AND phone = $2")
-            .bind(org.as_str())
-            .bind(phone.as_str())
-            .fetch_optional(db.pool())
-            .await?;
+    let row = sqlx::query_as::<_, ContactRow>(
+        "SELECT id, phone, wa_id, wa_user_id, name, profile_name, username, source, created_at FROM contacts WHERE org_id = $1 AND phone = $2",
+    )
+    .bind(org.as_str())
+    .bind(phone.as_str())
+    .fetch_optional(db.pool())
+    .await?;
     Ok(row.map(|r| ContactSummary {
-        id: ContactId::from_string(r.get::<String, _>("id")),
-        phone: r.get("phone"),
-        wa_id: r.get("wa_id"),
-        wa_user_id: r.get("wa_user_id"),
-        name: r.get("name"),
-        profile_name: r.get("profile_name"),
-        username: r.get("username"),
-        source: r.get("source"),
-        created_at: r.get("created_at"),
+        id: r.id,
+        phone: r.phone,
+        wa_id: r.wa_id,
+        wa_user_id: r.wa_user_id,
+        name: r.name,
+        profile_name: r.profile_name,
+        username: r.username,
+        source: r.source,
+        created_at: r.created_at,
     }))
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: ContactId,
+    phone: Option<String>,
+    wa_id: Option<String>,
+    wa_user_id: Option<String>,
+    name: Option<String>,
+    profile_name: Option<String>,
+    username: Option<String>,
+    source: String,
+    created_at: i64,
 }
 
 const CONVERSATION_COLUMNS: &str = "id, number_id, contact_id, status, last_message_at, last_inbound_at, window_expires_at, unread_count";
 
-fn conversation_from_row(r: &sqlx::any::AnyRow) -> ConversationSummary {
+#[derive(sqlx::FromRow)]
+struct ConversationRow {
+    id: ConversationId,
+    number_id: NumberId,
+    contact_id: ContactId,
+    status: String,
+    last_message_at: Option<i64>,
+    last_inbound_at: Option<i64>,
+    window_expires_at: Option<i64>,
+    unread_count: i64,
+}
+
+fn conversation_from_row(r: ConversationRow) -> ConversationSummary {
     ConversationSummary {
-        id: ConversationId::from_string(r.get::<String, _>("id")),
-        number_id: NumberId::from_string(r.get::<String, _>("number_id")),
-        contact_id: ContactId::from_string(r.get::<String, _>("contact_id")),
-        status: r.get("status"),
-        last_message_at: r.get("last_message_at"),
-        last_inbound_at: r.get("last_inbound_at"),
-        window_expires_at: r.get("window_expires_at"),
-        unread_count: r.get("unread_count"),
+        id: r.id,
+        number_id: r.number_id,
+        contact_id: r.contact_id,
+        status: r.status,
+        last_message_at: r.last_message_at,
+        last_inbound_at: r.last_inbound_at,
+        window_expires_at: r.window_expires_at,
+        unread_count: r.unread_count,
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: MessageId,
+    direction: String,
+    #[sqlx(rename = "type")]
+    kind: String,
+    text: Option<String>,
+    status: String,
+    wa_message_id: Option<String>,
+    error_code: Option<i64>,
+    error_title: Option<String>,
+    content: Json<serde_json::Value>,
+    media_id: Option<String>,
+    author_name: Option<String>,
+    at: i64,
 }
 
 /// A contact's conversations in the org, latest first.
 pub async fn for_contact(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<ConversationSummary>> {
-    let rows =
-        sqlx::query(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND contact_id = $2 ORDER BY last_message_at DESC, id"))
-            .bind(org.as_str())
-            .bind(contact.as_str())
-            .fetch_all(db.pool())
-            .await?;
-    Ok(rows.iter().map(conversation_from_row).collect())
+    let rows = sqlx::query_as::<_, ConversationRow>(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND contact_id = $2 ORDER BY last_message_at DESC, id"
+    ))
+    .bind(org.as_str())
+    .bind(contact.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(conversation_from_row).collect())
 }
 
 /// One conversation of the org, or `NOT_FOUND_001`.
 pub async fn get(db: &Db, org: &OrgId, id: &ConversationId) -> Result<ConversationSummary> {
-    let row = sqlx::query(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND id = $2"))
+    let row = sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND id = $2"))
         .bind(org.as_str())
         .bind(id.as_str())
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::not_found("Conversation"))?;
-    Ok(conversation_from_row(&row))
+    Ok(conversation_from_row(row))
 }
 
 /// The messages of a conversation of the org, oldest first (at most `limit`, newest kept).
 pub async fn messages(db: &Db, org: &OrgId, conversation: &ConversationId, limit: i64) -> Result<Vec<MessageView>> {
     get(db, org, conversation).await?;
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, MessageRow>(
         // WhatsApp times have whole seconds, ours milliseconds: within the same second the
         // arrival time decides, so a reply never sorts above the message it answers.
         "SELECT id, direction, type, text, status, wa_message_id, error_code, error_title, content, \
@@ -86,20 +131,20 @@ pub async fn messages(db: &Db, org: &OrgId, conversation: &ConversationId, limit
     .fetch_all(db.pool())
     .await?;
     let mut out: Vec<MessageView> = rows
-        .iter()
+        .into_iter()
         .map(|r| MessageView {
-            id: MessageId::from_string(r.get::<String, _>("id")),
-            direction: r.get("direction"),
-            kind: r.get("type"),
-            text: r.get("text"),
-            status: r.get("status"),
-            wa_message_id: r.get("wa_message_id"),
-            error_code: r.get("error_code"),
-            error_title: r.get("error_title"),
-            content: serde_json::from_str(&r.get::<String, _>("content")).unwrap_or(serde_json::Value::Null),
-            media_id: r.get("media_id"),
-            author_name: r.get("author_name"),
-            at: r.get("at"),
+            id: r.id,
+            direction: r.direction,
+            kind: r.kind,
+            text: r.text,
+            status: r.status,
+            wa_message_id: r.wa_message_id,
+            error_code: r.error_code,
+            error_title: r.error_title,
+            content: r.content.0,
+            media_id: r.media_id,
+            author_name: r.author_name,
+            at: r.at,
         })
         .collect();
     out.reverse();
@@ -119,10 +164,9 @@ pub(crate) async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, number: &Nu
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    let row = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
+    Ok(sqlx::query_scalar("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
         .bind(number.as_str())
         .bind(contact.as_str())
         .fetch_one(&mut *conn)
-        .await?;
-    Ok(row.get("id"))
+        .await?)
 }

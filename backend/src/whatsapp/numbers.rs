@@ -4,13 +4,13 @@
 use crate::audit;
 use crate::auth::Actor;
 use crate::clock::{new_id, now_ms};
+use crate::db::rows::Flag;
 use crate::error::{is_unique_violation, Result, ServiceError};
 use crate::secrets::Cipher;
 use crate::Db;
 use domain::dto::WaNumber;
 use domain::{AppError, ErrorCode, NumberId, OrgId, Role};
 use serde_json::json;
-use sqlx::Row;
 
 /// A number to add, parsed from user input.
 #[derive(Clone)]
@@ -77,22 +77,41 @@ pub struct VerifiedInfo {
 
 const COLUMNS: &str = "id, display_name, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, system_prompt, is_sandbox, active, inactive_reason, send_rate_milli, auto_assign, created_at";
 
-fn from_row(r: &sqlx::any::AnyRow) -> WaNumber {
+/// A number as [`COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct NumberRow {
+    id: NumberId,
+    display_name: String,
+    phone_number_id: String,
+    waba_id: String,
+    display_phone_number: Option<String>,
+    verified_name: Option<String>,
+    quality_rating: Option<String>,
+    system_prompt: String,
+    is_sandbox: Flag,
+    active: Flag,
+    inactive_reason: Option<String>,
+    send_rate_milli: i64,
+    auto_assign: String,
+    created_at: i64,
+}
+
+fn from_row(r: NumberRow) -> WaNumber {
     WaNumber {
-        id: NumberId::from_string(r.get::<String, _>("id")),
-        display_name: r.get("display_name"),
-        phone_number_id: r.get("phone_number_id"),
-        waba_id: r.get("waba_id"),
-        display_phone_number: r.get("display_phone_number"),
-        verified_name: r.get("verified_name"),
-        quality_rating: r.get("quality_rating"),
-        system_prompt: r.get("system_prompt"),
-        is_sandbox: r.get::<i64, _>("is_sandbox") != 0,
-        active: r.get::<i64, _>("active") != 0,
-        inactive_reason: r.get("inactive_reason"),
-        send_rate: r.get::<i64, _>("send_rate_milli") as f64 / 1000.0,
-        auto_assign: r.get("auto_assign"),
-        created_at: r.get("created_at"),
+        id: r.id,
+        display_name: r.display_name,
+        phone_number_id: r.phone_number_id,
+        waba_id: r.waba_id,
+        display_phone_number: r.display_phone_number,
+        verified_name: r.verified_name,
+        quality_rating: r.quality_rating,
+        system_prompt: r.system_prompt,
+        is_sandbox: r.is_sandbox.0,
+        active: r.active.0,
+        inactive_reason: r.inactive_reason,
+        send_rate: r.send_rate_milli as f64 / 1000.0,
+        auto_assign: r.auto_assign,
+        created_at: r.created_at,
     }
 }
 
@@ -134,11 +153,11 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &Actor, new: &NewNumber, ve
 
 /// The numbers of the actor's org, sandbox first, then by name.
 pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<WaNumber>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM wa_numbers WHERE org_id = $1 ORDER BY is_sandbox DESC, display_name, id"))
+    let rows = sqlx::query_as::<_, NumberRow>(&format!("SELECT {COLUMNS} FROM wa_numbers WHERE org_id = $1 ORDER BY is_sandbox DESC, display_name, id"))
         .bind(actor.org_id.as_str())
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.iter().map(from_row).collect())
+    Ok(rows.into_iter().map(from_row).collect())
 }
 
 /// One number of the actor's org, or `NOT_FOUND_001`.
@@ -148,13 +167,13 @@ pub async fn get(db: &Db, actor: &Actor, id: &NumberId) -> Result<WaNumber> {
 
 /// One number of an org (API-key callers are scoped by org only).
 pub async fn get_in_org(db: &Db, org: &OrgId, id: &NumberId) -> Result<WaNumber> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM wa_numbers WHERE org_id = $1 AND id = $2"))
+    let row = sqlx::query_as::<_, NumberRow>(&format!("SELECT {COLUMNS} FROM wa_numbers WHERE org_id = $1 AND id = $2"))
         .bind(org.as_str())
         .bind(id.as_str())
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::not_found("Number"))?;
-    Ok(from_row(&row))
+    Ok(from_row(row))
 }
 
 /// Deletes a number of the actor's org with its conversations. Admins only.
@@ -195,18 +214,17 @@ pub async fn replace_token(db: &Db, cipher: &Cipher, actor: &Actor, id: &NumberI
 /// The number a webhook's `metadata.phone_number_id` belongs to, with its org. Takes a
 /// connection so webhook ingestion can route inside its transaction.
 pub async fn route(conn: &mut sqlx::AnyConnection, phone_number_id: &str) -> Result<Option<(NumberId, OrgId)>> {
-    let row = sqlx::query("SELECT id, org_id FROM wa_numbers WHERE phone_number_id = $1").bind(phone_number_id).fetch_optional(conn).await?;
-    Ok(row.map(|r| (NumberId::from_string(r.get::<String, _>("id")), OrgId::from_string(r.get::<String, _>("org_id")))))
+    Ok(sqlx::query_as("SELECT id, org_id FROM wa_numbers WHERE phone_number_id = $1").bind(phone_number_id).fetch_optional(conn).await?)
 }
 
 /// The decrypted access token of a number, for the send worker.
 pub async fn access_token(db: &Db, cipher: &Cipher, id: &NumberId) -> Result<String> {
-    let row = sqlx::query("SELECT access_token_enc FROM wa_numbers WHERE id = $1")
+    let token: String = sqlx::query_scalar("SELECT access_token_enc FROM wa_numbers WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::not_found("Number"))?;
-    cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
+    cipher.decrypt(&token).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
 }
 
 /// Marks a number inactive (Meta answered 190): later sends fail with `WA_006`. True when

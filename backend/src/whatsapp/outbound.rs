@@ -5,6 +5,7 @@
 
 use crate::clock::new_id;
 use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
+use crate::db::rows::Flag;
 use crate::error::{Result, ServiceError};
 use crate::jobs::mark_read::MarkRead;
 use crate::jobs::send_message::SendMessage;
@@ -12,7 +13,6 @@ use crate::{jobs, Db};
 use domain::whatsapp::outbound::OutboundContent;
 use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164, UserId};
 use serde_json::json;
-use sqlx::Row;
 
 /// A message to send.
 #[derive(Debug, Clone)]
@@ -48,13 +48,13 @@ pub async fn enqueue_by(db: &Db, org: &OrgId, req: &SendRequest, author: Option<
 /// webhook is stored). The caller wakes the workers after committing.
 pub async fn enqueue_in(tx: &mut sqlx::AnyConnection, org: &OrgId, req: &SendRequest, author: Option<&UserId>, now: i64) -> Result<Queued> {
     req.content.validate()?;
-    let number = sqlx::query("SELECT active FROM wa_numbers WHERE org_id = $1 AND id = $2")
+    let active: Flag = sqlx::query_scalar("SELECT active FROM wa_numbers WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(req.number_id.as_str())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::not_found("Number"))?;
-    if number.get::<i64, _>("active") == 0 {
+    if !active.0 {
         return Err(ServiceError::app(
             ErrorCode::NumberInactive,
             "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token.",
@@ -65,7 +65,7 @@ pub async fn enqueue_in(tx: &mut sqlx::AnyConnection, org: &OrgId, req: &SendReq
     let conversation = crate::conversations::ensure_in(&mut *tx, org, &req.number_id, &contact, now).await?;
     if req.content.needs_open_window() {
         let window: Option<i64> =
-            sqlx::query("SELECT window_expires_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *tx).await?.get("window_expires_at");
+            sqlx::query_scalar("SELECT window_expires_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *tx).await?;
         if window.is_none_or(|w| w <= now) {
             return Err(ServiceError::app(
                 ErrorCode::WindowClosed,
@@ -115,15 +115,13 @@ pub async fn enqueue_in(tx: &mut sqlx::AnyConnection, org: &OrgId, req: &SendReq
 /// and clears the conversation's unread count. Idempotent per message.
 pub async fn mark_read(db: &Db, org: &OrgId, message: &MessageId, now: i64) -> Result<()> {
     let mut tx = db.pool().begin().await?;
-    let row = sqlx::query("SELECT number_id, conversation_id, wa_message_id FROM messages WHERE org_id = $1 AND id = $2 AND direction = 'inbound'")
-        .bind(org.as_str())
-        .bind(message.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::not_found("Message"))?;
-    let number: String = row.get("number_id");
-    let wamid: Option<String> = row.get("wa_message_id");
-    let conversation: String = row.get("conversation_id");
+    let (number, conversation, wamid): (String, String, Option<String>) =
+        sqlx::query_as("SELECT number_id, conversation_id, wa_message_id FROM messages WHERE org_id = $1 AND id = $2 AND direction = 'inbound'")
+            .bind(org.as_str())
+            .bind(message.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AppError::not_found("Message"))?;
     sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1").bind(&conversation).execute(&mut *tx).await?;
     if let Some(wamid) = wamid {
         jobs::enqueue_in(&mut tx, &MarkRead { number_id: number, wa_message_id: wamid }, Some(org), now, Some(&format!("read:{}", message.as_str())), now)

@@ -6,6 +6,7 @@
 //! exact JSON it sends; the HTTP side lives in the server.
 
 use crate::clock::{new_id, now_ms};
+use crate::db::rows::{Flag, Json};
 use crate::error::Result;
 use crate::secrets::Cipher;
 use crate::Db;
@@ -13,7 +14,6 @@ use domain::dto::WaNumber;
 use domain::{NumberId, OrgId};
 use rand::Rng;
 use serde_json::{json, Value};
-use sqlx::Row;
 
 /// Meta codes the simulator can be told to answer every send with.
 pub const INJECTABLE_CODES: [i64; 4] = [130429, 131047, 131026, 190];
@@ -41,10 +41,10 @@ fn random_digits(n: usize) -> String {
 /// The org's sandbox number, created on first use. Safe under concurrent first uses: a
 /// partial unique index keeps one per org, and the loser of a race reads the winner's.
 pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNumber> {
-    let select = || sqlx::query("SELECT id FROM wa_numbers WHERE org_id = $1 AND is_sandbox = 1").bind(org.as_str());
+    let select = || sqlx::query_scalar::<_, NumberId>("SELECT id FROM wa_numbers WHERE org_id = $1 AND is_sandbox = 1").bind(org.as_str());
     let existing = select().fetch_optional(db.pool()).await?;
     let id = match existing {
-        Some(r) => r.get::<String, _>("id"),
+        Some(id) => id,
         None => {
             let id = new_id();
             let token = format!("SBX{}", random_digits(40));
@@ -63,39 +63,55 @@ pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNu
             .bind(now_ms())
             .execute(db.pool())
             .await?;
-            select().fetch_one(db.pool()).await?.get::<String, _>("id")
+            select().fetch_one(db.pool()).await?
         }
     };
-    crate::whatsapp::numbers::get_in_org(db, org, &NumberId::from_string(id)).await
+    crate::whatsapp::numbers::get_in_org(db, org, &id).await
+}
+
+#[derive(sqlx::FromRow)]
+struct SandboxNumberRow {
+    id: NumberId,
+    org_id: OrgId,
+    access_token_enc: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct BehaviourRow {
+    fail_code: Option<i64>,
+    duplicate_webhooks: Flag,
+    reorder_webhooks: Flag,
+    drop_delivered: Flag,
+    drop_all_statuses: Flag,
 }
 
 /// The sandbox number with this Graph id, with its decrypted token.
 pub async fn find_by_phone_number_id(db: &Db, cipher: &Cipher, pnid: &str) -> Result<Option<(WaNumber, OrgId, String)>> {
-    let row = sqlx::query("SELECT id, org_id, access_token_enc FROM wa_numbers WHERE phone_number_id = $1 AND is_sandbox = 1")
+    let row = sqlx::query_as::<_, SandboxNumberRow>("SELECT id, org_id, access_token_enc FROM wa_numbers WHERE phone_number_id = $1 AND is_sandbox = 1")
         .bind(pnid)
         .fetch_optional(db.pool())
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let org = OrgId::from_string(row.get::<String, _>("org_id"));
-    let number = crate::whatsapp::numbers::get_in_org(db, &org, &NumberId::from_string(row.get::<String, _>("id"))).await?;
-    let token = cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| crate::ServiceError::Unexpected(anyhow::Error::new(e)))?;
-    Ok(Some((number, org, token)))
+    let number = crate::whatsapp::numbers::get_in_org(db, &row.org_id, &row.id).await?;
+    let token = cipher.decrypt(&row.access_token_enc).map_err(|e| crate::ServiceError::Unexpected(anyhow::Error::new(e)))?;
+    Ok(Some((number, row.org_id, token)))
 }
 
 /// How the simulator behaves for a number (defaults when never set).
 pub async fn behaviour(db: &Db, number: &NumberId) -> Result<Behaviour> {
-    let row =
-        sqlx::query("SELECT fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered, drop_all_statuses FROM sandbox_behaviour WHERE number_id = $1")
-            .bind(number.as_str())
-            .fetch_optional(db.pool())
-            .await?;
+    let row = sqlx::query_as::<_, BehaviourRow>(
+        "SELECT fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered, drop_all_statuses FROM sandbox_behaviour WHERE number_id = $1",
+    )
+    .bind(number.as_str())
+    .fetch_optional(db.pool())
+    .await?;
     Ok(row
         .map(|r| Behaviour {
-            fail_code: r.get("fail_code"),
-            duplicate_webhooks: r.get::<i64, _>("duplicate_webhooks") != 0,
-            reorder_webhooks: r.get::<i64, _>("reorder_webhooks") != 0,
-            drop_delivered: r.get::<i64, _>("drop_delivered") != 0,
-            drop_all_statuses: r.get::<i64, _>("drop_all_statuses") != 0,
+            fail_code: r.fail_code,
+            duplicate_webhooks: r.duplicate_webhooks.0,
+            reorder_webhooks: r.reorder_webhooks.0,
+            drop_delivered: r.drop_delivered.0,
+            drop_all_statuses: r.drop_all_statuses.0,
         })
         .unwrap_or_default())
 }
@@ -107,7 +123,7 @@ pub async fn set_behaviour(db: &Db, org: &OrgId, number: &NumberId, b: &Behaviou
             return Err(domain::AppError::validation(format!("The sandbox can answer {INJECTABLE_CODES:?}, not {code}.")).into());
         }
     }
-    let is_sandbox = sqlx::query("SELECT id FROM wa_numbers WHERE org_id = $1 AND id = $2 AND is_sandbox = 1")
+    let is_sandbox: Option<String> = sqlx::query_scalar("SELECT id FROM wa_numbers WHERE org_id = $1 AND id = $2 AND is_sandbox = 1")
         .bind(org.as_str())
         .bind(number.as_str())
         .fetch_optional(db.pool())
@@ -201,13 +217,14 @@ pub async fn accept_send(db: &Db, number: &WaNumber, body: &Value) -> Result<std
 
 /// Whether the simulated customer wrote to the number in the last 24 hours.
 async fn window_open(db: &Db, number: &NumberId, customer: &str) -> Result<bool> {
-    let row = sqlx::query("SELECT MAX(created_at) AS last FROM sandbox_messages WHERE number_id = $1 AND customer = $2 AND direction = $3")
-        .bind(number.as_str())
-        .bind(customer)
-        .bind(FROM_CUSTOMER)
-        .fetch_one(db.pool())
-        .await?;
-    Ok(row.get::<Option<i64>, _>("last").is_some_and(|t| now_ms() - t < 24 * 3600 * 1000))
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(created_at) AS last FROM sandbox_messages WHERE number_id = $1 AND customer = $2 AND direction = $3")
+            .bind(number.as_str())
+            .bind(customer)
+            .bind(FROM_CUSTOMER)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(last.is_some_and(|t| now_ms() - t < 24 * 3600 * 1000))
 }
 
 /// Meta's error answer for a code, as the simulator returns it.
@@ -299,9 +316,17 @@ async fn record(db: &Db, number: &NumberId, customer: &str, direction: &str, wam
 /// One message on the simulated customer's phone.
 pub use domain::dto::SandboxMessage as PhoneMessage;
 
+#[derive(sqlx::FromRow)]
+struct PhoneRow {
+    direction: String,
+    wa_message_id: String,
+    body: Json<Value>,
+    created_at: i64,
+}
+
 /// The simulated customer's chat with a sandbox number, oldest first (the latest `limit`).
 pub async fn phone(db: &Db, number: &NumberId, customer: &str, limit: i64) -> Result<Vec<PhoneMessage>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, PhoneRow>(
         "SELECT direction, wa_message_id, body, created_at FROM sandbox_messages WHERE number_id = $1 AND customer = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
     )
     .bind(number.as_str())
@@ -309,15 +334,8 @@ pub async fn phone(db: &Db, number: &NumberId, customer: &str, limit: i64) -> Re
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    let mut out: Vec<PhoneMessage> = rows
-        .into_iter()
-        .map(|r| PhoneMessage {
-            direction: r.get("direction"),
-            wa_message_id: r.get("wa_message_id"),
-            body: serde_json::from_str(&r.get::<String, _>("body")).unwrap_or_default(),
-            at: r.get("created_at"),
-        })
-        .collect();
+    let mut out: Vec<PhoneMessage> =
+        rows.into_iter().map(|r| PhoneMessage { direction: r.direction, wa_message_id: r.wa_message_id, body: r.body.0, at: r.created_at }).collect();
     out.reverse();
     Ok(out)
 }
@@ -363,10 +381,22 @@ pub async fn store_media(db: &Db, number: &NumberId, mime_type: &str, filename: 
     Ok(media_file(db, &id, false).await?.expect("just stored").0)
 }
 
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    id: String,
+    number_id: NumberId,
+    phone_number_id: String,
+    mime_type: String,
+    filename: Option<String>,
+    sha256: String,
+    file_size: i64,
+    content: Option<Vec<u8>>,
+}
+
 /// A file of the simulator's media store, with its bytes when `with_content`.
 pub async fn media_file(db: &Db, id: &str, with_content: bool) -> Result<Option<(SandboxFile, Option<Vec<u8>>)>> {
     let content = if with_content { "m.content" } else { "NULL AS content" };
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, FileRow>(&format!(
         "SELECT m.id, m.number_id, n.phone_number_id, m.mime_type, m.filename, m.sha256, m.file_size, {content} FROM sandbox_media m JOIN wa_numbers n ON n.id = m.number_id WHERE m.id = $1"
     ))
     .bind(id)
@@ -374,15 +404,15 @@ pub async fn media_file(db: &Db, id: &str, with_content: bool) -> Result<Option<
     .await?;
     Ok(row.map(|r| {
         let file = SandboxFile {
-            id: r.get("id"),
-            number_id: NumberId::from_string(r.get::<String, _>("number_id")),
-            phone_number_id: r.get("phone_number_id"),
-            mime_type: r.get("mime_type"),
-            filename: r.get("filename"),
-            sha256: r.get("sha256"),
-            file_size: r.get("file_size"),
+            id: r.id,
+            number_id: r.number_id,
+            phone_number_id: r.phone_number_id,
+            mime_type: r.mime_type,
+            filename: r.filename,
+            sha256: r.sha256,
+            file_size: r.file_size,
         };
-        (file, r.get("content"))
+        (file, r.content)
     }))
 }
 

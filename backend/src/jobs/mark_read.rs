@@ -4,12 +4,12 @@
 
 use super::send_message::Outcome;
 use super::{Attempt, Done, Job, JobContext, Step};
+use crate::db::rows::Flag;
 use crate::error::Result;
 use crate::whatsapp::graph::GraphError;
 use async_trait::async_trait;
 use domain::NumberId;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 /// Marks `wa_message_id`, received on our number `number_id`, as read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,14 +24,16 @@ impl Job for MarkRead {
 
     async fn run(self, ctx: &JobContext, attempt: &Attempt) -> Result<Done> {
         let number = NumberId::from_string(self.number_id.clone());
-        let row =
-            sqlx::query("SELECT phone_number_id, active, is_sandbox FROM wa_numbers WHERE id = $1").bind(number.as_str()).fetch_optional(ctx.db.pool()).await?;
-        let Some(row) = row.filter(|r| r.get::<i64, _>("active") != 0) else {
+        let row: Option<(String, Flag, Flag)> = sqlx::query_as("SELECT phone_number_id, active, is_sandbox FROM wa_numbers WHERE id = $1")
+            .bind(number.as_str())
+            .fetch_optional(ctx.db.pool())
+            .await?;
+        let Some((phone_number_id, _, is_sandbox)) = row.filter(|(_, active, _)| active.0) else {
             return Ok(Done::with(Step::Done, Outcome::Skipped));
         };
         let token = crate::whatsapp::numbers::access_token(&ctx.db, &ctx.cipher, &number).await?;
         let body = serde_json::json!({ "messaging_product": "whatsapp", "status": "read", "message_id": self.wa_message_id });
-        match ctx.graph_for(row.get::<i64, _>("is_sandbox") != 0).send_message(&token, &row.get::<String, _>("phone_number_id"), &body).await {
+        match ctx.graph_for(is_sandbox.0).send_message(&token, &phone_number_id, &body).await {
             Ok(_) => Ok(Done::with(Step::Done, Outcome::Accepted)),
             Err(e) => {
                 let code = e.code();

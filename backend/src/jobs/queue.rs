@@ -10,14 +10,14 @@ use crate::clock::new_id;
 use crate::error::Result;
 use crate::{Db, DbKind};
 use domain::OrgId;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// Orgs probed per claim. A claim costs one index seek per org probed; orgs past this
 /// many are served by the next claims, as the cursor moves on.
 pub const ORGS_PER_CLAIM: usize = 8;
 
 /// A claimed job, not yet parsed into its type.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: String,
     pub kind: String,
@@ -74,22 +74,22 @@ pub async fn requeue_expired(db: &Db, kind: &str, now: i64) -> Result<u64> {
 /// The first org after `after` (in id order) with pending jobs of `kind`, and when its
 /// earliest one is due. One index seek on `(kind, status, org_id, run_at)`.
 async fn next_org(db: &Db, kind: &str, after: Option<&str>) -> Result<Option<(String, i64)>> {
-    let row = match after {
+    let row: Option<(String, i64)> = match after {
         Some(after) => {
-            sqlx::query("SELECT org_id, run_at FROM jobs WHERE kind = $1 AND status = 'pending' AND org_id > $2 ORDER BY org_id, run_at LIMIT 1")
+            sqlx::query_as("SELECT org_id, run_at FROM jobs WHERE kind = $1 AND status = 'pending' AND org_id > $2 ORDER BY org_id, run_at LIMIT 1")
                 .bind(kind)
                 .bind(after)
                 .fetch_optional(db.pool())
                 .await?
         }
         None => {
-            sqlx::query("SELECT org_id, run_at FROM jobs WHERE kind = $1 AND status = 'pending' ORDER BY org_id, run_at LIMIT 1")
+            sqlx::query_as("SELECT org_id, run_at FROM jobs WHERE kind = $1 AND status = 'pending' ORDER BY org_id, run_at LIMIT 1")
                 .bind(kind)
                 .fetch_optional(db.pool())
                 .await?
         }
     };
-    Ok(row.map(|r| (r.get("org_id"), r.get("run_at"))))
+    Ok(row)
 }
 
 /// Where a kind's fair rotation stands between claims.
@@ -172,18 +172,7 @@ async fn claim_of_org(db: &Db, kind: &str, org: &str, now: i64, lease_ms: i64, m
          WHERE id IN (SELECT id FROM picked) AND status = 'pending' \
          RETURNING id, kind, org_id, payload, attempts, run_at"
     );
-    let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).bind(kind).bind(org).bind(max.max(1) as i64).fetch_all(db.pool()).await?;
-    let mut jobs: Vec<Claimed> = rows
-        .into_iter()
-        .map(|r| Claimed {
-            id: r.get("id"),
-            kind: r.get("kind"),
-            org_id: r.get("org_id"),
-            payload: r.get("payload"),
-            attempts: r.get("attempts"),
-            run_at: r.get("run_at"),
-        })
-        .collect();
+    let mut jobs: Vec<Claimed> = sqlx::query_as(&sql).bind(now + lease_ms).bind(now).bind(kind).bind(org).bind(max.max(1) as i64).fetch_all(db.pool()).await?;
     // RETURNING gives no order; keep the queue's.
     jobs.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
     Ok(jobs)
@@ -249,8 +238,7 @@ fn truncate(error: &str) -> String {
 
 /// When the next pending job of `kind` is due (for a runner deciding how long to sleep).
 pub async fn next_due(db: &Db, kind: &str) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT MIN(run_at) AS t FROM jobs WHERE kind = $1 AND status = 'pending'").bind(kind).fetch_one(db.pool()).await?;
-    Ok(row.get::<Option<i64>, _>("t"))
+    Ok(sqlx::query_scalar("SELECT MIN(run_at) AS t FROM jobs WHERE kind = $1 AND status = 'pending'").bind(kind).fetch_one(db.pool()).await?)
 }
 
 /// One job kind's jobs in an org, by state (Settings → System).
@@ -264,19 +252,18 @@ pub struct KindStats {
 
 /// The org's jobs counted by kind and state.
 pub async fn stats(db: &Db, org: &OrgId) -> Result<Vec<KindStats>> {
-    let rows = sqlx::query("SELECT kind, status, CAST(COUNT(*) AS BIGINT) AS n FROM jobs WHERE org_id = $1 GROUP BY kind, status ORDER BY kind")
-        .bind(org.as_str())
-        .fetch_all(db.pool())
-        .await?;
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT kind, status, CAST(COUNT(*) AS BIGINT) AS n FROM jobs WHERE org_id = $1 GROUP BY kind, status ORDER BY kind")
+            .bind(org.as_str())
+            .fetch_all(db.pool())
+            .await?;
     let mut out: Vec<KindStats> = Vec::new();
-    for r in rows {
-        let kind: String = r.get("kind");
+    for (kind, status, n) in rows {
         if out.last().map(|s| s.kind != kind).unwrap_or(true) {
             out.push(KindStats { kind: kind.clone(), ..Default::default() });
         }
         let s = out.last_mut().expect("pushed above");
-        let n: i64 = r.get("n");
-        match r.get::<String, _>("status").as_str() {
+        match status.as_str() {
             "pending" => s.queued += n,
             "running" => s.running += n,
             _ => s.dead += n,
@@ -286,7 +273,7 @@ pub async fn stats(db: &Db, org: &OrgId) -> Result<Vec<KindStats>> {
 }
 
 /// A job that gave up, as an admin sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeadJob {
     pub id: String,
     pub kind: String,
@@ -297,7 +284,7 @@ pub struct DeadJob {
 
 /// The org's dead jobs, newest first, a page at a time, with the total.
 pub async fn dead(db: &Db, org: &OrgId, offset: i64, limit: i64) -> Result<(Vec<DeadJob>, i64)> {
-    let rows = sqlx::query(
+    let jobs: Vec<DeadJob> = sqlx::query_as(
         "SELECT id, kind, attempts, last_error, updated_at FROM jobs WHERE org_id = $1 AND status = 'dead' ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(org.as_str())
@@ -305,21 +292,10 @@ pub async fn dead(db: &Db, org: &OrgId, offset: i64, limit: i64) -> Result<(Vec<
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
-    let total: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM jobs WHERE org_id = $1 AND status = 'dead'")
+    let total: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM jobs WHERE org_id = $1 AND status = 'dead'")
         .bind(org.as_str())
         .fetch_one(db.pool())
-        .await?
-        .get("n");
-    let jobs = rows
-        .into_iter()
-        .map(|r| DeadJob {
-            id: r.get("id"),
-            kind: r.get("kind"),
-            attempts: r.get("attempts"),
-            last_error: r.get("last_error"),
-            updated_at: r.get("updated_at"),
-        })
-        .collect();
+        .await?;
     Ok((jobs, total))
 }
 

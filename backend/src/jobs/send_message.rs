@@ -13,6 +13,7 @@
 //! the accepted sends, while the Graph API calls overlap.
 
 use super::{Attempt, Done, Job, JobContext, Step};
+use crate::db::rows::Flag;
 use crate::error::Result;
 use crate::notifications;
 use crate::whatsapp::graph::GraphError;
@@ -20,7 +21,6 @@ use async_trait::async_trait;
 use domain::whatsapp::rate::{AdaptiveRate, START_RATE};
 use domain::{NumberId, OrgId};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Mutex;
@@ -139,6 +139,7 @@ impl Job for SendMessage {
     }
 }
 
+#[derive(sqlx::FromRow)]
 struct Pending {
     id: String,
     number_id: String,
@@ -146,14 +147,18 @@ struct Pending {
     status: String,
     wa_message_id: Option<String>,
     in_flight_since: Option<i64>,
+    #[sqlx(rename = "send_payload")]
     payload: Option<String>,
+    #[sqlx(rename = "send_attempts")]
     attempts: i64,
     phone_number_id: String,
-    active: bool,
-    is_sandbox: bool,
+    active: Flag,
+    is_sandbox: Flag,
     time_zone: String,
+    #[sqlx(rename = "send_rate_milli")]
     rate_milli: i64,
     rate_day: Option<String>,
+    #[sqlx(rename = "access_token_enc")]
     token_enc: String,
 }
 
@@ -165,34 +170,11 @@ async fn load_many(ctx: &JobContext, message_ids: &[String]) -> Result<HashMap<S
          FROM messages m JOIN wa_numbers n ON n.id = m.number_id JOIN orgs o ON o.id = m.org_id WHERE m.id IN ({})",
         crate::db::placeholders(1, message_ids.len())
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query_as::<_, Pending>(&sql);
     for id in message_ids {
         q = q.bind(id);
     }
-    let rows = q.fetch_all(ctx.db.pool()).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let m = Pending {
-                id: r.get("id"),
-                number_id: r.get("number_id"),
-                org_id: r.get("org_id"),
-                status: r.get("status"),
-                wa_message_id: r.get("wa_message_id"),
-                in_flight_since: r.get("in_flight_since"),
-                payload: r.get("send_payload"),
-                attempts: r.get("send_attempts"),
-                phone_number_id: r.get("phone_number_id"),
-                active: r.get::<i64, _>("active") != 0,
-                is_sandbox: r.get::<i64, _>("is_sandbox") != 0,
-                time_zone: r.get("time_zone"),
-                rate_milli: r.get("send_rate_milli"),
-                rate_day: r.get("rate_day"),
-                token_enc: r.get("access_token_enc"),
-            };
-            (m.id.clone(), m)
-        })
-        .collect())
+    Ok(q.fetch_all(ctx.db.pool()).await?.into_iter().map(|m| (m.id.clone(), m)).collect())
 }
 
 async fn fail_message(ctx: &JobContext, id: &str, code: Option<i64>, title: &str) -> Result<()> {
@@ -261,7 +243,7 @@ async fn preflight(ctx: &JobContext, m: &Pending, now: i64) -> Result<Option<Don
         }
         return done(Outcome::AwaitingReconciliation { at: deadline }).map(Some);
     }
-    if !m.active {
+    if !m.active.0 {
         fail_message(ctx, &m.id, None, "WA_006: the number is not connected; replace its access token.").await?;
         return done(Outcome::Failed { code: None }).map(Some);
     }
@@ -278,11 +260,11 @@ async fn mark_in_flight(ctx: &JobContext, ids: &[&str], now: i64) -> Result<Hash
         "UPDATE messages SET in_flight_since = $1 WHERE id IN ({}) AND in_flight_since IS NULL AND wa_message_id IS NULL AND status = 'pending' RETURNING id",
         crate::db::placeholders(2, ids.len())
     );
-    let mut q = sqlx::query(&sql).bind(now);
+    let mut q = sqlx::query_scalar::<_, String>(&sql).bind(now);
     for id in ids {
         q = q.bind(id.to_string());
     }
-    Ok(q.fetch_all(ctx.db.pool()).await?.into_iter().map(|r| r.get::<String, _>("id")).collect())
+    Ok(q.fetch_all(ctx.db.pool()).await?.into_iter().collect())
 }
 
 /// Runs a claimed batch; the results are in the jobs' order.
@@ -339,7 +321,7 @@ async fn send_batch(ctx: &JobContext, batch: Vec<(SendMessage, Attempt)>) -> Res
     }
     let calls = sending.iter().map(|(_, m, token)| async move {
         let body: serde_json::Value = serde_json::from_str(m.payload.as_deref().unwrap_or("{}")).unwrap_or_default();
-        ctx.graph_for(m.is_sandbox).send_message(token, &m.phone_number_id, &body).await
+        ctx.graph_for(m.is_sandbox.0).send_message(token, &m.phone_number_id, &body).await
     });
     let answers = futures_util::future::join_all(calls).await;
 

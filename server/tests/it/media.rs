@@ -3,14 +3,12 @@
 //! downloaded by the worker through `GET /{media-id}` and the short-lived URL, exactly as
 //! from Meta; the simulator's URLs need the token and expire.
 
-mod common;
-
+use crate::common::*;
 use backend::clock::now_ms;
 use backend::testing::{databases, seed_org_with, test_cipher, FakeGraph};
 use backend::whatsapp::graph::{GraphClient, WhatsAppApi};
 use backend::whatsapp::sandbox;
 use backend::whatsapp::sender::Sender;
-use common::*;
 use domain::Role;
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -3,14 +3,12 @@
 //! signed status webhooks come back through `/webhooks/whatsapp`; it can be told to fail,
 //! duplicate and reorder.
 
-mod common;
-
+use crate::common::*;
 use backend::clock::now_ms;
 use backend::testing::{databases, message_status, seed_org_with, test_cipher};
 use backend::whatsapp::outbound::{self, SendRequest};
 use backend::whatsapp::sandbox::{self, Behaviour};
 use backend::whatsapp::sender::{Outcome, Sender};
-use common::*;
 use domain::whatsapp::outbound::OutboundContent;
 use domain::{PhoneE164, Role};
 use serde_json::json;

@@ -2,10 +2,8 @@
 //! `{"data": [...], "total": n}` lists, 201 on create, 409 `CONTACT_002` for a taken
 //! phone, 422 `CONTACT_003` for a bad one, 404 for another org's id, PATCH and DELETE.
 
-mod common;
-
+use crate::common::*;
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::json;
 
 #[tokio::test]

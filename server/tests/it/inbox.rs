@@ -2,14 +2,12 @@
 //! composer reaches the customer by its media id, and two agents sending at the same
 //! moment produce every message exactly once.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
 use backend::clock::now_ms;
 use backend::testing::{count_rows, databases, seed_member, seed_org_with, test_cipher, FakeGraph};
 use backend::whatsapp::sandbox;
 use backend::whatsapp::sender::Sender;
-use common::*;
 use domain::{ConversationId, PhoneE164, Role};
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -1,0 +1,16 @@
+//! The server's integration tests, one module per area, linked into one test binary
+//! (a binary per file would link the whole app once each). `common` is the harness.
+
+mod common;
+
+mod inbox;
+mod lead_hooks;
+mod live;
+mod media;
+mod rest_contacts;
+mod rest_whatsapp;
+mod sandbox;
+mod sheets;
+mod static_files;
+mod web;
+mod webhooks;

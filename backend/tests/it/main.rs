@@ -7,5 +7,6 @@ mod events;
 mod import;
 mod inbox;
 mod media;
+mod schema;
 mod send_pipeline;
 mod whatsapp_ingest;

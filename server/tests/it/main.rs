@@ -7,6 +7,7 @@ mod inbox;
 mod lead_hooks;
 mod live;
 mod media;
+mod panics;
 mod rest_contacts;
 mod rest_whatsapp;
 mod sandbox;

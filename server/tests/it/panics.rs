@@ -8,10 +8,13 @@ use axum::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+async fn boom() -> &'static str {
+    panic!("a handler bug")
+}
+
 #[tokio::test]
 async fn a_panicking_handler_answers_500_internal_001_as_json() {
-    let router: Router =
-        Router::new().route("/boom", get(|| async { panic!("a handler bug") })).route("/fine", get(|| async { "ok" })).layer(server::web::catch_panics());
+    let router: Router = Router::new().route("/boom", get(boom)).route("/fine", get(|| async { "ok" })).layer(server::web::catch_panics());
 
     let res = router.clone().oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);

@@ -29,6 +29,7 @@ pub async fn notify_in(conn: &mut AnyConnection, org: &OrgId, user: &str, kind: 
 }
 
 /// Notifies every member of the org whose role is one of `roles`, except `except`.
+#[allow(clippy::too_many_arguments)] // one call site per kind of notice; a struct would only rename the arguments
 pub async fn notify_roles_in(
     conn: &mut AnyConnection,
     org: &OrgId,

@@ -340,3 +340,28 @@ pub async fn drain_inbound(db: &Db) -> Vec<crate::jobs::Ran> {
         .await
         .expect("inbound jobs run")
 }
+
+/// How often [`eventually`] looks again.
+pub const EVENTUALLY_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Waits for something another task does: polls `check` every [`EVENTUALLY_POLL`] until
+/// it holds or `bound` has passed, and says whether it held. Tests wait on the condition
+/// with this instead of sleeping a fixed time, so they are as quick as the machine allows
+/// and a slow machine only makes them slower, not red. Keep `bound` generous (seconds):
+/// it is only reached when the test fails.
+pub async fn eventually<F, Fut>(bound: std::time::Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + bound;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(EVENTUALLY_POLL).await;
+    }
+}

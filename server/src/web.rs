@@ -8,6 +8,7 @@ use app::state::{AppState, AuthSettings, WhatsAppSettings};
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use backend::secrets::Cipher;
@@ -15,9 +16,11 @@ use backend::session_store::DbSessionStore;
 use backend::Db;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -71,6 +74,20 @@ fn static_compression() -> CompressionLayer {
     CompressionLayer::new().quality(CompressionLevel::Precise(5))
 }
 
+/// Answers a panic in any handler or layer as `500 INTERNAL_001` in the REST API's error
+/// shape (`{"code": "INTERNAL_001", "message": …}`) instead of dropping the connection.
+/// The log line has the panic's message only: no method, path, headers or body, which may
+/// carry personal data.
+pub fn catch_panics() -> CatchPanicLayer<fn(Box<dyn Any + Send + 'static>) -> Response> {
+    CatchPanicLayer::custom(answer_panic as fn(Box<dyn Any + Send + 'static>) -> Response)
+}
+
+fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic.downcast_ref::<&str>().copied().or_else(|| panic.downcast_ref::<String>().map(String::as_str)).unwrap_or("(not a string)");
+    tracing::error!(panic = %message, "a request panicked; answered 500 INTERNAL_001");
+    rest::ApiError(domain::AppError::internal()).into_response()
+}
+
 /// The whole router: pages, server functions, REST API, probes and static files.
 pub fn router(state: AppState, config: &Config) -> Router {
     let routes = route_list();
@@ -117,6 +134,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
             // Method and path only: query strings and bodies may carry personal data.
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), org_id = tracing::field::Empty)
         }))
+        // Outermost, so a panic in any layer inside is caught too.
+        .layer(catch_panics())
         .with_state(state)
 }
 

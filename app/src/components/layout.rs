@@ -210,7 +210,9 @@ fn NotificationBell() -> impl IntoView {
     let read = ServerAction::<ReadNotifications>::new();
     // Loaded by an effect, so only in the browser: the server render shows no count and
     // the hydrating page matches it (a resource here would hold the shell's Suspense).
-    let list: RwSignal<Option<Result<(Vec<domain::dto::Notification>, i64), domain::AppError>>> = RwSignal::new(None);
+    /// The newest notifications and the unread count.
+    type Loaded = Result<(Vec<domain::dto::Notification>, i64), domain::AppError>;
+    let list: RwSignal<Option<Loaded>> = RwSignal::new(None);
     Effect::new(move |_| {
         live.notifications.track();
         read.version().track();

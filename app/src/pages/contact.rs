@@ -85,7 +85,9 @@ fn ContactBody(d: ContactDetail, update: ServerAction<UpdateContact>, note: Serv
     let (status, stage, opt_in) = (RwSignal::new(c.lead_status.clone()), RwSignal::new(c.lifecycle_stage.clone()), RwSignal::new(c.opt_in_status.clone()));
     let evidence = RwSignal::new(String::new());
     let tags = RwSignal::new(c.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>().join(", "));
-    let custom: Vec<(String, String, String, Vec<String>, RwSignal<String>)> = d
+    /// A custom field's facts and the signal its input edits.
+    type FieldInput = (String, String, String, Vec<String>, RwSignal<String>);
+    let custom: Vec<FieldInput> = d
         .fields
         .iter()
         .map(|f| {

@@ -38,7 +38,7 @@ fn tags_of(body: &Value) -> std::result::Result<Option<Vec<String>>, AppError> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(a)) => a
             .iter()
-            .map(|t| t.as_str().ok_or_else(|| AppError::validation("tags must be a list of names.")).and_then(|t| super::tags::clean_name(t)))
+            .map(|t| t.as_str().ok_or_else(|| AppError::validation("tags must be a list of names.")).and_then(super::tags::clean_name))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map(Some),
         Some(Value::String(s)) => {

@@ -109,6 +109,7 @@ pub async fn upload(
 }
 
 /// Queues the download of an inbound file, inside the transaction that stores its message.
+#[allow(clippy::too_many_arguments)] // the message's facts, passed through from ingest as they are
 pub async fn enqueue_download_in(
     conn: &mut AnyConnection,
     org: &OrgId,

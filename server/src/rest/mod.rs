@@ -12,18 +12,18 @@ pub mod numbers;
 pub mod openapi;
 
 use app::state::AppState;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use backend::api_keys::ApiCaller;
 use domain::AppError;
 use serde::Serialize;
 
-/// One documented route of the API: the router, the OpenAPI document and the tenant
-/// isolation test all read this table, so a route cannot be added without them.
+/// One documented route of the API: the router is built from this table, and the OpenAPI
+/// document and the tenant isolation test read it, so a route cannot be added without them.
 pub struct RouteDoc {
     /// Lower-case HTTP method.
     pub method: &'static str,
@@ -33,27 +33,74 @@ pub struct RouteDoc {
     pub summary: &'static str,
     /// Whether the route needs an API key.
     pub authenticated: bool,
+    /// The handler on the row's method, with the route's own layers (given the method, so
+    /// the method is written once, in `method`).
+    pub handler: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+impl RouteDoc {
+    /// The row's method as axum's filter.
+    pub fn method_filter(&self) -> MethodFilter {
+        match self.method {
+            "get" => MethodFilter::GET,
+            "post" => MethodFilter::POST,
+            "put" => MethodFilter::PUT,
+            "patch" => MethodFilter::PATCH,
+            "delete" => MethodFilter::DELETE,
+            other => panic!("ROUTES: unknown method {other:?} for {}", self.path),
+        }
+    }
 }
 
 /// Every route of the API.
 pub const ROUTES: &[RouteDoc] = &[
-    RouteDoc { method: "get", path: "/api/v1/me", operation_id: "getMe", summary: "The organisation that owns the API key", authenticated: true },
-    RouteDoc { method: "get", path: "/api/v1/openapi.json", operation_id: "getOpenApi", summary: "This OpenAPI document", authenticated: false },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/me",
+        operation_id: "getMe",
+        summary: "The organisation that owns the API key",
+        authenticated: true,
+        handler: |m| on(m, me::get_me),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/openapi.json",
+        operation_id: "getOpenApi",
+        summary: "This OpenAPI document",
+        authenticated: false,
+        handler: |m| on(m, openapi::get_document),
+    },
     RouteDoc {
         method: "post",
         path: "/api/v1/numbers",
         operation_id: "createNumber",
         summary: "Connect a WhatsApp number (tests the connection with Meta first)",
         authenticated: true,
+        handler: |m| on(m, numbers::create),
     },
-    RouteDoc { method: "get", path: "/api/v1/numbers", operation_id: "listNumbers", summary: "The org's WhatsApp numbers", authenticated: true },
-    RouteDoc { method: "get", path: "/api/v1/numbers/{id}", operation_id: "getNumber", summary: "One WhatsApp number", authenticated: true },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/numbers",
+        operation_id: "listNumbers",
+        summary: "The org's WhatsApp numbers",
+        authenticated: true,
+        handler: |m| on(m, numbers::list),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/numbers/{id}",
+        operation_id: "getNumber",
+        summary: "One WhatsApp number",
+        authenticated: true,
+        handler: |m| on(m, numbers::get),
+    },
     RouteDoc {
         method: "get",
         path: "/api/v1/contacts",
         operation_id: "listContacts",
         summary: "Search the org's contacts (?q=, phone=, tag=, opt_in_status=, lead_status=, source=, sort=, page=, per_page=)",
         authenticated: true,
+        handler: |m| on(m, contacts::list),
     },
     RouteDoc {
         method: "post",
@@ -61,22 +108,39 @@ pub const ROUTES: &[RouteDoc] = &[
         operation_id: "createContact",
         summary: "Create a contact (409 CONTACT_002 if the phone is taken, 422 CONTACT_003 if it is not a phone)",
         authenticated: true,
+        handler: |m| on(m, contacts::create),
     },
-    RouteDoc { method: "get", path: "/api/v1/contacts/{id}", operation_id: "getContact", summary: "One contact", authenticated: true },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/contacts/{id}",
+        operation_id: "getContact",
+        summary: "One contact",
+        authenticated: true,
+        handler: |m| on(m, contacts::get),
+    },
     RouteDoc {
         method: "patch",
         path: "/api/v1/contacts/{id}",
         operation_id: "updateContact",
         summary: "Change a contact's fields (null clears one; tags replace)",
         authenticated: true,
+        handler: |m| on(m, contacts::update),
     },
-    RouteDoc { method: "delete", path: "/api/v1/contacts/{id}", operation_id: "deleteContact", summary: "Move a contact to the trash", authenticated: true },
+    RouteDoc {
+        method: "delete",
+        path: "/api/v1/contacts/{id}",
+        operation_id: "deleteContact",
+        summary: "Move a contact to the trash",
+        authenticated: true,
+        handler: |m| on(m, contacts::delete),
+    },
     RouteDoc {
         method: "get",
         path: "/api/v1/conversations",
         operation_id: "listConversations",
         summary: "A contact's conversations (?contact_id=)",
         authenticated: true,
+        handler: |m| on(m, conversations::list),
     },
     RouteDoc {
         method: "get",
@@ -84,6 +148,7 @@ pub const ROUTES: &[RouteDoc] = &[
         operation_id: "listMessages",
         summary: "The messages of a conversation, oldest first",
         authenticated: true,
+        handler: |m| on(m, conversations::messages),
     },
     RouteDoc {
         method: "post",
@@ -91,6 +156,7 @@ pub const ROUTES: &[RouteDoc] = &[
         operation_id: "uploadMedia",
         summary: "Upload a file for a media message (multipart: number_id, file); checked against Meta's type and size limits",
         authenticated: true,
+        handler: |m| on(m, media::upload).layer(DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)),
     },
     RouteDoc {
         method: "get",
@@ -98,32 +164,37 @@ pub const ROUTES: &[RouteDoc] = &[
         operation_id: "getMedia",
         summary: "A file's facts (uploads and customers' files)",
         authenticated: true,
+        handler: |m| on(m, media::get),
     },
-    RouteDoc { method: "get", path: "/api/v1/media/{id}/content", operation_id: "getMediaContent", summary: "A file's bytes", authenticated: true },
+    RouteDoc {
+        method: "get",
+        path: "/api/v1/media/{id}/content",
+        operation_id: "getMediaContent",
+        summary: "A file's bytes",
+        authenticated: true,
+        handler: |m| on(m, media::content),
+    },
     RouteDoc {
         method: "post",
         path: "/api/v1/messages",
         operation_id: "sendMessage",
         summary: "Queue a message (text, template, media, interactive, reaction, location or contacts)",
         authenticated: true,
+        handler: |m| on(m, messages::send),
     },
 ];
 
-/// The API's routes, to be nested under `/api/v1`.
+/// The API's routes, to be nested under `/api/v1`: exactly the rows of [`ROUTES`], so a
+/// route is served if and only if it is documented and walked by the isolation test.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me::get_me))
-        .route("/openapi.json", get(openapi::get_document))
-        .route("/numbers", post(numbers::create).get(numbers::list))
-        .route("/numbers/{id}", get(numbers::get))
-        .route("/contacts", get(contacts::list).post(contacts::create))
-        .route("/contacts/{id}", get(contacts::get).patch(contacts::update).delete(contacts::delete))
-        .route("/conversations", get(conversations::list))
-        .route("/conversations/{id}/messages", get(conversations::messages))
-        .route("/messages", post(messages::send))
-        .route("/media", post(media::upload).layer(axum::extract::DefaultBodyLimit::max(domain::whatsapp::media::MAX_UPLOAD_BODY_BYTES)))
-        .route("/media/{id}", get(media::get))
-        .route("/media/{id}/content", get(media::content))
+    ROUTES
+        .iter()
+        .fold(Router::new(), |router, r| {
+            let path = r.path.strip_prefix("/api/v1").unwrap_or_else(|| panic!("ROUTES: {} is not under /api/v1", r.path));
+            // Rows with the same path merge into one method router (axum panics on a method
+            // listed twice for a path).
+            router.route(path, (r.handler)(r.method_filter()))
+        })
         .fallback(|| async { ApiError(AppError::not_found("Route")) })
 }
 

@@ -65,23 +65,50 @@ async fn the_hub_broadcasts_each_committed_event_once_however_often_it_is_woken(
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let task = hub.spawn(t.db.clone(), stop_rx);
         let mut rx = hub.subscribe();
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut got = Vec::new();
+        // The hub is reading the log once a first ping comes through.
+        ping(&t.db, &hub, &a.org, 0).await;
+        assert!(until_ping(&mut rx, &a.org, 0, &mut got).await, "the hub broadcasts ({})", t.label);
         let now = backend::clock::now_ms();
         for i in 0..3 {
             customer_writes(&t.db, PNID, &format!("55119999900{i:02}"), now - 1000).await;
             hub.wake();
         }
-        let mut got = Vec::new();
-        while let Ok(Ok(env)) = tokio::time::timeout(Duration::from_millis(1200), rx.recv()).await {
-            assert_eq!(env.org_id, a.org.as_str());
-            if env.event.kind == "message" {
-                got.push(env.event.id);
-            }
-        }
+        // A later ping, and more wake-ups: the hub reads in id order, so the three messages,
+        // and any repeat of them, come through before it.
+        ping(&t.db, &hub, &a.org, 1).await;
+        hub.wake();
+        assert!(until_ping(&mut rx, &a.org, 1, &mut got).await, "the second ping comes through ({})", t.label);
         let mut unique = got.clone();
         unique.dedup();
         assert_eq!((got.len(), unique.len()), (3, 3), "three messages, three events, no repeats ({}): {got:?}", t.label);
         let _ = stop_tx.send(true);
         let _ = task.await;
     }
+}
+
+/// Writes a `ping` event numbered `n` for `org` and wakes the hub.
+async fn ping(db: &backend::Db, hub: &Hub, org: &domain::OrgId, n: i64) {
+    let mut conn = db.pool().acquire().await.unwrap();
+    events::publish_in(&mut conn, org, "ping", None, None, &serde_json::json!({ "n": n }), backend::clock::now_ms()).await.unwrap();
+    drop(conn);
+    hub.wake();
+}
+
+/// Receives until ping `n` comes through, keeping the ids of message events; false if it
+/// has not within 10 s (the hub also reads every `POLL_MS` unwoken).
+async fn until_ping(rx: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<events::Envelope>>, org: &domain::OrgId, n: i64, messages: &mut Vec<i64>) -> bool {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let env = rx.recv().await.expect("the hub keeps up");
+            assert_eq!(env.org_id, org.as_str());
+            match env.event.kind.as_str() {
+                "message" => messages.push(env.event.id),
+                "ping" if env.event.payload["n"] == n => return,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
 }

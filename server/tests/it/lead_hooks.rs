@@ -2,13 +2,11 @@
 //! become one contact per phone with the source recorded, 20 concurrent posts of the same
 //! phone make one contact, bad leads are 422 with the reason and nothing written.
 
-mod common;
-
+use crate::common::*;
 use axum::http::{Method, Request, StatusCode};
 use backend::contacts::search::{self, ContactQuery};
 use backend::contacts::sources::{self, SourceInput};
 use backend::testing::{count_rows, test_cipher};
-use common::*;
 use serde_json::json;
 
 fn query(phone: &str) -> ContactQuery {

@@ -2,12 +2,10 @@
 //! hears of a new message as soon as its webhook commits, never of another org's; a
 //! reconnect with `Last-Event-ID` replays what was missed; signed-out visitors get 401.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use backend::testing::{customer_writes, databases, seed_number, test_cipher};
-use common::*;
 use http_body_util::BodyExt;
 use leptos::prelude::LeptosOptions;
 use std::time::Duration;

@@ -1,12 +1,10 @@
 //! `/webhooks/whatsapp` over HTTP on both databases: the handshake, signatures, size and
 //! JSON checks, and durable, idempotent application.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
 use backend::testing::{count_rows, seed_number, seed_org_with};
 use backend::whatsapp::signature;
-use common::*;
 use domain::{PhoneE164, Role};
 use serde_json::json;
 

@@ -1,11 +1,9 @@
 //! Static files: the app's JS, CSS and WASM go out compressed to browsers that accept it,
 //! and unchanged to those that do not.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::*;
 use leptos::prelude::LeptosOptions;
 
 /// The router with its site root in a temporary directory holding `pkg/mce.js`.

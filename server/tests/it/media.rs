@@ -3,14 +3,12 @@
 //! downloaded by the worker through `GET /{media-id}` and the short-lived URL, exactly as
 //! from Meta; the simulator's URLs need the token and expire.
 
-mod common;
-
+use crate::common::*;
 use backend::clock::now_ms;
 use backend::testing::{databases, seed_org_with, test_cipher, FakeGraph};
 use backend::whatsapp::graph::{GraphClient, WhatsAppApi};
 use backend::whatsapp::sandbox;
 use backend::whatsapp::sender::Sender;
-use common::*;
 use domain::Role;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -26,14 +24,8 @@ fn upload_form(number_id: &str, filename: &str, mime: &str, bytes: &[u8]) -> (Ve
     (body, format!("multipart/form-data; boundary={b}"))
 }
 
-async fn wait_until<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
-    for _ in 0..200 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    false
+async fn wait_until<F: std::future::Future<Output = bool>>(check: impl FnMut() -> F) -> bool {
+    backend::testing::eventually(std::time::Duration::from_secs(10), check).await
 }
 
 #[tokio::test]

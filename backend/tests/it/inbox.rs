@@ -80,7 +80,7 @@ async fn assigning_moves_a_chat_to_the_assignees_mine_tab_writes_a_line_and_noti
         let bea_actor = actor_of(&t.db, &bea, &a.org).await;
         assert_eq!(inbox::list(&t.db, &bea_actor, &query(Tab::Unassigned), now).await.unwrap().items.len(), 1);
 
-        assert_eq!(inbox::assign(&t.db, &a.actor, &[c.clone()], Some(&bea.id), now).await.unwrap(), 1);
+        assert_eq!(inbox::assign(&t.db, &a.actor, std::slice::from_ref(&c), Some(&bea.id), now).await.unwrap(), 1);
         let mine = inbox::list(&t.db, &bea_actor, &query(Tab::Mine), now).await.unwrap();
         assert_eq!(mine.items.len(), 1, "{}", t.label);
         assert_eq!(mine.items[0].assignee_name.as_deref(), Some("bea"));
@@ -93,18 +93,22 @@ async fn assigning_moves_a_chat_to_the_assignees_mine_tab_writes_a_line_and_noti
         assert_eq!(notifications::unread_count(&t.db, &a.org, &bea.id).await.unwrap(), 0);
         let lines = backend::conversations::messages(&t.db, &a.org, &c, 10).await.unwrap();
         assert!(lines.iter().any(|m| m.direction == "system" && m.text.as_deref().unwrap_or_default().starts_with("Assigned to")), "{}", t.label);
-        assert_eq!(inbox::assign(&t.db, &a.actor, &[c.clone()], Some(&bea.id), now).await.unwrap(), 0, "the same assignee again changes nothing");
+        assert_eq!(inbox::assign(&t.db, &a.actor, std::slice::from_ref(&c), Some(&bea.id), now).await.unwrap(), 0, "the same assignee again changes nothing");
 
         let viewer_actor = actor_of(&t.db, &viewer, &a.org).await;
-        assert_eq!(inbox::assign(&t.db, &viewer_actor, &[c.clone()], None, now).await.unwrap_err().code(), ErrorCode::Forbidden, "{}", t.label);
+        assert_eq!(inbox::assign(&t.db, &viewer_actor, std::slice::from_ref(&c), None, now).await.unwrap_err().code(), ErrorCode::Forbidden, "{}", t.label);
         assert_eq!(
-            inbox::assign(&t.db, &a.actor, &[c.clone()], Some(&viewer.id), now).await.unwrap_err().code(),
+            inbox::assign(&t.db, &a.actor, std::slice::from_ref(&c), Some(&viewer.id), now).await.unwrap_err().code(),
             ErrorCode::Validation,
             "viewers get no chats"
         );
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
-        assert_eq!(inbox::assign(&t.db, &b.actor, &[c.clone()], None, now).await.unwrap_err().code(), ErrorCode::NotFound, "{}", t.label);
-        assert_eq!(inbox::assign(&t.db, &a.actor, &[c.clone()], Some(&b.user.id), now).await.unwrap_err().code(), ErrorCode::Validation, "not a member of A");
+        assert_eq!(inbox::assign(&t.db, &b.actor, std::slice::from_ref(&c), None, now).await.unwrap_err().code(), ErrorCode::NotFound, "{}", t.label);
+        assert_eq!(
+            inbox::assign(&t.db, &a.actor, std::slice::from_ref(&c), Some(&b.user.id), now).await.unwrap_err().code(),
+            ErrorCode::Validation,
+            "not a member of A"
+        );
     }
 }
 

@@ -2,14 +2,12 @@
 //! test against a Graph API double), and reading contacts, conversations and messages
 //! that webhooks created.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use backend::testing::{count_rows, seed_number};
 use backend::whatsapp::signature;
-use common::*;
 use serde_json::{json, Value};
 
 /// A Graph API double: `GET /{version}/{pnid}` answers for the token `good-token` only,

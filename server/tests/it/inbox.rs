@@ -2,14 +2,12 @@
 //! composer reaches the customer by its media id, and two agents sending at the same
 //! moment produce every message exactly once.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
 use backend::clock::now_ms;
 use backend::testing::{count_rows, databases, seed_member, seed_org_with, test_cipher, FakeGraph};
 use backend::whatsapp::sandbox;
 use backend::whatsapp::sender::Sender;
-use common::*;
 use domain::{ConversationId, PhoneE164, Role};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -159,13 +157,11 @@ async fn two_agents_sending_at_the_same_moment_each_deliver_every_message_exactl
 
         // The number's send rate paces the twenty sends: drain until the queue is empty.
         let sender = Sender::new(t.db.clone(), Arc::new(FakeGraph::default()), test_cipher()).with_sandbox(state.sandbox.graph.clone());
-        for _ in 0..200 {
+        backend::testing::eventually(std::time::Duration::from_secs(10), || async {
             sender.drain(now_ms()).await.unwrap();
-            if count_rows(&t.db, "jobs").await == 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+            count_rows(&t.db, "jobs").await == 0
+        })
+        .await;
         let expected: HashSet<String> = ["admin", "agent"].iter().flat_map(|w| (0..10).map(move |i| format!("{w} reply {i}"))).collect();
         let chat = backend::conversations::messages(&t.db, &a.org, &conversation, 100).await.unwrap();
         let stored: Vec<String> = chat.iter().filter(|m| m.direction == "outbound").filter_map(|m| m.text.clone()).collect();

@@ -2,11 +2,9 @@
 //! CSRF, roles, tenant isolation across every server function and REST route, the
 //! REST API and the probes.
 
-mod common;
-
+use crate::common::*;
 use axum::http::{header, StatusCode};
 use backend::testing::seed_member;
-use common::*;
 use domain::Role;
 
 const PASSWORD: &str = "password-for-tests";

@@ -214,9 +214,7 @@ async fn a_worker_killed_mid_send_causes_no_duplicate_and_no_loss() {
         let stuck = Arc::new(FakeGraph::gated(gate.clone()));
         let doomed = Sender::new(t.db.clone(), stuck.clone(), backend::testing::test_cipher());
         let task = tokio::spawn(async move { doomed.run_due(t0).await });
-        while stuck.calls().is_empty() {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        assert!(backend::testing::eventually(std::time::Duration::from_secs(10), || async { !stuck.calls().is_empty() }).await, "the call reaches Meta");
         task.abort();
         let _ = task.await;
 

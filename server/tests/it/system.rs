@@ -1,10 +1,8 @@
 //! Settings → System: an admin sees the org's background jobs and retries a dead one;
 //! other roles may not look.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 
 const PASSWORD: &str = "password-for-tests";
 

@@ -2,10 +2,8 @@
 //! list and the export of the current view read the same filters the same way — the
 //! export no longer ignores the last-message dates.
 
-mod common;
-
+use crate::common::*;
 use axum::http::StatusCode;
-use common::*;
 
 const PASSWORD: &str = "password-for-tests";
 /// 2026-11-15 12:00 UTC.

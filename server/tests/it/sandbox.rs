@@ -3,14 +3,12 @@
 //! signed status webhooks come back through `/webhooks/whatsapp`; it can be told to fail,
 //! duplicate and reorder.
 
-mod common;
-
+use crate::common::*;
 use backend::clock::now_ms;
-use backend::testing::{databases, message_status, seed_org_with, test_cipher};
+use backend::testing::{count_rows, databases, eventually, message_status, seed_org_with, test_cipher};
 use backend::whatsapp::outbound::{self, SendRequest};
 use backend::whatsapp::sandbox::{self, Behaviour};
 use backend::whatsapp::sender::{Outcome, Sender};
-use common::*;
 use domain::whatsapp::outbound::OutboundContent;
 use domain::{PhoneE164, Role};
 use serde_json::json;
@@ -26,14 +24,12 @@ async fn ensure_twice_at_once(db: &backend::Db, org: &domain::OrgId) -> (domain:
     (a.await.unwrap(), b.await.unwrap())
 }
 
+/// Long enough for the simulator's status webhooks on a slow machine; only a failing test
+/// waits this long.
+const BOUND: Duration = Duration::from_secs(10);
+
 async fn wait_for_status(db: &backend::Db, id: &str, want: &str) -> String {
-    for _ in 0..200 {
-        let s = message_status(db, id).await.0;
-        if s == want {
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually(BOUND, || async { message_status(db, id).await.0 == want }).await;
     message_status(db, id).await.0
 }
 
@@ -119,7 +115,9 @@ async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks()
             outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, later).await.unwrap();
         assert_eq!(sender.drain(later).await.unwrap(), vec![Outcome::Accepted]);
         assert_eq!(wait_for_status(&t.db, shuffled.message_id.as_str(), "read").await, "read", "read arrives first and stays ({})", t.label);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Read, delivered and sent, each twice: once all six are applied, the late ones
+        // have had their chance to move the status back.
+        assert!(eventually(BOUND, || async { count_rows(&t.db, "webhook_events").await >= 6 }).await, "all six webhooks arrive ({})", t.label);
         assert_eq!(message_status(&t.db, shuffled.message_id.as_str()).await.0, "read", "late sent/delivered never move it back");
 
         sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { drop_all_statuses: true, ..Default::default() }).await.unwrap();
@@ -127,7 +125,15 @@ async fn the_sandbox_can_be_told_to_fail_and_to_duplicate_and_reorder_webhooks()
         let quiet =
             outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, quiet_at).await.unwrap();
         assert_eq!(sender.drain(quiet_at).await.unwrap(), vec![Outcome::Accepted]);
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Nothing arrives for it, so there is nothing to wait on; wait instead for the read
+        // of a later message, which the simulator schedules after any status it could
+        // have planned for the quiet one.
+        sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour::default()).await.unwrap();
+        let marker_at = quiet_at + 250;
+        let marker =
+            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to.clone(), content: template() }, marker_at).await.unwrap();
+        assert_eq!(sender.drain(marker_at).await.unwrap(), vec![Outcome::Accepted]);
+        assert_eq!(wait_for_status(&t.db, marker.message_id.as_str(), "read").await, "read", "{}", t.label);
         assert_eq!(message_status(&t.db, quiet.message_id.as_str()).await.0, "pending", "no webhook ever arrives ({})", t.label);
 
         sandbox::set_behaviour(&t.db, &a.org, &number.id, &Behaviour { fail_code: Some(190), ..Default::default() }).await.unwrap();

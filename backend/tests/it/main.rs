@@ -1,0 +1,15 @@
+//! The backend's integration tests, one module per area, linked into one test binary
+//! (a binary per file would link the whole backend once each).
+
+mod accounts;
+mod contacts;
+mod events;
+mod import;
+mod inbound;
+mod inbox;
+mod jobs;
+mod media;
+mod roles;
+mod schema;
+mod send_pipeline;
+mod whatsapp_ingest;

@@ -1,0 +1,19 @@
+//! The server's integration tests, one module per area, linked into one test binary
+//! (a binary per file would link the whole app once each). `common` is the harness.
+
+mod common;
+
+mod contact_filters;
+mod inbox;
+mod lead_hooks;
+mod live;
+mod media;
+mod panics;
+mod rest_contacts;
+mod rest_whatsapp;
+mod sandbox;
+mod sheets;
+mod static_files;
+mod system;
+mod web;
+mod webhooks;

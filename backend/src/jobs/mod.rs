@@ -189,6 +189,13 @@ impl JobContext {
     }
 }
 
+/// Queues `job` as a system job (no org) unless one with `dedupe_key` is queued already:
+/// how a periodic job is put in the queue once.
+pub async fn ensure_system<J: Job>(db: &Db, job: &J, dedupe_key: &str, now: i64) -> Result<()> {
+    let mut conn = db.pool().acquire().await?;
+    enqueue_in(&mut conn, job, None, now, Some(dedupe_key), now).await
+}
+
 /// Queues the periodic system jobs (upkeep, sheet polling) unless they are queued
 /// already. Called at start-up, before the runner starts.
 pub async fn ensure_periodic(db: &Db, now: i64) -> Result<()> {

@@ -18,8 +18,7 @@ pub struct PollSheets {}
 
 /// Queues the poller unless it is queued already (at start-up).
 pub async fn ensure(db: &crate::Db, now: i64) -> Result<()> {
-    let mut conn = db.pool().acquire().await?;
-    super::enqueue_in(&mut conn, &PollSheets {}, None, now, Some(DEDUPE_KEY), now).await
+    super::ensure_system(db, &PollSheets {}, DEDUPE_KEY, now).await
 }
 
 #[async_trait]

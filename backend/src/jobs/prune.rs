@@ -19,8 +19,7 @@ pub const DEDUPE_KEY: &str = "periodic:prune";
 
 /// Queues the upkeep unless it is queued already (at start-up).
 pub async fn ensure(db: &crate::Db, now: i64) -> Result<()> {
-    let mut conn = db.pool().acquire().await?;
-    super::enqueue_in(&mut conn, &Prune {}, None, now, Some(DEDUPE_KEY), now).await
+    super::ensure_system(db, &Prune {}, DEDUPE_KEY, now).await
 }
 
 #[async_trait]

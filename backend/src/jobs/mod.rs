@@ -117,11 +117,6 @@ impl Clock {
         Clock(Arc::new(crate::clock::now_ms))
     }
 
-    /// A clock that always says `ms`.
-    pub fn fixed(ms: i64) -> Self {
-        Clock(Arc::new(move || ms))
-    }
-
     /// Now.
     pub fn now(&self) -> i64 {
         (self.0)()

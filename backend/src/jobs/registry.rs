@@ -106,22 +106,9 @@ impl Registry {
             .register::<super::download_media::DownloadMedia>(KindConfig { concurrency: 2, lease_ms: 10 * 60_000, ..Default::default() })
     }
 
-    /// Changes one kind's configuration (tests, benchmarks, `MCE_*` settings).
-    pub fn configure(mut self, kind: &str, f: impl FnOnce(&mut KindConfig)) -> Self {
-        if let Some((config, _)) = self.kinds.get_mut(kind) {
-            f(config);
-        }
-        self
-    }
-
     /// The registered kind names.
     pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.kinds.keys().copied()
-    }
-
-    /// A kind's configuration.
-    pub fn config(&self, kind: &str) -> Option<KindConfig> {
-        self.kinds.get(kind).map(|(c, _)| *c)
     }
 }
 

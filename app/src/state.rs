@@ -54,8 +54,9 @@ pub struct AppState {
     pub cipher: Cipher,
     /// The Graph API (Meta, the sandbox simulator, or a test double).
     pub graph: Arc<dyn backend::whatsapp::graph::WhatsAppApi>,
-    /// Wakes the send worker when a job is queued (it also polls).
-    pub jobs_wakeup: Arc<tokio::sync::Notify>,
+    /// Wakes the job runner's loops of a kind when a handler queued its work (they
+    /// also look by themselves, at least every second).
+    pub wakeups: Arc<backend::jobs::Wakeups>,
     /// The sandbox simulator's settings and its Graph client.
     pub sandbox: Arc<SandboxSettings>,
     /// Fans the org event log out to open browsers (SSE); woken after a change commits.

@@ -104,16 +104,18 @@ fn envelope(r: EventRow) -> Envelope {
     }
 }
 
-/// The events `user` of `org` may see after `after_id`, oldest first (catch-up after a
-/// reconnect), at most `limit`.
-pub async fn since(db: &Db, org: &OrgId, user: &UserId, after_id: i64, limit: i64) -> Result<Vec<OrgEvent>> {
+/// The events the actor may see after `after_id`, oldest first (catch-up after a
+/// reconnect), at most `limit`: the org's, and those addressed to the member acting.
+pub async fn since(db: &Db, actor: &crate::auth::Actor, after_id: i64, limit: i64) -> Result<Vec<OrgEvent>> {
+    let org = &actor.org_id;
+    let user = actor.user_id().map(|u| u.as_str()).unwrap_or_default();
     let rows = sqlx::query_as::<_, EventRow>(
         "SELECT id, org_id, kind, conversation_id, user_id, payload, created_at FROM org_events \
          WHERE org_id = $1 AND id > $2 AND (user_id IS NULL OR user_id = $3) ORDER BY id LIMIT $4",
     )
     .bind(org.as_str())
     .bind(after_id)
-    .bind(user.as_str())
+    .bind(user)
     .bind(limit)
     .fetch_all(db.pool())
     .await?;

@@ -1,10 +1,11 @@
 //! In-app notifications (NOTIFY): stored per person and org, each also an event on the
 //! org's log for that person only (the bell updates live). Kept 30 days.
 
+use crate::auth::Actor;
 use crate::clock::{new_id, now_ms};
 use crate::error::Result;
 use crate::Db;
-use domain::{OrgId, UserId};
+use domain::OrgId;
 use sqlx::AnyConnection;
 
 /// How long notifications are kept.
@@ -73,8 +74,9 @@ struct NotificationRow {
     created_at: i64,
 }
 
-/// The latest notifications of a person in an org.
-pub async fn list_for(db: &Db, org: &OrgId, user: &UserId, limit: i64) -> Result<Vec<Notification>> {
+/// The latest notifications of the member acting (`AUTH_003` for API keys and automations).
+pub async fn list_for(db: &Db, actor: &Actor, limit: i64) -> Result<Vec<Notification>> {
+    let (org, user) = (&actor.org_id, actor.member_id()?);
     let rows = sqlx::query_as::<_, NotificationRow>("SELECT id, kind, title, body, link, read_at, created_at FROM notifications WHERE org_id = $1 AND user_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3")
         .bind(org.as_str())
         .bind(user.as_str())
@@ -87,8 +89,9 @@ pub async fn list_for(db: &Db, org: &OrgId, user: &UserId, limit: i64) -> Result
         .collect())
 }
 
-/// How many unread notifications a person has in an org (the bell's count).
-pub async fn unread_count(db: &Db, org: &OrgId, user: &UserId) -> Result<i64> {
+/// How many unread notifications the member acting has (the bell's count).
+pub async fn unread_count(db: &Db, actor: &Actor) -> Result<i64> {
+    let (org, user) = (&actor.org_id, actor.member_id()?);
     Ok(sqlx::query_scalar("SELECT COUNT(*) AS n FROM notifications WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL")
         .bind(org.as_str())
         .bind(user.as_str())
@@ -96,8 +99,10 @@ pub async fn unread_count(db: &Db, org: &OrgId, user: &UserId) -> Result<i64> {
         .await?)
 }
 
-/// Marks one notification (`Some(id)`) or all of them read, for their owner only.
-pub async fn mark_read(db: &Db, org: &OrgId, user: &UserId, id: Option<&str>) -> Result<u64> {
+/// Marks one notification (`Some(id)`) or all of them read, for their owner (the member
+/// acting) only.
+pub async fn mark_read(db: &Db, actor: &Actor, id: Option<&str>) -> Result<u64> {
+    let (org, user) = (&actor.org_id, actor.member_id()?);
     let now = now_ms();
     let done = match id {
         Some(id) => {

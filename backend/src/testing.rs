@@ -194,6 +194,8 @@ pub struct FakeGraph {
     pub gate: Option<std::sync::Arc<tokio::sync::Notify>>,
     /// "Meta's" media store: id → file.
     media: std::sync::Mutex<HashMap<String, crate::whatsapp::graph::Upload>>,
+    /// How many times a number was looked up (connection tests).
+    lookups: std::sync::atomic::AtomicUsize,
 }
 
 impl FakeGraph {
@@ -216,6 +218,10 @@ impl FakeGraph {
     pub fn held_media(&self, id: &str) -> Option<crate::whatsapp::graph::Upload> {
         self.media.lock().unwrap().get(id).cloned()
     }
+    /// How many connection tests asked "Meta" about a number.
+    pub fn lookups(&self) -> usize {
+        self.lookups.load(std::sync::atomic::Ordering::SeqCst)
+    }
     /// The bodies sent so far.
     pub fn calls(&self) -> Vec<serde_json::Value> {
         self.calls.lock().unwrap().clone()
@@ -236,6 +242,7 @@ pub fn meta_error(code: i64) -> crate::whatsapp::graph::GraphError {
 #[async_trait::async_trait]
 impl crate::whatsapp::graph::WhatsAppApi for FakeGraph {
     async fn phone_number(&self, _token: &str, _pnid: &str) -> Result<crate::whatsapp::graph::PhoneInfo, crate::whatsapp::graph::GraphError> {
+        self.lookups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(crate::whatsapp::graph::PhoneInfo {
             verified_name: Some("Test".into()),
             display_phone_number: Some("15550001111".into()),

@@ -88,7 +88,7 @@ async fn import_bench(t: &TestDb, rows: u64) {
     }
     let bytes = csv.len();
     let started = Instant::now();
-    let up = import::upload(&t.db, &a.org, None, "bench.csv", csv.into_bytes(), now_ms()).await.unwrap();
+    let up = import::upload(&t.db, &a.actor, "bench.csv", csv.into_bytes(), now_ms()).await.unwrap();
     let uploaded = started.elapsed();
     import::start(&t.db, &a.actor, &up.id, &up.mapping, "skip").await.unwrap();
     backend::testing::drain_jobs(&t.db).await;

@@ -97,7 +97,7 @@ async fn send_bench(t: &TestDb, label: &str) {
                 to,
                 content: OutboundContent::Template { name: "bench".into(), language: "en".into(), components: vec![] },
             };
-            outbound::enqueue(&t.db, &a.org, &req, now).await.unwrap();
+            outbound::send(&t.db, &a.actor, &req, now).await.unwrap();
         }
         // The number already earned the top rate.
         backend::testing::set_send_rate(&t.db, &number.id, 1000.0).await;

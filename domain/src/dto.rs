@@ -189,6 +189,24 @@ pub struct OrgEvent {
     pub at: i64,
 }
 
+/// One open chat: its list row, its messages (oldest first), who it can be assigned to,
+/// and the contact's other conversations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatView {
+    pub item: InboxItem,
+    pub messages: Vec<MessageView>,
+    /// `(user id, name)` of agents and above.
+    pub members: Vec<(String, String)>,
+    pub me: String,
+    pub my_name: String,
+    /// The contact's other conversations (on other numbers).
+    pub others: Vec<InboxItem>,
+    pub can_act: bool,
+    /// The contact's CRM card and latest notes, for the contact panel.
+    pub contact: Option<ContactView>,
+    pub contact_notes: Vec<ContactNoteView>,
+}
+
 /// One row of the inbox conversation list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboxItem {

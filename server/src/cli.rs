@@ -127,7 +127,7 @@ pub async fn ensure_demo(db: &Db, cipher: &backend::secrets::Cipher) -> anyhow::
         let actor = auth::actor_for(db, &created.user_id, &created.org_id).await.map_err(svc)?;
         orgs::update_profile(db, &actor, &update).await.map_err(svc)?;
     }
-    backend::whatsapp::sandbox::ensure_number(db, cipher, &created.org_id).await.map_err(svc)?;
+    backend::whatsapp::sandbox::ensure_number(db, cipher, &backend::auth::Actor::system(&created.org_id, "setup")).await.map_err(svc)?;
     Ok(())
 }
 

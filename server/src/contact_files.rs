@@ -4,7 +4,7 @@
 //! rows an import could not store; `GET /contacts/export.csv` exports the filtered view (the list's
 //! filters, the same `ContactFilters` the list page sends).
 
-use crate::rest::ApiError;
+use crate::api_error::ApiError;
 use app::state::AppState;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -14,7 +14,7 @@ use backend::contacts::{export, import};
 use backend::contacts::{filters, search};
 use domain::contacts::ContactFilters;
 use domain::dto::ImportView;
-use domain::{AppError, ErrorCode, Role};
+use domain::{AppError, ErrorCode};
 use tower_sessions::Session;
 
 /// The request body limit of an upload: the file plus the form's framing.
@@ -26,12 +26,12 @@ pub async fn upload(
     session: Session,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<ImportView>), ApiError> {
-    let actor = crate::upload::member(&state, &session, Role::Agent).await?;
+    let actor = crate::signed_in::member(&state, &session).await?;
     let too_big = || ApiError(AppError::new(ErrorCode::ImportInvalid, "Send a CSV file of at most 50 MB."));
     let form = crate::upload::read(form, "file").await.map_err(|_| too_big())?;
     let file = form.file.ok_or_else(|| ApiError(AppError::new(ErrorCode::ImportInvalid, "Choose a CSV file.")))?;
     let (name, bytes) = (file.name.unwrap_or_else(|| "contacts.csv".into()), file.bytes);
-    let view = import::upload(&state.db, &actor.org_id, actor.user_id(), &name, bytes.to_vec(), backend::clock::now_ms()).await?;
+    let view = import::upload(&state.db, &actor, &name, bytes.to_vec(), backend::clock::now_ms()).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -42,14 +42,14 @@ fn csv_file(name: &str, bytes: Vec<u8>) -> Response {
 
 /// `GET /contacts/imports/{id}/errors.csv`.
 pub async fn errors(State(state): State<AppState>, session: Session, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let actor = crate::upload::member(&state, &session, Role::Viewer).await?;
+    let actor = crate::signed_in::member(&state, &session).await?;
     let bytes = import::error_file(&state.db, &actor.org_id, &id).await?;
     Ok(csv_file("import-errors.csv", bytes))
 }
 
 /// `GET /contacts/export.csv`: the contacts matching the filters (all without any).
 pub async fn export_csv(State(state): State<AppState>, session: Session, Query(view): Query<ContactFilters>) -> Result<Response, ApiError> {
-    let actor = crate::upload::member(&state, &session, Role::Viewer).await?;
+    let actor = crate::signed_in::member(&state, &session).await?;
     // The export reads the list's filters through the same parser; its paging is unused.
     let query = filters::query(&state.db, &actor.org_id, &view, 1, search::MAX_PER_PAGE).await?;
     let bytes = export::csv(&state.db, &actor.org_id, &query).await?;

@@ -3,7 +3,7 @@
 //! stored; `422` with the reason (nothing written) when the lead has no usable phone or a
 //! field does not parse; `404` for an unknown key; `413` past 64 KB.
 
-use crate::rest::ApiError;
+use crate::api_error::ApiError;
 use app::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -5,6 +5,7 @@
 // is deep.
 #![recursion_limit = "256"]
 
+pub mod api_error;
 pub mod attachments;
 pub mod cli;
 pub mod config;

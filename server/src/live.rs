@@ -38,6 +38,8 @@ struct Subscription {
     db: backend::Db,
     org: OrgId,
     user: UserId,
+    /// Who reads: the catch-up from the log is read as them.
+    actor: backend::auth::Actor,
     rx: broadcast::Receiver<Arc<Envelope>>,
     backlog: VecDeque<OrgEvent>,
     /// Events up to here were before the subscription (or replayed from the log).
@@ -103,7 +105,7 @@ impl Subscription {
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     // This browser fell behind the hub: read the rest from the log.
                     let after = self.last.max(self.floor);
-                    let missed = events::since(&self.db, &self.org, &self.user, after, CATCH_UP_LIMIT).await.unwrap_or_default();
+                    let missed = events::since(&self.db, &self.actor, after, CATCH_UP_LIMIT).await.unwrap_or_default();
                     self.backlog.extend(missed.into_iter().filter(|e| !self.sent.contains(&e.id)));
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
@@ -120,7 +122,7 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
     // Subscribe before reading the log, so nothing falls between the two.
     let rx = state.events.subscribe();
     let (floor, backlog) = match resume {
-        Some(after) => match events::since(&state.db, &actor.org_id, &user, after, CATCH_UP_LIMIT).await {
+        Some(after) => match events::since(&state.db, &actor, after, CATCH_UP_LIMIT).await {
             Ok(missed) => (after, missed),
             Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         },
@@ -132,7 +134,8 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
     let last = backlog.last().map(|e| e.id).unwrap_or(floor);
     let sub = Subscription {
         db: state.db.clone(),
-        org: actor.org_id,
+        org: actor.org_id.clone(),
+        actor,
         user,
         rx,
         backlog: backlog.into(),

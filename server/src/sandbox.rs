@@ -153,9 +153,8 @@ pub async fn download_media(
 /// member's customer phone page (what the business sent, or the customer's photo).
 pub async fn phone_media(State(state): State<AppState>, Path(id): Path<String>, session: tower_sessions::Session) -> Response {
     let Some(actor) = crate::signed_in::actor(&state, &session).await else { return StatusCode::UNAUTHORIZED.into_response() };
-    let Ok(number) = sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
-    match sandbox::media_file(&state.db, &id, true).await {
-        Ok(Some((file, Some(bytes)))) if file.number_id == number.id => {
+    match sandbox::phone_file(&state.db, &state.cipher, &actor, &id).await {
+        Ok(Some((file, bytes))) => {
             ([(axum::http::header::CONTENT_TYPE, file.mime_type), (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_owned())], bytes)
                 .into_response()
         }

@@ -14,3 +14,10 @@ pub async fn actor(state: &AppState, session: &Session) -> Option<Actor> {
     let org: String = session.get(ORG_ID).await.ok()??;
     backend::auth::actor_for(&state.db, &UserId::from_string(user), &OrgId::from_string(org)).await.ok()
 }
+
+/// The signed-in member, for the app's own routes outside server functions (file
+/// uploads and downloads): `401 AUTH_002` when signed out; the services they call check
+/// the role.
+pub async fn member(state: &AppState, session: &Session) -> Result<Actor, crate::api_error::ApiError> {
+    actor(state, session).await.ok_or_else(|| crate::api_error::ApiError(domain::AppError::new(domain::ErrorCode::NotAuthenticated, "Sign in first.")))
+}

@@ -45,13 +45,3 @@ pub async fn read(form: Result<Multipart, MultipartRejection>, file_field: &str)
     }
     Ok(out)
 }
-
-/// The signed-in member with at least `min` role, for the app's file routes (`401
-/// AUTH_002` signed out, `403 AUTH_003` below the role).
-pub async fn member(state: &app::state::AppState, session: &tower_sessions::Session, min: domain::Role) -> Result<backend::auth::Actor, crate::rest::ApiError> {
-    let actor = crate::signed_in::actor(state, session)
-        .await
-        .ok_or_else(|| crate::rest::ApiError(domain::AppError::new(domain::ErrorCode::NotAuthenticated, "Sign in first.")))?;
-    actor.require(min)?;
-    Ok(actor)
-}

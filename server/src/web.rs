@@ -46,7 +46,7 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
         }),
         cipher,
         graph: Arc::new(graph),
-        jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
+        wakeups: Arc::new(backend::jobs::Wakeups::default()),
         events: backend::events::Hub::new(4096),
         sandbox: Arc::new(app::state::SandboxSettings {
             public_url: public_url.to_owned(),

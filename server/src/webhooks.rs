@@ -66,9 +66,11 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     match ingest::apply(&state.db, &text, &payload).await {
         Ok(report) => {
             tracing::info!(stored = report.messages_stored, duplicates = report.duplicate_messages, statuses = report.statuses_applied, "webhook applied");
-            // Open inboxes hear about it now; downloads of inbound files start now.
+            // Open inboxes hear about it now; the messages' consumers and the downloads
+            // of inbound files start now.
             state.events.wake();
-            state.jobs_wakeup.notify_one();
+            state.wakeups.wake::<backend::jobs::handle_inbound::HandleInbound>();
+            state.wakeups.wake::<backend::jobs::download_media::DownloadMedia>();
             (StatusCode::OK, "OK").into_response()
         }
         Err(e) => {

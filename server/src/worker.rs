@@ -17,6 +17,7 @@ pub async fn spawn(state: &AppState, config: &Config, stop: watch::Receiver<bool
     ctx.sheets = backend::contacts::sheets::SheetsClient::new(&config.sheets_api_base)?;
     ctx.webhook_retention_ms = config.webhook_retention_days * 24 * 3600 * 1000;
     ctx.stop = stop;
-    let runner = Runner::new(ctx, Registry::standard(config.send_workers.max(1) as usize)).with_wakeup(state.jobs_wakeup.clone());
+    ctx.wakeups = state.wakeups.clone();
+    let runner = Runner::new(ctx, Registry::standard(config.send_workers.max(1) as usize));
     Ok(Arc::new(runner).spawn())
 }

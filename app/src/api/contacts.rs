@@ -51,7 +51,7 @@ pub async fn get_contact(contact_id: String) -> Result<ContactDetail, AppError> 
         notes: backend::contacts::notes::list(&state.db, &actor.org_id, &id).await.map_err(fail)?,
         timeline: backend::contacts::activity::timeline(&state.db, &actor.org_id, &id, 200).await.map_err(fail)?,
         fields: backend::contacts::fields::list(&state.db, &actor.org_id).await.map_err(fail)?,
-        conversations: backend::conversations::for_contact(&state.db, &actor.org_id, &id).await.map_err(fail)?,
+        conversations: backend::conversations::for_contact(&state.db, &actor, &id).await.map_err(fail)?,
         can_edit: actor.role.at_least(domain::Role::Agent),
         can_delete: actor.role.at_least(domain::Role::Manager),
         contact,

@@ -3,31 +3,13 @@
 //! member reads; agents and above act (the services check the role).
 
 use super::client::CsrfClient;
-use domain::dto::{CannedResponse, InboxItem, InboxPage, MessageView, Notification};
+pub use domain::dto::ChatView;
+use domain::dto::{CannedResponse, InboxPage, Notification};
 use domain::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::ssr::*;
-
-/// One open chat: its list row, its messages (oldest first), who it can be assigned to,
-/// and the contact's other conversations.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatView {
-    pub item: InboxItem,
-    pub messages: Vec<MessageView>,
-    /// `(user id, name)` of agents and above.
-    pub members: Vec<(String, String)>,
-    pub me: String,
-    pub my_name: String,
-    /// The contact's other conversations (on other numbers).
-    pub others: Vec<InboxItem>,
-    pub can_act: bool,
-    /// The contact's CRM card and latest notes, for the contact panel.
-    pub contact: Option<domain::dto::ContactView>,
-    pub contact_notes: Vec<domain::dto::ContactNoteView>,
-}
 
 /// A page of the list: `tab` is `all`, `mine`, `unassigned` or `resolved`.
 #[server(prefix = "/api", endpoint = "inbox/list", client = CsrfClient)]
@@ -43,31 +25,13 @@ pub async fn inbox_list(tab: String, search: String, cursor: String) -> Result<I
 #[server(prefix = "/api", endpoint = "inbox/chat", client = CsrfClient)]
 pub async fn inbox_chat(conversation_id: String) -> Result<ChatView, AppError> {
     let (state, actor) = actor().await?;
-    let id = domain::ConversationId::from_string(conversation_id);
-    let now = backend::clock::now_ms();
-    let item = backend::inbox::item(&state.db, &actor, &id, now).await.map_err(fail)?;
-    let messages = backend::conversations::messages(&state.db, &actor.org_id, &id, 300).await.map_err(fail)?;
-    let can_act = actor.role.at_least(domain::Role::Agent);
-    if can_act && item.unread_count > 0 {
-        if let Some(last) = messages.iter().rev().find(|m| m.direction == "inbound") {
-            backend::whatsapp::outbound::mark_read(&state.db, &actor.org_id, &last.id, now).await.map_err(fail)?;
-            state.jobs_wakeup.notify_one();
-        }
+    let view =
+        backend::inbox::chat::open(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), backend::clock::now_ms()).await.map_err(fail)?;
+    if view.can_act {
+        // Opening may have queued read receipts.
+        state.wakeups.wake::<backend::jobs::mark_read::MarkRead>();
     }
-    let members = backend::inbox::assignable_members(&state.db, &actor).await.map_err(fail)?;
-    let me = actor.member_id().map_err(fail)?.to_string();
-    let my_name = members.iter().find(|(id, _)| *id == me).map(|(_, n)| n.clone()).unwrap_or_default();
-    let mut others = Vec::new();
-    for c in backend::conversations::for_contact(&state.db, &actor.org_id, &domain::ContactId::from_string(item.contact_id.clone())).await.map_err(fail)? {
-        if c.id.as_str() != id.as_str() {
-            others.push(backend::inbox::item(&state.db, &actor, &c.id, now).await.map_err(fail)?);
-        }
-    }
-    let contact_id = domain::ContactId::from_string(item.contact_id.clone());
-    let contact = backend::contacts::search::get(&state.db, &actor.org_id, &contact_id).await.ok();
-    let mut contact_notes = backend::contacts::notes::list(&state.db, &actor.org_id, &contact_id).await.unwrap_or_default();
-    contact_notes.truncate(3);
-    Ok(ChatView { item, messages, members, me, my_name, others, can_act, contact, contact_notes })
+    Ok(view)
 }
 
 /// Sends a text reply (refused with `WA_005` when the 24-hour window is closed).
@@ -87,15 +51,9 @@ pub async fn inbox_send_template(conversation_id: String, name: String, language
 #[cfg(feature = "ssr")]
 async fn send(conversation_id: String, content: domain::whatsapp::outbound::OutboundContent) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Agent).map_err(fail)?;
-    let now = backend::clock::now_ms();
-    let item = backend::inbox::item(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), now).await.map_err(fail)?;
-    let Some(phone) = item.phone.as_deref().and_then(|p| domain::PhoneE164::parse(p).ok()) else {
-        return Err(fail(AppError::validation("This contact has no phone number to write to.")));
-    };
-    let req = backend::whatsapp::outbound::SendRequest { number_id: domain::NumberId::from_string(item.number_id), to: phone, content };
-    backend::whatsapp::outbound::enqueue_by(&state.db, &actor.org_id, &req, actor.user_id(), now).await.map_err(fail)?;
-    state.jobs_wakeup.notify_one();
+    let id = domain::ConversationId::from_string(conversation_id);
+    backend::inbox::chat::reply(&state.db, &actor, &id, content, backend::clock::now_ms()).await.map_err(fail)?;
+    state.wakeups.wake::<backend::jobs::send_message::SendMessage>();
     state.events.wake();
     Ok(())
 }
@@ -163,8 +121,8 @@ pub async fn canned_responses() -> Result<Vec<CannedResponse>, AppError> {
 #[server(prefix = "/api", endpoint = "notifications/list", client = CsrfClient)]
 pub async fn my_notifications() -> Result<(Vec<Notification>, i64), AppError> {
     let (state, actor) = actor().await?;
-    let list = backend::notifications::list_for(&state.db, &actor.org_id, actor.member_id().map_err(fail)?, 30).await.map_err(fail)?;
-    let unread = backend::notifications::unread_count(&state.db, &actor.org_id, actor.member_id().map_err(fail)?).await.map_err(fail)?;
+    let list = backend::notifications::list_for(&state.db, &actor, 30).await.map_err(fail)?;
+    let unread = backend::notifications::unread_count(&state.db, &actor).await.map_err(fail)?;
     Ok((list, unread))
 }
 
@@ -173,7 +131,7 @@ pub async fn my_notifications() -> Result<(Vec<Notification>, i64), AppError> {
 pub async fn read_notifications(notification_id: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
     let id = Some(notification_id.trim()).filter(|s| !s.is_empty());
-    backend::notifications::mark_read(&state.db, &actor.org_id, actor.member_id().map_err(fail)?, id).await.map_err(fail)?;
+    backend::notifications::mark_read(&state.db, &actor, id).await.map_err(fail)?;
     Ok(())
 }
 

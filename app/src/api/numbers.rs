@@ -21,8 +21,7 @@ pub struct ConnectionReport {
 #[server(prefix = "/api", endpoint = "numbers/list", client = CsrfClient)]
 pub async fn list_numbers() -> Result<Vec<WaNumber>, AppError> {
     let (state, actor) = actor().await?;
-    backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
-    backend::whatsapp::numbers::list(&state.db, &actor).await.map_err(fail)
+    backend::whatsapp::sandbox::numbers(&state.db, &state.cipher, &actor).await.map_err(fail)
 }
 
 /// Asks Meta about a number before it is saved. Admins only; `WA_001` with Meta's error.
@@ -36,9 +35,8 @@ pub async fn test_number_connection(
 ) -> Result<ConnectionReport, AppError> {
     use backend::whatsapp::numbers::{self, NewNumber};
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Admin).map_err(fail)?;
     let new = NewNumber::parse(&display_name, &phone_number_id, &waba_id, &access_token, &system_prompt).map_err(fail)?;
-    let v = numbers::test_connection(state.graph.as_ref(), &new).await.map_err(fail)?;
+    let v = numbers::probe(state.graph.as_ref(), &actor, &new).await.map_err(fail)?;
     Ok(ConnectionReport { verified_name: v.verified_name, display_phone_number: v.display_phone_number, quality_rating: v.quality_rating })
 }
 
@@ -53,10 +51,8 @@ pub async fn add_number(
 ) -> Result<WaNumber, AppError> {
     use backend::whatsapp::numbers::{self, NewNumber};
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Admin).map_err(fail)?;
     let new = NewNumber::parse(&display_name, &phone_number_id, &waba_id, &access_token, &system_prompt).map_err(fail)?;
-    let verified = numbers::test_connection(state.graph.as_ref(), &new).await.map_err(fail)?;
-    numbers::create(&state.db, &state.cipher, &actor, &new, &verified, false).await.map_err(fail)
+    numbers::connect(&state.db, &state.cipher, state.graph.as_ref(), &actor, &new).await.map_err(fail)
 }
 
 /// Removes a number and its conversations. Admins only.
@@ -69,14 +65,9 @@ pub async fn delete_number(number_id: String) -> Result<(), AppError> {
 /// Replaces a number's token after testing it with Meta; reactivates the number.
 #[server(prefix = "/api", endpoint = "numbers/replace_token", client = CsrfClient)]
 pub async fn replace_number_token(number_id: String, access_token: String) -> Result<WaNumber, AppError> {
-    use backend::whatsapp::numbers::{self, NewNumber};
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Admin).map_err(fail)?;
     let id = domain::NumberId::from_string(number_id);
-    let current = numbers::get(&state.db, &actor, &id).await.map_err(fail)?;
-    let probe = NewNumber::parse(&current.display_name, &current.phone_number_id, &current.waba_id, &access_token, "").map_err(fail)?;
-    numbers::test_connection(state.graph.as_ref(), &probe).await.map_err(fail)?;
-    numbers::replace_token(&state.db, &state.cipher, &actor, &id, &access_token).await.map_err(fail)
+    backend::whatsapp::numbers::rotate_token(&state.db, &state.cipher, state.graph.as_ref(), &actor, &id, &access_token).await.map_err(fail)
 }
 
 /// Sets how a number's new conversations are assigned: `off`, `round_robin` or

@@ -14,9 +14,7 @@ use super::ssr::*;
 pub async fn get_sandbox_phone(customer: String) -> Result<SandboxPhone, AppError> {
     let (state, actor) = actor().await?;
     let customer = domain::PhoneE164::parse(&customer).map_err(fail)?;
-    let number = backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
-    let messages = backend::whatsapp::sandbox::phone(&state.db, &number.id, customer.digits(), 200).await.map_err(fail)?;
-    Ok(SandboxPhone { number, customer: customer.as_str().to_owned(), messages })
+    backend::whatsapp::sandbox::open_phone(&state.db, &state.cipher, &actor, &customer).await.map_err(fail)
 }
 
 /// The customer acts on the phone: `kind` is `text`, `image`, `button_reply`,
@@ -38,8 +36,7 @@ pub async fn sandbox_customer_send(customer: String, name: String, kind: String,
     let Some(secret) = state.whatsapp.app_secret.clone() else {
         return Err(fail(AppError::new(domain::ErrorCode::Internal, "The sandbox needs WHATSAPP_APP_SECRET to sign its webhooks.")));
     };
-    let number = sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
-    sandbox::customer_acts(&state.db, &number, &customer, name.as_str(), &action, &state.sandbox.public_url, &secret).await.map_err(fail)?;
+    sandbox::act_as_customer(&state.db, &state.cipher, &actor, &customer, name.as_str(), &action, &state.sandbox.public_url, &secret).await.map_err(fail)?;
     Ok(())
 }
 
@@ -58,8 +55,7 @@ pub struct SimulatorBehaviour {
 #[server(prefix = "/api", endpoint = "sandbox/behaviour", client = CsrfClient)]
 pub async fn get_simulator_behaviour() -> Result<SimulatorBehaviour, AppError> {
     let (state, actor) = actor().await?;
-    let number = backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
-    let b = backend::whatsapp::sandbox::behaviour(&state.db, &number.id).await.map_err(fail)?;
+    let b = backend::whatsapp::sandbox::simulator(&state.db, &state.cipher, &actor).await.map_err(fail)?;
     Ok(SimulatorBehaviour {
         fail_code: b.fail_code,
         duplicate_webhooks: b.duplicate_webhooks,
@@ -80,12 +76,10 @@ pub async fn set_simulator_behaviour(
     drop_all_statuses: bool,
 ) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    actor.require(domain::Role::Manager).map_err(fail)?;
     let fail_code = match fail_code.trim() {
         "" => None,
         c => Some(c.parse::<i64>().map_err(|_| fail(AppError::validation("Choose one of the listed error codes.")))?),
     };
-    let number = backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &actor.org_id).await.map_err(fail)?;
     let b = backend::whatsapp::sandbox::Behaviour { fail_code, duplicate_webhooks, reorder_webhooks, drop_delivered, drop_all_statuses };
-    backend::whatsapp::sandbox::set_behaviour(&state.db, &actor.org_id, &number.id, &b).await.map_err(fail)
+    backend::whatsapp::sandbox::configure_simulator(&state.db, &state.cipher, &actor, &b).await.map_err(fail)
 }

@@ -20,7 +20,7 @@ pub async fn system_jobs(page: i64) -> Result<SystemView, AppError> {
 #[server(prefix = "/api", endpoint = "system/retry_job", client = CsrfClient)]
 pub async fn retry_job(job_id: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    backend::jobs::admin::retry(&state.db, &actor, &job_id, backend::clock::now_ms()).await.map_err(fail)?;
-    state.jobs_wakeup.notify_one();
+    let kind = backend::jobs::admin::retry(&state.db, &actor, &job_id, backend::clock::now_ms()).await.map_err(fail)?;
+    state.wakeups.wake_kind(&kind);
     Ok(())
 }

@@ -53,7 +53,10 @@ fn parse_file(bytes: &[u8]) -> Result<(Vec<String>, Vec<Record>)> {
 }
 
 /// Keeps an uploaded file and answers with its header, preview and guessed mapping.
-pub async fn upload(db: &Db, org: &OrgId, user: Option<&UserId>, filename: &str, bytes: Vec<u8>, now: i64) -> Result<ImportView> {
+/// Agents and above.
+pub async fn upload(db: &Db, actor: &crate::auth::Actor, filename: &str, bytes: Vec<u8>, now: i64) -> Result<ImportView> {
+    actor.require(domain::Role::Agent)?;
+    let (org, user) = (&actor.org_id, actor.user_id());
     let (headers, records) = parse_file(&bytes)?;
     let defs = fields::list(db, org).await?;
     let custom: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.label.clone())).collect();

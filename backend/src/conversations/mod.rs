@@ -3,6 +3,7 @@
 
 pub mod inbound;
 
+use crate::auth::Actor;
 use crate::db::rows::Json;
 use crate::error::Result;
 use crate::Db;
@@ -10,8 +11,9 @@ use domain::dto::{ContactSummary, ConversationSummary, MessageView};
 use domain::{AppError, ContactId, ConversationId, MessageId, NumberId, OrgId, PhoneE164};
 use sqlx::AnyConnection;
 
-/// The contact with this phone number in the org, if any.
-pub async fn contact_by_phone(db: &Db, org: &OrgId, phone: &PhoneE164) -> Result<Option<ContactSummary>> {
+/// The contact with this phone number in the actor's org, if any. Any member.
+pub async fn contact_by_phone(db: &Db, actor: &Actor, phone: &PhoneE164) -> Result<Option<ContactSummary>> {
+    let org = &actor.org_id;
     let row = sqlx::query_as::<_, ContactRow>(
         "SELECT id, phone, wa_id, wa_user_id, name, profile_name, username, source, created_at FROM contacts WHERE org_id = $1 AND phone = $2",
     )
@@ -89,8 +91,9 @@ struct MessageRow {
     at: i64,
 }
 
-/// A contact's conversations in the org, latest first.
-pub async fn for_contact(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<ConversationSummary>> {
+/// A contact's conversations in the actor's org, latest first. Any member.
+pub async fn for_contact(db: &Db, actor: &Actor, contact: &ContactId) -> Result<Vec<ConversationSummary>> {
+    let org = &actor.org_id;
     let rows = sqlx::query_as::<_, ConversationRow>(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND contact_id = $2 ORDER BY last_message_at DESC, id"
     ))
@@ -101,8 +104,9 @@ pub async fn for_contact(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Ve
     Ok(rows.into_iter().map(conversation_from_row).collect())
 }
 
-/// One conversation of the org, or `NOT_FOUND_001`.
-pub async fn get(db: &Db, org: &OrgId, id: &ConversationId) -> Result<ConversationSummary> {
+/// One conversation of the actor's org, or `NOT_FOUND_001`. Any member.
+pub async fn get(db: &Db, actor: &Actor, id: &ConversationId) -> Result<ConversationSummary> {
+    let org = &actor.org_id;
     let row = sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND id = $2"))
         .bind(org.as_str())
         .bind(id.as_str())
@@ -112,9 +116,11 @@ pub async fn get(db: &Db, org: &OrgId, id: &ConversationId) -> Result<Conversati
     Ok(conversation_from_row(row))
 }
 
-/// The messages of a conversation of the org, oldest first (at most `limit`, newest kept).
-pub async fn messages(db: &Db, org: &OrgId, conversation: &ConversationId, limit: i64) -> Result<Vec<MessageView>> {
-    get(db, org, conversation).await?;
+/// The messages of a conversation of the actor's org, oldest first (at most `limit`,
+/// newest kept). Any member.
+pub async fn messages(db: &Db, actor: &Actor, conversation: &ConversationId, limit: i64) -> Result<Vec<MessageView>> {
+    get(db, actor, conversation).await?;
+    let org = &actor.org_id;
     let rows = sqlx::query_as::<_, MessageRow>(
         // WhatsApp times have whole seconds, ours milliseconds: within the same second the
         // arrival time decides, so a reply never sorts above the message it answers.

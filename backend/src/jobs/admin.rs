@@ -22,12 +22,9 @@ pub async fn overview(db: &Db, actor: &Actor, page: i64) -> Result<SystemView> {
     Ok(SystemView { kinds, dead, dead_total, page_size: PAGE_SIZE })
 }
 
-/// Queues one of the org's dead jobs again, due now. Another org's id is `NOT_FOUND_001`.
-pub async fn retry(db: &Db, actor: &Actor, job_id: &str, now: i64) -> Result<()> {
+/// Queues one of the org's dead jobs again, due now; returns its kind (to wake its
+/// loops). Another org's id is `NOT_FOUND_001`.
+pub async fn retry(db: &Db, actor: &Actor, job_id: &str, now: i64) -> Result<String> {
     actor.require(Role::Admin)?;
-    if queue::retry_dead(db, &actor.org_id, job_id, now).await? {
-        Ok(())
-    } else {
-        Err(AppError::not_found("Job").into())
-    }
+    queue::retry_dead(db, &actor.org_id, job_id, now).await?.ok_or_else(|| AppError::not_found("Job").into())
 }

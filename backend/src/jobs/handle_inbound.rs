@@ -17,6 +17,9 @@ impl Job for HandleInbound {
 
     async fn run(self, ctx: &JobContext, attempt: &Attempt) -> Result<Done> {
         inbound::handle(&ctx.db, &self.0, attempt.now).await?;
+        // A consumer may have queued a reply (consent keywords) or changed the chat.
+        ctx.wakeups.wake::<super::send_message::SendMessage>();
+        ctx.events.wake();
         Ok(Done::step(Step::Done))
     }
 

@@ -39,7 +39,7 @@ use tokio::sync::watch;
 
 pub use queue::{enqueue_in, Claimed, KindStats};
 pub use registry::{KindConfig, Registry};
-pub use runner::{Ran, Runner};
+pub use runner::{Ran, Runner, Wakeups};
 
 /// What the runner does with a job after it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,8 @@ impl Clock {
 
 /// Everything a job may need, built once and shared by every job run (instead of long
 /// argument lists): the database, the Graph API clients, the cipher for stored secrets,
-/// the clock, the event hub, the Sheets client, the send rate state and the stop signal.
+/// the clock, the event hub, the Sheets client, the send rate state, the stop signal and
+/// the loops' wake-ups.
 #[derive(Clone)]
 pub struct JobContext {
     pub db: Db,
@@ -143,6 +144,8 @@ pub struct JobContext {
     pub webhook_retention_ms: i64,
     /// Turns true on shutdown: long jobs (imports) yield at their next safe point.
     pub stop: watch::Receiver<bool>,
+    /// The runner's loops listen here; a job that queues another kind's work rings it.
+    pub wakeups: Arc<Wakeups>,
 }
 
 impl JobContext {
@@ -160,6 +163,7 @@ impl JobContext {
             send: Arc::new(send_message::SendState::default()),
             webhook_retention_ms: 90 * 24 * 3600 * 1000,
             stop: watch::channel(false).1,
+            wakeups: Arc::new(Wakeups::default()),
         }
     }
 

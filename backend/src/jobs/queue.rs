@@ -300,15 +300,14 @@ pub async fn dead(db: &Db, org: &OrgId, offset: i64, limit: i64) -> Result<(Vec<
 }
 
 /// Puts an org's dead job back in the queue, due now, with a fresh attempt count.
-/// Returns false when the org has no such dead job.
-pub async fn retry_dead(db: &Db, org: &OrgId, id: &str, now: i64) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE jobs SET status = 'pending', run_at = $1, attempts = 0, locked_until = NULL, updated_at = $1 WHERE id = $2 AND org_id = $3 AND status = 'dead'",
+/// Returns its kind; `None` when the org has no such dead job.
+pub async fn retry_dead(db: &Db, org: &OrgId, id: &str, now: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE jobs SET status = 'pending', run_at = $1, attempts = 0, locked_until = NULL, updated_at = $1 WHERE id = $2 AND org_id = $3 AND status = 'dead' RETURNING kind",
     )
     .bind(now)
     .bind(id)
     .bind(org.as_str())
-    .execute(db.pool())
-    .await?;
-    Ok(r.rows_affected() == 1)
+    .fetch_optional(db.pool())
+    .await?)
 }

@@ -8,7 +8,7 @@
 
 use super::queue::{self, Cursor};
 use super::registry::{backoff_ms, AnyKind, KindConfig, Registry};
-use super::{Done, JobContext, Step};
+use super::{Done, Job, JobContext, Step};
 use crate::error::Result;
 use std::any::Any;
 use std::sync::Arc;
@@ -39,27 +39,45 @@ impl std::fmt::Debug for Ran {
     }
 }
 
+/// Wakes the idle loops of one kind when work for it was committed, so it starts at
+/// once instead of at the loop's next look (up to a second later). Whoever queues work
+/// that should start now rings the kind after committing: the web handlers after a
+/// reply or a webhook, a job after queueing another kind's work. Ringing only the kind
+/// concerned keeps a webhook from making every loop probe the queue.
+#[derive(Default)]
+pub struct Wakeups {
+    kinds: std::sync::Mutex<std::collections::HashMap<&'static str, Arc<Notify>>>,
+}
+
+impl Wakeups {
+    /// Wakes one idle loop of `J`'s kind (or the next to go idle).
+    pub fn wake<J: Job>(&self) {
+        self.bell(J::KIND).notify_one();
+    }
+
+    /// Wakes one idle loop of `kind` (an admin's retry names the kind).
+    pub fn wake_kind(&self, kind: &str) {
+        let bell = self.kinds.lock().unwrap_or_else(|p| p.into_inner()).get(kind).cloned();
+        if let Some(bell) = bell {
+            bell.notify_one();
+        }
+    }
+
+    fn bell(&self, kind: &'static str) -> Arc<Notify> {
+        self.kinds.lock().unwrap_or_else(|p| p.into_inner()).entry(kind).or_default().clone()
+    }
+}
+
 /// Runs the registered kinds' jobs.
 pub struct Runner {
     ctx: Arc<JobContext>,
     registry: Registry,
-    /// Rung (`notify_one`) by whoever queued work that should start at once: a send, an
-    /// inbound message's consumers.
-    wakeup: Arc<Notify>,
-    /// Wakes every idle loop when `wakeup` rings (a loop claims only its own kind).
-    fanout: Arc<Notify>,
 }
 
 impl Runner {
-    /// A runner of `registry`'s kinds with `ctx`.
+    /// A runner of `registry`'s kinds with `ctx` (its loops listen on `ctx.wakeups`).
     pub fn new(ctx: JobContext, registry: Registry) -> Self {
-        Self { ctx: Arc::new(ctx), registry, wakeup: Arc::new(Notify::new()), fanout: Arc::new(Notify::new()) }
-    }
-
-    /// Wakes the loops on `wakeup` (the one the web handlers ring after queueing).
-    pub fn with_wakeup(mut self, wakeup: Arc<Notify>) -> Self {
-        self.wakeup = wakeup;
-        self
+        Self { ctx: Arc::new(ctx), registry }
     }
 
     /// The context jobs run with.
@@ -155,15 +173,6 @@ impl Runner {
     /// the context's stop signal turned true and each finished its batch.
     pub fn spawn(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
         let mut loops = Vec::new();
-        let (wakeup, fanout, mut stop) = (self.wakeup.clone(), self.fanout.clone(), self.ctx.stop.clone());
-        let relay = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = wakeup.notified() => fanout.notify_waiters(),
-                    _ = stop.changed() => break,
-                }
-            }
-        });
         for (kind, (config, _)) in &self.registry.kinds {
             for _ in 0..config.concurrency.max(1) {
                 loops.push(tokio::spawn(self.clone().kind_loop(kind)));
@@ -173,13 +182,14 @@ impl Runner {
             for l in loops {
                 let _ = l.await;
             }
-            relay.abort();
             tracing::info!("job runner stopped");
         })
     }
 
     async fn kind_loop(self: Arc<Self>, kind: &'static str) {
         let mut stop = self.ctx.stop.clone();
+        let bell = self.ctx.wakeups.bell(kind);
+        let batch = self.registry.kinds.get(kind).map(|(c, _)| c.batch).unwrap_or(1);
         let mut cursor = Cursor::default();
         let mut requeued_at: Option<i64> = None;
         loop {
@@ -196,14 +206,17 @@ impl Runner {
             match self.run_round(kind, &mut cursor, now, None).await {
                 Ok(ran) if !ran.is_empty() => {
                     tracing::debug!(kind, jobs = ran.len(), "batch done");
+                    if ran.len() >= batch {
+                        // A full batch: there may be more, so an idle sibling joins in.
+                        bell.notify_one();
+                    }
                     continue;
                 }
                 Ok(_) => {
                     let next = queue::next_due(&self.ctx.db, kind).await.ok().flatten();
                     let ms = next.map(|t| (t - self.ctx.clock.now()).clamp(5, 1000)).unwrap_or(1000) as u64;
-                    let fanout = self.fanout.clone();
                     tokio::select! {
-                        _ = fanout.notified() => {}
+                        _ = bell.notified() => {}
                         _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
                         _ = stop.changed() => {}
                     }

@@ -6,38 +6,68 @@
 //! is marked failed with the reason (the message itself is never lost).
 
 use super::graph::{GraphError, Upload, WhatsAppApi};
+use crate::auth::Actor;
 use crate::clock::new_id;
+use crate::db::rows::Flag;
 use crate::error::{Result, ServiceError};
 use crate::secrets::Cipher;
 use crate::Db;
 use base64::Engine;
 use domain::dto::MediaFile;
 use domain::whatsapp::media::{check_upload, essence, kind_for, INBOUND_MAX_BYTES};
-use domain::{AppError, ErrorCode, NumberId, OrgId};
+use domain::{AppError, ErrorCode, NumberId, OrgId, Role};
 use sha2::Digest;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// The longest file name kept (Meta shows at most this much anyway).
 pub const MAX_FILENAME_CHARS: usize = 240;
 
 const COLUMNS: &str = "id, direction, wa_media_id, mime_type, filename, file_size, sha256, status, error, message_id, created_at";
 
-fn to_file(r: &sqlx::any::AnyRow) -> MediaFile {
-    let mime_type: String = r.get("mime_type");
-    MediaFile {
-        id: r.get("id"),
-        direction: r.get("direction"),
-        wa_media_id: r.get("wa_media_id"),
-        kind: kind_for(&mime_type).map(|k| k.as_str().to_owned()),
-        mime_type,
-        filename: r.get("filename"),
-        file_size: r.get("file_size"),
-        sha256: r.get("sha256"),
-        status: r.get("status"),
-        error: r.get("error"),
-        message_id: r.get("message_id"),
-        created_at: r.get("created_at"),
+/// A `media` row as [`COLUMNS`] (and `content`) read it.
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    id: String,
+    direction: String,
+    wa_media_id: Option<String>,
+    mime_type: String,
+    filename: Option<String>,
+    file_size: Option<i64>,
+    sha256: Option<String>,
+    status: String,
+    error: Option<String>,
+    message_id: Option<String>,
+    created_at: i64,
+    content: Option<Vec<u8>>,
+}
+
+impl FileRow {
+    fn into_file(self) -> (MediaFile, Option<Vec<u8>>) {
+        let file = MediaFile {
+            id: self.id,
+            direction: self.direction,
+            wa_media_id: self.wa_media_id,
+            kind: kind_for(&self.mime_type).map(|k| k.as_str().to_owned()),
+            mime_type: self.mime_type,
+            filename: self.filename,
+            file_size: self.file_size,
+            sha256: self.sha256,
+            status: self.status,
+            error: self.error,
+            message_id: self.message_id,
+            created_at: self.created_at,
+        };
+        (file, self.content)
     }
+}
+
+/// The number a file goes out through, or comes in from.
+#[derive(sqlx::FromRow)]
+struct NumberRow {
+    phone_number_id: String,
+    active: Flag,
+    is_sandbox: Flag,
+    access_token_enc: String,
 }
 
 /// Base64 of the SHA-256 of `bytes`, as Meta writes it.
@@ -48,39 +78,41 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
 /// Uploads a file for the org's number to Meta (`sandbox_api` for a sandbox number) and
 /// keeps a copy. Refused before anything leaves MCE when the type or size is not one Meta
 /// accepts (`VALIDATION_001`) or the number is not connected (`WA_006`); Meta's refusal is
-/// `WA_001` with Meta's error.
+/// `WA_001` with Meta's error. Agents and above, and API keys.
 #[allow(clippy::too_many_arguments)]
 pub async fn upload(
     db: &Db,
     api: &dyn WhatsAppApi,
     sandbox_api: &dyn WhatsAppApi,
     cipher: &Cipher,
-    org: &OrgId,
+    actor: &Actor,
     number: &NumberId,
     filename: &str,
     mime_type: &str,
     bytes: Vec<u8>,
 ) -> Result<MediaFile> {
+    actor.require(Role::Agent)?;
+    let org = &actor.org_id;
     let mime = essence(mime_type);
     check_upload(&mime, bytes.len() as u64).map_err(|e| AppError::validation(e.to_string()))?;
     let filename: String = filename.trim().chars().filter(|c| !c.is_control()).take(MAX_FILENAME_CHARS).collect();
     let filename = if filename.is_empty() { "file".to_owned() } else { filename };
-    let row = sqlx::query("SELECT phone_number_id, active, is_sandbox, access_token_enc FROM wa_numbers WHERE org_id = $1 AND id = $2")
+    let row: NumberRow = sqlx::query_as("SELECT phone_number_id, active, is_sandbox, access_token_enc FROM wa_numbers WHERE org_id = $1 AND id = $2")
         .bind(org.as_str())
         .bind(number.as_str())
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::not_found("Number"))?;
-    if row.get::<i64, _>("active") == 0 {
+    if !row.active.0 {
         return Err(ServiceError::app(
             ErrorCode::NumberInactive,
             "This WhatsApp number is not connected: Meta rejected its token. An admin must replace the token.",
         ));
     }
-    let api = if row.get::<i64, _>("is_sandbox") != 0 { sandbox_api } else { api };
-    let token = cipher.decrypt(&row.get::<String, _>("access_token_enc")).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))?;
+    let api = if row.is_sandbox.0 { sandbox_api } else { api };
+    let token = cipher.decrypt(&row.access_token_enc).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))?;
     let file = Upload { mime_type: mime.clone(), filename: filename.clone(), bytes };
-    let wa_media_id = api.upload_media(&token, &row.get::<String, _>("phone_number_id"), &file).await.map_err(|e| {
+    let wa_media_id = api.upload_media(&token, &row.phone_number_id, &file).await.map_err(|e| {
         let message = match &e {
             GraphError::Api { code, message, details, .. } => format!("Meta refused the upload (error {code}): {}", details.clone().unwrap_or(message.clone())),
             GraphError::Transport(m) | GraphError::Unreachable(m) => format!("Could not reach the WhatsApp API: {m}"),
@@ -105,7 +137,7 @@ pub async fn upload(
     .bind(now)
     .execute(db.pool())
     .await?;
-    get(db, org, &id).await
+    Ok(load(db, org, &id, false).await?.0)
 }
 
 /// Queues the download of an inbound file, inside the transaction that stores its message.
@@ -139,35 +171,38 @@ pub async fn enqueue_download_in(
     crate::jobs::enqueue_in(conn, &job, Some(org), now, Some(&format!("media:{id}")), now).await
 }
 
-/// A file's facts, scoped to the org (another org's id is `NOT_FOUND_001`).
-pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<MediaFile> {
-    Ok(load(db, org, id, false).await?.0)
+/// A file's facts, scoped to the actor's org (another org's id is `NOT_FOUND_001`). Any
+/// member, and API keys.
+pub async fn get(db: &Db, actor: &Actor, id: &str) -> Result<MediaFile> {
+    Ok(load(db, &actor.org_id, id, false).await?.0)
 }
 
-/// A file's facts and bytes (`None` while an inbound file is not downloaded yet).
-pub async fn content(db: &Db, org: &OrgId, id: &str) -> Result<(MediaFile, Option<Vec<u8>>)> {
-    load(db, org, id, true).await
+/// A file's facts and bytes (`None` while an inbound file is not downloaded yet). Any
+/// member, and API keys.
+pub async fn content(db: &Db, actor: &Actor, id: &str) -> Result<(MediaFile, Option<Vec<u8>>)> {
+    load(db, &actor.org_id, id, true).await
 }
 
 async fn load(db: &Db, org: &OrgId, id: &str, with_content: bool) -> Result<(MediaFile, Option<Vec<u8>>)> {
     let content = if with_content { "content" } else { "NULL AS content" };
-    let row = sqlx::query(&format!("SELECT {COLUMNS}, {content} FROM media WHERE org_id = $1 AND id = $2"))
+    let row: FileRow = sqlx::query_as(&format!("SELECT {COLUMNS}, {content} FROM media WHERE org_id = $1 AND id = $2"))
         .bind(org.as_str())
         .bind(id)
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::not_found("Media"))?;
-    Ok((to_file(&row), if with_content { row.get("content") } else { None }))
+    let (file, content) = row.into_file();
+    Ok((file, content.filter(|_| with_content)))
 }
 
-/// The file that came with an inbound message, if any.
-pub async fn of_message(db: &Db, org: &OrgId, message_id: &str) -> Result<Option<MediaFile>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM media WHERE org_id = $1 AND message_id = $2"))
-        .bind(org.as_str())
+/// The file that came with an inbound message of the actor's org, if any.
+pub async fn of_message(db: &Db, actor: &Actor, message_id: &str) -> Result<Option<MediaFile>> {
+    let row: Option<FileRow> = sqlx::query_as(&format!("SELECT {COLUMNS}, NULL AS content FROM media WHERE org_id = $1 AND message_id = $2"))
+        .bind(actor.org_id.as_str())
         .bind(message_id)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.as_ref().map(to_file))
+    Ok(row.map(|r| r.into_file().0))
 }
 
 /// What a download job did.
@@ -197,25 +232,33 @@ pub async fn download(
     attempt: i64,
     now: i64,
 ) -> Result<DownloadOutcome> {
-    let row = sqlx::query(
-        "SELECT m.wa_media_id, m.status, m.mime_type, n.phone_number_id, n.access_token_enc, n.is_sandbox FROM media m JOIN wa_numbers n ON n.id = m.number_id WHERE m.id = $1",
+    /// The file to fetch and the number it came to.
+    #[derive(sqlx::FromRow)]
+    struct Pending {
+        wa_media_id: Option<String>,
+        status: String,
+        mime_type: String,
+        #[sqlx(flatten)]
+        number: NumberRow,
+    }
+    let row: Option<Pending> = sqlx::query_as(
+        "SELECT m.wa_media_id, m.status, m.mime_type, n.phone_number_id, n.active, n.access_token_enc, n.is_sandbox FROM media m JOIN wa_numbers n ON n.id = m.number_id WHERE m.id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
     .await?;
-    let Some(row) = row.filter(|r| r.get::<String, _>("status") == "pending") else {
+    let Some(row) = row.filter(|r| r.status == "pending") else {
         return Ok(DownloadOutcome::Failed { reason: "nothing to download".into() });
     };
-    let wa_media_id: String = row.get::<Option<String>, _>("wa_media_id").unwrap_or_default();
-    let pnid: String = row.get("phone_number_id");
-    let api = if row.get::<i64, _>("is_sandbox") != 0 { sandbox_api } else { api };
-    let fetched = match cipher.decrypt(&row.get::<String, _>("access_token_enc")) {
-        Ok(token) => fetch(api, &token, &pnid, &wa_media_id).await,
+    let wa_media_id = row.wa_media_id.unwrap_or_default();
+    let api = if row.number.is_sandbox.0 { sandbox_api } else { api };
+    let fetched = match cipher.decrypt(&row.number.access_token_enc) {
+        Ok(token) => fetch(api, &token, &row.number.phone_number_id, &wa_media_id).await,
         Err(_) => Err(("the number's access token cannot be decrypted".to_owned(), false)),
     };
     match fetched {
         Ok((info, bytes)) => {
-            let mime = if info.mime_type.is_empty() { row.get::<String, _>("mime_type") } else { essence(&info.mime_type) };
+            let mime = if info.mime_type.is_empty() { row.mime_type } else { essence(&info.mime_type) };
             store(db, id, &bytes, &mime, now).await?;
             Ok(DownloadOutcome::Stored)
         }

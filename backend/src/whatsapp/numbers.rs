@@ -1,6 +1,7 @@
 //! Business numbers of an org (CHAN-1): added and deleted by admins, tokens encrypted at
 //! rest, deactivated when Meta rejects the token (190) until it is replaced.
 
+use super::graph::WhatsAppApi;
 use crate::audit;
 use crate::auth::Actor;
 use crate::clock::{new_id, now_ms};
@@ -151,6 +152,31 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &Actor, new: &NewNumber, ve
     get(db, actor, &NumberId::from_string(id)).await
 }
 
+/// "Test connection" for a number not saved yet: asks Meta about it with its token.
+/// Admins only; Meta's refusal is `WA_001` with Meta's error.
+pub async fn probe(api: &dyn WhatsAppApi, actor: &Actor, new: &NewNumber) -> Result<VerifiedInfo> {
+    actor.require(Role::Admin)?;
+    Ok(test_connection(api, new).await?)
+}
+
+/// Connects a number: tests it with Meta, then saves it with its token encrypted.
+/// Admins only; nothing is saved when Meta refuses.
+pub async fn connect(db: &Db, cipher: &Cipher, api: &dyn WhatsAppApi, actor: &Actor, new: &NewNumber) -> Result<WaNumber> {
+    actor.require(Role::Admin)?;
+    let verified = test_connection(api, new).await?;
+    create(db, cipher, actor, new, &verified, false).await
+}
+
+/// Replaces a number's token after Meta accepted the new one; reactivates the number.
+/// Admins only; the old token stays when Meta refuses.
+pub async fn rotate_token(db: &Db, cipher: &Cipher, api: &dyn WhatsAppApi, actor: &Actor, id: &NumberId, token: &str) -> Result<WaNumber> {
+    actor.require(Role::Admin)?;
+    let current = get(db, actor, id).await?;
+    let probe = NewNumber::parse(&current.display_name, &current.phone_number_id, &current.waba_id, token, "")?;
+    test_connection(api, &probe).await?;
+    replace_token(db, cipher, actor, id, token).await
+}
+
 /// The numbers of the actor's org, sandbox first, then by name.
 pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<WaNumber>> {
     let rows = sqlx::query_as::<_, NumberRow>(&format!("SELECT {COLUMNS} FROM wa_numbers WHERE org_id = $1 ORDER BY is_sandbox DESC, display_name, id"))
@@ -240,7 +266,7 @@ pub async fn deactivate(db: &Db, id: &NumberId, reason: &str) -> Result<bool> {
 
 /// "Test connection": asks Meta (or the configured Graph API) about the number with the
 /// given token. Meta's refusal becomes `WA_001` with Meta's code and text in `details`.
-pub async fn test_connection(api: &dyn super::graph::WhatsAppApi, new: &NewNumber) -> std::result::Result<VerifiedInfo, AppError> {
+pub async fn test_connection(api: &dyn WhatsAppApi, new: &NewNumber) -> std::result::Result<VerifiedInfo, AppError> {
     match api.phone_number(&new.access_token, &new.phone_number_id).await {
         Ok(info) => {
             Ok(VerifiedInfo { verified_name: info.verified_name, display_phone_number: info.display_phone_number, quality_rating: info.quality_rating })

@@ -3,6 +3,7 @@
 //! limits, the number being connected (`WA_006`), and the 24-hour window for anything
 //! but a template (`WA_005`).
 
+use crate::auth::Actor;
 use crate::clock::new_id;
 use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
 use crate::db::rows::Flag;
@@ -11,7 +12,7 @@ use crate::jobs::mark_read::MarkRead;
 use crate::jobs::send_message::SendMessage;
 use crate::{jobs, Db};
 use domain::whatsapp::outbound::OutboundContent;
-use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164, UserId};
+use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164, Role, UserId};
 use serde_json::json;
 
 /// A message to send.
@@ -29,22 +30,19 @@ pub struct Queued {
     pub conversation_id: ConversationId,
 }
 
-/// Queues a message of the org. Nothing is written when a check fails.
-pub async fn enqueue(db: &Db, org: &OrgId, req: &SendRequest, now: i64) -> Result<Queued> {
-    enqueue_by(db, org, req, None, now).await
-}
-
-/// Queues a message written by a member (the inbox records who wrote each reply).
-/// A media message sent by the id of a file uploaded through MCE is linked to that file,
-/// so the chat shows what went out.
-pub async fn enqueue_by(db: &Db, org: &OrgId, req: &SendRequest, author: Option<&UserId>, now: i64) -> Result<Queued> {
+/// Queues a message on behalf of `actor` (agents and above; an API key; an automation):
+/// the inbox records which member wrote each reply. A media message sent by the id of a
+/// file uploaded through MCE is linked to that file, so the chat shows what went out.
+/// Nothing is written when a check fails.
+pub async fn send(db: &Db, actor: &Actor, req: &SendRequest, now: i64) -> Result<Queued> {
+    actor.require(Role::Agent)?;
     let mut tx = db.pool().begin().await?;
-    let queued = enqueue_in(&mut tx, org, req, author, now).await?;
+    let queued = enqueue_in(&mut tx, &actor.org_id, req, actor.user_id(), now).await?;
     tx.commit().await?;
     Ok(queued)
 }
 
-/// [`enqueue_by`] inside the caller's transaction (an automatic reply written while a
+/// [`send`] inside the caller's transaction, for an org already checked (an automatic reply written while a
 /// webhook is stored). The caller wakes the workers after committing.
 pub async fn enqueue_in(tx: &mut sqlx::AnyConnection, org: &OrgId, req: &SendRequest, author: Option<&UserId>, now: i64) -> Result<Queued> {
     req.content.validate()?;
@@ -112,8 +110,10 @@ pub async fn enqueue_in(tx: &mut sqlx::AnyConnection, org: &OrgId, req: &SendReq
 }
 
 /// Queues "read" for an inbound message of the org (and earlier ones, as WhatsApp does)
-/// and clears the conversation's unread count. Idempotent per message.
-pub async fn mark_read(db: &Db, org: &OrgId, message: &MessageId, now: i64) -> Result<()> {
+/// and clears the conversation's unread count. Agents and above. Idempotent per message.
+pub async fn mark_read(db: &Db, actor: &Actor, message: &MessageId, now: i64) -> Result<()> {
+    actor.require(Role::Agent)?;
+    let org = &actor.org_id;
     let mut tx = db.pool().begin().await?;
     let (number, conversation, wamid): (String, String, Option<String>) =
         sqlx::query_as("SELECT number_id, conversation_id, wa_message_id FROM messages WHERE org_id = $1 AND id = $2 AND direction = 'inbound'")

@@ -5,12 +5,13 @@
 //! decisions (accept or refuse a send, which statuses to emit in which order) and the
 //! exact JSON it sends; the HTTP side lives in the server.
 
+use crate::auth::Actor;
 use crate::clock::{new_id, now_ms};
 use crate::db::rows::{Flag, Json};
 use crate::error::Result;
 use crate::secrets::Cipher;
 use crate::Db;
-use domain::dto::WaNumber;
+use domain::dto::{SandboxPhone, WaNumber};
 use domain::{NumberId, OrgId};
 use rand::Rng;
 use serde_json::{json, Value};
@@ -38,9 +39,11 @@ fn random_digits(n: usize) -> String {
     (0..n).map(|i| char::from(b'0' + if i == 0 { rng.gen_range(1..10) } else { rng.gen_range(0..10) })).collect()
 }
 
-/// The org's sandbox number, created on first use. Safe under concurrent first uses: a
-/// partial unique index keeps one per org, and the loser of a race reads the winner's.
-pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNumber> {
+/// The actor's org's sandbox number, created on first use. Any member. Safe under
+/// concurrent first uses: a partial unique index keeps one per org, and the loser of a
+/// race reads the winner's.
+pub async fn ensure_number(db: &Db, cipher: &Cipher, actor: &Actor) -> Result<WaNumber> {
+    let org = &actor.org_id;
     let select = || sqlx::query_scalar::<_, NumberId>("SELECT id FROM wa_numbers WHERE org_id = $1 AND is_sandbox = 1").bind(org.as_str());
     let existing = select().fetch_optional(db.pool()).await?;
     let id = match existing {
@@ -67,6 +70,60 @@ pub async fn ensure_number(db: &Db, cipher: &Cipher, org: &OrgId) -> Result<WaNu
         }
     };
     crate::whatsapp::numbers::get_in_org(db, org, &id).await
+}
+
+/// The org's numbers, its sandbox number first (created on first use). Any member.
+pub async fn numbers(db: &Db, cipher: &Cipher, actor: &Actor) -> Result<Vec<WaNumber>> {
+    ensure_number(db, cipher, actor).await?;
+    crate::whatsapp::numbers::list(db, actor).await
+}
+
+/// The sandbox number and its chat with `customer`, as the sandbox phone shows it. Any
+/// member.
+pub async fn open_phone(db: &Db, cipher: &Cipher, actor: &Actor, customer: &domain::PhoneE164) -> Result<SandboxPhone> {
+    let number = ensure_number(db, cipher, actor).await?;
+    let messages = phone(db, &number.id, customer.digits(), 200).await?;
+    Ok(SandboxPhone { number, customer: customer.as_str().to_owned(), messages })
+}
+
+/// A member plays the customer of the org's sandbox number (see [`customer_acts`]). Any
+/// member. Returns the message's wamid.
+#[allow(clippy::too_many_arguments)]
+pub async fn act_as_customer(
+    db: &Db,
+    cipher: &Cipher,
+    actor: &Actor,
+    customer: &domain::PhoneE164,
+    name: &str,
+    action: &CustomerAction,
+    public_url: &str,
+    app_secret: &str,
+) -> Result<String> {
+    let number = ensure_number(db, cipher, actor).await?;
+    customer_acts(db, &number, customer, name, action, public_url, app_secret).await
+}
+
+/// A file of the org's sandbox number (what the business sent, or the customer's photo)
+/// for the sandbox phone page; `None` when it is not the org's or has no bytes. Any member.
+pub async fn phone_file(db: &Db, cipher: &Cipher, actor: &Actor, id: &str) -> Result<Option<(SandboxFile, Vec<u8>)>> {
+    let number = ensure_number(db, cipher, actor).await?;
+    Ok(match media_file(db, id, true).await? {
+        Some((file, Some(bytes))) if file.number_id == number.id => Some((file, bytes)),
+        _ => None,
+    })
+}
+
+/// How the org's sandbox simulator behaves. Any member.
+pub async fn simulator(db: &Db, cipher: &Cipher, actor: &Actor) -> Result<Behaviour> {
+    let number = ensure_number(db, cipher, actor).await?;
+    behaviour(db, &number.id).await
+}
+
+/// Sets how the org's sandbox simulator behaves. Managers and above.
+pub async fn configure_simulator(db: &Db, cipher: &Cipher, actor: &Actor, b: &Behaviour) -> Result<()> {
+    actor.require(domain::Role::Manager)?;
+    let number = ensure_number(db, cipher, actor).await?;
+    set_behaviour(db, &actor.org_id, &number.id, b).await
 }
 
 #[derive(sqlx::FromRow)]

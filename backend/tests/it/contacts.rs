@@ -55,7 +55,7 @@ async fn a_contact_is_created_once_per_phone_and_national_numbers_use_the_orgs_c
         let lines = activity::timeline(&t.db, &a.org, &c.id, 10).await.unwrap();
         assert!(lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "Hot"), "a tag added later has its own line ({})", t.label);
         assert!(!lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "VIP"));
-        let events = backend::events::since(&t.db, &a.org, &a.user.id, 0, 100).await.unwrap();
+        let events = backend::events::since(&t.db, &a.actor, 0, 100).await.unwrap();
         assert!(events.iter().any(|e| e.kind == "contact" && e.payload["contact_id"] == c.id.as_str() && e.payload["source"] == "app"), "{}", t.label);
     }
 }
@@ -249,7 +249,7 @@ async fn a_customer_who_writes_stop_is_opted_out_with_evidence_and_told_so_and_s
         let now = now_ms();
         customer_writes_text(&t.db, "100000000000001", "5511900000500", now - 3000, "hi").await;
         let phone = PhoneE164::parse("+5511900000500").unwrap();
-        let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &phone).await.unwrap().unwrap();
+        let contact = backend::conversations::contact_by_phone(&t.db, &a.actor, &phone).await.unwrap().unwrap();
         let created = activity::timeline(&t.db, &a.org, &contact.id, 20).await.unwrap();
         assert!(created.iter().any(|l| l.kind == "created" && l.detail["source"] == "whatsapp"), "WhatsApp is a way in too ({})", t.label);
         customer_writes_text(&t.db, "100000000000001", "5511900000500", now - 2000, "please don't stop").await;
@@ -259,8 +259,8 @@ async fn a_customer_who_writes_stop_is_opted_out_with_evidence_and_told_so_and_s
         let lines = activity::timeline(&t.db, &a.org, &contact.id, 20).await.unwrap();
         let consent = lines.iter().find(|l| l.kind == "opt_in").expect("the opt-out is recorded");
         assert_eq!((consent.detail["via"].as_str(), consent.detail["evidence"].as_str()), (Some("whatsapp"), Some("WhatsApp message \u{201c}Stop!\u{201d}")));
-        let conversation = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap().remove(0);
-        let chat = backend::conversations::messages(&t.db, &a.org, &conversation.id, 20).await.unwrap();
+        let conversation = backend::conversations::for_contact(&t.db, &a.actor, &contact.id).await.unwrap().remove(0);
+        let chat = backend::conversations::messages(&t.db, &a.actor, &conversation.id, 20).await.unwrap();
         assert!(
             chat.iter().any(|m| m.direction == "outbound" && m.text.as_deref() == Some(backend::contacts::consent::OPTED_OUT_REPLY)),
             "the customer is told ({})",

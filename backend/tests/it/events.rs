@@ -22,9 +22,9 @@ async fn a_message_its_reply_and_a_notification_are_events_for_the_right_people_
         let start = events::latest_id(&t.db).await.unwrap();
         let now = backend::clock::now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, now - 1000).await;
-        let q = outbound::enqueue(
+        let q = outbound::send(
             &t.db,
-            &a.org,
+            &a.actor,
             &SendRequest {
                 number_id: number.id.clone(),
                 to: PhoneE164::from_wa_id(CUSTOMER).unwrap(),
@@ -38,21 +38,22 @@ async fn a_message_its_reply_and_a_notification_are_events_for_the_right_people_
             let mut conn = t.db.pool().acquire().await.unwrap();
             backend::notifications::notify_admins(&mut conn, &a.org, "number_token_expired", "Disconnected", "", None).await.unwrap();
         }
-        let all = events::since(&t.db, &a.org, &agent.id, start, 100).await.unwrap();
+        let agent_actor = backend::auth::actor_for(&t.db, &agent.id, &a.org).await.unwrap();
+        let all = events::since(&t.db, &agent_actor, start, 100).await.unwrap();
         assert!(all.iter().any(|e| e.kind == "notification" && e.payload["kind"] == "new_unassigned"), "the agent hears of the new chat ({})", t.label);
         let seen: Vec<_> = all.into_iter().filter(|e| e.kind == "message").collect();
         let kinds: Vec<(&str, Option<&str>)> = seen.iter().map(|e| (e.kind.as_str(), e.payload["direction"].as_str())).collect();
         assert_eq!(kinds, vec![("message", Some("inbound")), ("message", Some("outbound"))], "the agent sees messages, not the admins' notice ({})", t.label);
         assert_eq!(seen[1].payload["message_id"], q.message_id.as_str());
         assert_eq!(seen[1].conversation_id.as_deref(), Some(q.conversation_id.as_str()));
-        let admin_sees = events::since(&t.db, &a.org, &a.user.id, start, 100).await.unwrap();
+        let admin_sees = events::since(&t.db, &a.actor, start, 100).await.unwrap();
         assert_eq!(admin_sees.last().unwrap().payload["kind"], "number_token_expired", "{}", t.label);
         assert!(
-            events::since(&t.db, &a.org, &agent.id, seen[0].id, 100).await.unwrap().iter().all(|e| e.id > seen[0].id),
+            events::since(&t.db, &agent_actor, seen[0].id, 100).await.unwrap().iter().all(|e| e.id > seen[0].id),
             "only what came after the id ({})",
             t.label
         );
-        assert!(events::since(&t.db, &b.org, &b.user.id, start, 100).await.unwrap().is_empty(), "nothing of org A reaches org B ({})", t.label);
+        assert!(events::since(&t.db, &b.actor, start, 100).await.unwrap().is_empty(), "nothing of org A reaches org B ({})", t.label);
     }
 }
 

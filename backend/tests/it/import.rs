@@ -15,7 +15,7 @@ fn query() -> ContactQuery {
 
 /// Uploads, starts with the guessed mapping and `policy`, and runs the import to the end.
 async fn import_file(db: &backend::Db, s: &backend::testing::Seeded, bytes: Vec<u8>, policy: &str) -> domain::dto::ImportView {
-    let up = import::upload(db, &s.org, Some(&s.user.id), "leads.csv", bytes, now_ms()).await.unwrap();
+    let up = import::upload(db, &s.actor, "leads.csv", bytes, now_ms()).await.unwrap();
     import::start(db, &s.actor, &up.id, &up.mapping, policy).await.unwrap();
     backend::testing::drain_jobs(db).await;
     import::get(db, &s.org, &up.id).await.unwrap()
@@ -26,7 +26,7 @@ async fn an_excel_export_with_a_bom_semicolons_and_quoted_line_breaks_imports_wi
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let file = "\u{feff}Nome;Telefone;E-mail;Etiquetas;Observações\r\nAna Lima;(11) 99999-0001;ana@x.test;vip, feira;\"Quer o plano anual\r\nligar à tarde\"\r\nBeto;+55 11 99999-0002;;feira;\r\n";
-        let up = import::upload(&t.db, &a.org, Some(&a.user.id), "export.csv", file.as_bytes().to_vec(), now_ms()).await.unwrap();
+        let up = import::upload(&t.db, &a.actor, "export.csv", file.as_bytes().to_vec(), now_ms()).await.unwrap();
         assert_eq!(up.mapping, ["name", "phone", "email", "tags", "notes"], "{}", t.label);
         assert_eq!((up.total_rows, up.preview.len(), up.status.as_str()), (2, 2, "uploaded"));
         assert_eq!(up.preview[0][4], "Quer o plano anual\nligar à tarde");
@@ -116,7 +116,7 @@ async fn an_import_run_again_or_interrupted_and_resumed_never_duplicates_or_lose
             file.push_str(&format!("+4479{i:08},Lead {i}\n"));
         }
         // An import stopped after its first batch of 500: its lease ran out.
-        let up = import::upload(&t.db, &a.org, Some(&a.user.id), "big.csv", file.clone().into_bytes(), now_ms()).await.unwrap();
+        let up = import::upload(&t.db, &a.actor, "big.csv", file.clone().into_bytes(), now_ms()).await.unwrap();
         let first_500 = file.lines().take(501).collect::<Vec<_>>().join("\n");
         import_file(&t.db, &a, first_500.into_bytes(), "skip").await;
         import::start(&t.db, &a.actor, &up.id, &up.mapping, "skip").await.unwrap();
@@ -149,10 +149,10 @@ async fn files_that_cannot_be_imported_are_refused_with_contact_005_and_nothing_
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         for (bytes, why) in [(&b""[..], "empty"), (b"phone,name\n", "no rows"), (b"phone\n\"unclosed\n", "cannot be read")] {
-            let e = import::upload(&t.db, &a.org, None, "x.csv", bytes.to_vec(), now_ms()).await.unwrap_err().into_app_error();
+            let e = import::upload(&t.db, &a.actor, "x.csv", bytes.to_vec(), now_ms()).await.unwrap_err().into_app_error();
             assert_eq!(e.code, domain::ErrorCode::ImportInvalid, "{why} ({})", t.label);
         }
-        let up = import::upload(&t.db, &a.org, None, "x.csv", b"name,email\nAna,a@x.test\n".to_vec(), now_ms()).await.unwrap();
+        let up = import::upload(&t.db, &a.actor, "x.csv", b"name,email\nAna,a@x.test\n".to_vec(), now_ms()).await.unwrap();
         let e = import::start(&t.db, &a.actor, &up.id, &up.mapping, "skip").await.unwrap_err().into_app_error();
         assert!(e.message.contains("phone"), "a file without a phone column: {}", e.message);
         assert_eq!(count_rows(&t.db, "contacts").await, 0);

@@ -85,13 +85,13 @@ async fn assigning_moves_a_chat_to_the_assignees_mine_tab_writes_a_line_and_noti
         assert_eq!(mine.items.len(), 1, "{}", t.label);
         assert_eq!(mine.items[0].assignee_name.as_deref(), Some("bea"));
         assert!(inbox::list(&t.db, &bea_actor, &query(Tab::Unassigned), now).await.unwrap().items.is_empty());
-        let notes = notifications::list_for(&t.db, &a.org, &bea.id, 10).await.unwrap();
+        let notes = notifications::list_for(&t.db, &bea_actor, 10).await.unwrap();
         assert_eq!(notes[0].kind, "assigned", "{}", t.label);
         assert_eq!(notes[0].link.as_deref(), Some(format!("/inbox/{}", c.as_str()).as_str()));
-        assert_eq!(notifications::unread_count(&t.db, &a.org, &bea.id).await.unwrap(), 2, "assigned + the earlier new-chat notice ({})", t.label);
-        notifications::mark_read(&t.db, &a.org, &bea.id, None).await.unwrap();
-        assert_eq!(notifications::unread_count(&t.db, &a.org, &bea.id).await.unwrap(), 0);
-        let lines = backend::conversations::messages(&t.db, &a.org, &c, 10).await.unwrap();
+        assert_eq!(notifications::unread_count(&t.db, &bea_actor).await.unwrap(), 2, "assigned + the earlier new-chat notice ({})", t.label);
+        notifications::mark_read(&t.db, &bea_actor, None).await.unwrap();
+        assert_eq!(notifications::unread_count(&t.db, &bea_actor).await.unwrap(), 0);
+        let lines = backend::conversations::messages(&t.db, &a.actor, &c, 10).await.unwrap();
         assert!(lines.iter().any(|m| m.direction == "system" && m.text.as_deref().unwrap_or_default().starts_with("Assigned to")), "{}", t.label);
         assert_eq!(inbox::assign(&t.db, &a.actor, std::slice::from_ref(&c), Some(&bea.id), now).await.unwrap(), 0, "the same assignee again changes nothing");
 
@@ -124,7 +124,7 @@ async fn new_chats_go_round_robin_or_to_the_least_busy_online_agent_and_otherwis
         customer_writes(&t.db, PNID, "5511900000001", now - 1000).await;
         let unassigned = inbox::list(&t.db, &a.actor, &query(Tab::Unassigned), now).await.unwrap();
         assert_eq!(unassigned.items.len(), 1, "{}", t.label);
-        assert_eq!(notifications::list_for(&t.db, &a.org, &ana.id, 5).await.unwrap()[0].kind, "new_unassigned");
+        assert_eq!(notifications::list_for(&t.db, &actor_of(&t.db, &ana, &a.org).await, 5).await.unwrap()[0].kind, "new_unassigned");
 
         inbox::set_auto_assign(&t.db, &a.actor, &number.id, "round_robin").await.unwrap();
         assert_eq!(backend::whatsapp::numbers::get(&t.db, &a.actor, &number.id).await.unwrap().auto_assign, "round_robin", "{}", t.label);
@@ -159,7 +159,7 @@ async fn new_chats_go_round_robin_or_to_the_least_busy_online_agent_and_otherwis
         let c = conversation_of(&t.db, "5511900000099").await;
         let item = inbox::list(&t.db, &a.actor, &query(Tab::All), now).await.unwrap().items.into_iter().find(|i| i.conversation_id == c.as_str()).unwrap();
         assert_eq!(item.assignee_id.as_deref(), Some(ben.id.as_str()), "{}", t.label);
-        assert_eq!(notifications::list_for(&t.db, &a.org, &ben.id, 1).await.unwrap()[0].kind, "assigned");
+        assert_eq!(notifications::list_for(&t.db, &actor_of(&t.db, &ben, &a.org).await, 1).await.unwrap()[0].kind, "assigned");
 
         // Offline agents get nothing automatically.
         inbox::touch_presence(&t.db, &a.org, &ana.id, now - 10 * 60_000).await.unwrap();
@@ -186,15 +186,15 @@ async fn notes_resolve_reopen_mark_unread_and_take_over_leave_their_lines() {
         assert_eq!(inbox::list(&t.db, &a.actor, &query(Tab::Resolved), now).await.unwrap().items.len(), 1, "{}", t.label);
         assert!(inbox::list(&t.db, &a.actor, &query(Tab::All), now).await.unwrap().items.is_empty());
         inbox::set_resolved(&t.db, &a.actor, &c, false, now).await.unwrap();
-        let inbound = backend::conversations::messages(&t.db, &a.org, &c, 10).await.unwrap().into_iter().find(|m| m.direction == "inbound").unwrap();
-        backend::whatsapp::outbound::mark_read(&t.db, &a.org, &inbound.id, now).await.unwrap();
+        let inbound = backend::conversations::messages(&t.db, &a.actor, &c, 10).await.unwrap().into_iter().find(|m| m.direction == "inbound").unwrap();
+        backend::whatsapp::outbound::mark_read(&t.db, &a.actor, &inbound.id, now).await.unwrap();
         assert_eq!(inbox::list(&t.db, &a.actor, &query(Tab::All), now).await.unwrap().items[0].unread_count, 0, "read ({})", t.label);
         inbox::mark_unread(&t.db, &a.actor, &c, now).await.unwrap();
         let item = inbox::list(&t.db, &a.actor, &query(Tab::All), now).await.unwrap().items.remove(0);
         assert!(item.unread_count >= 1, "{}", t.label);
         inbox::set_handler(&t.db, &a.actor, &c, "ai", now).await.unwrap();
         inbox::set_handler(&t.db, &a.actor, &c, "human", now).await.unwrap();
-        let lines: Vec<(String, String)> = backend::conversations::messages(&t.db, &a.org, &c, 20)
+        let lines: Vec<(String, String)> = backend::conversations::messages(&t.db, &a.actor, &c, 20)
             .await
             .unwrap()
             .into_iter()

@@ -32,13 +32,13 @@ async fn an_upload_goes_to_meta_and_a_copy_is_kept_for_the_org_only() {
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let graph = FakeGraph::default();
-        let file = media::upload(&t.db, &graph, &graph, &test_cipher(), &a.org, &number.id, "menu.png", "image/png", PNG.to_vec()).await.unwrap();
+        let file = media::upload(&t.db, &graph, &graph, &test_cipher(), &a.actor, &number.id, "menu.png", "image/png", PNG.to_vec()).await.unwrap();
         let wa_id = file.wa_media_id.clone().expect("Meta's id");
         assert_eq!(graph.held_media(&wa_id).unwrap().bytes, PNG, "Meta got the bytes ({})", t.label);
         assert_eq!((file.kind.as_deref(), file.status.as_str(), file.file_size), (Some("image"), "stored", Some(PNG.len() as i64)));
-        let (_, bytes) = media::content(&t.db, &a.org, &file.id).await.unwrap();
+        let (_, bytes) = media::content(&t.db, &a.actor, &file.id).await.unwrap();
         assert_eq!(bytes.as_deref(), Some(PNG), "{}", t.label);
-        assert_eq!(media::get(&t.db, &b.org, &file.id).await.unwrap_err().code(), ErrorCode::NotFound, "another org cannot see it ({})", t.label);
+        assert_eq!(media::get(&t.db, &b.actor, &file.id).await.unwrap_err().code(), ErrorCode::NotFound, "another org cannot see it ({})", t.label);
     }
 }
 
@@ -50,15 +50,15 @@ async fn files_meta_would_refuse_are_refused_before_upload_and_nothing_is_kept()
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let graph = FakeGraph::default();
         let big = vec![0u8; 5 * 1024 * 1024 + 1];
-        let e = media::upload(&t.db, &graph, &graph, &test_cipher(), &a.org, &number.id, "big.jpg", "image/jpeg", big).await.unwrap_err();
+        let e = media::upload(&t.db, &graph, &graph, &test_cipher(), &a.actor, &number.id, "big.jpg", "image/jpeg", big).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::Validation, "{}", t.label);
         assert!(e.into_app_error().message.contains("5 MB"));
-        let e = media::upload(&t.db, &graph, &graph, &test_cipher(), &a.org, &number.id, "a.gif", "image/gif", PNG.to_vec()).await.unwrap_err();
+        let e = media::upload(&t.db, &graph, &graph, &test_cipher(), &a.actor, &number.id, "a.gif", "image/gif", PNG.to_vec()).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::Validation);
-        let e = media::upload(&t.db, &graph, &graph, &test_cipher(), &b.org, &number.id, "a.png", "image/png", PNG.to_vec()).await.unwrap_err();
+        let e = media::upload(&t.db, &graph, &graph, &test_cipher(), &b.actor, &number.id, "a.png", "image/png", PNG.to_vec()).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::NotFound, "another org's number ({})", t.label);
         let refusing = FakeGraph::scripted(vec![Err(backend::testing::meta_error(131053))]);
-        let e = media::upload(&t.db, &refusing, &refusing, &test_cipher(), &a.org, &number.id, "a.png", "image/png", PNG.to_vec()).await.unwrap_err();
+        let e = media::upload(&t.db, &refusing, &refusing, &test_cipher(), &a.actor, &number.id, "a.png", "image/png", PNG.to_vec()).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::WhatsAppApi, "Meta's refusal ({})", t.label);
         assert_eq!(count_rows(&t.db, "media").await, 0, "{}", t.label);
     }
@@ -82,9 +82,9 @@ async fn an_inbound_image_is_downloaded_once_through_the_media_api_even_when_the
             use sqlx::Row;
             sqlx::query("SELECT id FROM messages WHERE wa_message_id = 'wamid.IMG1'").fetch_one(t.db.pool()).await.unwrap().get("id")
         };
-        let file = media::of_message(&t.db, &a.org, &message_id).await.unwrap().expect("a file for the message");
+        let file = media::of_message(&t.db, &a.actor, &message_id).await.unwrap().expect("a file for the message");
         assert_eq!((file.status.as_str(), file.direction.as_str(), file.mime_type.as_str()), ("stored", "inbound", "image/png"), "{}", t.label);
-        let (_, bytes) = media::content(&t.db, &a.org, &file.id).await.unwrap();
+        let (_, bytes) = media::content(&t.db, &a.actor, &file.id).await.unwrap();
         assert_eq!(bytes.as_deref(), Some(PNG), "{}", t.label);
     }
 }

@@ -30,7 +30,7 @@ async fn a_message_inside_the_window_is_sent_once_with_our_id_as_callback() {
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let now = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, now - 60_000).await;
-        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hi Ana") }, now).await.unwrap();
+        let q = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hi Ana") }, now).await.unwrap();
         let graph = Arc::new(FakeGraph::default());
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
         assert_eq!(sender.drain(now).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
@@ -57,10 +57,10 @@ async fn free_text_outside_the_window_is_refused_before_sending_but_a_template_g
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let now = now_ms();
-        let refused = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hello?") }, now).await;
+        let refused = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hello?") }, now).await;
         assert_eq!(refused.unwrap_err().code(), ErrorCode::WindowClosed, "{}", t.label);
         customer_writes(&t.db, PNID, CUSTOMER, now - 25 * 3_600_000).await;
-        let stale = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hello?") }, now).await;
+        let stale = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("Hello?") }, now).await;
         assert_eq!(stale.unwrap_err().code(), ErrorCode::WindowClosed, "a 25-hour-old message does not open it");
         assert_eq!(count_rows(&t.db, "jobs").await, 0);
         let template = OutboundContent::Template {
@@ -68,14 +68,14 @@ async fn free_text_outside_the_window_is_refused_before_sending_but_a_template_g
             language: "en_US".into(),
             components: vec![json!({"type": "body", "parameters": [{"type": "text", "text": "Ana"}]})],
         };
-        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: template }, now).await.unwrap();
+        outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: template }, now).await.unwrap();
         let graph = Arc::new(FakeGraph::default());
         Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher()).drain(now).await.unwrap();
         assert_eq!(graph.calls()[0]["template"]["name"], "order_update", "{}", t.label);
-        let bad = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("") }, now).await;
+        let bad = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("") }, now).await;
         assert_eq!(bad.unwrap_err().code(), ErrorCode::Validation);
         let other_org = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
-        let foreign = outbound::enqueue(&t.db, &other_org.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, now).await;
+        let foreign = outbound::send(&t.db, &other_org.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, now).await;
         assert_eq!(foreign.unwrap_err().code(), ErrorCode::NotFound, "another org's number is not found");
     }
 }
@@ -87,7 +87,7 @@ async fn retryable_errors_are_retried_after_5_20_and_45_seconds_then_fail() {
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let t0 = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
-        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("retry me") }, t0).await.unwrap();
+        let q = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("retry me") }, t0).await.unwrap();
         let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(131000)), Err(meta_error(131000)), Err(meta_error(131000)), Err(meta_error(131000))]));
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
         let mut at = t0;
@@ -110,7 +110,7 @@ async fn a_retry_that_succeeds_sends_once_more_only() {
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let t0 = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
-        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, t0).await.unwrap();
+        outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, t0).await.unwrap();
         let graph = Arc::new(FakeGraph::scripted(vec![Err(GraphError::Unreachable("connection refused".into()))]));
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
         assert!(matches!(sender.drain(t0).await.unwrap()[..], [Outcome::Retrying { code: None, .. }]));
@@ -126,7 +126,7 @@ async fn a_non_retryable_error_fails_at_once_with_metas_code() {
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let t0 = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
-        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, t0).await.unwrap();
+        let q = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("x") }, t0).await.unwrap();
         let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(131026))]));
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
         assert_eq!(sender.drain(t0).await.unwrap(), vec![Outcome::Failed { code: Some(131026) }], "{}", t.label);
@@ -143,8 +143,8 @@ async fn error_190_deactivates_the_number_notifies_admins_and_later_sends_get_wa
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let t0 = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
-        let first = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("one") }, t0).await.unwrap();
-        let second = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("two") }, t0).await.unwrap();
+        let first = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("one") }, t0).await.unwrap();
+        let second = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("two") }, t0).await.unwrap();
         let graph = Arc::new(FakeGraph::scripted(vec![Err(meta_error(190))]));
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
         let outcomes = sender.drain(t0).await.unwrap();
@@ -154,12 +154,12 @@ async fn error_190_deactivates_the_number_notifies_admins_and_later_sends_get_wa
         assert!(message_status(&t.db, second.message_id.as_str()).await.2.unwrap().contains("WA_006"));
         let n = backend::whatsapp::numbers::get(&t.db, &a.actor, &number.id).await.unwrap();
         assert!(!n.active, "{}", t.label);
-        let notes = notifications::list_for(&t.db, &a.org, &a.user.id, 10).await.unwrap();
+        let notes = notifications::list_for(&t.db, &a.actor, 10).await.unwrap();
         assert_eq!(notes[0].kind, "number_token_expired");
-        let later = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("three") }, t0).await;
+        let later = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("three") }, t0).await;
         assert_eq!(later.unwrap_err().code(), ErrorCode::NumberInactive);
         backend::whatsapp::numbers::replace_token(&t.db, &backend::testing::test_cipher(), &a.actor, &number.id, "EAAG-new").await.unwrap();
-        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("four") }, t0).await.unwrap();
+        outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("four") }, t0).await.unwrap();
         assert_eq!(sender.drain(t0 + 1_000).await.unwrap(), vec![Outcome::Accepted], "a new token brings it back ({})", t.label);
     }
 }
@@ -173,7 +173,7 @@ async fn three_throughput_errors_in_a_row_cut_the_numbers_rate_by_a_fifth() {
         for i in 0..3 {
             let phone = format!("55119999900{i:02}");
             customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
-            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0)
+            outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0)
                 .await
                 .unwrap();
         }
@@ -207,7 +207,7 @@ async fn a_worker_killed_mid_send_causes_no_duplicate_and_no_loss() {
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let t0 = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
-        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("exactly once") }, t0).await.unwrap();
+        let q = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("exactly once") }, t0).await.unwrap();
 
         // The first worker reaches Meta and dies before hearing back.
         let gate = Arc::new(tokio::sync::Notify::new());
@@ -243,7 +243,7 @@ async fn an_unknown_outcome_without_any_webhook_fails_instead_of_resending() {
         let number = seed_number(&t.db, &a.actor, PNID).await;
         let t0 = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
-        let q = outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("lost answer") }, t0).await.unwrap();
+        let q = outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("lost answer") }, t0).await.unwrap();
         let graph = Arc::new(FakeGraph::scripted(vec![Err(GraphError::Transport("timed out".into()))]));
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
         assert_eq!(sender.drain(t0).await.unwrap(), vec![Outcome::AwaitingReconciliation { at: t0 + RECONCILE_AFTER_MS }], "{}", t.label);
@@ -260,21 +260,21 @@ async fn reading_an_inbound_message_sends_a_read_receipt_once_and_clears_unread(
         seed_number(&t.db, &a.actor, PNID).await;
         let t0 = now_ms();
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
-        let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &to()).await.unwrap().unwrap();
-        let conv = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap().remove(0);
+        let contact = backend::conversations::contact_by_phone(&t.db, &a.actor, &to()).await.unwrap().unwrap();
+        let conv = backend::conversations::for_contact(&t.db, &a.actor, &contact.id).await.unwrap().remove(0);
         assert_eq!(conv.unread_count, 1);
-        let inbound = backend::conversations::messages(&t.db, &a.org, &conv.id, 10).await.unwrap().remove(0);
-        outbound::mark_read(&t.db, &a.org, &inbound.id, t0).await.unwrap();
-        outbound::mark_read(&t.db, &a.org, &inbound.id, t0).await.unwrap();
+        let inbound = backend::conversations::messages(&t.db, &a.actor, &conv.id, 10).await.unwrap().remove(0);
+        outbound::mark_read(&t.db, &a.actor, &inbound.id, t0).await.unwrap();
+        outbound::mark_read(&t.db, &a.actor, &inbound.id, t0).await.unwrap();
         let graph = Arc::new(FakeGraph::default());
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher());
         assert_eq!(sender.drain(t0).await.unwrap(), vec![Outcome::Accepted], "{}", t.label);
         let calls = graph.calls();
         assert_eq!(calls.len(), 1, "one receipt for two clicks");
         assert_eq!((calls[0]["status"].as_str(), calls[0]["message_id"].as_str()), (Some("read"), inbound.wa_message_id.as_deref()));
-        assert_eq!(backend::conversations::get(&t.db, &a.org, &conv.id).await.unwrap().unread_count, 0);
+        assert_eq!(backend::conversations::get(&t.db, &a.actor, &conv.id).await.unwrap().unread_count, 0);
         let other = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
-        assert_eq!(outbound::mark_read(&t.db, &other.org, &inbound.id, t0).await.unwrap_err().code(), ErrorCode::NotFound);
+        assert_eq!(outbound::mark_read(&t.db, &other.actor, &inbound.id, t0).await.unwrap_err().code(), ErrorCode::NotFound);
     }
 }
 
@@ -292,14 +292,9 @@ async fn a_cut_rate_recovers_ten_percent_after_five_clean_minutes_and_is_reporte
         while now <= t0 + 5 * 60_000 + 1_000 {
             let phone = format!("55119{:08}", i);
             customer_writes(&t.db, PNID, &phone, now - 1000).await;
-            outbound::enqueue(
-                &t.db,
-                &a.org,
-                &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") },
-                now,
-            )
-            .await
-            .unwrap();
+            outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, now)
+                .await
+                .unwrap();
             sender.drain(now).await.unwrap();
             i += 1;
             now += if i < 4 { 100 } else { 20_000 };
@@ -320,10 +315,10 @@ async fn a_pair_rate_limit_backs_off_only_that_recipient_by_powers_of_four() {
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
         customer_writes(&t.db, PNID, "5511977776666", t0 - 1000).await;
         let busy =
-            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("to the busy one") }, t0).await.unwrap();
-        let other = outbound::enqueue(
+            outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("to the busy one") }, t0).await.unwrap();
+        let other = outbound::send(
             &t.db,
-            &a.org,
+            &a.actor,
             &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id("5511977776666").unwrap(), content: text("to someone else") },
             t0,
         )
@@ -356,7 +351,7 @@ async fn the_first_send_of_a_new_local_day_starts_at_90_percent_of_yesterdays_ra
         let yesterday = backend::whatsapp::sender::local_day(t0 - 86_400_000, "UTC");
         backend::testing::set_rate_day(&t.db, &number.id, &yesterday).await;
         customer_writes(&t.db, PNID, CUSTOMER, t0 - 1000).await;
-        outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: to(), content: text("morning") }, t0).await.unwrap();
+        outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: to(), content: text("morning") }, t0).await.unwrap();
         let sender = Sender::new(t.db.clone(), Arc::new(FakeGraph::default()), backend::testing::test_cipher());
         assert_eq!(sender.drain(t0).await.unwrap(), vec![Outcome::Accepted]);
         assert_eq!(sender.rate_of(&number.id).await, Some(90.0), "{}", t.label);
@@ -375,9 +370,9 @@ async fn a_batch_sends_every_message_once_and_paces_what_the_numbers_rate_does_n
         for i in 0..5 {
             let phone = format!("55119999901{i:02}");
             customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
-            outbound::enqueue(
+            outbound::send(
                 &t.db,
-                &a.org,
+                &a.actor,
                 &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("batch") },
                 t0,
             )
@@ -413,7 +408,7 @@ async fn a_dead_token_met_by_a_whole_batch_notifies_the_admins_once() {
         for i in 0..3 {
             let phone = format!("55119999902{i:02}");
             customer_writes(&t.db, PNID, &phone, t0 - 1000).await;
-            outbound::enqueue(&t.db, &a.org, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0)
+            outbound::send(&t.db, &a.actor, &SendRequest { number_id: number.id.clone(), to: PhoneE164::from_wa_id(&phone).unwrap(), content: text("x") }, t0)
                 .await
                 .unwrap();
         }
@@ -422,7 +417,7 @@ async fn a_dead_token_met_by_a_whole_batch_notifies_the_admins_once() {
         let sender = Sender::new(t.db.clone(), graph.clone(), backend::testing::test_cipher()).without_pacing();
         let outcomes = sender.run_batch(t0 + 1_000, 32).await.unwrap();
         assert_eq!(outcomes, vec![Outcome::Failed { code: Some(190) }; 3], "{}", t.label);
-        let notes = notifications::list_for(&t.db, &a.org, &a.user.id, 10).await.unwrap();
+        let notes = notifications::list_for(&t.db, &a.actor, 10).await.unwrap();
         assert_eq!(notes.iter().filter(|n| n.kind == "number_token_expired").count(), 1, "{}", t.label);
     }
 }

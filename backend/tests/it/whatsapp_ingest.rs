@@ -81,13 +81,13 @@ async fn every_inbound_type_is_stored_once_even_when_delivered_twice() {
         assert_eq!(count_rows(&t.db, "contacts").await, 1);
         assert_eq!(count_rows(&t.db, "webhook_events").await, 2, "every raw body is kept");
 
-        let contact = conversations::contact_by_phone(&t.db, &a.org, &PhoneE164::parse("+5511999990000").unwrap()).await.unwrap().unwrap();
+        let contact = conversations::contact_by_phone(&t.db, &a.actor, &PhoneE164::parse("+5511999990000").unwrap()).await.unwrap().unwrap();
         assert_eq!(contact.profile_name.as_deref(), Some("Ana"));
         assert_eq!(contact.wa_id.as_deref(), Some("5511999990000"));
-        let convs = conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap();
+        let convs = conversations::for_contact(&t.db, &a.actor, &contact.id).await.unwrap();
         assert_eq!(convs.len(), 1);
         assert_eq!(convs[0].unread_count, 16, "{}", t.label);
-        let msgs = conversations::messages(&t.db, &a.org, &convs[0].id, 100).await.unwrap();
+        let msgs = conversations::messages(&t.db, &a.actor, &convs[0].id, 100).await.unwrap();
         let kinds: Vec<&str> = msgs.iter().map(|m| m.kind.as_str()).collect();
         assert_eq!(
             kinds,
@@ -138,7 +138,7 @@ async fn a_batch_routes_each_change_to_its_number_and_org() {
         let r = ingest::apply(&t.db, &body, &parse(&body)).await.unwrap();
         assert_eq!((r.messages_stored, r.unknown_numbers), (2, 1), "{}", t.label);
         let phone = PhoneE164::parse("+4915100000000").unwrap();
-        for (org, expected) in [(&a.org, "wamid.toA"), (&b.org, "wamid.toB")] {
+        for (org, expected) in [(&a.actor, "wamid.toA"), (&b.actor, "wamid.toB")] {
             let c = conversations::contact_by_phone(&t.db, org, &phone).await.unwrap().expect("each org has its own contact");
             let conv = &conversations::for_contact(&t.db, org, &c.id).await.unwrap()[0];
             let msgs = conversations::messages(&t.db, org, &conv.id, 10).await.unwrap();
@@ -167,7 +167,7 @@ async fn a_username_only_sender_is_kept_and_later_gains_a_phone() {
         )]);
         ingest::apply(&t.db, &revealed, &parse(&revealed)).await.unwrap();
         assert_eq!(count_rows(&t.db, "contacts").await, 1, "the same person stays one contact ({})", t.label);
-        let c = conversations::contact_by_phone(&t.db, &a.org, &PhoneE164::parse("+447700900000").unwrap()).await.unwrap().unwrap();
+        let c = conversations::contact_by_phone(&t.db, &a.actor, &PhoneE164::parse("+447700900000").unwrap()).await.unwrap().unwrap();
         assert_eq!(c.username.as_deref(), Some("@quiet"));
         assert_eq!(count_rows(&t.db, "messages").await, 2);
     }
@@ -190,11 +190,11 @@ async fn the_window_follows_the_latest_inbound_message_whatever_the_order() {
         let older = one("wamid.O", 1_760_000_000);
         ingest::apply(&t.db, &newer, &parse(&newer)).await.unwrap();
         ingest::apply(&t.db, &older, &parse(&older)).await.unwrap();
-        let c = conversations::contact_by_phone(&t.db, &a.org, &PhoneE164::parse("+5511999990000").unwrap()).await.unwrap().unwrap();
-        let conv = &conversations::for_contact(&t.db, &a.org, &c.id).await.unwrap()[0];
+        let c = conversations::contact_by_phone(&t.db, &a.actor, &PhoneE164::parse("+5511999990000").unwrap()).await.unwrap().unwrap();
+        let conv = &conversations::for_contact(&t.db, &a.actor, &c.id).await.unwrap()[0];
         assert_eq!(conv.last_inbound_at, Some(1_760_000_500_000), "{}", t.label);
         assert_eq!(conv.window_expires_at, Some(1_760_000_500_000 + WINDOW_MS));
-        let msgs = conversations::messages(&t.db, &a.org, &conv.id, 10).await.unwrap();
+        let msgs = conversations::messages(&t.db, &a.actor, &conv.id, 10).await.unwrap();
         assert_eq!(msgs.iter().map(|m| m.wa_message_id.clone().unwrap()).collect::<Vec<_>>(), vec!["wamid.O", "wamid.N"], "ordered by WhatsApp time");
     }
 }

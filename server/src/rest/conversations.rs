@@ -18,10 +18,10 @@ pub struct ConversationQuery {
 /// `GET /api/v1/conversations?contact_id=…`.
 pub async fn list(State(state): State<AppState>, auth: ApiKeyAuth, Query(q): Query<ConversationQuery>) -> Result<Json<List<ConversationSummary>>, ApiError> {
     let contact = q.contact_id.ok_or_else(|| ApiError(AppError::validation("Give ?contact_id=<contact id>.")))?;
-    Ok(Json(List::of(conversations::for_contact(&state.db, &auth.0.org_id, &ContactId::from_string(contact)).await?)))
+    Ok(Json(List::of(conversations::for_contact(&state.db, &auth.actor(), &ContactId::from_string(contact)).await?)))
 }
 
 /// `GET /api/v1/conversations/{id}/messages`: oldest first, the latest 500.
 pub async fn messages(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path<String>) -> Result<Json<List<MessageView>>, ApiError> {
-    Ok(Json(List::of(conversations::messages(&state.db, &auth.0.org_id, &ConversationId::from_string(id), 500).await?)))
+    Ok(Json(List::of(conversations::messages(&state.db, &auth.actor(), &ConversationId::from_string(id), 500).await?)))
 }

@@ -32,7 +32,7 @@ pub async fn upload(
         state.graph.as_ref(),
         state.sandbox.graph.as_ref(),
         &state.cipher,
-        &auth.0.org_id,
+        &auth.actor(),
         &NumberId::from_string(number),
         &name,
         &mime,
@@ -44,13 +44,13 @@ pub async fn upload(
 
 /// `GET /api/v1/media/{id}`: a file's facts.
 pub async fn get(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path<String>) -> Result<Json<MediaFile>, ApiError> {
-    Ok(Json(media::get(&state.db, &auth.0.org_id, &id).await?))
+    Ok(Json(media::get(&state.db, &auth.actor(), &id).await?))
 }
 
 /// `GET /api/v1/media/{id}/content`: the bytes with their content type; 409 while an
 /// inbound file is still being downloaded or when its download failed.
 pub async fn content(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let (file, bytes) = media::content(&state.db, &auth.0.org_id, &id).await?;
+    let (file, bytes) = media::content(&state.db, &auth.actor(), &id).await?;
     match bytes {
         Some(bytes) => Ok(file_response(&file, bytes)),
         None => Err(ApiError(AppError::new(
@@ -81,7 +81,7 @@ pub fn file_response(file: &MediaFile, bytes: Vec<u8>) -> Response {
 /// inbox (customers' photos, uploads).
 pub async fn for_member(State(state): State<AppState>, Path(id): Path<String>, session: tower_sessions::Session) -> Response {
     let Some(actor) = crate::signed_in::actor(&state, &session).await else { return StatusCode::UNAUTHORIZED.into_response() };
-    match media::content(&state.db, &actor.org_id, &id).await {
+    match media::content(&state.db, &actor, &id).await {
         Ok((file, Some(bytes))) => file_response(&file, bytes),
         Ok((_, None)) => StatusCode::CONFLICT.into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),

@@ -109,8 +109,8 @@ pub async fn send(State(state): State<AppState>, auth: ApiKeyAuth, ApiJson(body)
     let (number_id, to, content) = content_of(body).map_err(ApiError)?;
     let to = PhoneE164::parse(&to).map_err(|e| ApiError(e.into()))?;
     let req = SendRequest { number_id: NumberId::from_string(number_id), to, content };
-    let queued = outbound::enqueue(&state.db, &auth.0.org_id, &req, backend::clock::now_ms()).await?;
-    state.jobs_wakeup.notify_one();
+    let queued = outbound::send(&state.db, &auth.actor(), &req, backend::clock::now_ms()).await?;
+    state.wakeups.wake::<backend::jobs::send_message::SendMessage>();
     state.events.wake();
     Ok((StatusCode::ACCEPTED, Json(SendAnswer { id: queued.message_id.to_string(), conversation_id: queued.conversation_id.to_string(), status: "queued" })))
 }

@@ -13,9 +13,10 @@ pub mod openapi;
 
 use app::state::AppState;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+
+pub use crate::api_error::ApiError;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use backend::api_keys::ApiCaller;
@@ -196,33 +197,6 @@ pub fn router() -> Router<AppState> {
             router.route(path, (r.handler)(r.method_filter()))
         })
         .fallback(|| async { ApiError(AppError::not_found("Route")) })
-}
-
-/// An error answered as JSON with the status of its code.
-#[derive(Debug)]
-pub struct ApiError(pub AppError);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (status, Json(self.0)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        res
-    }
-}
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        ApiError(e)
-    }
-}
-
-impl From<backend::ServiceError> for ApiError {
-    fn from(e: backend::ServiceError) -> Self {
-        ApiError(e.into_app_error())
-    }
 }
 
 /// A list answer: `{"data": [...]}`.

@@ -25,15 +25,13 @@ pub struct CreateNumber {
 /// (token encrypted). 201, or 422 `WA_001` with Meta's error, 409 when already connected.
 pub async fn create(State(state): State<AppState>, auth: ApiKeyAuth, ApiJson(body): ApiJson<CreateNumber>) -> Result<(StatusCode, Json<WaNumber>), ApiError> {
     let new = NewNumber::parse(&body.display_name, &body.phone_number_id, &body.waba_id, &body.access_token, &body.system_prompt).map_err(ApiError)?;
-    let verified = numbers::test_connection(state.graph.as_ref(), &new).await.map_err(ApiError)?;
-    let created = numbers::create(&state.db, &state.cipher, &auth.actor(), &new, &verified, false).await?;
+    let created = numbers::connect(&state.db, &state.cipher, state.graph.as_ref(), &auth.actor(), &new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// `GET /api/v1/numbers`: the org's numbers, its sandbox number first.
 pub async fn list(State(state): State<AppState>, auth: ApiKeyAuth) -> Result<Json<List<WaNumber>>, ApiError> {
-    backend::whatsapp::sandbox::ensure_number(&state.db, &state.cipher, &auth.0.org_id).await?;
-    Ok(Json(List::of(numbers::list(&state.db, &auth.actor()).await?)))
+    Ok(Json(List::of(backend::whatsapp::sandbox::numbers(&state.db, &state.cipher, &auth.actor()).await?)))
 }
 
 /// `GET /api/v1/numbers/{id}`.

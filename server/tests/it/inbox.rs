@@ -35,8 +35,9 @@ fn attachment(filename: &str, mime: &str, bytes: &[u8], caption: Option<&str>) -
 async fn customer_writes_first(db: &backend::Db, number: &domain::dto::WaNumber, org: &domain::OrgId, base: &str) -> ConversationId {
     let customer = PhoneE164::from_wa_id(CUSTOMER).unwrap();
     sandbox::customer_acts(db, number, &customer, "Rui", &sandbox::CustomerAction::Text("hello?".into()), base, APP_SECRET).await.unwrap();
-    let contact = backend::conversations::contact_by_phone(db, org, &customer).await.unwrap().expect("the customer is a contact");
-    backend::conversations::for_contact(db, org, &contact.id).await.unwrap().remove(0).id
+    let reader = backend::auth::Actor::system(org, "test");
+    let contact = backend::conversations::contact_by_phone(db, &reader, &customer).await.unwrap().expect("the customer is a contact");
+    backend::conversations::for_contact(db, &reader, &contact.id).await.unwrap().remove(0).id
 }
 
 #[tokio::test]
@@ -46,7 +47,7 @@ async fn a_file_attached_in_the_composer_reaches_the_customer_by_its_media_id() 
         seed_member(&t.db, &a.org, "agent@a.test", Role::Agent).await;
         seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
         let (app, state) = serve_on_loopback_app(t.db.clone(), t.label).await;
-        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.actor).await.unwrap();
         let conversation = customer_writes_first(&t.db, &number, &a.org, &state.sandbox.public_url).await;
         let path = format!("/inbox/{}/attachments", conversation.as_str());
 
@@ -68,7 +69,7 @@ async fn a_file_attached_in_the_composer_reaches_the_customer_by_its_media_id() 
             t.label
         );
 
-        let chat = backend::conversations::messages(&t.db, &a.org, &conversation, 10).await.unwrap();
+        let chat = backend::conversations::messages(&t.db, &a.actor, &conversation, 10).await.unwrap();
         let sent = chat.iter().find(|m| m.kind == "image" && m.direction == "outbound").expect("the chat shows the picture");
         assert!(sent.media_id.is_some(), "linked to our copy of the file ({})", t.label);
         assert_eq!(sent.author_name.as_deref(), Some("agent"), "the chat says who sent it ({})", t.label);
@@ -82,7 +83,7 @@ async fn an_attachment_is_refused_with_a_reason_and_nothing_is_uploaded() {
         seed_member(&t.db, &a.org, "viewer@a.test", Role::Viewer).await;
         seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
         let (app, state) = serve_on_loopback_app(t.db.clone(), t.label).await;
-        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.actor).await.unwrap();
         let conversation = customer_writes_first(&t.db, &number, &a.org, &state.sandbox.public_url).await;
         let path = format!("/inbox/{}/attachments", conversation.as_str());
         let png = || attachment("menu.png", "image/png", sandbox::SAMPLE_PHOTO, None);
@@ -125,7 +126,7 @@ async fn an_attachment_is_refused_with_a_reason_and_nothing_is_uploaded() {
 
         assert_eq!((count_rows(&t.db, "media").await, count_rows(&t.db, "sandbox_media").await), (0, 0), "nothing uploaded ({})", t.label);
         let outbound =
-            backend::conversations::messages(&t.db, &a.org, &conversation, 50).await.unwrap().into_iter().filter(|m| m.direction == "outbound").count();
+            backend::conversations::messages(&t.db, &a.actor, &conversation, 50).await.unwrap().into_iter().filter(|m| m.direction == "outbound").count();
         assert_eq!(outbound, 0, "nothing queued ({})", t.label);
     }
 }
@@ -136,7 +137,7 @@ async fn two_agents_sending_at_the_same_moment_each_deliver_every_message_exactl
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         seed_member(&t.db, &a.org, "agent@a.test", Role::Agent).await;
         let (app, state) = serve_on_loopback_app(t.db.clone(), t.label).await;
-        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.actor).await.unwrap();
         let conversation = customer_writes_first(&t.db, &number, &a.org, &state.sandbox.public_url).await;
         let mut first = Client::new(&app);
         assert_eq!(first.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
@@ -163,7 +164,7 @@ async fn two_agents_sending_at_the_same_moment_each_deliver_every_message_exactl
         })
         .await;
         let expected: HashSet<String> = ["admin", "agent"].iter().flat_map(|w| (0..10).map(move |i| format!("{w} reply {i}"))).collect();
-        let chat = backend::conversations::messages(&t.db, &a.org, &conversation, 100).await.unwrap();
+        let chat = backend::conversations::messages(&t.db, &a.actor, &conversation, 100).await.unwrap();
         let stored: Vec<String> = chat.iter().filter(|m| m.direction == "outbound").filter_map(|m| m.text.clone()).collect();
         assert_eq!(stored.len(), 20, "twenty rows, no duplicate ({})", t.label);
         assert_eq!(stored.into_iter().collect::<HashSet<_>>(), expected, "every reply stored ({})", t.label);

@@ -72,7 +72,7 @@ async fn posted_leads_become_one_contact_per_phone_with_their_source() {
         let dora = search::get(&app.db, &orgs.a.org, &contact.id).await.unwrap();
         assert_eq!((dora.email.as_deref(), dora.source.as_str()), (Some("dora@x.test"), "Site form"), "the first source stays ({})", app.label);
         assert_eq!(count_rows(&app.db, "contacts").await, 2);
-        let events = backend::events::since(&app.db, &orgs.a.org, &orgs.a.user.id, 0, 100).await.unwrap();
+        let events = backend::events::since(&app.db, &orgs.a.actor, 0, 100).await.unwrap();
         assert_eq!(events.iter().filter(|e| e.kind == "contact" && e.payload["via"] == "webhook").count(), 2, "a created event per new lead ({})", app.label);
         let listed = sources::list(&app.db, &orgs.a.org).await.unwrap();
         assert_eq!(listed.iter().map(|s| s.leads_count).sum::<i64>(), 3);

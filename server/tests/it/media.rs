@@ -35,7 +35,7 @@ async fn an_uploaded_picture_goes_to_the_media_api_and_is_sent_by_id_to_the_cust
         let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
         let state = serve_on_loopback(t.db.clone()).await;
         let base = &state.sandbox.public_url;
-        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.actor).await.unwrap();
         let key_a = backend::api_keys::create(&t.db, &a.org, "a").await.unwrap().secret;
         let key_b = backend::api_keys::create(&t.db, &b.org, "b").await.unwrap().secret;
         let http = reqwest::Client::new();
@@ -90,7 +90,7 @@ async fn files_meta_refuses_are_refused_by_the_api_with_a_clear_error() {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let state = serve_on_loopback(t.db.clone()).await;
         let base = &state.sandbox.public_url;
-        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.actor).await.unwrap();
         let key = backend::api_keys::create(&t.db, &a.org, "a").await.unwrap().secret;
         let http = reqwest::Client::new();
         let (body, ct) = upload_form(number.id.as_str(), "anim.gif", "image/gif", b"GIF89a");
@@ -112,7 +112,7 @@ async fn a_customers_photo_is_downloaded_through_the_media_api_and_served_to_the
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let state = serve_on_loopback(t.db.clone()).await;
         let base = state.sandbox.public_url.clone();
-        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.actor).await.unwrap();
         let customer = domain::PhoneE164::from_wa_id(CUSTOMER).unwrap();
         sandbox::customer_acts(&t.db, &number, &customer, "Rui", &sandbox::CustomerAction::Image { caption: Some("my receipt".into()) }, &base, APP_SECRET)
             .await
@@ -131,13 +131,13 @@ async fn a_customers_photo_is_downloaded_through_the_media_api_and_served_to_the
         })
         .await;
         assert!(stored, "the photo was downloaded ({})", t.label);
-        let contact = backend::conversations::contact_by_phone(&t.db, &a.org, &customer).await.unwrap().unwrap();
-        let conversations = backend::conversations::for_contact(&t.db, &a.org, &contact.id).await.unwrap();
-        let messages = backend::conversations::messages(&t.db, &a.org, &conversations[0].id, 10).await.unwrap();
+        let contact = backend::conversations::contact_by_phone(&t.db, &a.actor, &customer).await.unwrap().unwrap();
+        let conversations = backend::conversations::for_contact(&t.db, &a.actor, &contact.id).await.unwrap();
+        let messages = backend::conversations::messages(&t.db, &a.actor, &conversations[0].id, 10).await.unwrap();
         let photo = messages.iter().find(|m| m.kind == "image").expect("the image message");
         assert_eq!(photo.text.as_deref(), Some("my receipt"));
         let media_id = photo.media_id.clone().expect("linked to our copy");
-        let (file, bytes) = backend::whatsapp::media::content(&t.db, &a.org, &media_id).await.unwrap();
+        let (file, bytes) = backend::whatsapp::media::content(&t.db, &a.actor, &media_id).await.unwrap();
         assert_eq!((file.mime_type.as_str(), bytes.as_deref()), ("image/png", Some(sandbox::SAMPLE_PHOTO)), "{}", t.label);
     }
 }
@@ -147,7 +147,7 @@ async fn the_simulators_media_urls_need_the_token_expire_and_refuse_files_over_t
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let state = serve_on_loopback(t.db.clone()).await;
-        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.org).await.unwrap();
+        let number = sandbox::ensure_number(&t.db, &test_cipher(), &a.actor).await.unwrap();
         let token = backend::whatsapp::numbers::access_token(&t.db, &test_cipher(), &number.id).await.unwrap();
         let file = sandbox::store_media(&t.db, &number.id, "image/png", Some("p.png"), sandbox::SAMPLE_PHOTO).await.unwrap();
         let graph = GraphClient::new(&format!("{}/sandbox/graph", state.sandbox.public_url), "v23.0").unwrap();

@@ -103,7 +103,7 @@ async fn each_sheet_row_becomes_a_lead_exactly_once_across_inserted_and_edited_r
         assert_eq!(count_rows(&t.db, "contacts").await, 5);
         let listed = sources::get(&t.db, &a.org, &source.id).await.unwrap();
         assert_eq!((listed.leads_count, listed.last_error.as_deref()), (5, None), "{}", t.label);
-        let events = backend::events::since(&t.db, &a.org, &a.user.id, 0, 100).await.unwrap();
+        let events = backend::events::since(&t.db, &a.actor, 0, 100).await.unwrap();
         assert_eq!(events.iter().filter(|e| e.kind == "contact" && e.payload["via"] == "sheet").count(), 5);
     }
 }

@@ -221,7 +221,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             sqlx::query("SELECT id FROM conversations WHERE org_id = $1").bind(b_org.as_str()).fetch_one(app.db.pool()).await.unwrap().get("id")
         };
         let b_canned = backend::inbox::canned_save(&app.db, &orgs.b.actor, None, "B's secret reply", "bsecret", "B only").await.unwrap();
-        let b_contact = backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915222222222").unwrap())
+        let b_contact = backend::conversations::contact_by_phone(&app.db, &orgs.b.actor, &domain::PhoneE164::parse("+4915222222222").unwrap())
             .await
             .unwrap()
             .unwrap()
@@ -244,8 +244,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             backend::contacts::fields::create(&app.db, &orgs.b.actor, "bsecretfield", "B secret field", "text", &[], backend::clock::now_ms()).await.unwrap();
         let b_import = backend::contacts::import::upload(
             &app.db,
-            &orgs.b.org,
-            None,
+            &orgs.b.actor,
             "bsecret.csv",
             b"phone,name\n+4915444444444,B Import Person\n".to_vec(),
             backend::clock::now_ms(),
@@ -383,7 +382,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             "B's conversation untouched ({})",
             app.label
         );
-        let b_lines = backend::conversations::messages(&app.db, &orgs.b.org, &domain::ConversationId::from_string(b_conversation.clone()), 50).await.unwrap();
+        let b_lines = backend::conversations::messages(&app.db, &orgs.b.actor, &domain::ConversationId::from_string(b_conversation.clone()), 50).await.unwrap();
         assert_eq!(b_lines.len(), 1, "nothing was written into B's chat ({})", app.label);
         let b_now = backend::contacts::search::get(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap();
         assert_eq!(
@@ -441,8 +440,8 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
         let b_number = backend::testing::seed_number(&app.db, &orgs.b.actor, "222000").await;
         let b_message = backend::testing::seed_outbound_message(&app.db, &orgs.b.org, &b_number.id, "+4915111111111", Some("wamid.B")).await;
         let b_contact =
-            backend::conversations::contact_by_phone(&app.db, &orgs.b.org, &domain::PhoneE164::parse("+4915111111111").unwrap()).await.unwrap().unwrap();
-        let b_conversation = backend::conversations::for_contact(&app.db, &orgs.b.org, &b_contact.id).await.unwrap().remove(0);
+            backend::conversations::contact_by_phone(&app.db, &orgs.b.actor, &domain::PhoneE164::parse("+4915111111111").unwrap()).await.unwrap().unwrap();
+        let b_conversation = backend::conversations::for_contact(&app.db, &orgs.b.actor, &b_contact.id).await.unwrap().remove(0);
         let b_org = orgs.b.org.to_string();
         let b_number_id = b_number.id.to_string();
         let b_contact_id = b_contact.id.to_string();

@@ -54,10 +54,10 @@ async fn a_signed_message_is_stored_once_however_often_it_is_delivered() {
             assert_eq!(r.status, StatusCode::OK, "{}: {}", app.label, r.body);
         }
         assert_eq!(count_rows(&app.db, "messages").await, 1, "{}", app.label);
-        let contact = backend::conversations::contact_by_phone(&app.db, &a.org, &PhoneE164::parse("+5511999990000").unwrap()).await.unwrap().unwrap();
+        let contact = backend::conversations::contact_by_phone(&app.db, &a.actor, &PhoneE164::parse("+5511999990000").unwrap()).await.unwrap().unwrap();
         assert_eq!(contact.profile_name.as_deref(), Some("Zoë"));
-        let conv = &backend::conversations::for_contact(&app.db, &a.org, &contact.id).await.unwrap()[0];
-        let msgs = backend::conversations::messages(&app.db, &a.org, &conv.id, 10).await.unwrap();
+        let conv = &backend::conversations::for_contact(&app.db, &a.actor, &contact.id).await.unwrap()[0];
+        let msgs = backend::conversations::messages(&app.db, &a.actor, &conv.id, 10).await.unwrap();
         assert_eq!(msgs[0].text.as_deref(), Some("Olá"));
     }
 }

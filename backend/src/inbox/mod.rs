@@ -4,6 +4,8 @@
 //! responses; presence. Every change writes a line in the chat where people should see it
 //! (a system message), an event for open inboxes, and notifications where due.
 
+pub mod chat;
+
 use crate::auth::Actor;
 use crate::clock::new_id;
 use crate::error::{Result, ServiceError};

@@ -6,8 +6,8 @@
 //! last committed row — on any instance, as the running import is leased.
 
 use super::fields::{self, LEAD_STATUSES, LIFECYCLE_STAGES};
-use super::settings::CrmSettings;
-use super::store::{apply_leads, ContactFields, Lead, OnDuplicate, Outcome, Via, Who, BATCH};
+use super::model::{CrmSettings, Via, Who, BATCH};
+use super::store::{apply_leads, ContactFields, Lead, OnDuplicate, Outcome};
 use crate::clock::new_id;
 use crate::error::{Result, ServiceError};
 use crate::Db;

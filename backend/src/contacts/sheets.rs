@@ -6,7 +6,8 @@
 //! instances polling at once never make a second lead. Fetch failures and bad rows are
 //! shown on the source with the time of the last successful poll.
 
-use super::store::{apply_leads, Lead, OnDuplicate, Via, Who, BATCH};
+use super::model::{Via, Who, BATCH};
+use super::store::{apply_leads, Lead, OnDuplicate};
 use crate::error::Result;
 use crate::secrets::Cipher;
 use crate::Db;

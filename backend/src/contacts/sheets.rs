@@ -260,6 +260,49 @@ mod tests {
         assert_eq!(super::encode("Leads 2024!A:F"), "Leads%202024!A:F");
     }
 
+    /// Serves `body` as a published CSV sheet to every request, on a local port.
+    async fn published(body: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/pub.csv", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let _ = sock.write_all(format!("{head}{body}").as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    /// The rows a poll reads decode on both databases: a due source is polled once, its
+    /// rows become leads under its name, and a second poll finds nothing new.
+    #[tokio::test]
+    async fn a_due_published_sheet_is_polled_into_leads() {
+        let url = published("Name,Phone\nAna,+447700900001\nBea,+447700900002\n").await;
+        let (cipher, client) = (crate::testing::test_cipher(), super::SheetsClient::new("http://127.0.0.1:9").unwrap());
+        for t in crate::testing::databases().await {
+            let s = crate::testing::seed_org_with(&t.db, "Org", "admin@x.test", domain::Role::Admin).await;
+            sqlx::query(
+                "INSERT INTO lead_sources (id, org_id, kind, name, source_key, mapping, config, poll_minutes, created_at) \
+                 VALUES ('s-1', $1, 'sheet', 'Fair sheet', 'k-1', '{}', $2, 5, 0)",
+            )
+            .bind(s.org.as_str())
+            .bind(serde_json::json!({ "csv_url": url }).to_string())
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+            assert_eq!(super::poll_due(&t.db, &cipher, &client, 1).await.unwrap(), 1, "{}", t.label);
+            assert_eq!(super::poll_due(&t.db, &cipher, &client, 2).await.unwrap(), 0, "not due again for 5 minutes ({})", t.label);
+            let again = super::poll_one(&t.db, &cipher, &client, "s-1", 3).await.unwrap();
+            assert_eq!(again, super::PollReport::default(), "{}", t.label);
+            let sources: Vec<String> =
+                sqlx::query_scalar("SELECT source FROM contacts WHERE org_id = $1 ORDER BY phone").bind(s.org.as_str()).fetch_all(t.db.pool()).await.unwrap();
+            assert_eq!(sources, ["Fair sheet", "Fair sheet"], "{}", t.label);
+        }
+    }
+
     /// A stored value of the wrong type fails the poll with `INTERNAL_001` (it used to
     /// panic in `Row::get`). SQLite only: PostgreSQL's column types refuse such values.
     #[tokio::test]

@@ -65,7 +65,7 @@ struct MessageTextRow {
 
 /// The contact's timeline, newest first: its own lines and its WhatsApp messages.
 pub async fn timeline(db: &Db, org: &OrgId, contact: &domain::ContactId, limit: i64) -> Result<Vec<ContactActivityView>> {
-    super::search::require_contact(db, org, contact).await?;
+    super::model::require_contact(db, org, contact).await?;
     let rows = sqlx::query_as::<_, LineRow>(
         "SELECT a.id AS id, a.kind AS kind, a.detail AS detail, u.name AS actor_name, a.created_at AS at FROM contact_activity a LEFT JOIN users u ON u.id = a.actor_id \
          WHERE a.org_id = $1 AND a.contact_id = $2 \

@@ -1,7 +1,7 @@
 //! Consent (CRM-6): every opt-in change is kept with who, when, how and the evidence, and
 //! an inbound STOP (or the org's other keywords) opts the sender out.
 
-use super::store::Who;
+use super::model::{Via, Who};
 use crate::error::Result;
 use domain::AppError;
 use serde_json::json;
@@ -67,7 +67,7 @@ pub async fn on_inbound_text_in(
     } else {
         return Ok(None);
     };
-    let who = Who { org: org.clone(), user: None, via: super::store::Via::WhatsApp };
+    let who = Who { org: org.clone(), user: None, via: Via::WhatsApp };
     let evidence = format!("WhatsApp message \u{201c}{}\u{201d}", text.trim());
     if !set_in(conn, &who, contact.as_str(), status, Some(&evidence), now).await? {
         return Ok(None);

@@ -3,8 +3,8 @@
 //! and the same in bulk. Every change lands on the contact's timeline.
 
 use super::fields::{self, LEAD_STATUSES, LIFECYCLE_STAGES};
-use super::settings::CrmSettings;
-use super::store::{apply_one, ContactFields, Lead, OnDuplicate, Outcome, Who};
+use super::model::{require_contact, require_contact_in, CrmSettings, Who};
+use super::store::{apply_one, ContactFields, Lead, OnDuplicate, Outcome};
 use crate::error::{Result, ServiceError};
 use crate::Db;
 use domain::dto::{ContactView, CustomFieldView};
@@ -83,7 +83,7 @@ pub fn lead_from_json(settings: &CrmSettings, defs: &[CustomFieldView], body: &V
 /// when the phone is already a live contact; a contact in the trash comes back.
 pub async fn create(db: &Db, actor: &crate::auth::Actor, source: &str, body: &Value, now: i64) -> Result<ContactView> {
     actor.require(domain::Role::Agent)?;
-    let who = &super::store::Who::of(actor);
+    let who = &Who::of(actor);
     let (settings, defs) = settings_and_fields(db, who).await?;
     let lead = lead_from_json(&settings, &defs, body)?;
     let outcome = apply_one(db, who, source, lead, OnDuplicate::Refuse, now).await?;
@@ -100,7 +100,7 @@ async fn settings_and_fields(db: &Db, who: &Who) -> Result<(CrmSettings, Vec<Cus
 /// keys it names. `phone` moves the contact to another number (`CONTACT_002` if taken).
 pub async fn update(db: &Db, actor: &crate::auth::Actor, id: &ContactId, body: &Value, now: i64) -> Result<ContactView> {
     actor.require(domain::Role::Agent)?;
-    let who = &super::store::Who::of(actor);
+    let who = &Who::of(actor);
     if !body.is_object() {
         return Err(AppError::validation("The body must be a JSON object.").into());
     }
@@ -224,7 +224,7 @@ pub enum Bulk {
 pub async fn bulk(db: &Db, actor: &crate::auth::Actor, ids: &[ContactId], action: &Bulk, now: i64) -> Result<u64> {
     // Deleting and restoring are for managers; tagging and consent for agents.
     actor.require(if matches!(action, Bulk::Delete | Bulk::Restore) { domain::Role::Manager } else { domain::Role::Agent })?;
-    let who = &super::store::Who::of(actor);
+    let who = &Who::of(actor);
     if ids.len() > 1_000 {
         return Err(AppError::validation("Choose at most 1,000 contacts at a time.").into());
     }
@@ -233,7 +233,7 @@ pub async fn bulk(db: &Db, actor: &crate::auth::Actor, ids: &[ContactId], action
     // Only the org's contacts, whatever ids were sent.
     let mut mine = Vec::new();
     for id in ids {
-        if super::search::require_contact_in(&mut tx, &who.org, id).await.is_ok() {
+        if require_contact_in(&mut tx, &who.org, id).await.is_ok() {
             mine.push(id.as_str().to_owned());
         }
     }
@@ -280,7 +280,7 @@ pub async fn bulk(db: &Db, actor: &crate::auth::Actor, ids: &[ContactId], action
 
 /// Moves one contact to the trash (`CONTACT_001` if it is not the org's).
 pub async fn delete(db: &Db, actor: &crate::auth::Actor, id: &ContactId, now: i64) -> Result<()> {
-    super::search::require_contact(db, &actor.org_id, id).await?;
+    require_contact(db, &actor.org_id, id).await?;
     bulk(db, actor, std::slice::from_ref(id), &Bulk::Delete, now).await?;
     Ok(())
 }

@@ -6,8 +6,8 @@
 //! last committed row — on any instance, as the running import is leased.
 
 use super::fields::{self, LEAD_STATUSES, LIFECYCLE_STAGES};
-use super::settings::CrmSettings;
-use super::store::{apply_leads, ContactFields, Lead, OnDuplicate, Outcome, Via, Who, BATCH};
+use super::model::{CrmSettings, Via, Who, BATCH};
+use super::store::{apply_leads, ContactFields, Lead, OnDuplicate, Outcome};
 use crate::clock::new_id;
 use crate::error::{Result, ServiceError};
 use crate::Db;
@@ -16,7 +16,7 @@ use domain::dto::{CustomFieldView, ImportView};
 use domain::import::{auto_map, check_mapping, DuplicatePolicy, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 use domain::{AppError, ErrorCode, OrgId, UserId};
 use serde_json::{json, Map, Value};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use std::collections::HashSet;
 
 /// How long a runner holds an import before another instance may take it over.
@@ -113,9 +113,35 @@ pub async fn start(db: &Db, actor: &crate::auth::Actor, id: &str, mapping: &[Str
     get(db, org, id).await
 }
 
+/// An import as [`get`] reads it. The JSON lists stay text: they are parsed leniently
+/// below, as an empty list when they do not parse.
+#[derive(sqlx::FromRow)]
+struct ImportRow {
+    id: String,
+    filename: String,
+    status: String,
+    policy: String,
+    headers: String,
+    mapping: String,
+    total_rows: i64,
+    processed_rows: i64,
+    created_count: i64,
+    updated_count: i64,
+    skipped_count: i64,
+    failed_count: i64,
+    message: Option<String>,
+    created_at: i64,
+    finished_at: Option<i64>,
+}
+
+/// The uploaded file of an import, while it is kept.
+async fn file_content(db: &Db, id: &str) -> Result<Option<Vec<u8>>> {
+    Ok(sqlx::query_scalar::<_, Vec<u8>>("SELECT content FROM contact_import_files WHERE import_id = $1").bind(id).fetch_optional(db.pool()).await?)
+}
+
 /// An import of the org with its progress.
 pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
-    let r = sqlx::query(
+    let r = sqlx::query_as::<_, ImportRow>(
         "SELECT id, filename, status, policy, headers, mapping, total_rows, processed_rows, created_count, updated_count, skipped_count, failed_count, message, created_at, finished_at \
          FROM contact_imports WHERE id = $1 AND org_id = $2",
     )
@@ -124,51 +150,60 @@ pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(|| AppError::not_found("Import"))?;
-    let status: String = r.get("status");
     // The preview is read again from the kept file (only while choosing the mapping).
-    let preview = if status == "uploaded" {
-        let file = sqlx::query("SELECT content FROM contact_import_files WHERE import_id = $1").bind(id).fetch_optional(db.pool()).await?;
-        let bytes: Vec<u8> = file.map(|f| f.get::<Vec<u8>, _>("content")).unwrap_or_default();
+    let preview = if r.status == "uploaded" {
+        let bytes = file_content(db, id).await?.unwrap_or_default();
         let text = decode_text(&bytes);
         Reader::new(&text).skip(1).take(10).filter_map(|r| r.ok()).map(|r| r.fields).collect()
     } else {
         Vec::new()
     };
     Ok(ImportView {
-        id: r.get("id"),
-        filename: r.get("filename"),
-        status,
-        policy: r.get("policy"),
-        headers: serde_json::from_str(&r.get::<String, _>("headers")).unwrap_or_default(),
-        mapping: serde_json::from_str(&r.get::<String, _>("mapping")).unwrap_or_default(),
+        id: r.id,
+        filename: r.filename,
+        status: r.status,
+        policy: r.policy,
+        headers: serde_json::from_str(&r.headers).unwrap_or_default(),
+        mapping: serde_json::from_str(&r.mapping).unwrap_or_default(),
         preview,
-        total_rows: r.get("total_rows"),
-        processed_rows: r.get("processed_rows"),
-        created: r.get("created_count"),
-        updated: r.get("updated_count"),
-        skipped: r.get("skipped_count"),
-        failed: r.get("failed_count"),
-        message: r.get("message"),
-        created_at: r.get("created_at"),
-        finished_at: r.get("finished_at"),
+        total_rows: r.total_rows,
+        processed_rows: r.processed_rows,
+        created: r.created_count,
+        updated: r.updated_count,
+        skipped: r.skipped_count,
+        failed: r.failed_count,
+        message: r.message,
+        created_at: r.created_at,
+        finished_at: r.finished_at,
     })
+}
+
+/// A row an import could not store. `row_values` (a JSON list of the row's cells) stays
+/// text: it is parsed leniently below.
+#[derive(sqlx::FromRow)]
+struct ErrorRow {
+    line: i64,
+    row_values: String,
+    message: String,
 }
 
 /// The rows an import could not store, as a CSV file: the original columns plus
 /// `line` and `error`.
 pub async fn error_file(db: &Db, org: &OrgId, id: &str) -> Result<Vec<u8>> {
     let view = get(db, org, id).await?;
-    let rows =
-        sqlx::query("SELECT line, row_values, message FROM contact_import_errors WHERE import_id = $1 ORDER BY line").bind(id).fetch_all(db.pool()).await?;
+    let rows = sqlx::query_as::<_, ErrorRow>("SELECT line, row_values, message FROM contact_import_errors WHERE import_id = $1 ORDER BY line")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
     let mut w = Writer::new();
     let mut head = vec!["line".to_owned()];
     head.extend(view.headers.iter().cloned());
     head.push("error".into());
     w.row(&head);
     for r in rows {
-        let mut cells = vec![r.get::<i64, _>("line").to_string()];
-        cells.extend(serde_json::from_str::<Vec<String>>(&r.get::<String, _>("row_values")).unwrap_or_default());
-        cells.push(r.get("message"));
+        let mut cells = vec![r.line.to_string()];
+        cells.extend(serde_json::from_str::<Vec<String>>(&r.row_values).unwrap_or_default());
+        cells.push(r.message);
         w.row(&cells);
     }
     Ok(w.into_bytes())
@@ -279,23 +314,37 @@ pub async fn run_job(db: &Db, id: &str, now: i64, budget_ms: i64, stop: impl Fn(
     }
 }
 
+/// What a run needs of its import. The mapping stays text: it is parsed leniently below.
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    org_id: OrgId,
+    created_by: Option<UserId>,
+    mapping: String,
+    policy: String,
+    processed_rows: i64,
+}
+
+/// The counts of a finished import, for the audit entry.
+#[derive(sqlx::FromRow)]
+struct CountsRow {
+    created_count: i64,
+    updated_count: i64,
+    skipped_count: i64,
+    failed_count: i64,
+    filename: String,
+}
+
 async fn run(db: &Db, id: &str, pause: &(dyn Fn() -> bool + Sync)) -> Result<RunEnd> {
-    let r = sqlx::query("SELECT org_id, created_by, mapping, policy, processed_rows, filename FROM contact_imports WHERE id = $1")
+    let r = sqlx::query_as::<_, RunRow>("SELECT org_id, created_by, mapping, policy, processed_rows, filename FROM contact_imports WHERE id = $1")
         .bind(id)
         .fetch_one(db.pool())
         .await?;
-    let org = OrgId::from_string(r.get::<String, _>("org_id"));
-    let user: Option<String> = r.get("created_by");
-    let who = Who { org: org.clone(), user: user.map(UserId::from_string), via: Via::Import };
-    let bytes: Vec<u8> = sqlx::query("SELECT content FROM contact_import_files WHERE import_id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .map(|f| f.get::<Vec<u8>, _>("content"))
-        .unwrap_or_default();
-    let mapping: Vec<String> = serde_json::from_str(&r.get::<String, _>("mapping")).unwrap_or_default();
-    let policy = DuplicatePolicy::parse(&r.get::<String, _>("policy")).unwrap_or(DuplicatePolicy::Skip);
-    let done: i64 = r.get("processed_rows");
+    let org = r.org_id;
+    let who = Who { org: org.clone(), user: r.created_by, via: Via::Import };
+    let bytes = file_content(db, id).await?.unwrap_or_default();
+    let mapping: Vec<String> = serde_json::from_str(&r.mapping).unwrap_or_default();
+    let policy = DuplicatePolicy::parse(&r.policy).unwrap_or(DuplicatePolicy::Skip);
+    let done = r.processed_rows;
     let (_, records) = parse_file(&bytes)?;
     let settings = super::settings::load(db, &org).await?;
     let defs = fields::list(db, &org).await?;
@@ -358,15 +407,15 @@ async fn run(db: &Db, id: &str, pause: &(dyn Fn() -> bool + Sync)) -> Result<Run
     let mut tx = db.pool().begin().await?;
     // The file is not needed once every row is stored (the error file keeps the bad rows).
     sqlx::query("DELETE FROM contact_import_files WHERE import_id = $1").bind(id).execute(&mut *tx).await?;
-    let counts = sqlx::query("UPDATE contact_imports SET status = 'done', locked_until = NULL, finished_at = $1 WHERE id = $2 RETURNING created_count, updated_count, skipped_count, failed_count, filename")
+    let counts = sqlx::query_as::<_, CountsRow>("UPDATE contact_imports SET status = 'done', locked_until = NULL, finished_at = $1 WHERE id = $2 RETURNING created_count, updated_count, skipped_count, failed_count, filename")
         .bind(now)
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
     let detail = json!({
-        "import_id": id, "filename": counts.get::<String, _>("filename"),
-        "created": counts.get::<i64, _>("created_count"), "updated": counts.get::<i64, _>("updated_count"),
-        "skipped": counts.get::<i64, _>("skipped_count"), "failed": counts.get::<i64, _>("failed_count"),
+        "import_id": id, "filename": counts.filename,
+        "created": counts.created_count, "updated": counts.updated_count,
+        "skipped": counts.skipped_count, "failed": counts.failed_count,
     });
     crate::audit::record(&mut tx, Some(&org), who.user.as_ref(), "contacts.imported", detail).await?;
     tx.commit().await?;
@@ -391,14 +440,14 @@ async fn insert_errors(conn: &mut AnyConnection, id: &str, errors: &[(i64, &Reco
 
 /// The org's latest imports, newest first.
 pub async fn list(db: &Db, org: &OrgId, limit: i64) -> Result<Vec<ImportView>> {
-    let ids = sqlx::query("SELECT id FROM contact_imports WHERE org_id = $1 ORDER BY created_at DESC LIMIT $2")
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM contact_imports WHERE org_id = $1 ORDER BY created_at DESC LIMIT $2")
         .bind(org.as_str())
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
     let mut out = Vec::new();
-    for r in ids {
-        out.push(get(db, org, &r.get::<String, _>("id")).await?);
+    for id in ids {
+        out.push(get(db, org, &id).await?);
     }
     Ok(out)
 }
@@ -421,5 +470,23 @@ mod tests {
         assert_eq!(row(&["phone", "email"], &["+14155550100", "not-an-email"]).unwrap_err().code, ErrorCode::Validation);
         assert_eq!(row(&["phone", "opt_in_status"], &["+14155550100", "maybe"]).unwrap_err().code, ErrorCode::Validation);
         assert_eq!(row(&["phone", "name"], &["'+14155550100", "Ana"]).unwrap().phone.as_str(), "+14155550100");
+    }
+
+    /// A stored value of the wrong type fails the call with `INTERNAL_001` (it used to
+    /// panic in `Row::get`). SQLite only: PostgreSQL's column types refuse such values.
+    #[tokio::test]
+    async fn a_corrupt_import_row_is_an_internal_error_not_a_panic() {
+        let t = crate::testing::sqlite().await;
+        let s = crate::testing::seed_org_with(&t.db, "Org", "admin@x.test", domain::Role::Admin).await;
+        let up = upload(&t.db, &s.org, Some(&s.user.id), "leads.csv", b"phone\n+14155550100\n".to_vec(), 1).await.unwrap();
+        sqlx::query("INSERT INTO contact_import_errors (import_id, line, row_values, message) VALUES ($1, 'two', '[]', 'bad')")
+            .bind(&up.id)
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(error_file(&t.db, &s.org, &up.id).await.unwrap_err().code(), ErrorCode::Internal);
+        sqlx::query("UPDATE contact_imports SET total_rows = 'many' WHERE id = $1").bind(&up.id).execute(t.db.pool()).await.unwrap();
+        assert_eq!(get(&t.db, &s.org, &up.id).await.unwrap_err().code(), ErrorCode::Internal);
+        assert_eq!(list(&t.db, &s.org, 10).await.unwrap_err().code(), ErrorCode::Internal);
     }
 }

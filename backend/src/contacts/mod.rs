@@ -2,7 +2,9 @@
 //! phone per org whichever way it arrived: WhatsApp, the app, the REST API, a CSV file,
 //! a form webhook or a Google Sheet. Every way in goes through [`store::apply_leads`],
 //! so deduplication, the timeline, scoring and the "contact created" event are the same
-//! for all of them.
+//! for all of them. What the files share — the writer [`model::Who`], the batch size,
+//! the settings type, the contact-belongs-to-the-org check — is in [`model`], which
+//! imports none of them, so they stand in layers.
 
 pub mod activity;
 pub mod consent;
@@ -11,6 +13,7 @@ pub mod export;
 pub mod fields;
 pub mod filters;
 pub mod import;
+pub mod model;
 pub mod notes;
 pub mod scoring;
 pub mod search;

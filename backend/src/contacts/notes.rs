@@ -1,6 +1,6 @@
 //! Notes on a contact (CRM-3): written by members, or arriving with a lead.
 
-use super::store::Who;
+use super::model::{require_contact, require_contact_in, Who};
 use crate::clock::new_id;
 use crate::error::Result;
 use crate::Db;
@@ -40,9 +40,9 @@ pub async fn add_in(conn: &mut AnyConnection, who: &Who, contact: &str, body: &s
 /// Adds a note to a contact of the org.
 pub async fn add(db: &Db, actor: &crate::auth::Actor, contact: &ContactId, body: &str, now: i64) -> Result<String> {
     actor.require(domain::Role::Agent)?;
-    let who = &super::store::Who::of(actor);
+    let who = &Who::of(actor);
     let mut tx = db.pool().begin().await?;
-    super::search::require_contact_in(&mut tx, &who.org, contact).await?;
+    require_contact_in(&mut tx, &who.org, contact).await?;
     let id = add_in(&mut tx, who, contact.as_str(), body, now).await?;
     tx.commit().await?;
     Ok(id)
@@ -58,7 +58,7 @@ struct NoteRow {
 
 /// The contact's notes, newest first.
 pub async fn list(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<ContactNoteView>> {
-    super::search::require_contact(db, org, contact).await?;
+    require_contact(db, org, contact).await?;
     let rows = sqlx::query_as::<_, NoteRow>(
         "SELECT n.id, n.body, u.name AS author_name, n.created_at FROM contact_notes n LEFT JOIN users u ON u.id = n.author_id \
          WHERE n.org_id = $1 AND n.contact_id = $2 ORDER BY n.created_at DESC, n.id DESC",

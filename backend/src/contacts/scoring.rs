@@ -1,7 +1,7 @@
 //! Lead scores (CRM-4), recomputed from scratch from the org's rules and the contact's
 //! facts whenever something that rules look at changes, so a score never drifts.
 
-use super::settings::CrmSettings;
+use super::model::{CrmSettings, BATCH};
 use crate::db::placeholders;
 use crate::db::rows::Flag;
 use crate::error::Result;
@@ -20,7 +20,7 @@ struct FactsRow {
 
 /// Recomputes the scores of `contacts` and stores the ones that changed.
 pub async fn recompute_in(conn: &mut AnyConnection, org: &OrgId, settings: &CrmSettings, contacts: &[String]) -> Result<()> {
-    for chunk in contacts.chunks(super::store::BATCH) {
+    for chunk in contacts.chunks(BATCH) {
         if chunk.is_empty() {
             continue;
         }

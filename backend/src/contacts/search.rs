@@ -2,13 +2,14 @@
 //! Text search looks in name, WhatsApp name, phone, email and company through a trigram
 //! index (FTS5 on SQLite, pg_trgm on PostgreSQL), so it stays fast at 1M contacts.
 
+use super::model::{contact_not_found, BATCH};
 use crate::db::placeholders;
 use crate::db::rows::Json;
 use crate::error::Result;
 use crate::{Db, DbKind};
 use domain::dto::{ContactPage, ContactView, TagView};
 use domain::inbox::like_pattern;
-use domain::{AppError, ContactId, ErrorCode, OrgId};
+use domain::{AppError, ContactId, OrgId};
 use serde_json::{Map, Value};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -332,7 +333,7 @@ pub async fn all(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<Conta
     let rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).fetch_all(db.pool()).await?;
     let mut data: Vec<ContactView> = rows.into_iter().map(view).collect();
     let mut conn = db.pool().acquire().await?;
-    for chunk in data.chunks_mut(super::store::BATCH) {
+    for chunk in data.chunks_mut(BATCH) {
         attach_tags(&mut conn, chunk).await?;
     }
     Ok(data)
@@ -369,10 +370,6 @@ async fn attach_tags(conn: &mut AnyConnection, contacts: &mut [ContactView]) -> 
     Ok(())
 }
 
-fn not_found() -> AppError {
-    AppError::new(ErrorCode::ContactNotFound, "No such contact in this organisation.")
-}
-
 /// One contact of the org (live or in the trash); `CONTACT_001` otherwise.
 pub async fn get(db: &Db, org: &OrgId, id: &ContactId) -> Result<ContactView> {
     let mut conn = db.pool().acquire().await?;
@@ -386,28 +383,11 @@ pub async fn get_in(conn: &mut AnyConnection, org: &OrgId, id: &ContactId) -> Re
         .bind(id.as_str())
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(contact_not_found)?;
     let mut v = [view(row)];
     attach_tags(conn, &mut v).await?;
     let [v] = v;
     Ok(v)
-}
-
-/// Fails with `CONTACT_001` unless the contact belongs to the org.
-pub async fn require_contact(db: &Db, org: &OrgId, id: &ContactId) -> Result<()> {
-    let mut conn = db.pool().acquire().await?;
-    require_contact_in(&mut conn, org, id).await
-}
-
-/// [`require_contact`] inside a transaction.
-pub async fn require_contact_in(conn: &mut AnyConnection, org: &OrgId, id: &ContactId) -> Result<()> {
-    sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND id = $2")
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! An org's CRM settings: how national phone numbers are read (default country), which
 //! calling codes contacts may have, the lead scoring rules and the opt-out keywords.
 
+use super::model::CrmSettings;
 use crate::error::Result;
 use domain::scoring::ScoreRule;
 use domain::{AppError, OrgId};
 use sqlx::AnyConnection;
-
-pub use domain::dto::CrmSettings;
 
 /// The JSON columns stay text here: they are parsed leniently below.
 #[derive(sqlx::FromRow)]

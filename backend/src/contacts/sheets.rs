@@ -6,14 +6,14 @@
 //! instances polling at once never make a second lead. Fetch failures and bad rows are
 //! shown on the source with the time of the last successful poll.
 
-use super::store::{apply_leads, Lead, OnDuplicate, Via, Who, BATCH};
+use super::model::{Via, Who, BATCH};
+use super::store::{apply_leads, Lead, OnDuplicate};
 use crate::error::Result;
 use crate::secrets::Cipher;
 use crate::Db;
 use domain::csv::{decode_text, Reader, Record};
 use domain::OrgId;
 use serde_json::{Map, Value};
-use sqlx::Row;
 use std::time::Duration;
 
 /// Google's API, unless configured otherwise (`MCE_SHEETS_API_BASE`, for tests and proxies).
@@ -96,17 +96,23 @@ pub struct PollReport {
     pub error: Option<String>,
 }
 
+/// A sheet source whose time to be polled has come.
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: String,
+    poll_minutes: i64,
+}
+
 /// Polls every sheet source whose time has come (each claimed by moving its next poll
 /// time forward first, so one instance polls it). Returns how many were polled.
 pub async fn poll_due(db: &Db, cipher: &Cipher, client: &SheetsClient, now: i64) -> Result<usize> {
-    let due = sqlx::query("SELECT id, poll_minutes, next_poll_at FROM lead_sources WHERE kind = 'sheet' AND (next_poll_at IS NULL OR next_poll_at <= $1) ORDER BY next_poll_at LIMIT 20")
+    let due = sqlx::query_as::<_, DueRow>("SELECT id, poll_minutes, next_poll_at FROM lead_sources WHERE kind = 'sheet' AND (next_poll_at IS NULL OR next_poll_at <= $1) ORDER BY next_poll_at LIMIT 20")
         .bind(now)
         .fetch_all(db.pool())
         .await?;
     let mut polled = 0;
-    for r in due {
-        let id: String = r.get("id");
-        let next = now + r.get::<i64, _>("poll_minutes") * 60_000;
+    for DueRow { id, poll_minutes } in due {
+        let next = now + poll_minutes * 60_000;
         let claimed = sqlx::query("UPDATE lead_sources SET next_poll_at = $1 WHERE id = $2 AND (next_poll_at IS NULL OR next_poll_at <= $3)")
             .bind(next)
             .bind(&id)
@@ -138,16 +144,29 @@ pub async fn poll_soon(db: &Db, actor: &crate::auth::Actor, id: &str) -> Result<
     Ok(())
 }
 
+/// What a poll needs of its source. The JSON objects stay text: they are parsed leniently
+/// below, as empty when they do not parse.
+#[derive(sqlx::FromRow)]
+struct SourceRow {
+    org_id: OrgId,
+    name: String,
+    mapping: String,
+    config: String,
+    secret_ciphertext: Option<String>,
+}
+
 /// Polls one sheet source now.
 pub async fn poll_one(db: &Db, cipher: &Cipher, client: &SheetsClient, source_id: &str, now: i64) -> Result<PollReport> {
-    let r = sqlx::query("SELECT org_id, name, mapping, config, secret_ciphertext FROM lead_sources WHERE id = $1").bind(source_id).fetch_one(db.pool()).await?;
-    let org = OrgId::from_string(r.get::<String, _>("org_id"));
-    let name: String = r.get("name");
-    let mapping: Map<String, Value> = serde_json::from_str(&r.get::<String, _>("mapping")).unwrap_or_default();
-    let config: Map<String, Value> = serde_json::from_str(&r.get::<String, _>("config")).unwrap_or_default();
+    let SourceRow { org_id: org, name, mapping, config, secret_ciphertext } =
+        sqlx::query_as::<_, SourceRow>("SELECT org_id, name, mapping, config, secret_ciphertext FROM lead_sources WHERE id = $1")
+            .bind(source_id)
+            .fetch_one(db.pool())
+            .await?;
+    let mapping: Map<String, Value> = serde_json::from_str(&mapping).unwrap_or_default();
+    let config: Map<String, Value> = serde_json::from_str(&config).unwrap_or_default();
     let fetched = match (config.get("spreadsheet_id").and_then(Value::as_str), config.get("csv_url").and_then(Value::as_str)) {
         (Some(sheet), _) => {
-            let key = r.get::<Option<String>, _>("secret_ciphertext").and_then(|c| cipher.decrypt(&c).ok());
+            let key = secret_ciphertext.and_then(|c| cipher.decrypt(&c).ok());
             match key {
                 Some(key) => client.values(sheet, config.get("range").and_then(Value::as_str).unwrap_or("A:Z"), &key).await,
                 None => Err("The API key cannot be read; enter it again.".to_string()),
@@ -239,5 +258,67 @@ mod tests {
     #[test]
     fn ranges_keep_their_sheet_syntax_and_spaces_are_encoded() {
         assert_eq!(super::encode("Leads 2024!A:F"), "Leads%202024!A:F");
+    }
+
+    /// Serves `body` as a published CSV sheet to every request, on a local port.
+    async fn published(body: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/pub.csv", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let _ = sock.write_all(format!("{head}{body}").as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    /// The rows a poll reads decode on both databases: a due source is polled once, its
+    /// rows become leads under its name, and a second poll finds nothing new.
+    #[tokio::test]
+    async fn a_due_published_sheet_is_polled_into_leads() {
+        let url = published("Name,Phone\nAna,+447700900001\nBea,+447700900002\n").await;
+        let (cipher, client) = (crate::testing::test_cipher(), super::SheetsClient::new("http://127.0.0.1:9").unwrap());
+        for t in crate::testing::databases().await {
+            let s = crate::testing::seed_org_with(&t.db, "Org", "admin@x.test", domain::Role::Admin).await;
+            sqlx::query(
+                "INSERT INTO lead_sources (id, org_id, kind, name, source_key, mapping, config, poll_minutes, created_at) \
+                 VALUES ('s-1', $1, 'sheet', 'Fair sheet', 'k-1', '{}', $2, 5, 0)",
+            )
+            .bind(s.org.as_str())
+            .bind(serde_json::json!({ "csv_url": url }).to_string())
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+            assert_eq!(super::poll_due(&t.db, &cipher, &client, 1).await.unwrap(), 1, "{}", t.label);
+            assert_eq!(super::poll_due(&t.db, &cipher, &client, 2).await.unwrap(), 0, "not due again for 5 minutes ({})", t.label);
+            let again = super::poll_one(&t.db, &cipher, &client, "s-1", 3).await.unwrap();
+            assert_eq!(again, super::PollReport::default(), "{}", t.label);
+            let sources: Vec<String> =
+                sqlx::query_scalar("SELECT source FROM contacts WHERE org_id = $1 ORDER BY phone").bind(s.org.as_str()).fetch_all(t.db.pool()).await.unwrap();
+            assert_eq!(sources, ["Fair sheet", "Fair sheet"], "{}", t.label);
+        }
+    }
+
+    /// A stored value of the wrong type fails the poll with `INTERNAL_001` (it used to
+    /// panic in `Row::get`). SQLite only: PostgreSQL's column types refuse such values.
+    #[tokio::test]
+    async fn a_corrupt_source_row_is_an_internal_error_not_a_panic() {
+        let t = crate::testing::sqlite().await;
+        let s = crate::testing::seed_org_with(&t.db, "Org", "admin@x.test", domain::Role::Admin).await;
+        sqlx::query(
+            "INSERT INTO lead_sources (id, org_id, kind, name, source_key, mapping, config, secret_ciphertext, poll_minutes, created_at) \
+             VALUES ('s-bad', $1, 'sheet', 'Sheet', 'k-bad', '{}', '{\"spreadsheet_id\": \"sheet-1\"}', X'00', 'often', 0)",
+        )
+        .bind(s.org.as_str())
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+        let (cipher, client) = (crate::testing::test_cipher(), super::SheetsClient::new("http://127.0.0.1:9").unwrap());
+        assert_eq!(super::poll_due(&t.db, &cipher, &client, 1).await.unwrap_err().code(), domain::ErrorCode::Internal);
+        assert_eq!(super::poll_one(&t.db, &cipher, &client, "s-bad", 1).await.unwrap_err().code(), domain::ErrorCode::Internal);
     }
 }

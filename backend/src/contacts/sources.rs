@@ -3,7 +3,8 @@
 //! has a name (recorded as the contact's source) and a mapping from its field names to
 //! contact fields; without a mapping, fields are matched by name like CSV headers.
 
-use super::store::{apply_one, OnDuplicate, Outcome, Via, Who};
+use super::model::{Via, Who};
+use super::store::{apply_one, OnDuplicate, Outcome};
 use crate::clock::new_id;
 use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};

@@ -5,64 +5,19 @@
 //! created" events go in the same transaction, so a batch is stored whole or not at all.
 
 use super::activity;
-use super::settings::CrmSettings;
+use super::model::{CrmSettings, BATCH};
 use crate::clock::new_id;
 use crate::db::placeholders;
 use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};
-use domain::{ContactId, ErrorCode, OrgId, PhoneE164, UserId};
+use domain::{ContactId, ErrorCode, OrgId, PhoneE164};
 use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
-/// How a change reached us, recorded on the timeline and in the created event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    App,
-    Api,
-    Import,
-    Webhook,
-    Sheet,
-    WhatsApp,
-}
-
-impl Via {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::App => "app",
-            Via::Api => "api",
-            Via::Import => "import",
-            Via::Webhook => "webhook",
-            Via::Sheet => "sheet",
-            Via::WhatsApp => "whatsapp",
-        }
-    }
-}
-
-/// Who is writing: the org, the member if a member acts, and the way in.
-#[derive(Debug, Clone)]
-pub struct Who {
-    pub org: OrgId,
-    pub user: Option<UserId>,
-    pub via: Via,
-}
-
-impl Who {
-    /// The writer an actor is: a member in the app, an API key through the API, or an
-    /// automation by the way it brings leads in.
-    pub fn of(actor: &crate::auth::Actor) -> Who {
-        use crate::auth::Principal;
-        let via = match &actor.principal {
-            Principal::Member(_) => Via::App,
-            Principal::ApiKey(_) => Via::Api,
-            Principal::System("import") => Via::Import,
-            Principal::System("webhook") => Via::Webhook,
-            Principal::System("sheet") => Via::Sheet,
-            Principal::System(_) => Via::WhatsApp,
-        };
-        Who { org: actor.org_id.clone(), user: actor.user_id().cloned(), via }
-    }
-}
+/// The writer that [`apply_leads`] and [`apply_one`] take, re-exported for their callers;
+/// it is defined in [`super::model`] so that the files this one uses can share it.
+pub use super::model::{Via, Who};
 
 /// Contact fields a lead or an edit sets. Empty means "leave as it is" for leads; edits
 /// use [`ContactEdit`] to clear fields.
@@ -117,9 +72,6 @@ impl Outcome {
         }
     }
 }
-
-/// Leads per transaction (each statement inside is cut to [`crate::db::MAX_BIND_PARAMS`]).
-pub const BATCH: usize = 500;
 
 const NEW_COLUMNS: usize = 16;
 

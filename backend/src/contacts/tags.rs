@@ -1,7 +1,7 @@
 //! Coloured tags (CRM-1): at most [`MAX_TAGS_PER_ORG`] per org, names unique regardless
 //! of case, attached to contacts in bulk.
 
-use super::store::Who;
+use super::model::Who;
 use crate::clock::new_id;
 use crate::db::placeholders;
 use crate::error::{Result, ServiceError};

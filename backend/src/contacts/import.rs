@@ -9,6 +9,7 @@ use super::fields::{self, LEAD_STATUSES, LIFECYCLE_STAGES};
 use super::model::{CrmSettings, Via, Who, BATCH};
 use super::store::{apply_leads, ContactFields, Lead, OnDuplicate, Outcome};
 use crate::clock::new_id;
+use crate::db::rows::Json;
 use crate::error::{Result, ServiceError};
 use crate::Db;
 use domain::csv::{decode_text, Reader, Record, Writer};
@@ -121,8 +122,8 @@ struct ImportRow {
     filename: String,
     status: String,
     policy: String,
-    headers: String,
-    mapping: String,
+    headers: Json<Vec<String>>,
+    mapping: Json<Vec<String>>,
     total_rows: i64,
     processed_rows: i64,
     created_count: i64,
@@ -163,8 +164,8 @@ pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
         filename: r.filename,
         status: r.status,
         policy: r.policy,
-        headers: serde_json::from_str(&r.headers).unwrap_or_default(),
-        mapping: serde_json::from_str(&r.mapping).unwrap_or_default(),
+        headers: r.headers.0,
+        mapping: r.mapping.0,
         preview,
         total_rows: r.total_rows,
         processed_rows: r.processed_rows,
@@ -183,7 +184,7 @@ pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
 #[derive(sqlx::FromRow)]
 struct ErrorRow {
     line: i64,
-    row_values: String,
+    row_values: Json<Vec<String>>,
     message: String,
 }
 
@@ -202,7 +203,7 @@ pub async fn error_file(db: &Db, org: &OrgId, id: &str) -> Result<Vec<u8>> {
     w.row(&head);
     for r in rows {
         let mut cells = vec![r.line.to_string()];
-        cells.extend(serde_json::from_str::<Vec<String>>(&r.row_values).unwrap_or_default());
+        cells.extend(r.row_values.0);
         cells.push(r.message);
         w.row(&cells);
     }
@@ -319,7 +320,7 @@ pub async fn run_job(db: &Db, id: &str, now: i64, budget_ms: i64, stop: impl Fn(
 struct RunRow {
     org_id: OrgId,
     created_by: Option<UserId>,
-    mapping: String,
+    mapping: Json<Vec<String>>,
     policy: String,
     processed_rows: i64,
 }
@@ -342,7 +343,7 @@ async fn run(db: &Db, id: &str, pause: &(dyn Fn() -> bool + Sync)) -> Result<Run
     let org = r.org_id;
     let who = Who { org: org.clone(), user: r.created_by, via: Via::Import };
     let bytes = file_content(db, id).await?.unwrap_or_default();
-    let mapping: Vec<String> = serde_json::from_str(&r.mapping).unwrap_or_default();
+    let mapping: Vec<String> = r.mapping.0;
     let policy = DuplicatePolicy::parse(&r.policy).unwrap_or(DuplicatePolicy::Skip);
     let done = r.processed_rows;
     let (_, records) = parse_file(&bytes)?;
@@ -478,7 +479,7 @@ mod tests {
     async fn a_corrupt_import_row_is_an_internal_error_not_a_panic() {
         let t = crate::testing::sqlite().await;
         let s = crate::testing::seed_org_with(&t.db, "Org", "admin@x.test", domain::Role::Admin).await;
-        let up = upload(&t.db, &s.org, Some(&s.user.id), "leads.csv", b"phone\n+14155550100\n".to_vec(), 1).await.unwrap();
+        let up = upload(&t.db, &s.actor, "leads.csv", b"phone\n+14155550100\n".to_vec(), 1).await.unwrap();
         sqlx::query("INSERT INTO contact_import_errors (import_id, line, row_values, message) VALUES ($1, 'two', '[]', 'bad')")
             .bind(&up.id)
             .execute(t.db.pool())

@@ -441,3 +441,26 @@ pub struct SystemView {
     /// Dead jobs per page.
     pub page_size: i64,
 }
+
+/// One contact with everything its page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactDetail {
+    pub contact: ContactView,
+    pub notes: Vec<ContactNoteView>,
+    pub timeline: Vec<ContactActivityView>,
+    pub fields: Vec<CustomFieldView>,
+    pub conversations: Vec<ConversationSummary>,
+    pub can_edit: bool,
+    pub can_delete: bool,
+}
+
+/// Everything Settings → Contacts shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrmSettingsPage {
+    pub settings: CrmSettings,
+    pub fields: Vec<CustomFieldView>,
+    pub tags: Vec<TagView>,
+    pub sources: Vec<LeadSource>,
+    pub can_manage: bool,
+    pub can_admin: bool,
+}

@@ -3,59 +3,36 @@
 //! contacts; managers and above delete, restore and manage tags and fields.
 
 use super::client::CsrfClient;
-use domain::dto::{ContactActivityView, ContactNoteView, ContactPage, ContactView, ConversationSummary, CustomFieldView, TagView};
+pub use domain::dto::ContactDetail;
+use domain::dto::{ContactPage, ContactView, CustomFieldView, TagView};
 use domain::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::ssr::*;
 
 pub use domain::contacts::ContactFilters;
 
-/// One contact with everything its page shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContactDetail {
-    pub contact: ContactView,
-    pub notes: Vec<ContactNoteView>,
-    pub timeline: Vec<ContactActivityView>,
-    pub fields: Vec<CustomFieldView>,
-    pub conversations: Vec<ConversationSummary>,
-    pub can_edit: bool,
-    pub can_delete: bool,
-}
-
 /// A page of contacts (`per_page` 25, 50 or 100).
 #[server(prefix = "/api", endpoint = "contacts/list", client = CsrfClient)]
 pub async fn contacts_list(filters: ContactFilters, page: i64, per_page: i64) -> Result<ContactPage, AppError> {
     let (state, actor) = actor().await?;
     let per_page = if [25, 50, 100].contains(&per_page) { per_page } else { 25 };
-    let query = backend::contacts::filters::query(&state.db, &actor.org_id, &filters, page, per_page).await.map_err(fail)?;
-    backend::contacts::search::list(&state.db, &actor.org_id, &query).await.map_err(fail)
+    backend::contacts::filters::list(&state.db, &actor, &filters, page, per_page).await.map_err(fail)
 }
 
 /// The org's tags with their counts (filters, bulk actions, Settings).
 #[server(prefix = "/api", endpoint = "contacts/tags", client = CsrfClient)]
 pub async fn contact_tags() -> Result<Vec<TagView>, AppError> {
     let (state, actor) = actor().await?;
-    backend::contacts::tags::list(&state.db, &actor.org_id).await.map_err(fail)
+    backend::contacts::tags::list(&state.db, &actor).await.map_err(fail)
 }
 
 /// One contact's page.
 #[server(prefix = "/api", endpoint = "contacts/get", client = CsrfClient)]
 pub async fn get_contact(contact_id: String) -> Result<ContactDetail, AppError> {
     let (state, actor) = actor().await?;
-    let id = domain::ContactId::from_string(contact_id);
-    let contact = backend::contacts::search::get(&state.db, &actor.org_id, &id).await.map_err(fail)?;
-    Ok(ContactDetail {
-        notes: backend::contacts::notes::list(&state.db, &actor.org_id, &id).await.map_err(fail)?,
-        timeline: backend::contacts::activity::timeline(&state.db, &actor.org_id, &id, 200).await.map_err(fail)?,
-        fields: backend::contacts::fields::list(&state.db, &actor.org_id).await.map_err(fail)?,
-        conversations: backend::conversations::for_contact(&state.db, &actor, &id).await.map_err(fail)?,
-        can_edit: actor.role.at_least(domain::Role::Agent),
-        can_delete: actor.role.at_least(domain::Role::Manager),
-        contact,
-    })
+    backend::contacts::views::contact_page(&state.db, &actor, &domain::ContactId::from_string(contact_id)).await.map_err(fail)
 }
 
 /// Adds a contact by hand (agents and up). `CONTACT_002` if the phone is taken.
@@ -110,7 +87,7 @@ pub async fn bulk_contacts(contact_ids: String, action: String, value: String) -
 #[server(prefix = "/api", endpoint = "contacts/import_get", client = CsrfClient)]
 pub async fn get_import(import_id: String) -> Result<domain::dto::ImportView, AppError> {
     let (state, actor) = actor().await?;
-    backend::contacts::import::get(&state.db, &actor.org_id, &import_id).await.map_err(fail)
+    backend::contacts::import::get(&state.db, &actor, &import_id).await.map_err(fail)
 }
 
 /// Starts an uploaded import with the chosen mapping (one target per column, joined with
@@ -126,6 +103,5 @@ pub async fn start_import(import_id: String, mapping: String, policy: String) ->
 #[server(prefix = "/api", endpoint = "contacts/imports", client = CsrfClient)]
 pub async fn recent_imports() -> Result<(Vec<domain::dto::ImportView>, Vec<CustomFieldView>), AppError> {
     let (state, actor) = actor().await?;
-    let imports = backend::contacts::import::list(&state.db, &actor.org_id, 10).await.map_err(fail)?;
-    Ok((imports, backend::contacts::fields::list(&state.db, &actor.org_id).await.map_err(fail)?))
+    backend::contacts::views::imports_page(&state.db, &actor).await.map_err(fail)
 }

@@ -7,38 +7,19 @@
 #![allow(clippy::too_many_arguments)]
 
 use super::client::CsrfClient;
+pub use domain::dto::CrmSettingsPage;
 use domain::dto::{CrmSettings, CustomFieldView, LeadSource, TagView};
 use domain::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::ssr::*;
-
-/// Everything the page shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CrmSettingsPage {
-    pub settings: CrmSettings,
-    pub fields: Vec<CustomFieldView>,
-    pub tags: Vec<TagView>,
-    pub sources: Vec<LeadSource>,
-    pub can_manage: bool,
-    pub can_admin: bool,
-}
 
 /// The page's data.
 #[server(prefix = "/api", endpoint = "crm/settings", client = CsrfClient)]
 pub async fn get_crm_settings() -> Result<CrmSettingsPage, AppError> {
     let (state, actor) = actor().await?;
-    let org = &actor.org_id;
-    Ok(CrmSettingsPage {
-        settings: backend::contacts::settings::load(&state.db, org).await.map_err(fail)?,
-        fields: backend::contacts::fields::list(&state.db, org).await.map_err(fail)?,
-        tags: backend::contacts::tags::list(&state.db, org).await.map_err(fail)?,
-        sources: backend::contacts::sources::list(&state.db, org).await.map_err(fail)?,
-        can_manage: actor.role.at_least(domain::Role::Manager),
-        can_admin: actor.role.at_least(domain::Role::Admin),
-    })
+    backend::contacts::views::crm_settings_page(&state.db, &actor).await.map_err(fail)
 }
 
 /// Saves scoring rules (a JSON list of `{trigger, value, points}`), opt-out keywords and

@@ -64,7 +64,8 @@ struct MessageTextRow {
 }
 
 /// The contact's timeline, newest first: its own lines and its WhatsApp messages.
-pub async fn timeline(db: &Db, org: &OrgId, contact: &domain::ContactId, limit: i64) -> Result<Vec<ContactActivityView>> {
+pub async fn timeline(db: &Db, actor: &crate::auth::Actor, contact: &domain::ContactId, limit: i64) -> Result<Vec<ContactActivityView>> {
+    let org = &actor.org_id;
     super::model::require_contact(db, org, contact).await?;
     let rows = sqlx::query_as::<_, LineRow>(
         "SELECT a.id AS id, a.kind AS kind, a.detail AS detail, u.name AS actor_name, a.created_at AS at FROM contact_activity a LEFT JOIN users u ON u.id = a.actor_id \

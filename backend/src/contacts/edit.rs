@@ -87,7 +87,7 @@ pub async fn create(db: &Db, actor: &crate::auth::Actor, source: &str, body: &Va
     let (settings, defs) = settings_and_fields(db, who).await?;
     let lead = lead_from_json(&settings, &defs, body)?;
     let outcome = apply_one(db, who, source, lead, OnDuplicate::Refuse, now).await?;
-    super::search::get(db, &who.org, outcome.contact_id()).await
+    super::search::get_for_org(db, &who.org, outcome.contact_id()).await
 }
 
 async fn settings_and_fields(db: &Db, who: &Who) -> Result<(CrmSettings, Vec<CustomFieldView>)> {
@@ -206,7 +206,7 @@ pub async fn update(db: &Db, actor: &crate::auth::Actor, id: &ContactId, body: &
     }
     super::scoring::recompute_in(&mut tx, &who.org, &settings, &[id.as_str().to_owned()]).await?;
     tx.commit().await?;
-    super::search::get(db, &who.org, id).await
+    super::search::get_for_org(db, &who.org, id).await
 }
 
 /// What a bulk action does to the chosen contacts.

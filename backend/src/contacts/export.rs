@@ -2,20 +2,24 @@
 //! UTF-8 with a BOM, tags comma-separated in one cell, custom fields as columns, and
 //! cells that would run as formulas neutralised.
 
-use super::search::{self, ContactQuery};
+use super::search;
 use crate::error::Result;
 use crate::Db;
+use domain::contacts::ContactFilters;
 use domain::csv::Writer;
 use domain::time::iso_time;
-use domain::OrgId;
 use serde_json::Value;
 
 /// The most contacts one export holds.
 pub const MAX_EXPORT_ROWS: usize = 1_000_000;
 
-/// The CSV of the org's contacts matching `query`.
-pub async fn csv(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<u8>> {
-    let defs = super::fields::list(db, org).await?;
+/// The CSV of the actor's org's contacts matching the list's filters `f` (all of them
+/// without any): the list's current view. Any member.
+pub async fn csv(db: &Db, actor: &crate::auth::Actor, f: &ContactFilters) -> Result<Vec<u8>> {
+    let org = &actor.org_id;
+    // The export reads the list's filters through the same parser; its paging is unused.
+    let query = &super::filters::query(db, org, f, 1, search::MAX_PER_PAGE).await?;
+    let defs = super::fields::list_for_org(db, org).await?;
     let contacts = search::all(db, org, query).await?;
     let mut w = Writer::new();
     let mut head: Vec<String> = [

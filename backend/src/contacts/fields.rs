@@ -96,7 +96,12 @@ struct FieldRow {
 }
 
 /// The org's custom field definitions.
-pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<CustomFieldView>> {
+pub async fn list(db: &Db, actor: &crate::auth::Actor) -> Result<Vec<CustomFieldView>> {
+    list_for_org(db, &actor.org_id).await
+}
+
+/// [`list`] for an org already checked (imports, sources, exports).
+pub(crate) async fn list_for_org(db: &Db, org: &OrgId) -> Result<Vec<CustomFieldView>> {
     let mut conn = db.pool().acquire().await?;
     list_in(&mut conn, org).await
 }

@@ -7,6 +7,7 @@ use super::search::{ContactQuery, Sort, MAX_PER_PAGE};
 use crate::error::Result;
 use crate::Db;
 use domain::contacts::ContactFilters;
+use domain::dto::ContactPage;
 use domain::{AppError, OrgId};
 
 /// Midnight UTC starting a `YYYY-MM-DD` day in epoch ms (`end`: the next midnight, so a
@@ -19,6 +20,13 @@ fn day_ms(field: &str, day: &str, end: bool) -> std::result::Result<Option<i64>,
 
 fn some(s: &str) -> Option<String> {
     Some(s.to_owned()).filter(|s| !s.trim().is_empty())
+}
+
+/// A page of the actor's org's contacts matching `f` (the list page, `GET
+/// /api/v1/contacts`). Any member, and API keys.
+pub async fn list(db: &Db, actor: &crate::auth::Actor, f: &ContactFilters, page: i64, per_page: i64) -> Result<ContactPage> {
+    let query = query(db, &actor.org_id, f, page, per_page).await?;
+    super::search::list(db, actor, &query).await
 }
 
 /// The search query for `f` in the org, page `page` (from 1) of `per_page` (1 to 100).

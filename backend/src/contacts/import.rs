@@ -59,7 +59,7 @@ pub async fn upload(db: &Db, actor: &crate::auth::Actor, filename: &str, bytes: 
     actor.require(domain::Role::Agent)?;
     let (org, user) = (&actor.org_id, actor.user_id());
     let (headers, records) = parse_file(&bytes)?;
-    let defs = fields::list(db, org).await?;
+    let defs = fields::list_for_org(db, org).await?;
     let custom: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.label.clone())).collect();
     let mapping = auto_map(&headers, &custom);
     let id = new_id();
@@ -81,7 +81,7 @@ pub async fn upload(db: &Db, actor: &crate::auth::Actor, filename: &str, bytes: 
     .await?;
     sqlx::query("INSERT INTO contact_import_files (import_id, content) VALUES ($1, $2)").bind(&id).bind(bytes).execute(&mut *tx).await?;
     tx.commit().await?;
-    get(db, org, &id).await
+    get_for_org(db, org, &id).await
 }
 
 /// Confirms the mapping and policy and queues the import (it starts within a second).
@@ -89,11 +89,11 @@ pub async fn start(db: &Db, actor: &crate::auth::Actor, id: &str, mapping: &[Str
     actor.require(domain::Role::Agent)?;
     let org = &actor.org_id;
     let policy = DuplicatePolicy::parse(policy).ok_or_else(|| AppError::validation("The duplicate policy is skip, update or create."))?;
-    let view = get(db, org, id).await?;
+    let view = get_for_org(db, org, id).await?;
     if view.status != "uploaded" {
         return Err(ServiceError::app(ErrorCode::Conflict, "This import has already started."));
     }
-    let defs = fields::list(db, org).await?;
+    let defs = fields::list_for_org(db, org).await?;
     let keys: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
     check_mapping(mapping, view.headers.len(), &keys).map_err(invalid)?;
     let mut tx = db.pool().begin().await?;
@@ -111,7 +111,7 @@ pub async fn start(db: &Db, actor: &crate::auth::Actor, id: &str, mapping: &[Str
         crate::jobs::enqueue_in(&mut tx, &job, Some(org), now, Some(&format!("import:{id}")), now).await?;
     }
     tx.commit().await?;
-    get(db, org, id).await
+    get_for_org(db, org, id).await
 }
 
 /// An import as [`get`] reads it. The JSON lists stay text: they are parsed leniently
@@ -141,7 +141,12 @@ async fn file_content(db: &Db, id: &str) -> Result<Option<Vec<u8>>> {
 }
 
 /// An import of the org with its progress.
-pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
+pub async fn get(db: &Db, actor: &crate::auth::Actor, id: &str) -> Result<ImportView> {
+    get_for_org(db, &actor.org_id, id).await
+}
+
+/// [`get`] for an org already checked.
+async fn get_for_org(db: &Db, org: &OrgId, id: &str) -> Result<ImportView> {
     let r = sqlx::query_as::<_, ImportRow>(
         "SELECT id, filename, status, policy, headers, mapping, total_rows, processed_rows, created_count, updated_count, skipped_count, failed_count, message, created_at, finished_at \
          FROM contact_imports WHERE id = $1 AND org_id = $2",
@@ -190,8 +195,9 @@ struct ErrorRow {
 
 /// The rows an import could not store, as a CSV file: the original columns plus
 /// `line` and `error`.
-pub async fn error_file(db: &Db, org: &OrgId, id: &str) -> Result<Vec<u8>> {
-    let view = get(db, org, id).await?;
+pub async fn error_file(db: &Db, actor: &crate::auth::Actor, id: &str) -> Result<Vec<u8>> {
+    let org = &actor.org_id;
+    let view = get_for_org(db, org, id).await?;
     let rows = sqlx::query_as::<_, ErrorRow>("SELECT line, row_values, message FROM contact_import_errors WHERE import_id = $1 ORDER BY line")
         .bind(id)
         .fetch_all(db.pool())
@@ -348,7 +354,7 @@ async fn run(db: &Db, id: &str, pause: &(dyn Fn() -> bool + Sync)) -> Result<Run
     let done = r.processed_rows;
     let (_, records) = parse_file(&bytes)?;
     let settings = super::settings::load(db, &org).await?;
-    let defs = fields::list(db, &org).await?;
+    let defs = fields::list_for_org(db, &org).await?;
     let on_duplicate = match policy {
         DuplicatePolicy::Skip => OnDuplicate::Skip,
         DuplicatePolicy::Update => OnDuplicate::Update,
@@ -440,7 +446,8 @@ async fn insert_errors(conn: &mut AnyConnection, id: &str, errors: &[(i64, &Reco
 }
 
 /// The org's latest imports, newest first.
-pub async fn list(db: &Db, org: &OrgId, limit: i64) -> Result<Vec<ImportView>> {
+pub async fn list(db: &Db, actor: &crate::auth::Actor, limit: i64) -> Result<Vec<ImportView>> {
+    let org = &actor.org_id;
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM contact_imports WHERE org_id = $1 ORDER BY created_at DESC LIMIT $2")
         .bind(org.as_str())
         .bind(limit)
@@ -448,7 +455,7 @@ pub async fn list(db: &Db, org: &OrgId, limit: i64) -> Result<Vec<ImportView>> {
         .await?;
     let mut out = Vec::new();
     for id in ids {
-        out.push(get(db, org, &id).await?);
+        out.push(get_for_org(db, org, &id).await?);
     }
     Ok(out)
 }
@@ -485,9 +492,9 @@ mod tests {
             .execute(t.db.pool())
             .await
             .unwrap();
-        assert_eq!(error_file(&t.db, &s.org, &up.id).await.unwrap_err().code(), ErrorCode::Internal);
+        assert_eq!(error_file(&t.db, &s.actor, &up.id).await.unwrap_err().code(), ErrorCode::Internal);
         sqlx::query("UPDATE contact_imports SET total_rows = 'many' WHERE id = $1").bind(&up.id).execute(t.db.pool()).await.unwrap();
-        assert_eq!(get(&t.db, &s.org, &up.id).await.unwrap_err().code(), ErrorCode::Internal);
-        assert_eq!(list(&t.db, &s.org, 10).await.unwrap_err().code(), ErrorCode::Internal);
+        assert_eq!(get(&t.db, &s.actor, &up.id).await.unwrap_err().code(), ErrorCode::Internal);
+        assert_eq!(list(&t.db, &s.actor, 10).await.unwrap_err().code(), ErrorCode::Internal);
     }
 }

@@ -23,6 +23,7 @@ pub mod sheets;
 pub mod sources;
 pub mod store;
 pub mod tags;
+pub mod views;
 
 pub(crate) use sender::upsert_whatsapp_sender;
 pub use sender::WhatsAppSender;

@@ -5,7 +5,7 @@ use crate::clock::new_id;
 use crate::error::Result;
 use crate::Db;
 use domain::dto::ContactNoteView;
-use domain::{AppError, ContactId, OrgId};
+use domain::{AppError, ContactId};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -57,7 +57,8 @@ struct NoteRow {
 }
 
 /// The contact's notes, newest first.
-pub async fn list(db: &Db, org: &OrgId, contact: &ContactId) -> Result<Vec<ContactNoteView>> {
+pub async fn list(db: &Db, actor: &crate::auth::Actor, contact: &ContactId) -> Result<Vec<ContactNoteView>> {
+    let org = &actor.org_id;
     require_contact(db, org, contact).await?;
     let rows = sqlx::query_as::<_, NoteRow>(
         "SELECT n.id, n.body, u.name AS author_name, n.created_at FROM contact_notes n LEFT JOIN users u ON u.id = n.author_id \

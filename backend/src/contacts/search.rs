@@ -278,7 +278,8 @@ macro_rules! bind_all {
 }
 
 /// A page of the org's contacts matching `query`, with the total that match.
-pub async fn list(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<ContactPage> {
+pub async fn list(db: &Db, actor: &crate::auth::Actor, query: &ContactQuery) -> Result<ContactPage> {
+    let org = &actor.org_id;
     let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
     let page = query.page.max(1);
     let Some(tags) = tag_ids(db, org, query).await? else {
@@ -371,7 +372,12 @@ async fn attach_tags(conn: &mut AnyConnection, contacts: &mut [ContactView]) -> 
 }
 
 /// One contact of the org (live or in the trash); `CONTACT_001` otherwise.
-pub async fn get(db: &Db, org: &OrgId, id: &ContactId) -> Result<ContactView> {
+pub async fn get(db: &Db, actor: &crate::auth::Actor, id: &ContactId) -> Result<ContactView> {
+    get_for_org(db, &actor.org_id, id).await
+}
+
+/// [`get`] for an org already checked (the contact a change just wrote).
+pub(crate) async fn get_for_org(db: &Db, org: &OrgId, id: &ContactId) -> Result<ContactView> {
     let mut conn = db.pool().acquire().await?;
     get_in(&mut conn, org, id).await
 }

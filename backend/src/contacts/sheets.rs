@@ -186,7 +186,7 @@ pub async fn poll_one(db: &Db, cipher: &Cipher, client: &SheetsClient, source_id
     let mut first_error = None;
     if let Some((header, body)) = rows.split_first() {
         let settings = super::settings::load(db, &org).await?;
-        let defs = super::fields::list(db, &org).await?;
+        let defs = super::fields::list_for_org(db, &org).await?;
         let custom: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.label.clone())).collect();
         let targets: Vec<String> = if mapping.is_empty() {
             domain::import::auto_map(header, &custom)

@@ -108,7 +108,7 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &crate::auth::Actor, input:
     let org = &actor.org_id;
     let name = super::fields::text("Name", &input.name, 80)?.ok_or_else(|| AppError::validation("A source needs a name."))?;
     let kind = super::fields::one_of("Kind", &input.kind, &["webhook", "sheet"])?;
-    let keys: Vec<String> = super::fields::list(db, org).await?.into_iter().map(|f| f.key).collect();
+    let keys: Vec<String> = super::fields::list_for_org(db, org).await?.into_iter().map(|f| f.key).collect();
     check_mapping(&input.mapping, &keys)?;
     let mut config = Map::new();
     if kind == "sheet" {
@@ -166,7 +166,8 @@ pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<LeadSource> {
 }
 
 /// The org's sources, oldest first.
-pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<LeadSource>> {
+pub async fn list(db: &Db, actor: &crate::auth::Actor) -> Result<Vec<LeadSource>> {
+    let org = &actor.org_id;
     let rows = sqlx::query_as::<_, SourceRow>(&format!("SELECT {COLUMNS} FROM lead_sources WHERE org_id = $1 ORDER BY created_at, id"))
         .bind(org.as_str())
         .fetch_all(db.pool())
@@ -268,7 +269,7 @@ pub async fn receive_hook(db: &Db, source_key: &str, body: &Value, now: i64) -> 
     let row = row.ok_or_else(|| AppError::not_found("Lead source"))?;
     let HookRow { id: source_id, org_id: org, name, mapping: Json(mapping) } = row;
     let settings = super::settings::load(db, &org).await?;
-    let defs = super::fields::list(db, &org).await?;
+    let defs = super::fields::list_for_org(db, &org).await?;
     let custom: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.label.clone())).collect();
     let (targets, record) = as_record(&flatten(body), &mapping, &custom);
     let lead = match super::import::lead_of(&record, &targets, &settings, &defs) {

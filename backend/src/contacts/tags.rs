@@ -55,7 +55,8 @@ struct TagRow {
 }
 
 /// The org's tags with how many live contacts carry each, by name.
-pub async fn list(db: &Db, org: &OrgId) -> Result<Vec<TagView>> {
+pub async fn list(db: &Db, actor: &crate::auth::Actor) -> Result<Vec<TagView>> {
+    let org = &actor.org_id;
     let rows = sqlx::query_as::<_, TagRow>(
         "SELECT t.id, t.name, t.colour, (SELECT COUNT(*) FROM contact_tags ct JOIN contacts c ON c.id = ct.contact_id WHERE ct.tag_id = t.id AND c.deleted_at IS NULL) AS n \
          FROM tags t WHERE t.org_id = $1 ORDER BY t.name_key",

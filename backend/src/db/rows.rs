@@ -177,7 +177,7 @@ mod tests {
             .execute(db.pool())
             .await
             .unwrap();
-            let err = crate::contacts::search::get(db, &seeded.org, &domain::ContactId::from_string("c-bad")).await.unwrap_err();
+            let err = crate::contacts::search::get(db, &seeded.actor, &domain::ContactId::from_string("c-bad")).await.unwrap_err();
             assert_eq!(err.code(), ErrorCode::Internal, "{}", t.label);
         }
     }

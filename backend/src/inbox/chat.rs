@@ -45,8 +45,8 @@ pub async fn open(db: &Db, actor: &Actor, id: &ConversationId, now: i64) -> Resu
         }
     }
     // The contact panel is a convenience: a chat still opens when the card cannot be read.
-    let contact = contacts::search::get(db, &actor.org_id, &contact_id).await.ok();
-    let mut contact_notes = contacts::notes::list(db, &actor.org_id, &contact_id).await.unwrap_or_default();
+    let contact = contacts::search::get(db, actor, &contact_id).await.ok();
+    let mut contact_notes = contacts::notes::list(db, actor, &contact_id).await.unwrap_or_default();
     contact_notes.truncate(SHOWN_NOTES);
     Ok(ChatView { item, messages, members, me, my_name, others, can_act, contact, contact_notes })
 }

@@ -48,11 +48,11 @@ async fn a_contact_is_created_once_per_phone_and_national_numbers_use_the_orgs_c
         assert_eq!(code(bad_email), ErrorCode::Validation);
         assert_eq!(count_rows(&t.db, "contacts").await, 1, "nothing half-written ({})", t.label);
         // The timeline says how it came, and a "contact created" event went out.
-        let lines = activity::timeline(&t.db, &a.org, &c.id, 10).await.unwrap();
+        let lines = activity::timeline(&t.db, &a.actor, &c.id, 10).await.unwrap();
         assert_eq!(lines.last().map(|l| (l.kind.as_str(), l.detail["source"].as_str())), Some(("created", Some("app"))), "{}", t.label);
         assert_eq!(lines.last().unwrap().detail["tags"], json!(["VIP"]), "the created line lists its tags");
         edit::update(&t.db, &a.actor, &c.id, &json!({"tags": ["VIP", "Hot"]}), now_ms()).await.unwrap();
-        let lines = activity::timeline(&t.db, &a.org, &c.id, 10).await.unwrap();
+        let lines = activity::timeline(&t.db, &a.actor, &c.id, 10).await.unwrap();
         assert!(lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "Hot"), "a tag added later has its own line ({})", t.label);
         assert!(!lines.iter().any(|l| l.kind == "tag_added" && l.detail["tag"] == "VIP"));
         let events = backend::events::since(&t.db, &a.actor, 0, 100).await.unwrap();
@@ -89,7 +89,7 @@ async fn edits_change_and_clear_fields_and_every_change_is_on_the_timeline_with_
         assert_eq!(code(bad), ErrorCode::Validation);
         notes::add(&t.db, &a.actor, &c.id, "Prefers mornings", now_ms()).await.unwrap();
 
-        let lines = activity::timeline(&t.db, &a.org, &c.id, 20).await.unwrap();
+        let lines = activity::timeline(&t.db, &a.actor, &c.id, 20).await.unwrap();
         let update = lines.iter().find(|l| l.kind == "updated").expect("an update line");
         assert_eq!(update.detail["changes"]["name"], json!({"from": "Bea", "to": "Beatriz"}), "{}", t.label);
         assert_eq!(update.detail["changes"]["company"], json!({"from": "Acme", "to": null}));
@@ -100,7 +100,7 @@ async fn edits_change_and_clear_fields_and_every_change_is_on_the_timeline_with_
             (Some("opted_in"), Some("said yes on the phone"), Some("app"))
         );
         assert!(lines.iter().any(|l| l.kind == "note" && l.detail["text"] == "Prefers mornings"));
-        assert_eq!(notes::list(&t.db, &a.org, &c.id).await.unwrap()[0].author_name.as_deref(), Some("admin"));
+        assert_eq!(notes::list(&t.db, &a.actor, &c.id).await.unwrap()[0].author_name.as_deref(), Some("admin"));
     }
 }
 
@@ -115,21 +115,21 @@ async fn search_filters_sorting_and_paging_return_the_right_contacts_and_totals(
                               "tags": if i % 2 == 0 { vec!["even"] } else { vec!["odd"] }, "opt_in_status": if i < 5 { "opted_in" } else { "unknown" }});
             edit::create(&t.db, &w, if i < 10 { "facebook" } else { "csv" }, &body, now + i).await.unwrap();
         }
-        let page = search::list(&t.db, &a.org, &query()).await.unwrap();
+        let page = search::list(&t.db, &a.actor, &query()).await.unwrap();
         assert_eq!((page.total, page.data.len()), (30, 25), "{}", t.label);
         assert_eq!(page.data[0].name.as_deref(), Some("Person 29"), "newest first");
-        let second = search::list(&t.db, &a.org, &ContactQuery { page: 2, ..query() }).await.unwrap();
+        let second = search::list(&t.db, &a.actor, &ContactQuery { page: 2, ..query() }).await.unwrap();
         assert_eq!(second.data.len(), 5);
         assert_eq!(second.data[4].name.as_deref(), Some("Person 00"), "the newest-first list ends with the oldest ({})", t.label);
-        let oldest = search::list(&t.db, &a.org, &ContactQuery { sort: Sort::Oldest, per_page: 2, ..query() }).await.unwrap();
+        let oldest = search::list(&t.db, &a.actor, &ContactQuery { sort: Sort::Oldest, per_page: 2, ..query() }).await.unwrap();
         assert_eq!(oldest.data.iter().map(|c| c.name.clone().unwrap()).collect::<Vec<_>>(), ["Person 00", "Person 01"], "{}", t.label);
-        let oldest_csv = search::list(&t.db, &a.org, &ContactQuery { sort: Sort::Oldest, source: Some("csv".into()), per_page: 1, ..query() }).await.unwrap();
+        let oldest_csv = search::list(&t.db, &a.actor, &ContactQuery { sort: Sort::Oldest, source: Some("csv".into()), per_page: 1, ..query() }).await.unwrap();
         assert_eq!(oldest_csv.data[0].name.as_deref(), Some("Person 10"), "a filtered list keeps the order ({})", t.label);
 
         let count = |q: ContactQuery| {
             let db = t.db.clone();
-            let org = a.org.clone();
-            async move { search::list(&db, &org, &q).await.unwrap().total }
+            let actor = a.actor.clone();
+            async move { search::list(&db, &actor, &q).await.unwrap().total }
         };
         assert_eq!(count(ContactQuery { q: Some("globex".into()), ..query() }).await, 10, "company, any case ({})", t.label);
         assert_eq!(count(ContactQuery { q: Some("Person 1".into()), ..query() }).await, 10, "name substring ({})", t.label);
@@ -144,9 +144,9 @@ async fn search_filters_sorting_and_paging_return_the_right_contacts_and_totals(
         assert_eq!(count(ContactQuery { created_from: Some(now + 20), ..query() }).await, 10);
         assert_eq!(count(ContactQuery { phone: Some("+5511900000003".into()), ..query() }).await, 1);
 
-        let by_name = search::list(&t.db, &a.org, &ContactQuery { sort: Sort::NameAsc, per_page: 3, ..query() }).await.unwrap();
+        let by_name = search::list(&t.db, &a.actor, &ContactQuery { sort: Sort::NameAsc, per_page: 3, ..query() }).await.unwrap();
         assert_eq!(by_name.data.iter().map(|c| c.name.clone().unwrap()).collect::<Vec<_>>(), ["Person 00", "Person 01", "Person 02"], "{}", t.label);
-        let desc = search::list(&t.db, &a.org, &ContactQuery { sort: Sort::NameDesc, per_page: 1, ..query() }).await.unwrap();
+        let desc = search::list(&t.db, &a.actor, &ContactQuery { sort: Sort::NameDesc, per_page: 1, ..query() }).await.unwrap();
         assert_eq!(desc.data[0].name.as_deref(), Some("Person 29"));
         assert!(by_name.data[0].tags.iter().any(|t| t.name == "even"), "tags come with each contact");
     }
@@ -167,18 +167,18 @@ async fn bulk_actions_tag_opt_out_and_trash_only_the_orgs_contacts_and_the_trash
         assert_eq!(edit::bulk(&t.db, &a.actor, &all, &Bulk::AddTag("Promo".into()), now_ms()).await.unwrap(), 3, "{}", t.label);
         assert_eq!(edit::bulk(&t.db, &a.actor, &all, &Bulk::OptIn("opted_out".into()), now_ms()).await.unwrap(), 3);
         assert_eq!(edit::bulk(&t.db, &a.actor, &all[1..], &Bulk::Delete, now_ms()).await.unwrap(), 2);
-        let live = search::list(&t.db, &a.org, &query()).await.unwrap();
+        let live = search::list(&t.db, &a.actor, &query()).await.unwrap();
         assert_eq!(live.total, 1, "{}", t.label);
-        assert_eq!(search::list(&t.db, &a.org, &ContactQuery { trash: true, ..query() }).await.unwrap().total, 2);
+        assert_eq!(search::list(&t.db, &a.actor, &ContactQuery { trash: true, ..query() }).await.unwrap().total, 2);
         assert_eq!(edit::bulk(&t.db, &a.actor, &all, &Bulk::Restore, now_ms()).await.unwrap(), 2);
-        assert_eq!(search::list(&t.db, &a.org, &query()).await.unwrap().total, 3);
+        assert_eq!(search::list(&t.db, &a.actor, &query()).await.unwrap().total, 3);
 
-        let b_now = search::get(&t.db, &b.org, &theirs.id).await.unwrap();
+        let b_now = search::get(&t.db, &b.actor, &theirs.id).await.unwrap();
         assert_eq!((b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at), (0, "unknown", None), "B's contact untouched ({})", t.label);
-        assert_eq!(code(search::get(&t.db, &a.org, &theirs.id).await.unwrap_err()), ErrorCode::ContactNotFound, "A cannot read B's contact");
+        assert_eq!(code(search::get(&t.db, &a.actor, &theirs.id).await.unwrap_err()), ErrorCode::ContactNotFound, "A cannot read B's contact");
         assert_eq!(code(edit::update(&t.db, &a.actor, &theirs.id, &json!({"name": "x"}), now_ms()).await.unwrap_err()), ErrorCode::ContactNotFound);
         assert_eq!(code(notes::add(&t.db, &a.actor, &theirs.id, "x", now_ms()).await.unwrap_err()), ErrorCode::ContactNotFound);
-        assert_eq!(tags::list(&t.db, &b.org).await.unwrap().len(), 0, "A's tags are A's");
+        assert_eq!(tags::list(&t.db, &b.actor).await.unwrap().len(), 0, "A's tags are A's");
     }
 }
 
@@ -191,7 +191,7 @@ async fn a_lead_for_a_trashed_contact_brings_it_back_instead_of_making_a_second_
         let lead = Lead { phone: PhoneE164::parse("+5511900000200").unwrap(), fields: ContactFields { name: Some("New".into()), ..Default::default() } };
         let out = apply_one(&t.db, &Who { via: Via::Webhook, user: None, ..who(&a) }, "Website form", lead, OnDuplicate::Update, now_ms()).await.unwrap();
         assert_eq!(out, Outcome::Updated(c.id.clone()), "{}", t.label);
-        let back = search::get(&t.db, &a.org, &c.id).await.unwrap();
+        let back = search::get(&t.db, &a.actor, &c.id).await.unwrap();
         assert_eq!((back.deleted_at, back.name.as_deref()), (None, Some("New")));
         assert_eq!(count_rows(&t.db, "contacts").await, 1);
     }
@@ -235,7 +235,7 @@ async fn scores_follow_the_orgs_rules_when_sources_tags_and_replies_change() {
         let c = edit::update(&t.db, &a.actor, &c.id, &json!({"tags": ["VIP"]}), now_ms()).await.unwrap();
         assert_eq!(c.score, 35, "{}", t.label);
         customer_writes(&t.db, "100000000000001", "5511900000400", now_ms()).await;
-        assert_eq!(search::get(&t.db, &a.org, &c.id).await.unwrap().score, 40, "a reply is scored as it arrives ({})", t.label);
+        assert_eq!(search::get(&t.db, &a.actor, &c.id).await.unwrap().score, 40, "a reply is scored as it arrives ({})", t.label);
         let c = edit::update(&t.db, &a.actor, &c.id, &json!({"tags": []}), now_ms()).await.unwrap();
         assert_eq!(c.score, 15, "replied counts, the tag no longer does ({})", t.label);
     }
@@ -250,13 +250,13 @@ async fn a_customer_who_writes_stop_is_opted_out_with_evidence_and_told_so_and_s
         customer_writes_text(&t.db, "100000000000001", "5511900000500", now - 3000, "hi").await;
         let phone = PhoneE164::parse("+5511900000500").unwrap();
         let contact = backend::conversations::contact_by_phone(&t.db, &a.actor, &phone).await.unwrap().unwrap();
-        let created = activity::timeline(&t.db, &a.org, &contact.id, 20).await.unwrap();
+        let created = activity::timeline(&t.db, &a.actor, &contact.id, 20).await.unwrap();
         assert!(created.iter().any(|l| l.kind == "created" && l.detail["source"] == "whatsapp"), "WhatsApp is a way in too ({})", t.label);
         customer_writes_text(&t.db, "100000000000001", "5511900000500", now - 2000, "please don't stop").await;
-        assert_eq!(search::get(&t.db, &a.org, &contact.id).await.unwrap().opt_in_status, "unknown", "{}", t.label);
+        assert_eq!(search::get(&t.db, &a.actor, &contact.id).await.unwrap().opt_in_status, "unknown", "{}", t.label);
         customer_writes_text(&t.db, "100000000000001", "5511900000500", now - 1000, " Stop! ").await;
-        assert_eq!(search::get(&t.db, &a.org, &contact.id).await.unwrap().opt_in_status, "opted_out", "{}", t.label);
-        let lines = activity::timeline(&t.db, &a.org, &contact.id, 20).await.unwrap();
+        assert_eq!(search::get(&t.db, &a.actor, &contact.id).await.unwrap().opt_in_status, "opted_out", "{}", t.label);
+        let lines = activity::timeline(&t.db, &a.actor, &contact.id, 20).await.unwrap();
         let consent = lines.iter().find(|l| l.kind == "opt_in").expect("the opt-out is recorded");
         assert_eq!((consent.detail["via"].as_str(), consent.detail["evidence"].as_str()), (Some("whatsapp"), Some("WhatsApp message \u{201c}Stop!\u{201d}")));
         let conversation = backend::conversations::for_contact(&t.db, &a.actor, &contact.id).await.unwrap().remove(0);
@@ -267,7 +267,7 @@ async fn a_customer_who_writes_stop_is_opted_out_with_evidence_and_told_so_and_s
             t.label
         );
         customer_writes_text(&t.db, "100000000000001", "5511900000500", now, "start").await;
-        assert_eq!(search::get(&t.db, &a.org, &contact.id).await.unwrap().opt_in_status, "opted_in", "{}", t.label);
+        assert_eq!(search::get(&t.db, &a.actor, &contact.id).await.unwrap().opt_in_status, "opted_in", "{}", t.label);
     }
 }
 
@@ -278,7 +278,8 @@ async fn the_export_is_utf8_with_a_bom_tags_in_one_cell_and_formulas_neutralised
         fields::create(&t.db, &a.actor, "plan", "Plan", "text", &[], now_ms()).await.unwrap();
         edit::create(&t.db, &a.actor, "app", &json!({"phone": "+5511900000600", "name": "=HYPERLINK(\"http://evil\")", "company": "São Paulo, Ltda", "tags": ["vip", "feira"], "custom_fields": {"plan": "@gold"}}), now_ms()).await.unwrap();
         edit::create(&t.db, &a.actor, "app", &json!({"phone": "+5511900000601", "name": "Plain"}), now_ms()).await.unwrap();
-        let bytes = backend::contacts::export::csv(&t.db, &a.org, &ContactQuery { tags: vec!["vip".into()], ..query() }).await.unwrap();
+        let bytes =
+            backend::contacts::export::csv(&t.db, &a.actor, &domain::contacts::ContactFilters { tag: "vip".into(), ..Default::default() }).await.unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{}", t.label);
         let text = domain::csv::decode_text(&bytes).into_owned();
         let rows: Vec<Vec<String>> = domain::csv::Reader::new(&text).map(|r| r.unwrap().fields).collect();

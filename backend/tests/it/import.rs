@@ -18,7 +18,7 @@ async fn import_file(db: &backend::Db, s: &backend::testing::Seeded, bytes: Vec<
     let up = import::upload(db, &s.actor, "leads.csv", bytes, now_ms()).await.unwrap();
     import::start(db, &s.actor, &up.id, &up.mapping, policy).await.unwrap();
     backend::testing::drain_jobs(db).await;
-    import::get(db, &s.org, &up.id).await.unwrap()
+    import::get(db, &s.actor, &up.id).await.unwrap()
 }
 
 #[tokio::test]
@@ -35,12 +35,12 @@ async fn an_excel_export_with_a_bom_semicolons_and_quoted_line_breaks_imports_wi
         sqlx::query("UPDATE orgs SET default_country = 'BR'").execute(t.db.pool()).await.unwrap();
         import::start(&t.db, &a.actor, &up.id, &up.mapping, "skip").await.unwrap();
         backend::testing::drain_jobs(&t.db).await;
-        let done = import::get(&t.db, &a.org, &up.id).await.unwrap();
+        let done = import::get(&t.db, &a.actor, &up.id).await.unwrap();
         assert_eq!((done.status.as_str(), done.created, done.failed, done.processed_rows), ("done", 2, 0, 2), "{}: {:?}", t.label, done.message);
-        let ana = search::list(&t.db, &a.org, &ContactQuery { phone: Some("+5511999990001".into()), ..query() }).await.unwrap().data.remove(0);
+        let ana = search::list(&t.db, &a.actor, &ContactQuery { phone: Some("+5511999990001".into()), ..query() }).await.unwrap().data.remove(0);
         assert_eq!((ana.name.as_deref(), ana.email.as_deref(), ana.source.as_str()), (Some("Ana Lima"), Some("ana@x.test"), "csv"));
         assert_eq!(ana.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["feira", "vip"]);
-        let notes = backend::contacts::notes::list(&t.db, &a.org, &ana.id).await.unwrap();
+        let notes = backend::contacts::notes::list(&t.db, &a.actor, &ana.id).await.unwrap();
         assert_eq!(notes[0].body, "Quer o plano anual\nligar à tarde", "{}", t.label);
     }
 }
@@ -60,7 +60,7 @@ async fn one_bad_row_in_ten_thousand_is_reported_in_the_error_file_and_the_rest_
         let done = import_file(&t.db, &a, file.into_bytes(), "skip").await;
         assert_eq!((done.status.as_str(), done.processed_rows, done.created, done.failed), ("done", 10_000, 9_999, 1), "{}", t.label);
         assert_eq!(count_rows(&t.db, "contacts").await, 9_999);
-        let errors = import::error_file(&t.db, &a.org, &done.id).await.unwrap();
+        let errors = import::error_file(&t.db, &a.actor, &done.id).await.unwrap();
         assert!(errors.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
         let text = decode_text(&errors);
         let rows: Vec<Vec<String>> = Reader::new(&text).map(|r| r.unwrap().fields).collect();
@@ -89,16 +89,16 @@ async fn duplicates_in_the_file_and_in_the_database_follow_the_chosen_policy() {
 
         let skip = import_file(&t.db, &a, file.into(), "skip").await;
         assert_eq!((skip.created, skip.skipped, skip.updated, skip.failed), (1, 2, 0, 0), "skip ({})", t.label);
-        let stored = search::list(&t.db, &a.org, &ContactQuery { phone: Some("+447900000001".into()), ..query() }).await.unwrap().data.remove(0);
+        let stored = search::list(&t.db, &a.actor, &ContactQuery { phone: Some("+447900000001".into()), ..query() }).await.unwrap().data.remove(0);
         assert_eq!(stored.name.as_deref(), Some("Stored"), "skip leaves the stored contact");
-        let first = search::list(&t.db, &a.org, &ContactQuery { phone: Some("+447900000002".into()), ..query() }).await.unwrap().data.remove(0);
+        let first = search::list(&t.db, &a.actor, &ContactQuery { phone: Some("+447900000002".into()), ..query() }).await.unwrap().data.remove(0);
         assert_eq!(first.name.as_deref(), Some("First"), "the first row of a phone wins under skip");
 
         let update = import_file(&t.db, &a, file.into(), "update").await;
         assert_eq!((update.created, update.updated, update.failed), (0, 3, 0), "update ({})", t.label);
-        let stored = search::list(&t.db, &a.org, &ContactQuery { phone: Some("+447900000001".into()), ..query() }).await.unwrap().data.remove(0);
+        let stored = search::list(&t.db, &a.actor, &ContactQuery { phone: Some("+447900000001".into()), ..query() }).await.unwrap().data.remove(0);
         assert_eq!((stored.name.as_deref(), stored.company.as_deref()), (Some("From File"), Some("New Co")));
-        let merged = search::list(&t.db, &a.org, &ContactQuery { phone: Some("+447900000002".into()), ..query() }).await.unwrap().data.remove(0);
+        let merged = search::list(&t.db, &a.actor, &ContactQuery { phone: Some("+447900000002".into()), ..query() }).await.unwrap().data.remove(0);
         assert_eq!((merged.name.as_deref(), merged.company.as_deref()), (Some("Second"), Some("Later Co")), "later rows fill in under update");
 
         let create = import_file(&t.db, &a, "phone,name\n+447900000001,X\n+447900000003,New\n+447900000003,Again\n".into(), "create").await;
@@ -127,7 +127,7 @@ async fn an_import_run_again_or_interrupted_and_resumed_never_duplicates_or_lose
             .await
             .unwrap();
         backend::testing::drain_jobs(&t.db).await;
-        let resumed = import::get(&t.db, &a.org, &up.id).await.unwrap();
+        let resumed = import::get(&t.db, &a.actor, &up.id).await.unwrap();
         assert_eq!(
             (resumed.status.as_str(), resumed.processed_rows, resumed.created, resumed.skipped),
             ("done", 1_200, 1_200, 0),
@@ -157,7 +157,7 @@ async fn files_that_cannot_be_imported_are_refused_with_contact_005_and_nothing_
         assert!(e.message.contains("phone"), "a file without a phone column: {}", e.message);
         assert_eq!(count_rows(&t.db, "contacts").await, 0);
         let other = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
-        assert!(import::get(&t.db, &other.org, &up.id).await.is_err(), "another org cannot see the import");
+        assert!(import::get(&t.db, &other.actor, &up.id).await.is_err(), "another org cannot see the import");
     }
 }
 
@@ -174,10 +174,10 @@ async fn a_file_exported_from_one_org_imports_into_another_as_the_same_contacts(
         backend::contacts::edit::create(&t.db, &a.actor, "app", &serde_json::json!({"phone": "+14155550100", "name": "-Plain"}), now_ms()).await.unwrap();
 
         // The export neutralises `+`, `=`, `-` and `@` with a leading `'`; the import undoes it.
-        let exported = backend::contacts::export::csv(&t.db, &a.org, &query()).await.unwrap();
+        let exported = backend::contacts::export::csv(&t.db, &a.actor, &Default::default()).await.unwrap();
         let done = import_file(&t.db, &b, exported, "skip").await;
         assert_eq!((done.status.as_str(), done.created, done.failed), ("done", 2, 0), "{}: {:?}", t.label, done.message);
-        let got = search::list(&t.db, &b.org, &ContactQuery { phone: Some("+5511900000600".into()), ..query() }).await.unwrap().data.remove(0);
+        let got = search::list(&t.db, &b.actor, &ContactQuery { phone: Some("+5511900000600".into()), ..query() }).await.unwrap().data.remove(0);
         assert_eq!(
             (got.name.as_deref(), got.email.as_deref(), got.company.as_deref()),
             (Some("=HYPERLINK(\"x\")"), Some("ana@x.test"), Some("São Paulo, Ltda")),
@@ -186,7 +186,7 @@ async fn a_file_exported_from_one_org_imports_into_another_as_the_same_contacts(
         );
         assert_eq!(got.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["feira", "vip"]);
         assert_eq!(got.custom_fields.get("plan").and_then(|v| v.as_str()), Some("@gold"), "{}", t.label);
-        let plain = search::list(&t.db, &b.org, &ContactQuery { phone: Some("+14155550100".into()), ..query() }).await.unwrap().data.remove(0);
+        let plain = search::list(&t.db, &b.actor, &ContactQuery { phone: Some("+14155550100".into()), ..query() }).await.unwrap().data.remove(0);
         assert_eq!(plain.name.as_deref(), Some("-Plain"));
     }
 }

@@ -22,7 +22,7 @@ async fn customer_says(db: &backend::Db, wamid: &str, text: &str) {
 async fn opt_in_status(db: &backend::Db, org: &domain::OrgId) -> String {
     let phone = PhoneE164::parse("+5511900000777").unwrap();
     let contact = backend::conversations::contact_by_phone(db, &backend::auth::Actor::system(org, "test"), &phone).await.unwrap().unwrap();
-    backend::contacts::search::get(db, org, &contact.id).await.unwrap().opt_in_status
+    backend::contacts::search::get(db, &backend::auth::Actor::system(org, "test"), &contact.id).await.unwrap().opt_in_status
 }
 
 #[tokio::test]

@@ -32,8 +32,7 @@ pub async fn list(
     Query(view): Query<ContactFilters>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<ContactPage>, ApiError> {
-    let query = filters::query(&state.db, &auth.0.org_id, &view, paging.page.unwrap_or(1), paging.per_page.unwrap_or(25)).await?;
-    Ok(Json(search::list(&state.db, &auth.0.org_id, &query).await?))
+    Ok(Json(filters::list(&state.db, &auth.actor(), &view, paging.page.unwrap_or(1), paging.per_page.unwrap_or(25)).await?))
 }
 
 /// `POST /api/v1/contacts` with `{phone, name, email, company, tags, custom_fields,
@@ -45,7 +44,7 @@ pub async fn create(State(state): State<AppState>, auth: ApiKeyAuth, ApiJson(bod
 
 /// `GET /api/v1/contacts/{id}`.
 pub async fn get(State(state): State<AppState>, auth: ApiKeyAuth, Path(id): Path<String>) -> Result<Json<ContactView>, ApiError> {
-    Ok(Json(search::get(&state.db, &auth.0.org_id, &ContactId::from_string(id)).await?))
+    Ok(Json(search::get(&state.db, &auth.actor(), &ContactId::from_string(id)).await?))
 }
 
 /// `PATCH /api/v1/contacts/{id}`: the fields given change; `null` clears one.

@@ -47,7 +47,7 @@ async fn posted_leads_become_one_contact_per_phone_with_their_source() {
             .await;
         assert_eq!(first.status, StatusCode::ACCEPTED, "{}: {}", app.label, first.body);
         assert_eq!(first.json()["status"], "created");
-        let contact = search::list(&app.db, &orgs.a.org, &query("+5511955550001")).await.unwrap().data.remove(0);
+        let contact = search::list(&app.db, &orgs.a.actor, &query("+5511955550001")).await.unwrap().data.remove(0);
         assert_eq!((contact.name.as_deref(), contact.source.as_str(), contact.tags[0].name.as_str()), (Some("Dora"), "Site form", "gold"), "{}", app.label);
 
         // Form-encoded, matched by field names, and Meta lead-ads style nesting.
@@ -69,15 +69,15 @@ async fn posted_leads_become_one_contact_per_phone_with_their_source() {
             )
             .await;
         assert_eq!(ads.status, StatusCode::ACCEPTED, "{}", ads.body);
-        let dora = search::get(&app.db, &orgs.a.org, &contact.id).await.unwrap();
+        let dora = search::get(&app.db, &orgs.a.actor, &contact.id).await.unwrap();
         assert_eq!((dora.email.as_deref(), dora.source.as_str()), (Some("dora@x.test"), "Site form"), "the first source stays ({})", app.label);
         assert_eq!(count_rows(&app.db, "contacts").await, 2);
         let events = backend::events::since(&app.db, &orgs.a.actor, 0, 100).await.unwrap();
         assert_eq!(events.iter().filter(|e| e.kind == "contact" && e.payload["via"] == "webhook").count(), 2, "a created event per new lead ({})", app.label);
-        let listed = sources::list(&app.db, &orgs.a.org).await.unwrap();
+        let listed = sources::list(&app.db, &orgs.a.actor).await.unwrap();
         assert_eq!(listed.iter().map(|s| s.leads_count).sum::<i64>(), 3);
         assert!(listed.iter().all(|s| s.last_success_at.is_some()));
-        assert!(sources::list(&app.db, &orgs.b.org).await.unwrap().is_empty(), "B sees none of A's sources");
+        assert!(sources::list(&app.db, &orgs.b.actor).await.unwrap().is_empty(), "B sees none of A's sources");
     }
 }
 

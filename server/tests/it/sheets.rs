@@ -86,7 +86,7 @@ async fn each_sheet_row_becomes_a_lead_exactly_once_across_inserted_and_edited_r
         let report = sheets::poll_one(&t.db, &test_cipher(), &client, &source.id, now_ms()).await.unwrap();
         assert_eq!(report.new_leads, 1, "only the new row ({})", t.label);
         assert_eq!(count_rows(&t.db, "contacts").await, 3);
-        let ana = search::list(&t.db, &a.org, &by_phone("+447700900001")).await.unwrap().data.remove(0);
+        let ana = search::list(&t.db, &a.actor, &by_phone("+447700900001")).await.unwrap().data.remove(0);
         assert_eq!(
             (ana.name.as_deref(), ana.email.as_deref(), ana.source.as_str()),
             (Some("Ana"), Some("ana@x.test"), "Fair sheet"),
@@ -154,7 +154,7 @@ async fn a_sheet_published_as_csv_is_polled_the_same_way() {
         let source = sources::create(&t.db, &test_cipher(), &a.actor, &input, now_ms()).await.unwrap();
         sheet.set(&[&["telefone", "nome"], &["+447700900021", "Gil"]]);
         assert_eq!(sheets::poll_one(&t.db, &test_cipher(), &client, &source.id, now_ms()).await.unwrap().new_leads, 1, "{}", t.label);
-        let gil = search::list(&t.db, &a.org, &by_phone("+447700900021")).await.unwrap().data.remove(0);
+        let gil = search::list(&t.db, &a.actor, &by_phone("+447700900021")).await.unwrap().data.remove(0);
         assert_eq!(gil.name.as_deref(), Some("Gil"));
     }
 }

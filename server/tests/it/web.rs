@@ -384,7 +384,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         );
         let b_lines = backend::conversations::messages(&app.db, &orgs.b.actor, &domain::ConversationId::from_string(b_conversation.clone()), 50).await.unwrap();
         assert_eq!(b_lines.len(), 1, "nothing was written into B's chat ({})", app.label);
-        let b_now = backend::contacts::search::get(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap();
+        let b_now = backend::contacts::search::get(&app.db, &orgs.b.actor, &domain::ContactId::from_string(b_contact.clone())).await.unwrap();
         assert_eq!(
             (b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at),
             (None, 0, "unknown", None),
@@ -392,21 +392,21 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             app.label
         );
         assert_eq!(
-            backend::contacts::notes::list(&app.db, &orgs.b.org, &domain::ContactId::from_string(b_contact.clone())).await.unwrap().len(),
+            backend::contacts::notes::list(&app.db, &orgs.b.actor, &domain::ContactId::from_string(b_contact.clone())).await.unwrap().len(),
             1,
             "no note added to B's contact ({})",
             app.label
         );
-        assert_eq!(backend::contacts::sources::list(&app.db, &orgs.b.org).await.unwrap().len(), 1, "B's source kept ({})", app.label);
+        assert_eq!(backend::contacts::sources::list(&app.db, &orgs.b.actor).await.unwrap().len(), 1, "B's source kept ({})", app.label);
         assert_eq!(
-            backend::contacts::tags::list(&app.db, &orgs.b.org).await.unwrap().iter().map(|t| (t.name.as_str(), t.colour.as_str())).collect::<Vec<_>>(),
+            backend::contacts::tags::list(&app.db, &orgs.b.actor).await.unwrap().iter().map(|t| (t.name.as_str(), t.colour.as_str())).collect::<Vec<_>>(),
             [("bsecrettag", "#123456")],
             "B's tag kept ({})",
             app.label
         );
-        assert_eq!(backend::contacts::fields::list(&app.db, &orgs.b.org).await.unwrap().len(), 1, "B's field kept ({})", app.label);
+        assert_eq!(backend::contacts::fields::list(&app.db, &orgs.b.actor).await.unwrap().len(), 1, "B's field kept ({})", app.label);
         assert_eq!(
-            backend::contacts::import::get(&app.db, &orgs.b.org, &b_import.id).await.unwrap().status,
+            backend::contacts::import::get(&app.db, &orgs.b.actor, &b_import.id).await.unwrap().status,
             "uploaded",
             "B's import not started ({})",
             app.label
@@ -533,7 +533,7 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
         let me = c.api_get("/api/v1/me", Some(&key_a.secret)).await.json();
         assert_eq!(me["id"], orgs.a.org.as_str(), "{}", app.label);
         assert_eq!(backend::whatsapp::numbers::list(&app.db, &orgs.b.actor).await.unwrap().len(), 1, "B's numbers unchanged ({})", app.label);
-        let b_now = backend::contacts::search::get(&app.db, &orgs.b.org, &b_contact.id).await.unwrap();
+        let b_now = backend::contacts::search::get(&app.db, &orgs.b.actor, &b_contact.id).await.unwrap();
         assert_eq!(
             (b_now.name, b_now.tags.len(), b_now.opt_in_status.as_str(), b_now.deleted_at),
             (None, 0, "unknown", None),

@@ -122,7 +122,6 @@ pub async fn seed_number(db: &Db, actor: &Actor, phone_number_id: &str) -> domai
 /// Stores an outbound message directly (until the send pipeline exists in a test's
 /// scope): for status-webhook tests. Returns the message id.
 pub async fn seed_outbound_message(db: &Db, org: &OrgId, number: &domain::NumberId, contact_phone: &str, wa_message_id: Option<&str>) -> String {
-    use sqlx::Row;
     let now = crate::clock::now_ms();
     let contact_id = crate::clock::new_id();
     sqlx::query("INSERT INTO contacts (id, org_id, phone, wa_id, source, created_at, updated_at) VALUES ($1, $2, $3, $4, 'test', $5, $5) ON CONFLICT (org_id, phone) DO NOTHING")
@@ -134,13 +133,12 @@ pub async fn seed_outbound_message(db: &Db, org: &OrgId, number: &domain::Number
         .execute(db.pool())
         .await
         .unwrap();
-    let contact: String = sqlx::query("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2")
+    let contact: String = sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND phone = $2")
         .bind(org.as_str())
         .bind(contact_phone)
         .fetch_one(db.pool())
         .await
-        .unwrap()
-        .get("id");
+        .unwrap();
     sqlx::query("INSERT INTO conversations (id, org_id, number_id, contact_id, status, unread_count, created_at, updated_at) VALUES ($1, $2, $3, $4, 'open', 0, $5, $5) ON CONFLICT (number_id, contact_id) DO NOTHING")
         .bind(crate::clock::new_id())
         .bind(org.as_str())
@@ -150,13 +148,12 @@ pub async fn seed_outbound_message(db: &Db, org: &OrgId, number: &domain::Number
         .execute(db.pool())
         .await
         .unwrap();
-    let conversation: String = sqlx::query("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
+    let conversation: String = sqlx::query_scalar("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
         .bind(number.as_str())
         .bind(&contact)
         .fetch_one(db.pool())
         .await
-        .unwrap()
-        .get("id");
+        .unwrap();
     let id = crate::clock::new_id();
     sqlx::query("INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, wa_message_id, status, created_at) VALUES ($1, $2, $3, $4, 'outbound', 'text', 'hello', '{}', $5, 'pending', $6)")
         .bind(&id)
@@ -173,15 +170,12 @@ pub async fn seed_outbound_message(db: &Db, org: &OrgId, number: &domain::Number
 
 /// The status, error code and error title of a message.
 pub async fn message_status(db: &Db, id: &str) -> (String, Option<i64>, Option<String>) {
-    use sqlx::Row;
-    let r = sqlx::query("SELECT status, error_code, error_title FROM messages WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
-    (r.get("status"), r.get("error_code"), r.get("error_title"))
+    sqlx::query_as("SELECT status, error_code, error_title FROM messages WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap()
 }
 
 /// Rows in a table (for "stored once" assertions).
 pub async fn count_rows(db: &Db, table: &str) -> i64 {
-    use sqlx::Row;
-    sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(db.pool()).await.unwrap().get("n")
+    sqlx::query_scalar(&format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(db.pool()).await.unwrap()
 }
 
 /// An in-process Graph API for tests: answers sends from a script (then accepts), and

@@ -14,7 +14,7 @@ use domain::whatsapp::webhook::{Change, Entry, InboundMessage, MessagesValue, St
 use domain::whatsapp::MessageStatus;
 use domain::{NumberId, OrgId, PhoneE164};
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 /// The customer-service window that an inbound message opens.
 pub const WINDOW_MS: i64 = 24 * 3600 * 1000;
@@ -29,6 +29,23 @@ pub struct IngestReport {
     pub unknown_numbers: usize,
     pub account_events: usize,
     pub malformed_changes: usize,
+}
+
+/// A conversation as it was before an inbound message moved it.
+#[derive(sqlx::FromRow)]
+struct ChatBefore {
+    status: String,
+    assignee_id: Option<String>,
+    last_inbound_at: Option<i64>,
+}
+
+/// An outbound message a status webhook is about.
+#[derive(sqlx::FromRow)]
+struct SentRow {
+    id: String,
+    status: String,
+    org_id: OrgId,
+    conversation_id: String,
 }
 
 /// How a raw webhook body ended, as kept in `webhook_events`.
@@ -171,10 +188,10 @@ async fn store_inbound(
         report.duplicate_messages += 1;
         return Ok(());
     }
-    let before = sqlx::query("SELECT status, assignee_id, last_inbound_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *conn).await?;
-    // A first message, or one that reopens a resolved chat, is routed to an agent below.
-    let needs_routing = before.get::<Option<String>, _>("assignee_id").is_none()
-        && (before.get::<Option<i64>, _>("last_inbound_at").is_none() || before.get::<String, _>("status") == "resolved");
+    let before: ChatBefore =
+        sqlx::query_as("SELECT status, assignee_id, last_inbound_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *conn).await?;
+    // A first message, or one that reopens a resolved chat, is routed to an agent later.
+    let needs_routing = before.assignee_id.is_none() && (before.last_inbound_at.is_none() || before.status == "resolved");
     // The window and the ordering move only forward, whatever order messages arrive in.
     sqlx::query(
         "UPDATE conversations SET \
@@ -197,7 +214,7 @@ async fn store_inbound(
         conversation_id: conversation.clone(),
         contact_id: contact.as_str().to_owned(),
         message_id: message_id.clone(),
-        first_reply: before.get::<Option<i64>, _>("last_inbound_at").is_none(),
+        first_reply: before.last_inbound_at.is_none(),
         needs_routing,
     };
     crate::jobs::enqueue_in(conn, &crate::jobs::handle_inbound::HandleInbound(arrived), Some(org), now, Some(&format!("inbound:{message_id}")), now).await?;
@@ -219,15 +236,15 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
     };
     // Find the message by its wamid, or by our own id echoed in biz_opaque_callback_data
     // (a send whose response was lost): then its wamid is recorded too.
-    let mut row =
-        sqlx::query("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND wa_message_id = $2 AND direction = 'outbound'")
+    let mut row: Option<SentRow> =
+        sqlx::query_as("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND wa_message_id = $2 AND direction = 'outbound'")
             .bind(number.as_str())
             .bind(&s.id)
             .fetch_optional(&mut *conn)
             .await?;
     if row.is_none() {
         if let Some(ours) = &s.biz_opaque_callback_data {
-            row = sqlx::query("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND id = $2 AND direction = 'outbound'")
+            row = sqlx::query_as("SELECT id, status, org_id, conversation_id FROM messages WHERE number_id = $1 AND id = $2 AND direction = 'outbound'")
                 .bind(number.as_str())
                 .bind(ours)
                 .fetch_optional(&mut *conn)
@@ -245,8 +262,7 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
         report.statuses_ignored += 1;
         return Ok(());
     };
-    let id: String = row.get("id");
-    let mut current: String = row.get("status");
+    let SentRow { id, status: mut current, org_id, conversation_id: conversation } = row;
     // Compare-and-set, so concurrent webhooks can never move a status backwards.
     loop {
         let old = MessageStatus::parse(&current).unwrap_or(MessageStatus::Pending);
@@ -270,14 +286,12 @@ async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpd
         .await?;
         if r.rows_affected() == 1 {
             report.statuses_applied += 1;
-            let conversation: String = row.get("conversation_id");
             let payload =
                 serde_json::json!({"message_id": id, "conversation_id": conversation, "status": new.as_str(), "error_code": code, "error_title": title});
-            crate::events::publish_in(conn, &OrgId::from_string(row.get::<String, _>("org_id")), "status", Some(&conversation), None, &payload, now_ms())
-                .await?;
+            crate::events::publish_in(conn, &org_id, "status", Some(&conversation), None, &payload, now_ms()).await?;
             return Ok(());
         }
-        current = sqlx::query("SELECT status FROM messages WHERE id = $1").bind(&id).fetch_one(&mut *conn).await?.get("status");
+        current = sqlx::query_scalar("SELECT status FROM messages WHERE id = $1").bind(&id).fetch_one(&mut *conn).await?;
     }
 }
 

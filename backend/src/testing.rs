@@ -329,15 +329,15 @@ pub async fn set_rate_day(db: &Db, number: &domain::NumberId, day: &str) {
 /// background work happen without sleeping.
 pub async fn drain_jobs(db: &Db) -> Vec<crate::jobs::Ran> {
     let ctx = crate::jobs::JobContext::new(db.clone(), std::sync::Arc::new(FakeGraph::default()), test_cipher());
-    crate::jobs::Runner::new(ctx, crate::jobs::Registry::standard(1)).drain(&[], crate::clock::now_ms()).await.expect("jobs run")
+    crate::jobs::Runner::new(ctx, crate::jobs::kinds::standard(1)).drain(&[], crate::clock::now_ms()).await.expect("jobs run")
 }
 
 /// Runs the inbound pipeline's jobs that are due (what the server's runner does within
 /// milliseconds of a webhook).
 pub async fn drain_inbound(db: &Db) -> Vec<crate::jobs::Ran> {
     let ctx = crate::jobs::JobContext::new(db.clone(), std::sync::Arc::new(FakeGraph::default()), test_cipher());
-    crate::jobs::Runner::new(ctx, crate::jobs::Registry::standard(1))
-        .drain(&[<crate::jobs::handle_inbound::HandleInbound as crate::jobs::Job>::KIND], crate::clock::now_ms())
+    crate::jobs::Runner::new(ctx, crate::jobs::kinds::standard(1))
+        .drain(&[<crate::conversations::inbound::HandleInbound as crate::jobs::Job>::KIND], crate::clock::now_ms())
         .await
         .expect("inbound jobs run")
 }

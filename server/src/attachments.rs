@@ -31,7 +31,7 @@ pub async fn send(
     let graphs = (state.graph.as_ref(), state.sandbox.graph.as_ref());
     let (queued, stored) =
         chat::send_file(&state.db, graphs, &state.cipher, &actor, &ConversationId::from_string(conversation), reply, backend::clock::now_ms()).await?;
-    state.wakeups.wake::<backend::jobs::send_message::SendMessage>();
+    state.wakeups.wake::<backend::whatsapp::outbound::SendMessage>();
     state.events.wake();
     Ok((StatusCode::CREATED, Json(json!({ "message_id": queued.message_id.as_str(), "media_id": stored.id }))))
 }

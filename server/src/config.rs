@@ -151,7 +151,7 @@ impl Config {
             },
             sheets_api_base: get("MCE_SHEETS_API_BASE")
                 .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| backend::contacts::sheets::DEFAULT_API_BASE.to_owned()),
+                .unwrap_or_else(|| backend::contacts::sheets_api::DEFAULT_API_BASE.to_owned()),
             whatsapp_api_base: match get("WHATSAPP_API_BASE").filter(|s| !s.trim().is_empty()) {
                 Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.trim().trim_end_matches('/').to_owned(),
                 Some(b) => return Err(format!("WHATSAPP_API_BASE must be an http(s) URL, not {b:?}")),

@@ -69,8 +69,8 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             // Open inboxes hear about it now; the messages' consumers and the downloads
             // of inbound files start now.
             state.events.wake();
-            state.wakeups.wake::<backend::jobs::handle_inbound::HandleInbound>();
-            state.wakeups.wake::<backend::jobs::download_media::DownloadMedia>();
+            state.wakeups.wake::<backend::conversations::inbound::HandleInbound>();
+            state.wakeups.wake::<backend::whatsapp::media::DownloadMedia>();
             (StatusCode::OK, "OK").into_response()
         }
         Err(e) => {

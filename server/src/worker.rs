@@ -4,20 +4,20 @@
 use crate::config::Config;
 use app::state::AppState;
 use backend::clock::now_ms;
-use backend::jobs::{self, JobContext, Registry, Runner};
+use backend::jobs::{self, JobContext, Runner};
 use std::sync::Arc;
 use tokio::sync::watch;
 
 /// Queues the periodic jobs and starts the runner; it ends when `stop` turns true and
 /// every loop has finished the batch it was in.
 pub async fn spawn(state: &AppState, config: &Config, stop: watch::Receiver<bool>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    jobs::ensure_periodic(&state.db, now_ms()).await.map_err(|e| anyhow::anyhow!(e.into_app_error().message))?;
+    jobs::kinds::ensure_periodic(&state.db, now_ms()).await.map_err(|e| anyhow::anyhow!(e.into_app_error().message))?;
     let mut ctx = JobContext::new(state.db.clone(), state.graph.clone(), state.cipher.clone()).with_sandbox(state.sandbox.graph.clone());
     ctx.events = state.events.clone();
-    ctx.sheets = backend::contacts::sheets::SheetsClient::new(&config.sheets_api_base)?;
+    ctx.sheets = backend::contacts::sheets_api::SheetsClient::new(&config.sheets_api_base)?;
     ctx.webhook_retention_ms = config.webhook_retention_days * 24 * 3600 * 1000;
     ctx.stop = stop;
     ctx.wakeups = state.wakeups.clone();
-    let runner = Runner::new(ctx, Registry::standard(config.send_workers.max(1) as usize));
+    let runner = Runner::new(ctx, jobs::kinds::standard(config.send_workers.max(1) as usize));
     Ok(Arc::new(runner).spawn())
 }

@@ -29,7 +29,7 @@ pub async fn inbox_chat(conversation_id: String) -> Result<ChatView, AppError> {
         backend::inbox::chat::open(&state.db, &actor, &domain::ConversationId::from_string(conversation_id), backend::clock::now_ms()).await.map_err(fail)?;
     if view.can_act {
         // Opening may have queued read receipts.
-        state.wakeups.wake::<backend::jobs::mark_read::MarkRead>();
+        state.wakeups.wake::<backend::whatsapp::outbound::MarkRead>();
     }
     Ok(view)
 }
@@ -53,7 +53,7 @@ async fn send(conversation_id: String, content: domain::whatsapp::outbound::Outb
     let (state, actor) = actor().await?;
     let id = domain::ConversationId::from_string(conversation_id);
     backend::inbox::chat::reply(&state.db, &actor, &id, content, backend::clock::now_ms()).await.map_err(fail)?;
-    state.wakeups.wake::<backend::jobs::send_message::SendMessage>();
+    state.wakeups.wake::<backend::whatsapp::outbound::SendMessage>();
     state.events.wake();
     Ok(())
 }

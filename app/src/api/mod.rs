@@ -1,5 +1,6 @@
 //! Server functions by domain. Each one is a public URL (`/api/<domain>/<name>`): it
-//! finds the signed-in member, checks the role, and calls one backend service.
+//! finds the signed-in member (the `Actor`), parses its arguments, calls one backend
+//! service, and maps the error. The service checks the role, whoever calls it.
 //!
 //! Every state-changing request carries the session's CSRF token in the
 //! `x-csrf-token` header; [`client::CsrfClient`] adds it to every server-function call.

@@ -16,6 +16,7 @@ use domain::csv::{decode_text, Reader, Record, Writer};
 use domain::dto::{CustomFieldView, ImportView};
 use domain::import::{auto_map, check_mapping, DuplicatePolicy, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
 use domain::{AppError, ErrorCode, OrgId, UserId};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
 use std::collections::HashSet;
@@ -106,9 +107,9 @@ pub async fn start(db: &Db, actor: &crate::auth::Actor, id: &str, mapping: &[Str
         .await?
         .rows_affected();
     if queued == 1 {
-        let job = crate::jobs::run_import::RunImport { import_id: id.to_owned() };
+        let job = RunImport { import_id: id.to_owned() };
         let now = crate::clock::now_ms();
-        crate::jobs::enqueue_in(&mut tx, &job, Some(org), now, Some(&format!("import:{id}")), now).await?;
+        crate::jobs::queue::enqueue_in(&mut tx, &job, Some(org), now, Some(&format!("import:{id}")), now).await?;
     }
     tx.commit().await?;
     get_for_org(db, org, id).await
@@ -290,6 +291,12 @@ pub enum RunEnd {
     /// It stopped between batches (shutdown, or `budget_ms` used up): run it again to
     /// go on from the next row.
     Paused,
+}
+
+/// Runs the import with this id (queued when its mapping is confirmed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunImport {
+    pub import_id: String,
 }
 
 /// Runs an import (the `run_import` job's work) from its next unstored row, batch by

@@ -20,6 +20,7 @@ pub mod search;
 pub mod sender;
 pub mod settings;
 pub mod sheets;
+pub mod sheets_api;
 pub mod sources;
 pub mod store;
 pub mod tags;

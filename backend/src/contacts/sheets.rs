@@ -7,86 +7,14 @@
 //! shown on the source with the time of the last successful poll.
 
 use super::model::{Via, Who, BATCH};
+use super::sheets_api::SheetsClient;
 use super::store::{apply_leads, Lead, OnDuplicate};
 use crate::error::Result;
 use crate::secrets::Cipher;
 use crate::Db;
-use domain::csv::{decode_text, Reader, Record};
+use domain::csv::Record;
 use domain::OrgId;
 use serde_json::{Map, Value};
-use std::time::Duration;
-
-/// Google's API, unless configured otherwise (`MCE_SHEETS_API_BASE`, for tests and proxies).
-pub const DEFAULT_API_BASE: &str = "https://sheets.googleapis.com";
-
-/// The most rows one poll reads.
-pub const MAX_ROWS: usize = 100_000;
-
-/// Fetches sheet rows over HTTP.
-#[derive(Clone)]
-pub struct SheetsClient {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl SheetsClient {
-    /// A client for the Sheets API at `base`.
-    pub fn new(base: &str) -> anyhow::Result<Self> {
-        crate::net::ensure_tls_provider();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("mce/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { http, base: base.trim_end_matches('/').to_owned() })
-    }
-
-    /// The rows of `range` (`GET /v4/spreadsheets/{id}/values/{range}?key=`).
-    pub async fn values(&self, spreadsheet_id: &str, range: &str, api_key: &str) -> std::result::Result<Vec<Vec<String>>, String> {
-        let url = format!("{}/v4/spreadsheets/{}/values/{}?majorDimension=ROWS&key={}", self.base, encode(spreadsheet_id), encode(range), encode(api_key));
-        let res = self.http.get(&url).send().await.map_err(|e| format!("Google Sheets could not be reached ({}).", e.without_url()))?;
-        let status = res.status();
-        let body: Value = res.json().await.map_err(|_| format!("Google Sheets answered {status} with something that is not JSON."))?;
-        if !status.is_success() {
-            let why = body["error"]["message"].as_str().unwrap_or("no reason given");
-            return Err(format!("Google Sheets answered {}: {why}", status.as_u16()));
-        }
-        Ok(body["values"]
-            .as_array()
-            .map(|rows| rows.iter().take(MAX_ROWS + 1).map(|r| r.as_array().map(|cells| cells.iter().map(cell_text).collect()).unwrap_or_default()).collect())
-            .unwrap_or_default())
-    }
-
-    /// The rows of a sheet published as CSV.
-    pub async fn csv(&self, url: &str) -> std::result::Result<Vec<Vec<String>>, String> {
-        let res = self.http.get(url).send().await.map_err(|e| format!("The published sheet could not be reached ({}).", e.without_url()))?;
-        let status = res.status();
-        if !status.is_success() {
-            return Err(format!("The published sheet answered {}.", status.as_u16()));
-        }
-        let bytes = res.bytes().await.map_err(|_| "The published sheet could not be read.".to_string())?;
-        let text = decode_text(&bytes);
-        Reader::new(&text).take(MAX_ROWS + 1).map(|r| r.map(|r| r.fields).map_err(|e| format!("The published sheet is not valid CSV: {e}."))).collect()
-    }
-}
-
-fn cell_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// Percent-encodes a path segment (sheet names may hold spaces; `!` and `:` stay).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'!' | b':' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// What one poll did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -255,11 +183,6 @@ pub async fn poll_one(db: &Db, cipher: &Cipher, client: &SheetsClient, source_id
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn ranges_keep_their_sheet_syntax_and_spaces_are_encoded() {
-        assert_eq!(super::encode("Leads 2024!A:F"), "Leads%202024!A:F");
-    }
-
     /// Serves `body` as a published CSV sheet to every request, on a local port.
     async fn published(body: &'static str) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -35,6 +35,10 @@ impl Arrived {
     }
 }
 
+/// The consumers of one stored inbound message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandleInbound(pub Arrived);
+
 /// One reaction to an inbound message, run inside the pipeline's transaction.
 #[async_trait]
 pub trait Consumer: Send + Sync {

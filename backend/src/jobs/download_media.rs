@@ -1,18 +1,11 @@
 //! `download_media`: fetches one inbound file from Meta and stores it
 //! (`whatsapp::media::download`), retried with the Graph API's backoff.
 
-use super::send_message::Outcome;
-use super::{Attempt, Done, Job, JobContext, Step};
+use super::job::{Attempt, Done, Job, JobContext, Step};
 use crate::error::Result;
-use crate::whatsapp::media::{self, DownloadOutcome};
+use crate::whatsapp::media::{self, DownloadMedia, DownloadOutcome};
+use crate::whatsapp::pacing::Outcome;
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-
-/// Downloads the `media` row with this id (queued with its inbound message).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DownloadMedia {
-    pub media_id: String,
-}
 
 #[async_trait]
 impl Job for DownloadMedia {

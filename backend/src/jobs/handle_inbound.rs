@@ -1,15 +1,10 @@
 //! `handle_inbound`: runs the consumers of an inbound message
 //! (`conversations::inbound::handle`), queued by ingest in the webhook's transaction.
 
-use super::{Attempt, Done, Job, JobContext, Step};
-use crate::conversations::inbound::{self, Arrived};
+use super::job::{Attempt, Done, Job, JobContext, Step};
+use crate::conversations::inbound::{self, HandleInbound};
 use crate::error::Result;
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
-
-/// The consumers of one stored inbound message.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HandleInbound(pub Arrived);
 
 #[async_trait]
 impl Job for HandleInbound {
@@ -18,7 +13,7 @@ impl Job for HandleInbound {
     async fn run(self, ctx: &JobContext, attempt: &Attempt) -> Result<Done> {
         inbound::handle(&ctx.db, &self.0, attempt.now).await?;
         // A consumer may have queued a reply (consent keywords) or changed the chat.
-        ctx.wakeups.wake::<super::send_message::SendMessage>();
+        ctx.wakeups.wake::<crate::whatsapp::outbound::SendMessage>();
         ctx.events.wake();
         Ok(Done::step(Step::Done))
     }

@@ -2,21 +2,14 @@
 //! Retried on retryable errors like a send; dropped otherwise (a missing blue tick is
 //! not worth an alarm).
 
-use super::send_message::Outcome;
-use super::{Attempt, Done, Job, JobContext, Step};
+use super::job::{Attempt, Done, Job, JobContext, Step};
 use crate::db::rows::Flag;
 use crate::error::Result;
 use crate::whatsapp::graph::GraphError;
+use crate::whatsapp::outbound::MarkRead;
+use crate::whatsapp::pacing::Outcome;
 use async_trait::async_trait;
 use domain::NumberId;
-use serde::{Deserialize, Serialize};
-
-/// Marks `wa_message_id`, received on our number `number_id`, as read.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MarkRead {
-    pub number_id: String,
-    pub wa_message_id: String,
-}
 
 #[async_trait]
 impl Job for MarkRead {

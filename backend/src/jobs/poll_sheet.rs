@@ -2,7 +2,7 @@
 //! (`contacts::sheets::poll_due`, which claims each source by moving its next poll time
 //! first, so one instance polls it). One system job, rescheduled every [`EVERY_MS`].
 
-use super::{Attempt, Done, Job, JobContext, Step};
+use super::job::{Attempt, Done, Job, JobContext, Step};
 use crate::error::Result;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

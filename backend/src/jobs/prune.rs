@@ -2,7 +2,7 @@
 //! notifications, the event log and raw webhook bodies past their retention. It
 //! reschedules itself every [`EVERY_MS`].
 
-use super::{Attempt, Done, Job, JobContext, Step};
+use super::job::{Attempt, Done, Job, JobContext, Step};
 use crate::error::Result;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 //! over org ids, found with index seeks), so one org's backlog of thousands of jobs never
 //! starves another org's single job: each org with due work gets a share of each batch.
 
-use super::Step;
+use super::job::{Job, Step};
 use crate::clock::new_id;
 use crate::error::Result;
 use crate::{Db, DbKind};
@@ -56,7 +56,7 @@ pub async fn enqueue_raw_in(
 }
 
 /// Adds a typed job (see [`enqueue_raw_in`]).
-pub async fn enqueue_in<J: super::Job>(conn: &mut AnyConnection, job: &J, org: Option<&OrgId>, run_at: i64, dedupe_key: Option<&str>, now: i64) -> Result<()> {
+pub async fn enqueue_in<J: Job>(conn: &mut AnyConnection, job: &J, org: Option<&OrgId>, run_at: i64, dedupe_key: Option<&str>, now: i64) -> Result<()> {
     let payload = serde_json::to_string(job).map_err(anyhow::Error::new)?;
     enqueue_raw_in(conn, J::KIND, org, &payload, run_at, dedupe_key, now).await
 }
@@ -310,4 +310,11 @@ pub async fn retry_dead(db: &Db, org: &OrgId, id: &str, now: i64) -> Result<Opti
     .bind(org.as_str())
     .fetch_optional(db.pool())
     .await?)
+}
+
+/// Queues `job` as a system job (no org) unless one with `dedupe_key` is queued already:
+/// how a periodic job is put in the queue once.
+pub async fn ensure_system<J: Job>(db: &Db, job: &J, dedupe_key: &str, now: i64) -> Result<()> {
+    let mut conn = db.pool().acquire().await?;
+    enqueue_in(&mut conn, job, None, now, Some(dedupe_key), now).await
 }

@@ -1,8 +1,8 @@
 //! Which job kinds exist, and how the runner treats each: how many run at once, how many
 //! a claim takes, how long a claim is held, and how often a failing job is retried.
 
+use super::job::{Attempt, Done, Job, JobContext, Step};
 use super::queue::Claimed;
-use super::{Attempt, Done, Job, JobContext, Step};
 use crate::error::Result;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -80,30 +80,6 @@ impl Registry {
     pub fn register<J: Job>(mut self, config: KindConfig) -> Self {
         self.kinds.insert(J::KIND, (config, Arc::new(Kind::<J>(PhantomData))));
         self
-    }
-
-    /// Every kind MCE has, with the send job run by `send_workers` loops.
-    pub fn standard(send_workers: usize) -> Self {
-        Self::whatsapp(send_workers)
-            .register::<super::handle_inbound::HandleInbound>(KindConfig { batch: 16, ..Default::default() })
-            .register::<super::run_import::RunImport>(KindConfig { lease_ms: super::run_import::LEASE_MS, ..Default::default() })
-            .register::<super::poll_sheet::PollSheets>(KindConfig::default())
-            .register::<super::prune::Prune>(KindConfig::default())
-    }
-
-    /// The WhatsApp kinds only: sends, read receipts and media downloads.
-    pub fn whatsapp(send_workers: usize) -> Self {
-        Self::new()
-            .register::<super::send_message::SendMessage>(KindConfig {
-                concurrency: send_workers.max(1),
-                batch: super::send_message::BATCH,
-                lease_ms: super::send_message::LEASE_MS,
-                // The send job keeps its own retry policy; errors here are database ones.
-                max_attempts: 20,
-            })
-            .register::<super::mark_read::MarkRead>(KindConfig { batch: 8, ..Default::default() })
-            // Downloads (up to 100 MB each) have loops of their own so they never hold up sends.
-            .register::<super::download_media::DownloadMedia>(KindConfig { concurrency: 2, lease_ms: 10 * 60_000, ..Default::default() })
     }
 
     /// The registered kind names.

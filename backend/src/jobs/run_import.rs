@@ -2,22 +2,15 @@
 //! (`contacts::import::run_job`). Each batch commits with its progress, so an import cut
 //! off by a crash or a shutdown goes on from the next row when the job runs again.
 
-use super::{Attempt, Done, Job, JobContext, Step};
-use crate::contacts::import::{self, RunEnd};
+use super::job::{Attempt, Done, Job, JobContext, Step};
+use crate::contacts::import::{self, RunEnd, RunImport};
 use crate::error::Result;
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
 /// Longest a run holds its claim; a run yields after [`BUDGET_MS`], well within it.
 pub const LEASE_MS: i64 = 10 * 60_000;
 /// How long one run stores rows before yielding (another org's import may go next).
 pub const BUDGET_MS: i64 = 2 * 60_000;
-
-/// Runs the import with this id (queued when its mapping is confirmed).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunImport {
-    pub import_id: String,
-}
 
 #[async_trait]
 impl Job for RunImport {

@@ -6,14 +6,13 @@
 //! On shutdown each loop finishes the batch it is in and stops; long jobs see
 //! [`JobContext::stopping`] and yield.
 
+use super::job::{Done, JobContext, Step};
 use super::queue::{self, Cursor};
 use super::registry::{backoff_ms, AnyKind, KindConfig, Registry};
-use super::{Done, Job, JobContext, Step};
 use crate::error::Result;
 use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// How often a loop looks for jobs whose runner died (their lease expired).
 const REQUEUE_EVERY_MS: i64 = 1_000;
@@ -36,35 +35,6 @@ impl Ran {
 impl std::fmt::Debug for Ran {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ran").field("id", &self.id).field("kind", &self.kind).field("step", &self.step).finish()
-    }
-}
-
-/// Wakes the idle loops of one kind when work for it was committed, so it starts at
-/// once instead of at the loop's next look (up to a second later). Whoever queues work
-/// that should start now rings the kind after committing: the web handlers after a
-/// reply or a webhook, a job after queueing another kind's work. Ringing only the kind
-/// concerned keeps a webhook from making every loop probe the queue.
-#[derive(Default)]
-pub struct Wakeups {
-    kinds: std::sync::Mutex<std::collections::HashMap<&'static str, Arc<Notify>>>,
-}
-
-impl Wakeups {
-    /// Wakes one idle loop of `J`'s kind (or the next to go idle).
-    pub fn wake<J: Job>(&self) {
-        self.bell(J::KIND).notify_one();
-    }
-
-    /// Wakes one idle loop of `kind` (an admin's retry names the kind).
-    pub fn wake_kind(&self, kind: &str) {
-        let bell = self.kinds.lock().unwrap_or_else(|p| p.into_inner()).get(kind).cloned();
-        if let Some(bell) = bell {
-            bell.notify_one();
-        }
-    }
-
-    fn bell(&self, kind: &'static str) -> Arc<Notify> {
-        self.kinds.lock().unwrap_or_else(|p| p.into_inner()).entry(kind).or_default().clone()
     }
 }
 

@@ -12,18 +12,18 @@
 //! A claim's batch shares its database work: one load, one in-flight mark, one commit for
 //! the accepted sends, while the Graph API calls overlap.
 
-use super::{Attempt, Done, Job, JobContext, Step};
+use super::job::{Attempt, Done, Job, JobContext, Step};
 use crate::db::rows::Flag;
 use crate::error::Result;
 use crate::notifications;
 use crate::whatsapp::graph::GraphError;
+use crate::whatsapp::outbound::SendMessage;
+pub use crate::whatsapp::pacing::{local_day, Outcome};
 use async_trait::async_trait;
 use domain::whatsapp::rate::{AdaptiveRate, START_RATE};
 use domain::{NumberId, OrgId};
-use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::Mutex;
+use std::sync::atomic::Ordering;
 
 /// How long a claimed send is held before another runner may take it over.
 pub const LEASE_MS: i64 = 60_000;
@@ -34,60 +34,6 @@ pub const PAIR_LIMIT_TRIES: i64 = 6;
 /// Sends claimed per round: their Graph API calls overlap and their bookkeeping shares
 /// commits. Small enough that a shutdown waits for at most one short batch.
 pub const BATCH: usize = 32;
-
-/// What happened to one WhatsApp job.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Meta accepted the message (its wamid is recorded), or the job did its work.
-    Accepted,
-    /// Failed with this Meta code (or none); will retry at the instant given.
-    Retrying { code: Option<i64>, at: i64 },
-    /// Failed for good with this Meta code (or none).
-    Failed { code: Option<i64> },
-    /// The number's rate allows no send yet; retried at the instant given.
-    Paced { at: i64 },
-    /// Sent before a crash with no answer: waiting for a status webhook until `at`.
-    AwaitingReconciliation { at: i64 },
-    /// Nothing to do: already sent, reconciled or deleted.
-    Skipped,
-}
-
-/// The local date at `now_ms` in an IANA zone (UTC when the zone is unknown).
-pub fn local_day(now_ms: i64, zone: &str) -> String {
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default().with_timezone(&tz).format("%Y-%m-%d").to_string()
-}
-
-/// Sends the message with this id (queued with it by `whatsapp::outbound`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SendMessage {
-    pub message_id: String,
-}
-
-/// Each number's rate controller in this process, and whether pacing is on.
-pub struct SendState {
-    rates: Mutex<HashMap<String, AdaptiveRate>>,
-    /// Benchmarks measure raw throughput with pacing off; production never turns it off.
-    pacing: AtomicBool,
-}
-
-impl Default for SendState {
-    fn default() -> Self {
-        Self { rates: Mutex::new(HashMap::new()), pacing: AtomicBool::new(true) }
-    }
-}
-
-impl SendState {
-    /// Turns the per-number rate limit off (benchmarks of the pipeline's own capacity).
-    pub fn set_pacing(&self, on: bool) {
-        self.pacing.store(on, Ordering::Relaxed);
-    }
-
-    /// The current rate of a number in this process (messages per second).
-    pub async fn rate_of(&self, number: &NumberId) -> Option<f64> {
-        self.rates.lock().await.get(number.as_str()).map(AdaptiveRate::rate)
-    }
-}
 
 impl From<Outcome> for Step {
     fn from(o: Outcome) -> Self {
@@ -416,19 +362,5 @@ async fn after_refusal(ctx: &JobContext, m: &Pending, error: GraphError, now: i6
             }
         }
         GraphError::Transport(_) => unreachable!("handled above"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::local_day;
-
-    #[test]
-    fn the_local_day_follows_the_org_time_zone() {
-        // 2026-11-21 20:00 UTC is already the 22nd in Kolkata (+05:30).
-        let t = 1_795_291_200_000;
-        assert_eq!(local_day(t, "UTC"), "2026-11-21");
-        assert_eq!(local_day(t, "Asia/Kolkata"), "2026-11-22");
-        assert_eq!(local_day(t, "Not/AZone"), "2026-11-21");
     }
 }

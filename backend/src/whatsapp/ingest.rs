@@ -217,7 +217,8 @@ async fn store_inbound(
         first_reply: before.last_inbound_at.is_none(),
         needs_routing,
     };
-    crate::jobs::enqueue_in(conn, &crate::jobs::handle_inbound::HandleInbound(arrived), Some(org), now, Some(&format!("inbound:{message_id}")), now).await?;
+    crate::jobs::queue::enqueue_in(conn, &crate::conversations::inbound::HandleInbound(arrived), Some(org), now, Some(&format!("inbound:{message_id}")), now)
+        .await?;
     let payload = serde_json::json!({"message_id": message_id, "conversation_id": conversation, "direction": "inbound", "type": m.kind, "text": m.preview_text(), "contact_id": contact.as_str()});
     crate::events::publish_in(conn, org, "message", Some(&conversation), None, &payload, now).await?;
     if let Some(wa_media_id) = m.media_id() {

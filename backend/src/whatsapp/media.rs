@@ -16,6 +16,7 @@ use base64::Engine;
 use domain::dto::MediaFile;
 use domain::whatsapp::media::{check_upload, essence, kind_for, INBOUND_MAX_BYTES};
 use domain::{AppError, ErrorCode, NumberId, OrgId, Role};
+use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use sqlx::AnyConnection;
 
@@ -140,6 +141,12 @@ pub async fn upload(
     Ok(load(db, org, &id, false).await?.0)
 }
 
+/// Downloads the `media` row with this id (queued with its inbound message).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DownloadMedia {
+    pub media_id: String,
+}
+
 /// Queues the download of an inbound file, inside the transaction that stores its message.
 #[allow(clippy::too_many_arguments)] // the message's facts, passed through from ingest as they are
 pub async fn enqueue_download_in(
@@ -167,8 +174,8 @@ pub async fn enqueue_download_in(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    let job = crate::jobs::download_media::DownloadMedia { media_id: id.clone() };
-    crate::jobs::enqueue_in(conn, &job, Some(org), now, Some(&format!("media:{id}")), now).await
+    let job = DownloadMedia { media_id: id.clone() };
+    crate::jobs::queue::enqueue_in(conn, &job, Some(org), now, Some(&format!("media:{id}")), now).await
 }
 
 /// A file's facts, scoped to the actor's org (another org's id is `NOT_FOUND_001`). Any

@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod media;
 pub mod numbers;
 pub mod outbound;
+pub mod pacing;
 pub mod sandbox;
 pub mod sender;
 pub mod signature;

@@ -8,12 +8,25 @@ use crate::clock::new_id;
 use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
 use crate::db::rows::Flag;
 use crate::error::{Result, ServiceError};
-use crate::jobs::mark_read::MarkRead;
-use crate::jobs::send_message::SendMessage;
-use crate::{jobs, Db};
+use crate::jobs::queue as jobs;
+use crate::Db;
 use domain::whatsapp::outbound::OutboundContent;
 use domain::{AppError, ConversationId, ErrorCode, MessageId, NumberId, OrgId, PhoneE164, Role, UserId};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+/// Sends the message with this id (queued with it by `whatsapp::outbound`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendMessage {
+    pub message_id: String,
+}
+
+/// Marks `wa_message_id`, received on our number `number_id`, as read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MarkRead {
+    pub number_id: String,
+    pub wa_message_id: String,
+}
 
 /// A message to send.
 #[derive(Debug, Clone)]

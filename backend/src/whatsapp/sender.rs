@@ -2,7 +2,7 @@
 //! benchmarks. The sending itself is the `send_message` job (`jobs::send_message`).
 
 use crate::error::Result;
-use crate::jobs::{JobContext, Registry, Runner};
+use crate::jobs::{JobContext, Runner};
 use crate::secrets::Cipher;
 use crate::whatsapp::graph::WhatsAppApi;
 use crate::Db;
@@ -22,7 +22,7 @@ pub struct Sender {
 impl Sender {
     /// A runner over `db`, sending through `api`.
     pub fn new(db: Db, api: Arc<dyn WhatsAppApi>, cipher: Cipher) -> Self {
-        Self { runner: Runner::new(JobContext::new(db, api, cipher), Registry::whatsapp(1)) }
+        Self { runner: Runner::new(JobContext::new(db, api, cipher), crate::jobs::kinds::whatsapp(1)) }
     }
 
     /// The database jobs are claimed from.
@@ -55,7 +55,7 @@ impl Sender {
     /// Claims up to `max` due sends and runs them as one batch (see `jobs::send_message`).
     pub async fn run_batch(&self, now: i64, max: usize) -> Result<Vec<Outcome>> {
         let mut cursor = Default::default();
-        let ran = self.runner.run_round(<crate::jobs::send_message::SendMessage as crate::jobs::Job>::KIND, &mut cursor, now, Some(max)).await?;
+        let ran = self.runner.run_round(<crate::whatsapp::outbound::SendMessage as crate::jobs::Job>::KIND, &mut cursor, now, Some(max)).await?;
         Ok(ran.iter().map(outcome_of).collect())
     }
 

@@ -59,7 +59,7 @@ async fn a_failing_consumer_rolls_the_others_back_and_is_retried_without_losing_
 
         sqlx::query("ALTER TABLE member_presence_away RENAME TO member_presence").execute(t.db.pool()).await.unwrap();
         let ctx = backend::jobs::JobContext::new(t.db.clone(), std::sync::Arc::new(backend::testing::FakeGraph::default()), backend::testing::test_cipher());
-        let runner = backend::jobs::Runner::new(ctx, backend::jobs::Registry::standard(1));
+        let runner = backend::jobs::Runner::new(ctx, backend::jobs::kinds::standard(1));
         let retried = runner.drain(&["handle_inbound"], now_ms() + backend::jobs::registry::backoff_ms(1)).await.unwrap();
         assert_eq!(retried.iter().map(|r| r.step.clone()).collect::<Vec<_>>(), vec![Step::Done], "{}", t.label);
         assert_eq!(opt_in_status(&t.db, &a.org).await, "opted_out", "{}", t.label);

@@ -171,9 +171,9 @@ async fn one_at_a_time_claims_take_turns_between_orgs() {
 async fn periodic_jobs_are_queued_once_and_reschedule_themselves() {
     for t in databases().await {
         let now = now_ms();
-        backend::jobs::ensure_periodic(&t.db, now).await.unwrap();
-        backend::jobs::ensure_periodic(&t.db, now).await.unwrap();
-        let runner = Runner::new(context(&t.db), Registry::standard(1));
+        backend::jobs::kinds::ensure_periodic(&t.db, now).await.unwrap();
+        backend::jobs::kinds::ensure_periodic(&t.db, now).await.unwrap();
+        let runner = Runner::new(context(&t.db), backend::jobs::kinds::standard(1));
         let ran = runner.drain(&[], now).await.unwrap();
         let mut steps: Vec<(&str, Step)> = ran.iter().map(|r| (r.kind, r.step.clone())).collect();
         steps.sort_by_key(|(k, _)| *k);

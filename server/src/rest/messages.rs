@@ -110,7 +110,7 @@ pub async fn send(State(state): State<AppState>, auth: ApiKeyAuth, ApiJson(body)
     let to = PhoneE164::parse(&to).map_err(|e| ApiError(e.into()))?;
     let req = SendRequest { number_id: NumberId::from_string(number_id), to, content };
     let queued = outbound::send(&state.db, &auth.actor(), &req, backend::clock::now_ms()).await?;
-    state.wakeups.wake::<backend::jobs::send_message::SendMessage>();
+    state.wakeups.wake::<backend::whatsapp::outbound::SendMessage>();
     state.events.wake();
     Ok((StatusCode::ACCEPTED, Json(SendAnswer { id: queued.message_id.to_string(), conversation_id: queued.conversation_id.to_string(), status: "queued" })))
 }

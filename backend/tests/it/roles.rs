@@ -14,13 +14,19 @@ async fn member(db: &backend::Db, org: &domain::OrgId, email: &str, role: Role) 
     backend::auth::actor_for(db, &user.id, org).await.unwrap()
 }
 
+/// An org's admin with a viewer, an agent and a manager beside them.
+async fn team(db: &backend::Db) -> (backend::testing::Seeded, Actor, Actor, Actor) {
+    let a = seed_org_with(db, "Org A", "admin@a.test", Role::Admin).await;
+    let viewer = member(db, &a.org, "viewer@a.test", Role::Viewer).await;
+    let agent = member(db, &a.org, "agent@a.test", Role::Agent).await;
+    let manager = member(db, &a.org, "manager@a.test", Role::Manager).await;
+    (a, viewer, agent, manager)
+}
+
 #[tokio::test]
 async fn each_service_refuses_a_role_below_its_own_and_an_api_key_acts_as_an_admin() {
     for t in databases().await {
-        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let viewer = member(&t.db, &a.org, "viewer@a.test", Role::Viewer).await;
-        let agent = member(&t.db, &a.org, "agent@a.test", Role::Agent).await;
-        let manager = member(&t.db, &a.org, "manager@a.test", Role::Manager).await;
+        let (a, viewer, agent, manager) = team(&t.db).await;
         let forbidden = |e: backend::ServiceError| assert_eq!(e.code(), ErrorCode::Forbidden, "{}", t.label);
 
         forbidden(edit::create(&t.db, &viewer, "app", &json!({"phone": "+5511900000001"}), now_ms()).await.unwrap_err());
@@ -51,10 +57,7 @@ async fn the_whatsapp_inbox_and_sandbox_services_check_the_role_before_anything_
     use domain::whatsapp::outbound::OutboundContent;
     const PNID: &str = "100000000000077";
     for t in databases().await {
-        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
-        let viewer = member(&t.db, &a.org, "viewer@a.test", Role::Viewer).await;
-        let agent = member(&t.db, &a.org, "agent@a.test", Role::Agent).await;
-        let manager = member(&t.db, &a.org, "manager@a.test", Role::Manager).await;
+        let (a, viewer, agent, manager) = team(&t.db).await;
         let forbidden = |e: backend::ServiceError| assert_eq!(e.code(), ErrorCode::Forbidden, "{}", t.label);
         let graph = FakeGraph::default();
         let cipher = test_cipher();

@@ -112,6 +112,14 @@ pub fn test_cipher() -> crate::secrets::Cipher {
     crate::secrets::Cipher::new(&[42u8; 32])
 }
 
+/// A Sheets client for a local double: the API at `base`, and published sheets fetched
+/// at any address, local ones too (the policy is passed in, not read from the process
+/// environment: tests run in parallel).
+pub fn local_sheets(base: &str) -> crate::contacts::sheets_api::SheetsClient {
+    let published = crate::net::SafeClient::new(crate::net::FetchPolicy::new(true)).expect("an HTTP client");
+    crate::contacts::sheets_api::SheetsClient::new(base, published).expect("a Sheets client")
+}
+
 /// Connects a WhatsApp number with Graph id `phone_number_id` to the actor's org.
 pub async fn seed_number(db: &Db, actor: &Actor, phone_number_id: &str) -> domain::dto::WaNumber {
     let new =

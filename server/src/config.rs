@@ -72,6 +72,10 @@ pub struct Config {
     /// `MCE_SHEETS_API_BASE`: Google Sheets API base URL for sheet lead sources; default
     /// `https://sheets.googleapis.com`.
     pub sheets_api_base: String,
+    /// `MCE_ALLOW_PRIVATE_FETCH`: let URLs that tenants choose (a sheet's published-CSV
+    /// address) use `http` and reach private, loopback and link-local addresses; for tests
+    /// and local development only; default false (public `https` addresses only).
+    pub allow_private_fetch: bool,
     /// `MCE_WEBHOOK_RETENTION_DAYS`: how long raw webhook bodies are kept; default 90.
     pub webhook_retention_days: i64,
     /// `MCE_PUBLIC_URL`: the server's own base URL (the sandbox simulator posts its
@@ -152,6 +156,7 @@ impl Config {
             sheets_api_base: get("MCE_SHEETS_API_BASE")
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| backend::contacts::sheets_api::DEFAULT_API_BASE.to_owned()),
+            allow_private_fetch: flag(get("MCE_ALLOW_PRIVATE_FETCH"), "MCE_ALLOW_PRIVATE_FETCH", false)?,
             whatsapp_api_base: match get("WHATSAPP_API_BASE").filter(|s| !s.trim().is_empty()) {
                 Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.trim().trim_end_matches('/').to_owned(),
                 Some(b) => return Err(format!("WHATSAPP_API_BASE must be an http(s) URL, not {b:?}")),
@@ -226,6 +231,13 @@ mod tests {
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert!(cfg(&[("WHATSAPP_API_BASE", "ftp://x")]).is_err());
         assert!(cfg(&[("WHATSAPP_API_VERSION", "23")]).is_err());
+    }
+
+    #[test]
+    fn private_fetches_are_refused_unless_the_operator_allows_them() {
+        assert!(!cfg(&[]).unwrap().allow_private_fetch);
+        assert!(cfg(&[("MCE_ALLOW_PRIVATE_FETCH", "true")]).unwrap().allow_private_fetch);
+        assert!(cfg(&[("MCE_ALLOW_PRIVATE_FETCH", "sometimes")]).unwrap_err().contains("MCE_ALLOW_PRIVATE_FETCH"));
     }
 
     #[test]

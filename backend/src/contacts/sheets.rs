@@ -204,7 +204,7 @@ mod tests {
     #[tokio::test]
     async fn a_due_published_sheet_is_polled_into_leads() {
         let url = published("Name,Phone\nAna,+447700900001\nBea,+447700900002\n").await;
-        let (cipher, client) = (crate::testing::test_cipher(), super::SheetsClient::new("http://127.0.0.1:9").unwrap());
+        let (cipher, client) = (crate::testing::test_cipher(), crate::testing::local_sheets("http://127.0.0.1:9"));
         for t in crate::testing::databases().await {
             let s = crate::testing::seed_org_with(&t.db, "Org", "admin@x.test", domain::Role::Admin).await;
             sqlx::query(
@@ -226,6 +226,58 @@ mod tests {
         }
     }
 
+    /// A published-CSV address at the cloud's metadata service, or at this host, is
+    /// refused before anything is sent: the source shows a generic reason (no address,
+    /// no answer) and the local server never sees a connection.
+    #[tokio::test]
+    async fn a_published_sheet_at_a_private_address_fails_with_a_generic_reason_and_nothing_is_sent() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            while let Ok(_conn) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let published = crate::net::SafeClient::new(crate::net::FetchPolicy::public_only()).unwrap();
+        let client = super::SheetsClient::new("http://127.0.0.1:9", published).unwrap();
+        let cipher = crate::testing::test_cipher();
+        let cases = [
+            (
+                "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                "The published sheet could not be fetched: The address must start with https://.",
+            ),
+            ("https://169.254.169.254/latest/meta-data/", "The published sheet could not be fetched: The address is not allowed."),
+            ("https://[fd00:ec2::254]/latest/meta-data/", "The published sheet could not be fetched: The address is not allowed."),
+            (&*format!("https://127.0.0.1:{port}/pub.csv"), "The published sheet could not be fetched: The address is not allowed."),
+            (&*format!("https://localhost:{port}/pub.csv"), "The published sheet could not be fetched: The address is not allowed."),
+        ];
+        for t in crate::testing::databases().await {
+            let s = crate::testing::seed_org_with(&t.db, "Org", "admin@x.test", domain::Role::Admin).await;
+            for (i, (url, reason)) in cases.iter().enumerate() {
+                let id = format!("s-{i}");
+                sqlx::query(
+                    "INSERT INTO lead_sources (id, org_id, kind, name, source_key, mapping, config, poll_minutes, created_at) \
+                     VALUES ($1, $2, 'sheet', 'Sheet', $3, '{}', $4, 5, 0)",
+                )
+                .bind(&id)
+                .bind(s.org.as_str())
+                .bind(format!("k-{i}"))
+                .bind(serde_json::json!({ "csv_url": url }).to_string())
+                .execute(t.db.pool())
+                .await
+                .unwrap();
+                let report = super::poll_one(&t.db, &cipher, &client, &id, 1).await.unwrap();
+                assert_eq!(report.error.as_deref(), Some(*reason), "{url} ({})", t.label);
+                let source = super::super::sources::get(&t.db, &s.org, &id).await.unwrap();
+                assert_eq!((source.last_error.as_deref(), source.last_success_at, source.leads_count), (Some(*reason), None, 0), "{url} ({})", t.label);
+            }
+            assert_eq!(hits.load(Ordering::SeqCst), 0, "no connection reached the local server ({})", t.label);
+        }
+    }
+
     /// A stored value of the wrong type fails the poll with `INTERNAL_001` (it used to
     /// panic in `Row::get`). SQLite only: PostgreSQL's column types refuse such values.
     #[tokio::test]
@@ -240,7 +292,7 @@ mod tests {
         .execute(t.db.pool())
         .await
         .unwrap();
-        let (cipher, client) = (crate::testing::test_cipher(), super::SheetsClient::new("http://127.0.0.1:9").unwrap());
+        let (cipher, client) = (crate::testing::test_cipher(), crate::testing::local_sheets("http://127.0.0.1:9"));
         assert_eq!(super::poll_due(&t.db, &cipher, &client, 1).await.unwrap_err().code(), domain::ErrorCode::Internal);
         assert_eq!(super::poll_one(&t.db, &cipher, &client, "s-bad", 1).await.unwrap_err().code(), domain::ErrorCode::Internal);
     }

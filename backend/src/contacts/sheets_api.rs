@@ -1,7 +1,10 @@
 //! The HTTP client for Google Sheets: the Sheets API's values of a range, or a sheet
 //! published as CSV. A leaf, so the job context can hold one without importing the
-//! lead pipeline.
+//! lead pipeline. The API's base URL is the operator's configuration, so it is called
+//! with an ordinary client; a published-CSV address is the tenant's, so it is fetched
+//! through [`SafeClient`] (public https addresses only, 10 MB at most).
 
+use crate::net::SafeClient;
 use domain::csv::{decode_text, Reader};
 use serde_json::Value;
 use std::time::Duration;
@@ -17,18 +20,20 @@ pub const MAX_ROWS: usize = 100_000;
 pub struct SheetsClient {
     http: reqwest::Client,
     base: String,
+    published: SafeClient,
 }
 
 impl SheetsClient {
-    /// A client for the Sheets API at `base`.
-    pub fn new(base: &str) -> anyhow::Result<Self> {
+    /// A client for the Sheets API at `base` that reads published sheets through
+    /// `published` (whose policy says which addresses a tenant may give).
+    pub fn new(base: &str, published: SafeClient) -> anyhow::Result<Self> {
         crate::net::ensure_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("mce/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, base: base.trim_end_matches('/').to_owned() })
+        Ok(Self { http, base: base.trim_end_matches('/').to_owned(), published })
     }
 
     /// The rows of `range` (`GET /v4/spreadsheets/{id}/values/{range}?key=`).
@@ -47,15 +52,11 @@ impl SheetsClient {
             .unwrap_or_default())
     }
 
-    /// The rows of a sheet published as CSV.
+    /// The rows of a sheet published as CSV at the tenant's `url`. A failure says why in
+    /// generic words (never what the server answered).
     pub async fn csv(&self, url: &str) -> std::result::Result<Vec<Vec<String>>, String> {
-        let res = self.http.get(url).send().await.map_err(|e| format!("The published sheet could not be reached ({}).", e.without_url()))?;
-        let status = res.status();
-        if !status.is_success() {
-            return Err(format!("The published sheet answered {}.", status.as_u16()));
-        }
-        let bytes = res.bytes().await.map_err(|_| "The published sheet could not be read.".to_string())?;
-        let text = decode_text(&bytes);
+        let fetched = self.published.get(url).await.map_err(|e| format!("The published sheet could not be fetched: {e}."))?;
+        let text = decode_text(&fetched.bytes);
         Reader::new(&text).take(MAX_ROWS + 1).map(|r| r.map(|r| r.fields).map_err(|e| format!("The published sheet is not valid CSV: {e}."))).collect()
     }
 }

@@ -125,7 +125,8 @@ pub struct JobContext {
 
 impl JobContext {
     /// A context over `db` sending through `graph` (also used for sandbox numbers until
-    /// [`JobContext::with_sandbox`]), with the system clock and the default Sheets API.
+    /// [`JobContext::with_sandbox`]), with the system clock, the default Sheets API and
+    /// published sheets at public addresses only.
     pub fn new(db: Db, graph: Arc<dyn WhatsAppApi>, cipher: Cipher) -> Self {
         Self {
             db,
@@ -134,7 +135,11 @@ impl JobContext {
             cipher,
             clock: Clock::system(),
             events: crate::events::Hub::new(1024),
-            sheets: SheetsClient::new("https://sheets.googleapis.com").expect("a valid built-in URL"),
+            sheets: SheetsClient::new(
+                crate::contacts::sheets_api::DEFAULT_API_BASE,
+                crate::net::SafeClient::new(crate::net::FetchPolicy::public_only()).expect("an HTTP client"),
+            )
+            .expect("a valid built-in URL"),
             send: Arc::new(SendState::default()),
             webhook_retention_ms: 90 * 24 * 3600 * 1000,
             stop: watch::channel(false).1,

@@ -10,9 +10,8 @@ use axum::{Json, Router};
 use backend::clock::now_ms;
 use backend::contacts::search::{self, ContactQuery};
 use backend::contacts::sheets;
-use backend::contacts::sheets_api::SheetsClient;
 use backend::contacts::sources::{self, SourceInput};
-use backend::testing::{count_rows, databases, seed_org_with, test_cipher};
+use backend::testing::{count_rows, databases, local_sheets, seed_org_with, test_cipher};
 use domain::Role;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -62,7 +61,7 @@ fn by_phone(phone: &str) -> ContactQuery {
 #[tokio::test]
 async fn each_sheet_row_becomes_a_lead_exactly_once_across_inserted_and_edited_rows() {
     let (base, sheet) = double().await;
-    let client = SheetsClient::new(&base).unwrap();
+    let client = local_sheets(&base);
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let input = SourceInput {
@@ -112,7 +111,7 @@ async fn each_sheet_row_becomes_a_lead_exactly_once_across_inserted_and_edited_r
 #[tokio::test]
 async fn bad_rows_and_refused_keys_are_shown_on_the_source_with_the_last_good_poll() {
     let (base, sheet) = double().await;
-    let client = SheetsClient::new(&base).unwrap();
+    let client = local_sheets(&base);
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let input = SourceInput {
@@ -147,7 +146,7 @@ async fn bad_rows_and_refused_keys_are_shown_on_the_source_with_the_last_good_po
 #[tokio::test]
 async fn a_sheet_published_as_csv_is_polled_the_same_way() {
     let (base, sheet) = double().await;
-    let client = SheetsClient::new(&base).unwrap();
+    let client = local_sheets(&base);
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         let input =

@@ -3,7 +3,7 @@
 //! they read the same filters the same way (and the export of the current view is the
 //! view).
 
-use super::search::{ContactQuery, Sort, MAX_PER_PAGE};
+use super::search::{ContactQuery, Sort, MAX_PAGE, MAX_PER_PAGE};
 use crate::error::Result;
 use crate::Db;
 use domain::contacts::ContactFilters;
@@ -33,8 +33,8 @@ pub async fn list(db: &Db, actor: &crate::auth::Actor, f: &ContactFilters, page:
 /// A phone is read with the org's country and calling codes; bad days, sorts, pages and
 /// phones are `VALIDATION_001` / `CONTACT_003` saying which.
 pub async fn query(db: &Db, org: &OrgId, f: &ContactFilters, page: i64, per_page: i64) -> Result<ContactQuery> {
-    if !(1..=MAX_PER_PAGE).contains(&per_page) || page < 1 {
-        return Err(AppError::validation("per_page must be 1 to 100 and page at least 1.").into());
+    if !(1..=MAX_PER_PAGE).contains(&per_page) || !(1..=MAX_PAGE).contains(&page) {
+        return Err(AppError::validation(format!("per_page must be 1 to {MAX_PER_PAGE} and page 1 to {MAX_PAGE}.")).into());
     }
     let phone = match some(&f.phone) {
         Some(p) => Some(super::edit::phone(&super::settings::load(db, org).await?, &p)?.as_str().to_owned()),

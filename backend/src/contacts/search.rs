@@ -95,6 +95,9 @@ pub struct ContactQuery {
 
 /// The most contacts a page holds.
 pub const MAX_PER_PAGE: i64 = 100;
+/// The last page number a list accepts: far past any real list (10 million contacts at
+/// 100 a page), and small enough that its offset can never overflow.
+pub const MAX_PAGE: i64 = 100_000;
 
 enum Bind {
     S(String),
@@ -281,7 +284,7 @@ macro_rules! bind_all {
 pub async fn list(db: &Db, actor: &crate::auth::Actor, query: &ContactQuery) -> Result<ContactPage> {
     let org = &actor.org_id;
     let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
-    let page = query.page.max(1);
+    let page = query.page.clamp(1, MAX_PAGE);
     let Some(tags) = tag_ids(db, org, query).await? else {
         return Ok(ContactPage { data: Vec::new(), total: 0 });
     };

@@ -16,7 +16,9 @@ pub async fn overview(db: &Db, actor: &Actor, page: i64) -> Result<SystemView> {
     actor.require(Role::Admin)?;
     let kinds =
         queue::stats(db, &actor.org_id).await?.into_iter().map(|s| JobKindStats { kind: s.kind, queued: s.queued, running: s.running, dead: s.dead }).collect();
-    let (dead, dead_total) = queue::dead(db, &actor.org_id, page.max(0) * PAGE_SIZE, PAGE_SIZE).await?;
+    // Bounded, so that no page number can overflow the offset.
+    let page = page.clamp(0, crate::contacts::search::MAX_PAGE);
+    let (dead, dead_total) = queue::dead(db, &actor.org_id, page * PAGE_SIZE, PAGE_SIZE).await?;
     let dead =
         dead.into_iter().map(|d| DeadJobView { id: d.id, kind: d.kind, attempts: d.attempts, last_error: d.last_error, failed_at: d.updated_at }).collect();
     Ok(SystemView { kinds, dead, dead_total, page_size: PAGE_SIZE })

@@ -107,6 +107,8 @@ async fn a_job_that_keeps_failing_ends_dead_and_an_admin_sees_it_and_retries_it(
         assert_eq!((seen.kinds[0].kind.as_str(), seen.kinds[0].queued, seen.kinds[0].dead), ("test_fails", 0, 1), "{}", t.label);
         assert_eq!((seen.dead_total, seen.dead[0].last_error.as_deref(), seen.dead[0].attempts), (1, Some("the remote end said no"), 2));
         let job_id = seen.dead[0].id.clone();
+        let far = backend::jobs::admin::overview(&t.db, &a.actor, i64::MAX).await.unwrap();
+        assert!(far.dead.is_empty() && far.dead_total == 1, "a page past the end is empty, never an overflow ({})", t.label);
 
         // Another org sees nothing of it and cannot retry it; an agent may not look.
         assert_eq!(backend::jobs::admin::overview(&t.db, &b.actor, 0).await.unwrap().dead_total, 0);

@@ -44,6 +44,18 @@ async fn contacts_are_created_listed_changed_and_deleted_through_the_api() {
         let by_tags = c.api_get("/api/v1/contacts?tag=lead,vip", Some(&key)).await.json();
         assert_eq!(by_tags["total"], 1);
         assert_eq!(c.api_get("/api/v1/contacts?per_page=500", Some(&key)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // A page number past any list is a clear 422, never an overflow (a 500).
+        for page in ["100001", "9223372036854775807", "0", "-1"] {
+            let far = c.api_get(&format!("/api/v1/contacts?page={page}"), Some(&key)).await;
+            assert_eq!((far.status, far.error_code().as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_001")), "page {page} ({})", app.label);
+        }
+        let last = c.api_get("/api/v1/contacts?page=100000", Some(&key)).await;
+        assert_eq!(
+            (last.status, last.json()["data"].as_array().map(Vec::len)),
+            (StatusCode::OK, Some(0)),
+            "the last allowed page is simply empty ({})",
+            app.label
+        );
 
         let path = format!("/api/v1/contacts/{id}");
         let got = c.api_get(&path, Some(&key)).await;

@@ -1,5 +1,8 @@
-//! Encryption at rest for credentials (WhatsApp access tokens): AES-256-GCM with a key
-//! from `MCE_ENCRYPTION_KEY`. Stored form: `v1:` + base64(nonce ‖ ciphertext ‖ tag).
+//! Encryption at rest for credentials (WhatsApp access tokens, a lead source's signing
+//! secret): AES-256-GCM with a key from `MCE_ENCRYPTION_KEY`. Stored form: `v1:` +
+//! base64(nonce ‖ ciphertext ‖ tag), or `v2:` for a secret sealed to its row
+//! ([`Cipher::seal`]): the row's identity (org and row id) is the associated data, so a
+//! ciphertext copied into another row, or another org, does not decrypt.
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
@@ -58,14 +61,57 @@ impl Cipher {
 
     /// Decrypts a value made by [`Cipher::encrypt`].
     pub fn decrypt(&self, stored: &str) -> Result<String, DecryptError> {
-        let raw = B64.decode(stored.strip_prefix("v1:").ok_or(DecryptError)?).map_err(|_| DecryptError)?;
+        self.open_with(stored.strip_prefix("v1:").ok_or(DecryptError)?, b"")
+    }
+
+    /// Encrypts a secret bound to the row that holds it: `row` names it (for example
+    /// `["wa_numbers", org_id, number_id]`) and is authenticated, not stored.
+    pub fn seal(&self, plain: &str, row: &[&str]) -> String {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let aad = associated_data(row);
+        let ct = self
+            .aead
+            .encrypt(&nonce, aes_gcm::aead::Payload { msg: plain.as_bytes(), aad: &aad })
+            .expect("AES-GCM encryption does not fail for in-memory input");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        format!("v2:{}", B64.encode(out))
+    }
+
+    /// Decrypts a value made by [`Cipher::seal`] for the same `row`. A `v1:` value (stored
+    /// before secrets were bound to rows) is refused: [`Cipher::reseal`] upgrades them.
+    pub fn open(&self, stored: &str, row: &[&str]) -> Result<String, DecryptError> {
+        self.open_with(stored.strip_prefix("v2:").ok_or(DecryptError)?, &associated_data(row))
+    }
+
+    /// The `v2:` form of a stored secret: `None` when it already is one, the sealed value
+    /// for a readable `v1:` one. Run once at start-up over stored tokens.
+    pub fn reseal(&self, stored: &str, row: &[&str]) -> Result<Option<String>, DecryptError> {
+        if stored.starts_with("v2:") {
+            return Ok(None);
+        }
+        Ok(Some(self.seal(&self.decrypt(stored)?, row)))
+    }
+
+    fn open_with(&self, b64: &str, aad: &[u8]) -> Result<String, DecryptError> {
+        let raw = B64.decode(b64).map_err(|_| DecryptError)?;
         if raw.len() < 12 + 16 {
             return Err(DecryptError);
         }
         let (nonce, ct) = raw.split_at(12);
-        let plain = self.aead.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| DecryptError)?;
+        let plain = self.aead.decrypt(Nonce::from_slice(nonce), aes_gcm::aead::Payload { msg: ct, aad }).map_err(|_| DecryptError)?;
         String::from_utf8(plain).map_err(|_| DecryptError)
     }
+}
+
+/// The row's parts, each length-prefixed so `["ab", "c"]` and `["a", "bc"]` differ.
+fn associated_data(row: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in row {
+        out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        out.extend_from_slice(part.as_bytes());
+    }
+    out
 }
 
 /// Compares two secrets (tokens, CSRF values) in time that does not depend on where they
@@ -106,6 +152,30 @@ mod tests {
         damaged.push(if stored.ends_with('A') { 'B' } else { 'A' });
         assert!(a.decrypt(&damaged).is_err());
         assert!(a.decrypt("plain").is_err());
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_only_for_its_own_row() {
+        let c = Cipher::new(&[3u8; 32]);
+        let stored = c.seal("EAAG-token", &["wa_numbers", "org-a", "number-1"]);
+        assert!(stored.starts_with("v2:") && !stored.contains("EAAG"));
+        assert_eq!(c.open(&stored, &["wa_numbers", "org-a", "number-1"]).unwrap(), "EAAG-token");
+        assert!(c.open(&stored, &["wa_numbers", "org-b", "number-1"]).is_err(), "copied into another org");
+        assert!(c.open(&stored, &["wa_numbers", "org-a", "number-2"]).is_err(), "copied onto another number");
+        assert!(c.open(&stored, &["wa_numbers", "org-an", "umber-1"]).is_err(), "parts are not just concatenated");
+        assert!(c.decrypt(&stored).is_err(), "a bound secret never opens unbound");
+    }
+
+    #[test]
+    fn an_unbound_secret_is_refused_until_it_is_resealed_to_its_row() {
+        let c = Cipher::new(&[4u8; 32]);
+        let old = c.encrypt("EAAG-token");
+        let row = ["wa_numbers", "org-a", "number-1"];
+        assert!(c.open(&old, &row).is_err());
+        let sealed = c.reseal(&old, &row).unwrap().expect("a v1 value is upgraded");
+        assert_eq!(c.open(&sealed, &row).unwrap(), "EAAG-token");
+        assert!(c.reseal(&sealed, &row).unwrap().is_none(), "already bound");
+        assert!(Cipher::new(&[5u8; 32]).reseal(&old, &row).is_err(), "another key cannot upgrade it");
     }
 
     #[test]

@@ -131,7 +131,8 @@ pub async fn ensure_demo(db: &Db, cipher: &backend::secrets::Cipher) -> anyhow::
     Ok(())
 }
 
-fn svc(e: backend::ServiceError) -> anyhow::Error {
+/// A service error as the CLI prints it (its message only).
+pub fn svc(e: backend::ServiceError) -> anyhow::Error {
     anyhow::anyhow!("{}", e.into_app_error().message)
 }
 

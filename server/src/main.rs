@@ -55,6 +55,11 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             tracing::info!(database = config.database_kind(), version = env!("CARGO_PKG_VERSION"), "starting MCE");
             let db = cli::open_db(&config).await?;
             let cipher = cli::load_cipher(&config)?;
+            // Tokens stored before they were bound to their rows (AES-GCM associated data).
+            let resealed = backend::whatsapp::numbers::reseal_tokens(&db, &cipher).await.map_err(cli::svc)?;
+            if resealed > 0 {
+                tracing::info!(resealed, "access tokens sealed to their numbers");
+            }
             config.whatsapp_app_secret = Some(server::config::Secret::new(cli::load_app_secret(&config)?));
             if demo || config.demo {
                 cli::ensure_demo(&db, &cipher).await?;

@@ -231,7 +231,7 @@ async fn send_batch(ctx: &JobContext, batch: Vec<(SendMessage, Attempt)>) -> Res
             results[i] = Some(Ok(d));
             continue;
         }
-        let token = match ctx.cipher.decrypt(&m.token_enc) {
+        let token = match crate::whatsapp::numbers::open_token(&ctx.cipher, &m.org_id, &m.number_id, &m.token_enc) {
             Ok(token) => token,
             Err(_) => {
                 // Only a changed MCE_ENCRYPTION_KEY does this; say so on the message.

@@ -65,6 +65,10 @@ impl FileRow {
 /// The number a file goes out through, or comes in from.
 #[derive(sqlx::FromRow)]
 struct NumberRow {
+    #[sqlx(rename = "number_id")]
+    id: String,
+    #[sqlx(rename = "number_org_id")]
+    org_id: OrgId,
     phone_number_id: String,
     active: Flag,
     is_sandbox: Flag,
@@ -98,12 +102,14 @@ pub async fn upload(
     check_upload(&mime, bytes.len() as u64).map_err(|e| AppError::validation(e.to_string()))?;
     let filename: String = filename.trim().chars().filter(|c| !c.is_control()).take(MAX_FILENAME_CHARS).collect();
     let filename = if filename.is_empty() { "file".to_owned() } else { filename };
-    let row: NumberRow = sqlx::query_as("SELECT phone_number_id, active, is_sandbox, access_token_enc FROM wa_numbers WHERE org_id = $1 AND id = $2")
-        .bind(org.as_str())
-        .bind(number.as_str())
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| AppError::not_found("Number"))?;
+    let row: NumberRow = sqlx::query_as(
+        "SELECT id AS number_id, org_id AS number_org_id, phone_number_id, active, is_sandbox, access_token_enc FROM wa_numbers WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org.as_str())
+    .bind(number.as_str())
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| AppError::not_found("Number"))?;
     if !row.active.0 {
         return Err(ServiceError::app(
             ErrorCode::NumberInactive,
@@ -111,7 +117,8 @@ pub async fn upload(
         ));
     }
     let api = if row.is_sandbox.0 { sandbox_api } else { api };
-    let token = cipher.decrypt(&row.access_token_enc).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))?;
+    let token =
+        super::numbers::open_token(cipher, row.org_id.as_str(), &row.id, &row.access_token_enc).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))?;
     let file = Upload { mime_type: mime.clone(), filename: filename.clone(), bytes };
     let wa_media_id = api.upload_media(&token, &row.phone_number_id, &file).await.map_err(|e| {
         let message = match &e {
@@ -249,7 +256,7 @@ pub async fn download(
         number: NumberRow,
     }
     let row: Option<Pending> = sqlx::query_as(
-        "SELECT m.wa_media_id, m.status, m.mime_type, n.phone_number_id, n.active, n.access_token_enc, n.is_sandbox FROM media m JOIN wa_numbers n ON n.id = m.number_id WHERE m.id = $1",
+        "SELECT m.wa_media_id, m.status, m.mime_type, n.id AS number_id, n.org_id AS number_org_id, n.phone_number_id, n.active, n.access_token_enc, n.is_sandbox FROM media m JOIN wa_numbers n ON n.id = m.number_id WHERE m.id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
@@ -259,7 +266,7 @@ pub async fn download(
     };
     let wa_media_id = row.wa_media_id.unwrap_or_default();
     let api = if row.number.is_sandbox.0 { sandbox_api } else { api };
-    let fetched = match cipher.decrypt(&row.number.access_token_enc) {
+    let fetched = match super::numbers::open_token(cipher, row.number.org_id.as_str(), &row.number.id, &row.number.access_token_enc) {
         Ok(token) => fetch(api, &token, &row.number.phone_number_id, &wa_media_id).await,
         Err(_) => Err(("the number's access token cannot be decrypted".to_owned(), false)),
     };

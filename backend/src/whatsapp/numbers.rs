@@ -116,6 +116,38 @@ fn from_row(r: NumberRow) -> WaNumber {
     }
 }
 
+/// A number's access token as stored: sealed to its org and number, so a ciphertext
+/// copied onto another number (or into another org) does not decrypt.
+pub fn seal_token(cipher: &Cipher, org: &str, number: &str, token: &str) -> String {
+    cipher.seal(token, &["wa_numbers", org, number])
+}
+
+/// A stored access token, opened for the number it was sealed to.
+pub fn open_token(cipher: &Cipher, org: &str, number: &str, stored: &str) -> std::result::Result<String, crate::secrets::DecryptError> {
+    cipher.open(stored, &["wa_numbers", org, number])
+}
+
+/// Seals to their rows the tokens stored before tokens were bound to rows (run at
+/// start-up, after the migrations); returns how many were upgraded. A token another
+/// key encrypted is left as it is (sends then fail with `WA_006` until it is replaced).
+pub async fn reseal_tokens(db: &Db, cipher: &Cipher) -> Result<u64> {
+    let rows: Vec<(String, OrgId, String)> =
+        sqlx::query_as("SELECT id, org_id, access_token_enc FROM wa_numbers WHERE access_token_enc NOT LIKE 'v2:%'").fetch_all(db.pool()).await?;
+    let mut done = 0;
+    for (id, org, stored) in rows {
+        if let Ok(Some(sealed)) = cipher.reseal(&stored, &["wa_numbers", org.as_str(), &id]) {
+            sqlx::query("UPDATE wa_numbers SET access_token_enc = $1 WHERE id = $2 AND access_token_enc = $3")
+                .bind(sealed)
+                .bind(&id)
+                .bind(&stored)
+                .execute(db.pool())
+                .await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
 /// Adds a number to the actor's org. Admins only; the token is stored encrypted.
 /// `CONFLICT_001` when the phone number id is already connected (to any org).
 pub async fn create(db: &Db, cipher: &Cipher, actor: &Actor, new: &NewNumber, verified: &VerifiedInfo, is_sandbox: bool) -> Result<WaNumber> {
@@ -134,7 +166,7 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &Actor, new: &NewNumber, ve
     .bind(verified.display_phone_number.clone())
     .bind(verified.verified_name.clone())
     .bind(verified.quality_rating.clone())
-    .bind(cipher.encrypt(&new.access_token))
+    .bind(seal_token(cipher, actor.org_id.as_str(), &id, &new.access_token))
     .bind(&new.system_prompt)
     .bind(is_sandbox as i64)
     .bind(now_ms())
@@ -224,7 +256,7 @@ pub async fn replace_token(db: &Db, cipher: &Cipher, actor: &Actor, id: &NumberI
     }
     let mut tx = db.pool().begin().await?;
     let r = sqlx::query("UPDATE wa_numbers SET access_token_enc = $1, active = 1, inactive_reason = NULL WHERE org_id = $2 AND id = $3")
-        .bind(cipher.encrypt(token))
+        .bind(seal_token(cipher, actor.org_id.as_str(), id.as_str(), token))
         .bind(actor.org_id.as_str())
         .bind(id.as_str())
         .execute(&mut *tx)
@@ -245,12 +277,12 @@ pub async fn route(conn: &mut sqlx::AnyConnection, phone_number_id: &str) -> Res
 
 /// The decrypted access token of a number, for the send worker.
 pub async fn access_token(db: &Db, cipher: &Cipher, id: &NumberId) -> Result<String> {
-    let token: String = sqlx::query_scalar("SELECT access_token_enc FROM wa_numbers WHERE id = $1")
+    let (org, token): (OrgId, String) = sqlx::query_as("SELECT org_id, access_token_enc FROM wa_numbers WHERE id = $1")
         .bind(id.as_str())
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| AppError::not_found("Number"))?;
-    cipher.decrypt(&token).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
+    open_token(cipher, org.as_str(), id.as_str(), &token).map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
 }
 
 /// Marks a number inactive (Meta answered 190): later sends fail with `WA_006`. True when

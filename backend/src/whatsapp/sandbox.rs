@@ -62,7 +62,7 @@ pub async fn ensure_number(db: &Db, cipher: &Cipher, actor: &Actor) -> Result<Wa
             .bind(format!("99{}", random_digits(13)))
             .bind(format!("98{}", random_digits(13)))
             .bind(display)
-            .bind(cipher.encrypt(&token))
+            .bind(super::numbers::seal_token(cipher, org.as_str(), &id, &token))
             .bind(now_ms())
             .execute(db.pool())
             .await?;
@@ -150,7 +150,8 @@ pub async fn find_by_phone_number_id(db: &Db, cipher: &Cipher, pnid: &str) -> Re
         .await?;
     let Some(row) = row else { return Ok(None) };
     let number = crate::whatsapp::numbers::get_in_org(db, &row.org_id, &row.id).await?;
-    let token = cipher.decrypt(&row.access_token_enc).map_err(|e| crate::ServiceError::Unexpected(anyhow::Error::new(e)))?;
+    let token = crate::whatsapp::numbers::open_token(cipher, row.org_id.as_str(), row.id.as_str(), &row.access_token_enc)
+        .map_err(|e| crate::ServiceError::Unexpected(anyhow::Error::new(e)))?;
     Ok(Some((number, row.org_id, token)))
 }
 

@@ -12,4 +12,5 @@ mod media;
 mod roles;
 mod schema;
 mod send_pipeline;
+mod trust;
 mod whatsapp_ingest;

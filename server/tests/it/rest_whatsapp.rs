@@ -64,7 +64,7 @@ async fn a_number_is_saved_only_after_meta_accepts_the_token() {
             use sqlx::Row;
             sqlx::query("SELECT access_token_enc FROM wa_numbers WHERE id = $1").bind(&id).fetch_one(app.db.pool()).await.unwrap().get("access_token_enc")
         };
-        assert!(!stored.contains("good-token") && stored.starts_with("v1:"), "encrypted at rest ({})", app.label);
+        assert!(!stored.contains("good-token") && stored.starts_with("v2:"), "encrypted at rest, sealed to its row ({})", app.label);
 
         let again = c.api_post("/api/v1/numbers", Some(&key.secret), &body("good-token", "106540352242922")).await;
         assert_eq!(again.status, StatusCode::CONFLICT);

@@ -128,6 +128,34 @@ pub async fn latest_id(db: &Db) -> Result<i64> {
     Ok(id.unwrap_or(0))
 }
 
+/// The newest event id of one org (what a browser's stream may be told: the log's
+/// overall newest id would show how busy other orgs are).
+pub async fn latest_id_of(db: &Db, org: &OrgId) -> Result<i64> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) AS id FROM org_events WHERE org_id = $1").bind(org.as_str()).fetch_one(db.pool()).await?;
+    Ok(id.unwrap_or(0))
+}
+
+/// Most event streams one member may have open at once (tabs, devices) in one process.
+pub const MAX_STREAMS_PER_MEMBER: usize = 10;
+
+/// One of a member's open streams; dropping it frees the slot.
+pub struct StreamSlot {
+    hub: Arc<Hub>,
+    user: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.hub.streams.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
 /// Deletes events older than `max_age_ms`.
 pub async fn prune(db: &Db, max_age_ms: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM org_events WHERE created_at < $1").bind(crate::clock::now_ms() - max_age_ms).execute(db.pool()).await?.rows_affected())
@@ -140,13 +168,28 @@ pub struct Hub {
     /// Turns true when the server shuts down: open streams end so a graceful shutdown is
     /// not held up by browsers that would stay connected forever.
     closing: watch::Sender<bool>,
+    /// Open streams per member (see [`Hub::open_stream`]).
+    streams: std::sync::Mutex<std::collections::HashMap<String, usize>>,
 }
 
 impl Hub {
+    /// Takes one of the member's [`MAX_STREAMS_PER_MEMBER`] stream slots; `None` when
+    /// all are taken (a script opening streams in a loop holds memory and a database
+    /// read per stream).
+    pub fn open_stream(self: &Arc<Self>, user: &UserId) -> Option<StreamSlot> {
+        let mut open = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(user.as_str().to_owned()).or_insert(0);
+        if *n >= MAX_STREAMS_PER_MEMBER {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot { hub: self.clone(), user: user.as_str().to_owned() })
+    }
+
     /// A hub whose subscribers may fall `capacity` events behind before they must catch up
     /// from the log.
     pub fn new(capacity: usize) -> Arc<Self> {
-        Arc::new(Self { tx: broadcast::channel(capacity).0, wake: Notify::new(), closing: watch::channel(false).0 })
+        Arc::new(Self { tx: broadcast::channel(capacity).0, wake: Notify::new(), closing: watch::channel(false).0, streams: Default::default() })
     }
 
     /// Asks every open stream to end (the browsers reconnect to another instance or to

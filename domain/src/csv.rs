@@ -216,6 +216,12 @@ impl CsvWriter {
         Self { out: String::from('\u{feff}') }
     }
 
+    /// More rows of a file whose start (and BOM) was written already: for exports sent a
+    /// piece at a time.
+    pub fn continuation() -> Self {
+        Self { out: String::new() }
+    }
+
     /// Appends one row.
     pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) {
         for (i, c) in cells.iter().enumerate() {

@@ -396,8 +396,13 @@ pub struct LeadSource {
     /// `webhook` or `sheet`.
     pub kind: String,
     pub name: String,
-    /// The secret part of the webhook URL (`/api/hooks/{source_key}`).
+    /// The secret part of the webhook URL (`/api/hooks/{source_key}`); empty for anyone
+    /// but admins.
     pub source_key: String,
+    /// Whether posts must carry `X-MCE-Signature: sha256=…` (HMAC-SHA256 of the raw body).
+    pub require_signature: bool,
+    /// The signing secret, in the answer that created the source only (it is shown once).
+    pub signing_secret: Option<String>,
     /// Field name → contact field (`phone`, `name`, `custom:plan`…).
     pub mapping: serde_json::Map<String, serde_json::Value>,
     pub spreadsheet_id: Option<String>,

@@ -49,6 +49,20 @@ pub async fn errors(State(state): State<AppState>, session: Session, Path(id): P
 /// `GET /contacts/export.csv`: the contacts matching the filters (all without any).
 pub async fn export_csv(State(state): State<AppState>, session: Session, Query(view): Query<ContactFilters>) -> Result<Response, ApiError> {
     let actor = crate::signed_in::member(&state, &session).await?;
-    let bytes = export::csv(&state.db, &actor, &view).await?;
-    Ok(csv_file(&format!("contacts-{}.csv", domain::time::utc_date(backend::clock::now_ms())), bytes))
+    let export = export::start(&state.db, &actor, &view).await?;
+    // Sent a batch of contacts at a time: a large org's export never sits in memory. A
+    // failure part-way ends the download early (the browser reports it as failed).
+    let body = axum::body::Body::from_stream(futures_util::stream::unfold(export, |mut e| async move {
+        match e.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(chunk)), e)),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::error!(error = %err.into_app_error().message, "a contact export stopped part-way");
+                None
+            }
+        }
+    }));
+    let name = format!("contacts-{}.csv", domain::time::utc_date(backend::clock::now_ms()));
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], body)
+        .into_response())
 }

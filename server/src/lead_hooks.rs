@@ -1,7 +1,8 @@
 //! `POST /api/hooks/{source_key}` (INGEST-2): a form or ad platform posts a lead, as JSON
 //! or form-encoded fields, to a source's secret URL. `202` with the contact once it is
 //! stored; `422` with the reason (nothing written) when the lead has no usable phone or a
-//! field does not parse; `404` for an unknown key; `413` past 64 KB.
+//! field does not parse; `404` for an unknown key; `401` when the source requires an
+//! `X-MCE-Signature` that is missing or wrong; `413` past 64 KB.
 
 use crate::api_error::ApiError;
 use app::state::AppState;
@@ -65,7 +66,9 @@ pub async fn receive(
         return Err(ApiError(AppError::new(ErrorCode::PayloadTooLarge, "A lead can be at most 64 KB.")));
     }
     let value = parse(&headers, &body)?;
-    let result = sources::receive_hook(&state.db, &key, &value, backend::clock::now_ms()).await?;
+    let signature = headers.get("x-mce-signature").and_then(|v| v.to_str().ok());
+    let post = sources::HookPost { source_key: &key, raw: &body, body: &value, signature };
+    let result = sources::receive_hook(&state.db, &state.cipher, &post, backend::clock::now_ms()).await?;
     Ok((StatusCode::ACCEPTED, Json(result)))
 }
 

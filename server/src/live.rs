@@ -1,7 +1,14 @@
 //! `GET /events`: the org's event log as Server-Sent Events, for the signed-in member
 //! (INBOX-6). Each event carries its log id as the SSE id; a browser that reconnects
 //! sends `Last-Event-ID` (or `?after=`) and first gets what it missed from the log, then
-//! live events from the hub. The first event, `ready`, says the stream is live.
+//! live events from the hub. The first event, `ready`, says the stream is live (and the
+//! newest event id of the member's org, nothing about other orgs).
+//!
+//! A stream outlives the request that opened it, so it checks again, every
+//! [`RECHECK_EVERY`], that its session still exists (not signed out, not expired) and
+//! still acts for the same member in the same org, and that the membership stands; it
+//! ends at once when any of these no longer holds. A member has at most
+//! `events::MAX_STREAMS_PER_MEMBER` streams open (`429` past that).
 
 use crate::signed_in;
 use app::state::AppState;
@@ -51,16 +58,42 @@ struct Subscription {
     next_touch: tokio::time::Instant,
     /// The server is shutting down: end the stream.
     closing: tokio::sync::watch::Receiver<bool>,
+    /// The session that opened the stream, checked again every [`RECHECK_EVERY`].
+    session: Option<(backend::session_store::DbSessionStore, tower_sessions::session::Id)>,
+    /// Held while the stream is open: one of the member's stream slots.
+    _slot: events::StreamSlot,
 }
 
-/// How often an open stream refreshes the member's presence (see `inbox::ONLINE_MS`).
+/// How often an open stream refreshes the member's presence (see `inbox::ONLINE_MS`)
+/// and checks its session and membership again.
 pub const PRESENCE_EVERY: Duration = Duration::from_secs(15);
+/// How long a stream may go on after its session ended or its member left the org.
+pub const RECHECK_EVERY: Duration = PRESENCE_EVERY;
 
 fn sse(e: &OrgEvent) -> Event {
     Event::default().id(e.id.to_string()).event(e.kind.clone()).json_data(e).unwrap_or_default()
 }
 
 impl Subscription {
+    /// Whether the stream may go on: its session is still stored, unexpired, for the same
+    /// member and org, and the membership still stands (its role is taken afresh).
+    async fn still_allowed(&mut self) -> bool {
+        use tower_sessions::SessionStore;
+        let Some((store, id)) = &self.session else { return false };
+        let Ok(Some(record)) = store.load(id).await else { return false };
+        let same = |key: &str, want: &str| record.data.get(key).and_then(|v| v.as_str()) == Some(want);
+        if !same(app::api::ssr::USER_ID, self.user.as_str()) || !same(app::api::ssr::ORG_ID, self.org.as_str()) {
+            return false;
+        }
+        match backend::auth::actor_for(&self.db, &self.user, &self.org).await {
+            Ok(actor) => {
+                self.actor = actor;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     fn mark(&mut self, id: i64) {
         self.last = self.last.max(id);
         self.sent.insert(id);
@@ -87,6 +120,9 @@ impl Subscription {
             }
             if tokio::time::Instant::now() >= self.next_touch {
                 self.next_touch = tokio::time::Instant::now() + PRESENCE_EVERY;
+                if !self.still_allowed().await {
+                    return None;
+                }
                 let _ = backend::inbox::touch_presence(&self.db, &self.org, &self.user, backend::clock::now_ms()).await;
             }
             let received = tokio::select! {
@@ -118,6 +154,8 @@ impl Subscription {
 pub async fn events(State(state): State<AppState>, session: tower_sessions::Session, headers: HeaderMap, Query(q): Query<EventsQuery>) -> Response {
     let Some(actor) = signed_in::actor(&state, &session).await else { return StatusCode::UNAUTHORIZED.into_response() };
     let Some(user) = actor.user_id().cloned() else { return StatusCode::FORBIDDEN.into_response() };
+    let Some(slot) = state.events.open_stream(&user) else { return StatusCode::TOO_MANY_REQUESTS.into_response() };
+    let Some(session_id) = session.id() else { return StatusCode::UNAUTHORIZED.into_response() };
     let resume = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok()).or(q.after);
     // Subscribe before reading the log, so nothing falls between the two.
     let rx = state.events.subscribe();
@@ -126,7 +164,7 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
             Ok(missed) => (after, missed),
             Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         },
-        None => match events::latest_id(&state.db).await {
+        None => match events::latest_id_of(&state.db, &actor.org_id).await {
             Ok(latest) => (latest, Vec::new()),
             Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         },
@@ -145,6 +183,8 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
         ready: Some(last),
         next_touch: tokio::time::Instant::now(),
         closing: state.events.closing(),
+        session: Some((backend::session_store::DbSessionStore::new(state.db.clone()), session_id)),
+        _slot: slot,
     };
     let stream = futures_util::stream::unfold(sub, Subscription::next);
     let mut res = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();

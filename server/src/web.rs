@@ -88,6 +88,23 @@ fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
     rest::ApiError(domain::AppError::internal()).into_response()
 }
 
+/// What a request's log line names: the route's pattern (`/api/hooks/{source_key}`) when
+/// one matched, never the secret parts of the path; static files and unknown paths by
+/// their path, cut before anything that looks like a token.
+pub fn logged_route<B>(req: &axum::http::Request<B>) -> String {
+    if let Some(m) = req.extensions().get::<axum::extract::MatchedPath>() {
+        return m.as_str().to_owned();
+    }
+    let path = req.uri().path();
+    // Unmatched paths under these prefixes are the secret-carrying routes' siblings.
+    for secret in ["/api/hooks/", "/invite", "/reset-password", "/verify"] {
+        if path.starts_with(secret) {
+            return format!("{secret}…");
+        }
+    }
+    path.chars().take(120).collect()
+}
+
 /// The whole router: pages, server functions, REST API, probes and static files.
 pub fn router(state: AppState, config: &Config) -> Router {
     let routes = route_list();
@@ -131,8 +148,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(sessions)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            // Method and path only: query strings and bodies may carry personal data.
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), org_id = tracing::field::Empty)
+            // Method and route only: query strings and bodies may carry personal data, and
+            // some paths carry secrets (a lead source's key, an invitation's token).
+            tracing::info_span!("http", method = %req.method(), route = %logged_route(req), org_id = tracing::field::Empty)
         }))
         // Outermost, so a panic in any layer inside is caught too.
         .layer(catch_panics())

@@ -81,6 +81,7 @@ pub async fn create_source(
     csv_url: String,
     api_key: String,
     poll_minutes: i64,
+    require_signature: bool,
 ) -> Result<LeadSource, AppError> {
     let (state, actor) = actor().await?;
     let mut map = serde_json::Map::new();
@@ -100,6 +101,7 @@ pub async fn create_source(
         csv_url: some(csv_url),
         api_key: some(api_key),
         poll_minutes,
+        require_signature,
     };
     backend::contacts::sources::create(&state.db, &state.cipher, &actor, &input, backend::clock::now_ms()).await.map_err(fail)
 }

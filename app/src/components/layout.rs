@@ -63,14 +63,16 @@ struct NavItem {
     href: &'static str,
     label: &'static str,
     icon: &'static str,
+    /// The lowest role the page is for.
+    min_role: Role,
 }
 
 const NAV: &[NavItem] = &[
-    NavItem { href: "/", label: "Home", icon: "⌂" },
-    NavItem { href: "/inbox", label: "Inbox", icon: "✉" },
-    NavItem { href: "/contacts", label: "Contacts", icon: "☺" },
-    NavItem { href: "/sandbox", label: "Sandbox", icon: "✆" },
-    NavItem { href: "/settings/profile", label: "Settings", icon: "⚙" },
+    NavItem { href: "/", label: "Home", icon: "⌂", min_role: Role::Viewer },
+    NavItem { href: "/inbox", label: "Inbox", icon: "✉", min_role: Role::Viewer },
+    NavItem { href: "/contacts", label: "Contacts", icon: "☺", min_role: Role::Viewer },
+    NavItem { href: "/sandbox", label: "Sandbox", icon: "✆", min_role: Role::Manager },
+    NavItem { href: "/settings/profile", label: "Settings", icon: "⚙", min_role: Role::Viewer },
 ];
 
 #[component]
@@ -85,7 +87,7 @@ fn ShellLayout(info: SessionInfo) -> impl IntoView {
                     <span>"MCE"</span>
                 </div>
                 <nav class="side-nav" aria-label="Main navigation">
-                    {NAV.iter().map(|item| view! {
+                    {NAV.iter().filter(|item| info.role.at_least(item.min_role)).map(|item| view! {
                         <A href=item.href attr:class="nav-link">
                             <span class="nav-icon" aria-hidden="true">{item.icon}</span>
                             <span>{item.label}</span>

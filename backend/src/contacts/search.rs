@@ -327,7 +327,45 @@ pub async fn list(db: &Db, actor: &crate::auth::Actor, query: &ContactQuery) -> 
     Ok(ContactPage { data, total })
 }
 
-/// Every contact matching `query` (no paging), in its order, with tags: for exports.
+/// The ids of every contact matching `query` (no paging), in its order: an export reads
+/// them first and then the contacts a batch at a time, so it never holds every row.
+pub async fn ids(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<String>> {
+    use futures_util::TryStreamExt;
+    let Some(tags) = tag_ids(db, org, query).await? else {
+        return Ok(Vec::new());
+    };
+    let (where_sql, binds) = filter(db, org, query, &tags, TagFilter::FromTag);
+    // The last-message sort orders by a column of COLUMNS, so the list is read whole and
+    // only the ids are kept, row by row.
+    let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {}", query.sort.order_by());
+    let mut rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).fetch(db.pool());
+    let mut out = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        out.push(r.id.as_str().to_owned());
+    }
+    Ok(out)
+}
+
+/// The org's contacts with these ids, with tags, in the order of `ids` (ids of other orgs
+/// or gone since are left out). At most [`BATCH`] at a time.
+pub async fn by_ids(db: &Db, org: &OrgId, ids: &[String]) -> Result<Vec<ContactView>> {
+    assert!(ids.len() <= BATCH, "by_ids takes at most {BATCH} ids");
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE c.org_id = $1 AND c.id IN ({})", placeholders(2, ids.len()));
+    let mut q = sqlx::query_as::<_, ContactRow>(&sql).bind(org.as_str());
+    for id in ids {
+        q = q.bind(id.as_str());
+    }
+    let mut conn = db.pool().acquire().await?;
+    let mut found: HashMap<String, ContactView> = q.fetch_all(&mut *conn).await?.into_iter().map(view).map(|c| (c.id.as_str().to_owned(), c)).collect();
+    let mut data: Vec<ContactView> = ids.iter().filter_map(|id| found.remove(id)).collect();
+    attach_tags(&mut conn, &mut data).await?;
+    Ok(data)
+}
+
+/// Every contact matching `query` (no paging), in its order, with tags.
 pub async fn all(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<ContactView>> {
     let Some(tags) = tag_ids(db, org, query).await? else {
         return Ok(Vec::new());

@@ -6,7 +6,7 @@
 use super::model::{Via, Who};
 use super::store::{apply_one, OnDuplicate, Outcome};
 use crate::clock::new_id;
-use crate::db::rows::Json;
+use crate::db::rows::{Flag, Json};
 use crate::error::{Result, ServiceError};
 use crate::secrets::Cipher;
 use crate::Db;
@@ -33,6 +33,8 @@ pub struct SourceInput {
     pub csv_url: Option<String>,
     pub api_key: Option<String>,
     pub poll_minutes: i64,
+    /// Webhooks: refuse posts without a valid `X-MCE-Signature`.
+    pub require_signature: bool,
 }
 
 fn new_key() -> String {
@@ -51,6 +53,7 @@ struct SourceRow {
     mapping: Json<Map<String, Value>>,
     config: Json<Map<String, Value>>,
     secret_ciphertext: Option<String>,
+    require_signature: Flag,
     poll_minutes: i64,
     last_success_at: Option<i64>,
     last_error: Option<String>,
@@ -66,6 +69,8 @@ fn view(r: SourceRow) -> LeadSource {
         kind: r.kind,
         name: r.name,
         source_key: r.source_key,
+        require_signature: r.require_signature.0,
+        signing_secret: None,
         mapping: r.mapping.0,
         spreadsheet_id: s("spreadsheet_id"),
         range: s("range"),
@@ -86,9 +91,12 @@ struct HookRow {
     org_id: OrgId,
     name: String,
     mapping: Json<Map<String, Value>>,
+    require_signature: Flag,
+    signing_secret_enc: Option<String>,
 }
 
-const COLUMNS: &str = "id, kind, name, source_key, mapping, config, secret_ciphertext, poll_minutes, last_success_at, last_error, leads_count, created_at";
+const COLUMNS: &str =
+    "id, kind, name, source_key, mapping, config, secret_ciphertext, require_signature, poll_minutes, last_success_at, last_error, leads_count, created_at";
 
 /// Checks a mapping's targets against the contact fields and the org's custom fields.
 fn check_mapping(mapping: &Map<String, Value>, custom_keys: &[String]) -> Result<()> {
@@ -136,9 +144,11 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &crate::auth::Actor, input:
     }
     let id = new_id();
     let secret = input.api_key.as_deref().map(str::trim).filter(|k| !k.is_empty() && kind == "sheet").map(|k| cipher.encrypt(k));
+    let signing_secret = (kind == "webhook" && input.require_signature).then(new_key);
+    let signing_secret_enc = signing_secret.as_deref().map(|s| seal_signing_secret(cipher, org, &id, s));
     sqlx::query(
-        "INSERT INTO lead_sources (id, org_id, kind, name, source_key, mapping, config, secret_ciphertext, poll_minutes, next_poll_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        "INSERT INTO lead_sources (id, org_id, kind, name, source_key, mapping, config, secret_ciphertext, poll_minutes, next_poll_at, created_at, \
+         require_signature, signing_secret_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
     )
     .bind(&id)
     .bind(org.as_str())
@@ -150,9 +160,15 @@ pub async fn create(db: &Db, cipher: &Cipher, actor: &crate::auth::Actor, input:
     .bind(secret)
     .bind(input.poll_minutes.clamp(1, 1440))
     .bind(now)
+    .bind(signing_secret.is_some() as i64)
+    .bind(signing_secret_enc)
     .execute(db.pool())
     .await?;
-    get(db, org, &id).await
+    Ok(LeadSource { signing_secret, ..get(db, org, &id).await? })
+}
+
+fn seal_signing_secret(cipher: &Cipher, org: &OrgId, source: &str, secret: &str) -> String {
+    cipher.seal(secret, &["lead_sources", org.as_str(), source])
 }
 
 /// One source of the org.
@@ -165,14 +181,16 @@ pub async fn get(db: &Db, org: &OrgId, id: &str) -> Result<LeadSource> {
     Ok(view(r.ok_or_else(|| AppError::not_found("Lead source"))?))
 }
 
-/// The org's sources, oldest first.
+/// The org's sources, oldest first. Only admins see the source keys (the secret part of
+/// a webhook's address).
 pub async fn list(db: &Db, actor: &crate::auth::Actor) -> Result<Vec<LeadSource>> {
     let org = &actor.org_id;
     let rows = sqlx::query_as::<_, SourceRow>(&format!("SELECT {COLUMNS} FROM lead_sources WHERE org_id = $1 ORDER BY created_at, id"))
         .bind(org.as_str())
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.into_iter().map(view).collect())
+    let reveal = actor.role.at_least(domain::Role::Admin);
+    Ok(rows.into_iter().map(view).map(|s| if reveal { s } else { LeadSource { source_key: String::new(), ..s } }).collect())
 }
 
 /// Deletes a source (its URL stops working at once).
@@ -258,16 +276,45 @@ pub struct HookResult {
     pub status: &'static str,
 }
 
+/// A post to a source's URL as it arrived.
+pub struct HookPost<'a> {
+    /// The secret part of the URL.
+    pub source_key: &'a str,
+    /// The raw body, which a signature covers.
+    pub raw: &'a [u8],
+    /// The body parsed (JSON, or form fields as strings).
+    pub body: &'a Value,
+    /// `X-MCE-Signature`, if sent.
+    pub signature: Option<&'a str>,
+}
+
 /// Stores a lead posted to a source's URL: checked whole first (`422` with the reason and
-/// nothing written), deduplicated by phone (an existing contact is filled in), the source
-/// recorded. Unknown keys are `404`.
-pub async fn receive_hook(db: &Db, source_key: &str, body: &Value, now: i64) -> Result<HookResult> {
-    let row = sqlx::query_as::<_, HookRow>("SELECT id, org_id, name, mapping FROM lead_sources WHERE source_key = $1 AND kind = 'webhook'")
-        .bind(source_key)
-        .fetch_optional(db.pool())
-        .await?;
+/// nothing written), deduplicated by phone, the source recorded. Unknown keys are `404`;
+/// a source that requires a signature answers `401 AUTH_002` to a post without a valid
+/// one. An outsider who knows the URL must not be able to rewrite a customer: a lead for
+/// an existing contact only fills in fields that are empty and never changes its opt-in
+/// status; a new contact takes the lead's consent, with the source as its evidence.
+pub async fn receive_hook(db: &Db, cipher: &Cipher, post: &HookPost<'_>, now: i64) -> Result<HookResult> {
+    let row = sqlx::query_as::<_, HookRow>(
+        "SELECT id, org_id, name, mapping, require_signature, signing_secret_enc FROM lead_sources WHERE source_key = $1 AND kind = 'webhook'",
+    )
+    .bind(post.source_key)
+    .fetch_optional(db.pool())
+    .await?;
     let row = row.ok_or_else(|| AppError::not_found("Lead source"))?;
-    let HookRow { id: source_id, org_id: org, name, mapping: Json(mapping) } = row;
+    let HookRow { id: source_id, org_id: org, name, mapping: Json(mapping), require_signature, signing_secret_enc } = row;
+    if require_signature.0 {
+        let secret = signing_secret_enc.and_then(|s| cipher.open(&s, &["lead_sources", org.as_str(), &source_id]).ok());
+        let signed = secret.is_some_and(|s| crate::whatsapp::signature::verify(s.as_bytes(), post.raw, post.signature));
+        if !signed {
+            record_outcome(db, &source_id, Some("A post without a valid X-MCE-Signature was refused."), now).await?;
+            return Err(ServiceError::app(
+                ErrorCode::NotAuthenticated,
+                "This source requires an X-MCE-Signature header: sha256= and the HMAC-SHA256 of the body with the source's secret.",
+            ));
+        }
+    }
+    let body = post.body;
     let settings = super::settings::load(db, &org).await?;
     let defs = super::fields::list_for_org(db, &org).await?;
     let custom: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.label.clone())).collect();
@@ -285,7 +332,7 @@ pub async fn receive_hook(db: &Db, source_key: &str, body: &Value, now: i64) -> 
         }
     };
     let who = Who { org, user: None, via: Via::Webhook };
-    let outcome = apply_one(db, &who, &name, lead, OnDuplicate::Update, now).await?;
+    let outcome = apply_one(db, &who, &name, lead, OnDuplicate::FillEmpty, now).await?;
     record_outcome(db, &source_id, None, now).await?;
     Ok(HookResult { contact_id: outcome.contact_id().to_string(), status: if matches!(outcome, Outcome::Created(_)) { "created" } else { "updated" } })
 }

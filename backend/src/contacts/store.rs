@@ -51,6 +51,10 @@ pub enum OnDuplicate {
     Skip,
     /// Fill in the lead's non-empty fields and add its tags.
     Update,
+    /// Only fill fields that are empty on the contact, add its tags, and leave its
+    /// opt-in status alone: for leads from outside (a webhook anyone with its URL can
+    /// post to), which must never rewrite what the team knows about a customer.
+    FillEmpty,
     /// Report it (`CONTACT_002` for the API; an error row for imports).
     Refuse,
 }
@@ -163,7 +167,8 @@ pub async fn apply_leads(
             if let Some(e) = existing.get_mut(phone) {
                 e.deleted = false;
             }
-            update_fields(conn, who, &id, &lead.fields, existing.get(phone).map(|e| &e.custom_fields), now).await?;
+            let mode = if on_duplicate == OnDuplicate::FillEmpty { Fill::EmptyOnly } else { Fill::Overwrite };
+            update_fields(conn, who, &id, &lead.fields, existing.get(phone).map(|e| &e.custom_fields), mode, now).await?;
             touched.push((id.clone(), lead, true));
             outcomes.push(Outcome::Updated(ContactId::from_string(id)));
             continue;
@@ -171,11 +176,14 @@ pub async fn apply_leads(
         match on_duplicate {
             OnDuplicate::Skip => outcomes.push(Outcome::Skipped(ContactId::from_string(id))),
             OnDuplicate::Refuse => outcomes.push(Outcome::Duplicate(ContactId::from_string(id))),
-            OnDuplicate::Update => {
-                let changed = update_fields(conn, who, &id, &lead.fields, existing.get(phone).map(|e| &e.custom_fields), now).await?;
+            OnDuplicate::Update | OnDuplicate::FillEmpty => {
+                let mode = if on_duplicate == OnDuplicate::FillEmpty { Fill::EmptyOnly } else { Fill::Overwrite };
+                let changed = update_fields(conn, who, &id, &lead.fields, existing.get(phone).map(|e| &e.custom_fields), mode, now).await?;
                 if let Some(e) = existing.get_mut(phone) {
                     for (k, v) in &lead.fields.custom_fields {
-                        e.custom_fields.insert(k.clone(), v.clone());
+                        if mode == Fill::Overwrite || e.custom_fields.get(k).is_none_or(is_blank) {
+                            e.custom_fields.insert(k.clone(), v.clone());
+                        }
                     }
                 }
                 touched.push((id.clone(), lead, changed));
@@ -191,6 +199,12 @@ pub async fn apply_leads(
         .map(|(id, lead)| json!({"action": "created", "contact_id": id, "phone": lead.phone.as_str(), "source": source, "via": who.via.as_str()}))
         .collect();
     crate::events::publish_many_in(conn, &who.org, "contact", &events, now).await?;
+    // A new contact's consent came with the lead: keep where it came from as evidence.
+    for (id, lead) in created.iter().filter(|(_, l)| l.fields.opt_in_status.as_deref().is_some_and(|s| s != "unknown")) {
+        let status = lead.fields.opt_in_status.as_deref().unwrap_or_default();
+        let detail = json!({"from": "unknown", "to": status, "via": who.via.as_str(), "evidence": format!("lead from {source}")});
+        activity::record_in(conn, &who.org, who.user.as_ref(), id, "opt_in", &detail, now).await?;
+    }
 
     // Tags and notes of every lead that was stored or updated.
     let new_tags: Vec<(String, &Vec<String>)> = created.iter().map(|(id, l)| (id.clone(), &l.fields.tags)).filter(|(_, t)| !t.is_empty()).collect();
@@ -289,9 +303,34 @@ async fn insert_new(
     Ok(out)
 }
 
+/// How a duplicate lead changes the stored contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// The lead's non-empty fields replace the stored ones, opt-in included.
+    Overwrite,
+    /// Only empty stored fields are filled; the opt-in status is never changed.
+    EmptyOnly,
+}
+
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
 /// Fills in the non-empty fields of `f` on a stored contact; records what changed.
 /// Returns whether anything changed.
-async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &ContactFields, stored_custom: Option<&Map<String, Value>>, now: i64) -> Result<bool> {
+async fn update_fields(
+    conn: &mut AnyConnection,
+    who: &Who,
+    id: &str,
+    f: &ContactFields,
+    stored_custom: Option<&Map<String, Value>>,
+    mode: Fill,
+    now: i64,
+) -> Result<bool> {
     let row = sqlx::query_as::<_, StoredRow>(
         "SELECT name, email, company, lead_status, lifecycle_stage, birthday, opt_in_status, custom_fields FROM contacts WHERE id = $1",
     )
@@ -300,8 +339,9 @@ async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &Contac
     .await?;
     let mut changes = Map::new();
     let mut check = |field: &str, old: &Option<String>, new: &Option<String>| -> Option<String> {
+        let writable = mode == Fill::Overwrite || old.as_deref().is_none_or(|o| o.trim().is_empty());
         match new {
-            Some(v) if old.as_deref() != Some(v.as_str()) => {
+            Some(v) if writable && old.as_deref() != Some(v.as_str()) => {
                 changes.insert(field.to_owned(), json!({"from": old, "to": v}));
                 Some(v.clone())
             }
@@ -317,14 +357,15 @@ async fn update_fields(conn: &mut AnyConnection, who: &Who, id: &str, f: &Contac
     let mut custom: Map<String, Value> = stored_custom.cloned().unwrap_or(row.custom_fields.0);
     let mut custom_changed = false;
     for (k, v) in &f.custom_fields {
-        if custom.get(k) != Some(v) {
+        let writable = mode == Fill::Overwrite || custom.get(k).is_none_or(is_blank);
+        if writable && custom.get(k) != Some(v) {
             changes.insert(format!("custom_fields.{k}"), json!({"from": custom.get(k), "to": v}));
             custom.insert(k.clone(), v.clone());
             custom_changed = true;
         }
     }
     let opt_in_changed = match &f.opt_in_status {
-        Some(s) if row.opt_in_status != *s => Some(s.clone()),
+        Some(s) if mode == Fill::Overwrite && row.opt_in_status != *s => Some(s.clone()),
         _ => None,
     };
     if changes.is_empty() && opt_in_changed.is_none() {

@@ -78,16 +78,39 @@ pub async fn numbers(db: &Db, cipher: &Cipher, actor: &Actor) -> Result<Vec<WaNu
     crate::whatsapp::numbers::list(db, actor).await
 }
 
-/// The sandbox number and its chat with `customer`, as the sandbox phone shows it. Any
-/// member.
+/// Refuses to play a phone that is a contact of the org reached on a real number: the
+/// sandbox phone would show, and speak as, a real customer.
+async fn check_made_up(db: &Db, org: &OrgId, customer: &domain::PhoneE164) -> Result<()> {
+    let real: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM contacts c JOIN conversations v ON v.contact_id = c.id JOIN wa_numbers n ON n.id = v.number_id \
+         WHERE c.org_id = $1 AND c.phone = $2 AND n.is_sandbox = 0 LIMIT 1",
+    )
+    .bind(org.as_str())
+    .bind(customer.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    if real.is_some() {
+        return Err(crate::ServiceError::app(
+            domain::ErrorCode::Conflict,
+            format!("{} is a contact reached on a real number: the sandbox plays made-up customers only.", customer.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+/// The sandbox number and its chat with `customer`, as the sandbox phone shows it.
+/// Managers and above; never a contact reached on a real number.
 pub async fn open_phone(db: &Db, cipher: &Cipher, actor: &Actor, customer: &domain::PhoneE164) -> Result<SandboxPhone> {
+    actor.require(domain::Role::Manager)?;
+    check_made_up(db, &actor.org_id, customer).await?;
     let number = ensure_number(db, cipher, actor).await?;
     let messages = phone(db, &number.id, customer.digits(), 200).await?;
     Ok(SandboxPhone { number, customer: customer.as_str().to_owned(), messages })
 }
 
-/// A member plays the customer of the org's sandbox number (see [`customer_acts`]). Any
-/// member. Returns the message's wamid.
+/// A member plays the customer of the org's sandbox number (see [`customer_acts`]).
+/// Managers and above; never a contact reached on a real number. Returns the message's
+/// wamid.
 #[allow(clippy::too_many_arguments)]
 pub async fn act_as_customer(
     db: &Db,
@@ -99,13 +122,17 @@ pub async fn act_as_customer(
     public_url: &str,
     app_secret: &str,
 ) -> Result<String> {
+    actor.require(domain::Role::Manager)?;
+    check_made_up(db, &actor.org_id, customer).await?;
     let number = ensure_number(db, cipher, actor).await?;
     customer_acts(db, &number, customer, name, action, public_url, app_secret).await
 }
 
 /// A file of the org's sandbox number (what the business sent, or the customer's photo)
-/// for the sandbox phone page; `None` when it is not the org's or has no bytes. Any member.
+/// for the sandbox phone page; `None` when it is not the org's or has no bytes. Managers
+/// and above.
 pub async fn phone_file(db: &Db, cipher: &Cipher, actor: &Actor, id: &str) -> Result<Option<(SandboxFile, Vec<u8>)>> {
+    actor.require(domain::Role::Manager)?;
     let number = ensure_number(db, cipher, actor).await?;
     Ok(match media_file(db, id, true).await? {
         Some((file, Some(bytes))) if file.number_id == number.id => Some((file, bytes)),
@@ -113,8 +140,9 @@ pub async fn phone_file(db: &Db, cipher: &Cipher, actor: &Actor, id: &str) -> Re
     })
 }
 
-/// How the org's sandbox simulator behaves. Any member.
+/// How the org's sandbox simulator behaves. Managers and above.
 pub async fn simulator(db: &Db, cipher: &Cipher, actor: &Actor) -> Result<Behaviour> {
+    actor.require(domain::Role::Manager)?;
     let number = ensure_number(db, cipher, actor).await?;
     behaviour(db, &number.id).await
 }

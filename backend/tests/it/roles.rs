@@ -109,10 +109,11 @@ async fn the_whatsapp_inbox_and_sandbox_services_check_the_role_before_anything_
         assert!(opened.can_act, "{}", t.label);
         assert_eq!(chat::open(&t.db, &agent, &chat_id, now_ms()).await.unwrap().item.unread_count, 0, "{}", t.label);
 
-        // The sandbox simulator: any member reads it, managers change it.
+        // The sandbox simulator and its customer's phone are for managers and up.
         let quiet = sandbox::Behaviour { fail_code: Some(131047), ..Default::default() };
         forbidden(sandbox::configure_simulator(&t.db, &cipher, &agent, &quiet).await.unwrap_err());
         sandbox::configure_simulator(&t.db, &cipher, &manager, &quiet).await.unwrap();
-        assert_eq!(sandbox::simulator(&t.db, &cipher, &viewer).await.unwrap().fail_code, Some(131047), "{}", t.label);
+        forbidden(sandbox::simulator(&t.db, &cipher, &viewer).await.unwrap_err());
+        assert_eq!(sandbox::simulator(&t.db, &cipher, &manager).await.unwrap().fail_code, Some(131047), "{}", t.label);
     }
 }

@@ -142,3 +142,127 @@ async fn twenty_concurrent_posts_of_the_same_phone_make_one_contact() {
         assert_eq!((created, count_rows(&app.db, "contacts").await), (1, 1), "{}", app.label);
     }
 }
+
+#[tokio::test]
+async fn a_lead_for_an_existing_contact_fills_only_empty_fields_and_never_changes_its_consent() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let source = sources::create(
+            &app.db,
+            &test_cipher(),
+            &orgs.a.actor,
+            &SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() },
+            backend::clock::now_ms(),
+        )
+        .await
+        .unwrap();
+        let url = format!("/api/hooks/{}", source.source_key);
+        let mut c = Client::new(&app);
+        let first = c.post_raw(&url, json!({"phone": "+5511955550021", "name": "Dora", "opt_in_status": "opted_out"}).to_string().into_bytes(), &[]).await;
+        assert_eq!(first.status, StatusCode::ACCEPTED, "{}: {}", app.label, first.body);
+        let id = search::list(&app.db, &orgs.a.actor, &query("+5511955550021")).await.unwrap().data.remove(0).id;
+
+        // Anyone holding the URL tries to rename her, take her e-mail and opt her in.
+        let again = c
+            .post_raw(
+                &url,
+                json!({"phone": "+5511955550021", "name": "Mallory", "email": "dora@x.test", "opt_in_status": "opted_in"}).to_string().into_bytes(),
+                &[],
+            )
+            .await;
+        assert_eq!((again.status, again.json()["status"].as_str()), (StatusCode::ACCEPTED, Some("updated")), "{}", app.label);
+        let dora = search::get(&app.db, &orgs.a.actor, &id).await.unwrap();
+        assert_eq!(
+            (dora.name.as_deref(), dora.email.as_deref(), dora.opt_in_status.as_str()),
+            (Some("Dora"), Some("dora@x.test"), "opted_out"),
+            "the name is kept, the empty e-mail filled in, the consent untouched ({})",
+            app.label
+        );
+
+        // A new contact takes the lead's consent, with the source as its evidence.
+        let new = c.post_raw(&url, json!({"phone": "+5511955550022", "opt_in_status": "opted_in"}).to_string().into_bytes(), &[]).await;
+        assert_eq!(new.status, StatusCode::ACCEPTED, "{}", new.body);
+        let eli = search::list(&app.db, &orgs.a.actor, &query("+5511955550022")).await.unwrap().data.remove(0);
+        assert_eq!(eli.opt_in_status, "opted_in", "{}", app.label);
+        let timeline = backend::contacts::activity::timeline(&app.db, &orgs.a.actor, &eli.id, 50).await.unwrap();
+        let consent = timeline.iter().find(|i| i.kind == "opt_in").expect("the consent is on the timeline");
+        assert_eq!((consent.detail["to"].as_str(), consent.detail["evidence"].as_str()), (Some("opted_in"), Some("lead from Form")), "{}", app.label);
+    }
+}
+
+#[tokio::test]
+async fn a_source_that_requires_a_signature_refuses_unsigned_and_wrongly_signed_posts() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let input = SourceInput { kind: "webhook".into(), name: "Signed form".into(), require_signature: true, ..Default::default() };
+        let source = sources::create(&app.db, &test_cipher(), &orgs.a.actor, &input, backend::clock::now_ms()).await.unwrap();
+        let secret = source.signing_secret.clone().expect("the secret is shown once, at creation");
+        assert!(source.require_signature && secret.len() >= 32, "{}", app.label);
+        let listed = sources::list(&app.db, &orgs.a.actor).await.unwrap();
+        assert!(listed.iter().all(|s| s.signing_secret.is_none()), "never listed again ({})", app.label);
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT signing_secret_enc FROM lead_sources WHERE id = $1").bind(&source.id).fetch_one(app.db.pool()).await.unwrap();
+        assert!(stored.is_some_and(|s| !s.contains(&secret)), "encrypted at rest ({})", app.label);
+
+        let url = format!("/api/hooks/{}", source.source_key);
+        let body = json!({"phone": "+5511955550031", "name": "Ana"}).to_string().into_bytes();
+        let mut c = Client::new(&app);
+        let unsigned = c.post_raw(&url, body.clone(), &[]).await;
+        assert_eq!((unsigned.status, unsigned.error_code().as_deref()), (StatusCode::UNAUTHORIZED, Some("AUTH_002")), "{}: {}", app.label, unsigned.body);
+        let wrong = c.post_raw(&url, body.clone(), &[("x-mce-signature", backend::whatsapp::signature::sign(b"guess", &body))]).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", app.label);
+        let other_body = json!({"phone": "+5511955550031", "name": "Mallory"}).to_string().into_bytes();
+        let replayed = c.post_raw(&url, other_body, &[("x-mce-signature", backend::whatsapp::signature::sign(secret.as_bytes(), &body))]).await;
+        assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "a signature covers its own body only ({})", app.label);
+        assert_eq!(count_rows(&app.db, "contacts").await, 0, "{}", app.label);
+        let signed = c.post_raw(&url, body.clone(), &[("x-mce-signature", backend::whatsapp::signature::sign(secret.as_bytes(), &body))]).await;
+        assert_eq!(signed.status, StatusCode::ACCEPTED, "{}: {}", app.label, signed.body);
+        assert_eq!(count_rows(&app.db, "contacts").await, 1, "{}", app.label);
+    }
+}
+
+#[tokio::test]
+async fn only_admins_see_a_sources_secret_address() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let input = SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() };
+        let source = sources::create(&app.db, &test_cipher(), &orgs.b.actor, &input, backend::clock::now_ms()).await.unwrap();
+        let agent = backend::auth::actor_for(&app.db, &orgs.b_agent.id, &orgs.b.org).await.unwrap();
+        let seen = sources::list(&app.db, &agent).await.unwrap();
+        assert_eq!((seen.len(), seen[0].source_key.as_str()), (1, ""), "an agent sees the source but not its key ({})", app.label);
+        assert_eq!(sources::list(&app.db, &orgs.b.actor).await.unwrap()[0].source_key, source.source_key, "{}", app.label);
+    }
+}
+
+/// Collects what the server logs while a test runs on this thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_request_log_names_the_route_never_the_sources_key() {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_env_filter("info,tower_http=debug").with_ansi(false).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let input = SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() };
+        let source = sources::create(&app.db, &test_cipher(), &orgs.a.actor, &input, backend::clock::now_ms()).await.unwrap();
+        let mut c = Client::new(&app);
+        let r = c.post_raw(&format!("/api/hooks/{}", source.source_key), json!({"name": "no phone"}).to_string().into_bytes(), &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("/api/hooks/{source_key}"), "the route is logged ({}): {text}", app.label);
+        assert!(!text.contains(&source.source_key), "the key never is ({})", app.label);
+    }
+}

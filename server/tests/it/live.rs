@@ -154,3 +154,77 @@ async fn open_streams_end_when_the_server_shuts_down_so_the_shutdown_is_not_held
         assert_eq!(ended, Ok(true), "the stream ended ({})", app.label);
     }
 }
+
+/// Reads until the stream ends (true) or `within` passes (false).
+async fn ends_within(stream: &mut Stream, within: Duration) -> bool {
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.body.frame().await {
+                None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn a_stream_ends_within_15_seconds_of_sign_out_or_removal_from_the_org() {
+    // Both databases at once: each case waits for the stream's next check.
+    let cases = live_apps().await.into_iter().map(|(app, _state)| async move {
+        let orgs = two_orgs(&app.db).await;
+        let mut agent = Client::new(&app);
+        assert_eq!(agent.login("agent@b.test", PASSWORD).await.status, StatusCode::OK, "{}", app.label);
+        let (_, mut removed) = Stream::open(&app, &agent, None).await;
+        assert!(removed.until("event: ready", Duration::from_secs(5)).await, "{}", app.label);
+        let mut admin = Client::new(&app);
+        assert_eq!(admin.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+        let (_, mut signed_out) = Stream::open(&app, &admin, None).await;
+        assert!(signed_out.until("event: ready", Duration::from_secs(5)).await, "{}", app.label);
+
+        backend::members::remove(&app.db, &orgs.b.actor, &orgs.b_agent.id).await.unwrap();
+        assert_eq!(admin.call("/api/auth/logout", &[]).await.status, StatusCode::OK, "{}", app.label);
+        let (a, b) = tokio::join!(ends_within(&mut removed, Duration::from_secs(17)), ends_within(&mut signed_out, Duration::from_secs(17)));
+        assert!(a, "the removed member's stream ended ({})", app.label);
+        assert!(b, "the signed-out member's stream ended ({})", app.label);
+    });
+    futures_util::future::join_all(cases).await;
+}
+
+#[tokio::test]
+async fn ready_tells_the_newest_event_of_the_members_org_only() {
+    for (app, state) in live_apps().await {
+        let orgs = two_orgs(&app.db).await;
+        seed_number(&app.db, &orgs.b.actor, PNID_B).await;
+        customer_writes(&app.db, PNID_B, "5511999990010", backend::clock::now_ms()).await;
+        state.events.wake();
+        assert!(backend::events::latest_id(&app.db).await.unwrap() > 0);
+        let mut a = Client::new(&app);
+        assert_eq!(a.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+        let (_, mut stream) = Stream::open(&app, &a, None).await;
+        assert!(stream.until("event: ready", Duration::from_secs(5)).await, "{}", app.label);
+        let own = backend::events::latest_id_of(&app.db, &orgs.a.org).await.unwrap();
+        assert!(stream.text.contains(&format!("{{\"last_id\":{own}}}")), "A is told only of its own log ({}): {}", app.label, stream.text);
+    }
+}
+
+#[tokio::test]
+async fn a_member_has_at_most_ten_streams_open() {
+    for (app, _state) in live_apps().await {
+        two_orgs(&app.db).await;
+        let mut a = Client::new(&app);
+        assert_eq!(a.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
+        let mut open = Vec::new();
+        for _ in 0..backend::events::MAX_STREAMS_PER_MEMBER {
+            let (status, stream) = Stream::open(&app, &a, None).await;
+            assert_eq!(status, StatusCode::OK, "{}", app.label);
+            open.push(stream);
+        }
+        let (status, _) = Stream::open(&app, &a, None).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the eleventh is refused ({})", app.label);
+        drop(open.pop());
+        let (status, _) = Stream::open(&app, &a, None).await;
+        assert_eq!(status, StatusCode::OK, "a closed stream frees its slot ({})", app.label);
+    }
+}

@@ -356,6 +356,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("csv_url", ""),
                     ("api_key", ""),
                     ("poll_minutes", "5"),
+                    ("require_signature", "false"),
                     ("job_id", b_dead_job.as_str()),
                 ];
                 // A call that never answers names itself instead of hanging the suite.

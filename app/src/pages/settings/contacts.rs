@@ -78,6 +78,7 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
         RwSignal::new(String::new()),
         RwSignal::new("5".to_string()),
     );
+    let s_signed = RwSignal::new(false);
     // Field form.
     let (f_key, f_label, f_kind, f_choices) =
         (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new("text".to_string()), RwSignal::new(String::new()));
@@ -112,9 +113,13 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
                             <strong>{s.name.clone()}</strong>
                             {if is_sheet {
                                 view! { <span>{format!(" · sheet {} · every {} min", s.spreadsheet_id.clone().or(s.csv_url.clone()).unwrap_or_default(), s.poll_minutes)}</span> }.into_any()
+                            } else if s.source_key.is_empty() {
+                                // Only admins see a source's secret address.
+                                view! { <span class="muted">" · webhook"</span> }.into_any()
                             } else {
                                 view! { <code class="hook-url" data-testid="hook-url">{move || format!("{}{}", origin(), url_path)}</code> }.into_any()
                             }}
+                            {s.require_signature.then(|| view! { <span class="tag" data-testid="signed">"signed posts only"</span> })}
                             <p class="muted">{format!("{} leads · last success: {}", s.leads_count, s.last_success_at.map(date_time_of).unwrap_or_else(|| "never".into()))}</p>
                             {s.last_error.clone().map(|e| view! { <p class="notice notice-error">{format!("Last error: {e}")}</p> })}
                             {(is_sheet && d.can_manage).then(|| view! { <button type="button" class="button" disabled=off on:click=move |_| { a.source_poll.dispatch(PollSource { source_id: id.clone() }); }>"Poll now"</button> })}
@@ -126,7 +131,7 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
             {d.can_admin.then(|| view! {
                 <form class="form" aria-label="New lead source" on:submit=move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
-                    a.source_create.dispatch(CreateSource { kind: s_kind.get_untracked(), name: s_name.get_untracked(), mapping: s_mapping.get_untracked(), spreadsheet_id: s_sheet.get_untracked(), range: s_range.get_untracked(), csv_url: s_csv.get_untracked(), api_key: s_key.get_untracked(), poll_minutes: s_minutes.get_untracked().parse().unwrap_or(5) });
+                    a.source_create.dispatch(CreateSource { kind: s_kind.get_untracked(), name: s_name.get_untracked(), mapping: s_mapping.get_untracked(), spreadsheet_id: s_sheet.get_untracked(), range: s_range.get_untracked(), csv_url: s_csv.get_untracked(), api_key: s_key.get_untracked(), poll_minutes: s_minutes.get_untracked().parse().unwrap_or(5), require_signature: s_signed.get_untracked() });
                 }>
                     <h3>"Add a lead source"</h3>
                     <label for="source-kind">"Kind"</label>
@@ -148,9 +153,18 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
                         <label for="source-minutes">"Check every (minutes)"</label>
                         <input id="source-minutes" type="number" min="1" max="1440" bind:value=s_minutes />
                     </Show>
+                    <Show when=move || s_kind.get() == "webhook">
+                        <label class="check" for="source-signed">
+                            <input id="source-signed" type="checkbox" bind:checked=s_signed />
+                            " Require a signature (X-MCE-Signature: sha256= HMAC of the body)"
+                        </label>
+                    </Show>
                     <label for="source-mapping">"Field mapping, one per line: field = phone, name, email, company, tags, notes, custom:key… (empty: match by name)"</label>
                     <textarea id="source-mapping" rows="3" maxlength="4000" prop:value=move || s_mapping.get() on:input=move |ev| s_mapping.set(event_target_value(&ev))></textarea>
                     <ErrorNotice result=a.source_create.value() />
+                    {move || a.source_create.value().get().and_then(|r| r.ok()).and_then(|s| s.signing_secret).map(|secret| view! {
+                        <p class="notice" role="status">"Signing secret of the new source (shown only now; copy it): " <code data-testid="signing-secret">{secret}</code></p>
+                    })}
                     <button type="submit" class="button button-primary" disabled=off>"Add source"</button>
                 </form>
             })}

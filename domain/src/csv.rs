@@ -134,7 +134,22 @@ impl Iterator for Reader<'_> {
     }
 }
 
+/// The longest cell a file may have, in characters: a spreadsheet's own limit (Excel
+/// holds at most 32,767 per cell). Longer ones are refused with their line, so a stray
+/// quote cannot turn the rest of a 50 MB file into one cell.
+pub const MAX_FIELD_CHARS: usize = 32_767;
+/// The longest record (one row, with its quoted line breaks), in bytes.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+/// The most cells a record may have.
+pub const MAX_FIELDS: usize = 1_000;
+
 impl Reader<'_> {
+    /// Ends reading with an error about the record that starts on `line`.
+    fn refuse(&mut self, line: usize, message: String) -> Option<Result<Record, CsvError>> {
+        self.pos = self.text.len();
+        Some(Err(CsvError { line, message }))
+    }
+
     fn read_one(&mut self) -> Option<Result<Record, CsvError>> {
         let rest = &self.text[self.pos..];
         if rest.is_empty() {
@@ -147,7 +162,15 @@ impl Reader<'_> {
         let mut quoted = false;
         let mut was_quoted = false;
         let mut consumed = rest.len();
+        let mut field_chars = 0usize;
         while let Some((i, c)) = chars.next() {
+            field_chars += 1;
+            if field_chars > MAX_FIELD_CHARS {
+                return self.refuse(start_line, format!("a cell is longer than {MAX_FIELD_CHARS} characters"));
+            }
+            if i > MAX_RECORD_BYTES {
+                return self.refuse(start_line, "a row is longer than 256 KB".to_owned());
+            }
             if quoted {
                 match c {
                     '"' if chars.peek().map(|(_, n)| *n) == Some('"') => {
@@ -173,6 +196,10 @@ impl Reader<'_> {
                 c if c == self.delimiter => {
                     fields.push(std::mem::take(&mut field));
                     was_quoted = false;
+                    field_chars = 0;
+                    if fields.len() >= MAX_FIELDS {
+                        return self.refuse(start_line, format!("a row has more than {MAX_FIELDS} cells"));
+                    }
                 }
                 '\r' if chars.peek().map(|(_, n)| *n) == Some('\n') => {}
                 '\n' | '\r' => {
@@ -299,6 +326,24 @@ mod tests {
     #[test]
     fn ragged_rows_and_blank_lines_are_read_as_they_are() {
         assert_eq!(read("a,b,c\n1\n\n2,3,4,5\n\n"), vec![vec!["a", "b", "c"], vec!["1"], vec!["2", "3", "4", "5"]]);
+    }
+
+    #[test]
+    fn over_long_cells_rows_and_too_many_cells_are_refused_with_their_line() {
+        let long_cell = format!("a,b\n1,{}\n", "x".repeat(MAX_FIELD_CHARS + 1));
+        let out: Vec<_> = Reader::new(&long_cell).collect();
+        assert_eq!(out[1].as_ref().unwrap_err().line, 2);
+        assert!(out[1].as_ref().unwrap_err().message.contains("longer than 32767"), "{:?}", out[1]);
+        assert_eq!(out.len(), 2, "reading stops at the refused record");
+        let ok_cell = format!("a,b\n1,{}\n", "x".repeat(MAX_FIELD_CHARS - 1));
+        assert!(Reader::new(&ok_cell).all(|r| r.is_ok()), "a cell at the limit is read");
+        // A stray quote would otherwise swallow the rest of the file into one cell.
+        let stray = format!("a,b\n1,\"{}\n", "row,2\n".repeat(10_000));
+        assert!(Reader::new(&stray).nth(1).unwrap().unwrap_err().message.contains("longer than"));
+        let wide_row = format!("a\n{}\n", vec!["c"; MAX_FIELDS + 1].join(","));
+        assert!(Reader::new(&wide_row).nth(1).unwrap().unwrap_err().message.contains("more than 1000 cells"));
+        let long_row = format!("a\n{}\n", vec!["y".repeat(1000); 300].join(","));
+        assert!(Reader::new(&long_row).nth(1).unwrap().unwrap_err().message.contains("256 KB"));
     }
 
     #[test]

@@ -190,3 +190,31 @@ async fn a_file_exported_from_one_org_imports_into_another_as_the_same_contacts(
         assert_eq!(plain.name.as_deref(), Some("-Plain"));
     }
 }
+
+#[tokio::test]
+async fn an_export_of_more_contacts_than_one_batch_has_each_once_in_the_lists_order_with_one_bom() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let mut file = String::from("phone,name\n");
+        for i in 0..1_100 {
+            file.push_str(&format!("+1415555{i:04},Lead {i}\n"));
+        }
+        let done = import_file(&t.db, &a, file.into_bytes(), "skip").await;
+        assert_eq!(done.created, 1_100, "{}", t.label);
+        let mut export = backend::contacts::export::start(&t.db, &a.actor, &Default::default()).await.unwrap();
+        let mut chunks = Vec::new();
+        while let Some(chunk) = export.next_chunk().await.unwrap() {
+            chunks.push(String::from_utf8(chunk).unwrap());
+        }
+        assert!(chunks.len() >= 4, "the header and three batches of contacts ({})", t.label);
+        let text = chunks.concat();
+        assert_eq!(text.matches('\u{feff}').count(), 1, "one BOM, at the start ({})", t.label);
+        let phones: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+        let listed = backend::contacts::search::list(&t.db, &a.actor, &ContactQuery { per_page: 100, ..query() }).await.unwrap();
+        let first_page: Vec<String> = listed.data.iter().map(|c| format!("'{}", c.phone.clone().unwrap())).collect();
+        assert_eq!(phones.len(), 1_100, "{}", t.label);
+        assert_eq!(phones[..100], first_page.iter().map(String::as_str).collect::<Vec<_>>()[..], "in the list's order ({})", t.label);
+        let unique: std::collections::HashSet<&&str> = phones.iter().collect();
+        assert_eq!(unique.len(), 1_100, "each contact once ({})", t.label);
+    }
+}

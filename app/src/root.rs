@@ -12,10 +12,31 @@ use leptos_router::{path, SsrMode};
 
 /// Sets the saved colour theme before the first paint, so a dark-theme user never sees
 /// a white flash.
-const THEME_BOOT: &str = "try{var t=localStorage.getItem('mce-theme');if(t==='dark'||t==='light'){document.documentElement.dataset.theme=t}}catch(e){}";
+pub const THEME_BOOT: &str = "try{var t=localStorage.getItem('mce-theme');if(t==='dark'||t==='light'){document.documentElement.dataset.theme=t}}catch(e){}";
+
+/// The page's Content-Security-Policy: scripts only from this site, Leptos' own inline
+/// scripts (hydration, streamed resources) by this render's nonce, the theme script by
+/// its hash, and WebAssembly; styles from this site and inline (tag colours are style
+/// attributes); nothing may frame the page.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(nonce: &str) -> String {
+    // base64(SHA-256) of the script's text, as CSP spells a hash.
+    let theme = backend::whatsapp::media::sha256_b64(THEME_BOOT.as_bytes());
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'sha256-{theme}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
 /// The document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&content_security_policy(&nonce)) {
+            res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -64,6 +85,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("canned") view=settings::canned::CannedSettings />
                         <Route path=path!("contacts") view=settings::contacts::ContactSettings />
                         <Route path=path!("system") view=settings::system::SystemSettings />
+                        <Route path=path!("api-keys") view=settings::api_keys::ApiKeysSettings />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

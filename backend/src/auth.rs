@@ -46,9 +46,14 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// An org's API key: it acts with admin powers.
+    /// An org's API key with admin powers (see [`Actor::api_key_with`]).
     pub fn api_key(org: &OrgId, key_id: &str) -> Self {
-        Self { org_id: org.clone(), role: Role::Admin, principal: Principal::ApiKey(key_id.to_owned()), is_super_admin: false }
+        Self::api_key_with(org, key_id, Role::Admin)
+    }
+
+    /// An org's API key acting with its role (admin, agent or viewer).
+    pub fn api_key_with(org: &OrgId, key_id: &str, role: Role) -> Self {
+        Self { org_id: org.clone(), role, principal: Principal::ApiKey(key_id.to_owned()), is_super_admin: false }
     }
 
     /// MCE acting for `automation` in an org (it may do what an admin may).

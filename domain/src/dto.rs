@@ -469,3 +469,40 @@ pub struct CrmSettingsPage {
     pub can_manage: bool,
     pub can_admin: bool,
 }
+
+/// An API key as Settings → API keys lists it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    /// The key's first 12 characters (`mce_…`), to recognise it by.
+    pub prefix: String,
+    /// What the key may do: admin, agent or viewer.
+    pub role: Role,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    /// The expiry has passed.
+    pub expired: bool,
+    /// The member who created it (keys from `mce api-key create` have none).
+    pub created_by: Option<String>,
+}
+
+/// A page (from 0) of an org's API keys, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeysPage {
+    pub data: Vec<ApiKeyView>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+/// A key just created: `secret` is shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub secret: String,
+}

@@ -43,8 +43,10 @@ pub enum AdminCommand {
     Create {
         #[arg(long)]
         email: String,
+        /// The password; without it, the first line of standard input is read (so it
+        /// stays out of the shell's history and the process list).
         #[arg(long)]
-        password: String,
+        password: Option<String>,
         /// The org's name.
         #[arg(long)]
         org: String,
@@ -67,7 +69,37 @@ pub enum ApiKeyCommand {
         /// A name to recognise the key by.
         #[arg(long)]
         name: String,
+        /// What the key may do: admin (default), agent or viewer.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// Days until the key stops working (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
+    /// Revoke a key: requests with it get 401 from then on.
+    Revoke {
+        /// The key's id (`api_key_id=` at creation), its 12-character prefix as Settings
+        /// shows it, or the key itself.
+        key: String,
+    },
+}
+
+/// The password of `admin create`: the option, or the first line of standard input.
+pub fn password_or_stdin(given: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (it will be shown as you type; pipe it in to avoid that): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password: give --password or write it on standard input");
+    }
+    Ok(password)
 }
 
 /// What `admin create` did.
@@ -104,8 +136,18 @@ pub async fn admin_create(db: &Db, email: &str, password: &str, org: &str, name:
 }
 
 /// `mce api-key create`.
-pub async fn api_key_create(db: &Db, org: &str, name: &str) -> anyhow::Result<api_keys::CreatedKey> {
-    api_keys::create(db, &OrgId::from_string(org.trim()), name).await.map_err(svc)
+pub async fn api_key_create(db: &Db, org: &str, name: &str, role: &str, expires_in_days: Option<u32>) -> anyhow::Result<api_keys::CreatedKey> {
+    let role = domain::Role::parse(role.trim()).ok_or_else(|| anyhow::anyhow!("--role: admin, agent or viewer"))?;
+    let expires_at = expires_in_days.map(|d| backend::clock::now_ms() + i64::from(d) * 86_400_000);
+    let new = api_keys::NewKey { name: name.to_owned(), role, expires_at };
+    api_keys::create_with(db, &OrgId::from_string(org.trim()), &new, None).await.map_err(svc)
+}
+
+/// `mce api-key revoke KEY`: by id, prefix or the key itself. Returns the key's id.
+pub async fn api_key_revoke(db: &Db, key: &str) -> anyhow::Result<domain::ApiKeyId> {
+    let (org, id) = api_keys::find_for_operator(db, key).await.map_err(svc)?;
+    api_keys::revoke_in_org(db, &org, &id).await.map_err(svc)?;
+    Ok(id)
 }
 
 /// The demo login created by `serve --demo` (or `MCE_DEMO=true`).

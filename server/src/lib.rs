@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod contact_files;
 pub mod csrf;
+pub mod headers;
 pub mod health;
 pub mod lead_hooks;
 pub mod live;

@@ -78,6 +78,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
         }
         Command::Admin { command: AdminCommand::Create { email, password, org, name, super_admin } } => {
             let db = cli::open_db(&config).await?;
+            let password = cli::password_or_stdin(password)?;
             let r = cli::admin_create(&db, &email, &password, &org, name.as_deref(), super_admin).await?;
             println!("member_id={}", r.user_id);
             println!("org_id={}", r.org_id);
@@ -86,9 +87,15 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::ApiKey { command: ApiKeyCommand::Create { org, name } } => {
+        Command::ApiKey { command: ApiKeyCommand::Revoke { key } } => {
             let db = cli::open_db(&config).await?;
-            let key = cli::api_key_create(&db, &org, &name).await?;
+            let id = cli::api_key_revoke(&db, &key).await?;
+            println!("revoked api_key_id={id}");
+            Ok(())
+        }
+        Command::ApiKey { command: ApiKeyCommand::Create { org, name, role, expires_in_days } } => {
+            let db = cli::open_db(&config).await?;
+            let key = cli::api_key_create(&db, &org, &name, &role, expires_in_days).await?;
             println!("api_key_id={}", key.id);
             println!("api_key={}", key.secret);
             eprintln!("Store this key now: it is shown only once.");

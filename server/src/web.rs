@@ -147,6 +147,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(axum::middleware::from_fn_with_state(csrf_settings, csrf::guard))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(crate::headers::HeaderSettings { https: config.secure_cookies }, crate::headers::add))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // Method and route only: query strings and bodies may carry personal data, and
             // some paths carry secrets (a lead source's key, an invitation's token).

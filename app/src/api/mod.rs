@@ -10,6 +10,7 @@ pub mod client;
 pub mod contacts;
 pub mod crm;
 pub mod inbox;
+pub mod keys;
 pub mod numbers;
 pub mod sandbox;
 pub mod settings;

@@ -227,7 +227,7 @@ async fn api_keys_authenticate_their_org_until_revoked() {
         assert_eq!(caller.org_id, a.org, "{}", t.label);
         assert!(api_keys::authenticate(&t.db, "mce_wrong").await.unwrap().is_none());
         assert!(api_keys::authenticate(&t.db, "").await.unwrap().is_none());
-        api_keys::revoke(&t.db, &a.org, &key.id).await.unwrap();
+        api_keys::revoke(&t.db, &a.actor, &key.id).await.unwrap();
         assert!(api_keys::authenticate(&t.db, &key.secret).await.unwrap().is_none(), "{}", t.label);
         assert!(api_keys::create(&t.db, &domain::OrgId::from_string("missing"), "x").await.is_err());
     }

@@ -22,6 +22,8 @@ pub struct MeResponse {
 pub struct ApiKeyRef {
     pub id: String,
     pub name: String,
+    /// What the key may do: `admin`, `agent` or `viewer`.
+    pub role: &'static str,
 }
 
 /// Handler of `GET /api/v1/me`.
@@ -33,6 +35,6 @@ pub async fn get_me(State(state): State<AppState>, ApiKeyAuth(caller): ApiKeyAut
         time_zone: org.time_zone,
         default_country: org.default_country,
         created_at: org.created_at,
-        api_key: ApiKeyRef { id: caller.key_id.to_string(), name: caller.key_name },
+        api_key: ApiKeyRef { id: caller.key_id.to_string(), name: caller.key_name, role: caller.role.as_str() },
     }))
 }

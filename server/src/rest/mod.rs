@@ -232,10 +232,10 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
 pub struct ApiKeyAuth(pub ApiCaller);
 
 impl ApiKeyAuth {
-    /// The key as a service actor: it acts for its org with admin powers, and audit
-    /// entries name the key.
+    /// The key as a service actor: it acts for its org with its role, and audit entries
+    /// name the key.
     pub fn actor(&self) -> backend::auth::Actor {
-        backend::auth::Actor::api_key(&self.0.org_id, &self.0.key_id.to_string())
+        backend::auth::Actor::api_key_with(&self.0.org_id, &self.0.key_id.to_string(), self.0.role)
     }
 }
 

@@ -81,8 +81,8 @@ fn schemas() -> Value {
                 "created_at": { "type": "integer", "description": "Epoch milliseconds" },
                 "api_key": {
                     "type": "object",
-                    "required": ["id", "name"],
-                    "properties": { "id": { "type": "string" }, "name": { "type": "string" } }
+                    "required": ["id", "name", "role"],
+                    "properties": { "id": { "type": "string" }, "name": { "type": "string" }, "role": { "type": "string", "enum": ["admin", "agent", "viewer"] } }
                 }
             }
         }

@@ -1,9 +1,11 @@
 //! The server's integration tests, one module per area, linked into one test binary
 //! (a binary per file would link the whole app once each). `common` is the harness.
 
+mod cli;
 mod common;
 
 mod contact_filters;
+mod headers;
 mod inbox;
 mod lead_hooks;
 mod live;

@@ -258,7 +258,12 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             drop(conn);
             backend::testing::drain_jobs(&app.db).await[0].id.clone()
         };
+        let b_key = backend::api_keys::create(&app.db, &orgs.b.org, "B secret key").await.unwrap();
+        let b_key_id = b_key.id.to_string();
         let secrets_of_b = [
+            "B secret key",
+            b_key.secret.as_str(),
+            &b_key.secret[..12],
             "Org B",
             "4915222222222",
             "B's secret reply",
@@ -357,6 +362,8 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("api_key", ""),
                     ("poll_minutes", "5"),
                     ("require_signature", "false"),
+                    ("key_id", b_key_id.as_str()),
+                    ("expires_in_days", "0"),
                     ("job_id", b_dead_job.as_str()),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
@@ -399,6 +406,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             app.label
         );
         assert_eq!(backend::contacts::sources::list(&app.db, &orgs.b.actor).await.unwrap().len(), 1, "B's source kept ({})", app.label);
+        assert!(backend::api_keys::authenticate(&app.db, &b_key.secret).await.unwrap().is_some(), "B's API key still works ({})", app.label);
         assert_eq!(
             backend::contacts::tags::list(&app.db, &orgs.b.actor).await.unwrap().iter().map(|t| (t.name.as_str(), t.colour.as_str())).collect::<Vec<_>>(),
             [("bsecrettag", "#123456")],
@@ -431,13 +439,17 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
     }
 }
 
-/// Walks every REST route with org A's key, with every path parameter, query parameter
-/// and body field pointing at org B's objects.
+/// Walks every REST route with org A's keys (admin, agent and viewer), with every path
+/// parameter, query parameter and body field pointing at org B's objects.
 #[tokio::test]
 async fn no_rest_route_lets_org_a_read_or_change_org_b() {
     for app in apps().await {
         let orgs = two_orgs(&app.db).await;
-        let key_a = backend::api_keys::create(&app.db, &orgs.a.org, "A's key").await.unwrap();
+        let with_role = |role| backend::api_keys::NewKey { name: format!("A's {role:?} key"), role, expires_at: None };
+        let mut keys_a = Vec::new();
+        for role in [domain::Role::Admin, domain::Role::Agent, domain::Role::Viewer] {
+            keys_a.push(backend::api_keys::create_with(&app.db, &orgs.a.org, &with_role(role), None).await.unwrap());
+        }
         let b_number = backend::testing::seed_number(&app.db, &orgs.b.actor, "222000").await;
         let b_message = backend::testing::seed_outbound_message(&app.db, &orgs.b.org, &b_number.id, "+4915111111111", Some("wamid.B")).await;
         let b_contact =
@@ -472,7 +484,7 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
             b_message.as_str(),
         ];
         let mut c = Client::new(&app);
-        for route in server::rest::ROUTES {
+        for (key_a, route) in keys_a.iter().flat_map(|k| server::rest::ROUTES.iter().map(move |r| (k, r))) {
             let mut prev = "";
             let path: Vec<String> = route
                 .path
@@ -519,7 +531,16 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
                 assert!(!r.body.contains(s), "{} {} {path} revealed {s:?}: {}", app.label, route.method, r.body);
             }
             if route.path.contains('{') {
-                assert_eq!(r.status, StatusCode::NOT_FOUND, "{} {path}: {}", app.label, r.body);
+                // Another org's object is not found, whatever the key's role (a lower role
+                // may be refused first: either way nothing of B's is touched).
+                assert!(
+                    r.status == StatusCode::NOT_FOUND || (r.status == StatusCode::FORBIDDEN && key_a.name != "A's Admin key"),
+                    "{} {} {path}: {} {}",
+                    app.label,
+                    key_a.name,
+                    r.status,
+                    r.body
+                );
             }
             if route.authenticated {
                 let anon = match route.method {
@@ -531,7 +552,7 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
                 assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{path} needs a key");
             }
         }
-        let me = c.api_get("/api/v1/me", Some(&key_a.secret)).await.json();
+        let me = c.api_get("/api/v1/me", Some(&keys_a[0].secret)).await.json();
         assert_eq!(me["id"], orgs.a.org.as_str(), "{}", app.label);
         assert_eq!(backend::whatsapp::numbers::list(&app.db, &orgs.b.actor).await.unwrap().len(), 1, "B's numbers unchanged ({})", app.label);
         let b_now = backend::contacts::search::get(&app.db, &orgs.b.actor, &b_contact.id).await.unwrap();
@@ -548,7 +569,7 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
 async fn api_me_returns_the_keys_org_and_refuses_bad_keys() {
     for app in apps().await {
         let orgs = two_orgs(&app.db).await;
-        let created = server::cli::api_key_create(&app.db, orgs.b.org.as_str(), "CRM sync").await.unwrap();
+        let created = server::cli::api_key_create(&app.db, orgs.b.org.as_str(), "CRM sync", "admin", None).await.unwrap();
         let mut c = Client::new(&app);
         let me = c.api_get("/api/v1/me", Some(&created.secret)).await;
         assert_eq!(me.status, StatusCode::OK, "{}", app.label);
@@ -642,6 +663,48 @@ async fn admin_create_makes_the_org_once_and_api_key_create_works() {
         assert!(roles.contains(&("boss@new.test", Role::Owner)) && roles.contains(&("second@new.test", Role::Admin)), "{roles:?}");
         assert!(server::cli::admin_create(&app.db, "bad", "boss-password-1", "New Org", None, false).await.is_err());
         assert!(server::cli::admin_create(&app.db, "x@new.test", "short", "New Org", None, false).await.is_err());
-        assert!(server::cli::api_key_create(&app.db, "no-such-org", "k").await.is_err());
+        assert!(server::cli::api_key_create(&app.db, "no-such-org", "k", "admin", None).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_key_reads_through_the_api_but_every_change_is_refused() {
+    for app in apps().await {
+        let orgs = two_orgs(&app.db).await;
+        let new = backend::api_keys::NewKey { name: "BI".into(), role: domain::Role::Viewer, expires_at: None };
+        let key = backend::api_keys::create_with(&app.db, &orgs.a.org, &new, None).await.unwrap().secret;
+        let mine = backend::contacts::edit::create(&app.db, &orgs.a.actor, "app", &serde_json::json!({"phone": "+5511900000999"}), backend::clock::now_ms())
+            .await
+            .unwrap()
+            .id
+            .to_string();
+        let number = backend::whatsapp::sandbox::ensure_number(&app.db, &backend::testing::test_cipher(), &orgs.a.actor).await.unwrap().id.to_string();
+        let mut c = Client::new(&app);
+        assert_eq!(c.api_get("/api/v1/contacts", Some(&key)).await.status, StatusCode::OK, "{}", app.label);
+        assert_eq!(c.api_get("/api/v1/me", Some(&key)).await.json()["api_key"]["role"], "viewer");
+        // (The upload route reads its multipart body before the service refuses a viewer;
+        // `backend/tests/it/roles.rs` covers that refusal.)
+        for route in server::rest::ROUTES.iter().filter(|r| r.method != "get" && r.authenticated && r.path != "/api/v1/media") {
+            let path = route.path.replace("{id}", &mine);
+            let body = serde_json::json!({"phone": "+5511900000123", "to": "+5511900000123", "text": "hi", "display_name": "Mine", "number_id": number,
+                "phone_number_id": "1", "waba_id": "1", "access_token": "EAAG-x", "system_prompt": "", "name": "x"});
+            let r = match route.method {
+                "post" => c.api_post(&path, Some(&key), &body).await,
+                "patch" => c.api_send(axum::http::Method::PATCH, &path, Some(&key), Some(&body)).await,
+                _ => c.api_send(axum::http::Method::DELETE, &path, Some(&key), None).await,
+            };
+            assert_eq!(
+                (r.status, r.error_code().as_deref()),
+                (StatusCode::FORBIDDEN, Some("AUTH_003")),
+                "{} {} {}: {}",
+                app.label,
+                route.method,
+                route.path,
+                r.body
+            );
+        }
+        assert_eq!(backend::testing::count_rows(&app.db, "contacts").await, 1, "nothing created ({})", app.label);
+        let still = backend::contacts::search::get(&app.db, &orgs.a.actor, &domain::ContactId::from_string(mine.clone())).await.unwrap();
+        assert!(still.deleted_at.is_none() && still.name.is_none(), "nothing changed ({})", app.label);
     }
 }

@@ -1,5 +1,6 @@
 //! Settings: the org profile and its members.
 
+pub mod api_keys;
 pub mod canned;
 pub mod contacts;
 pub mod members;
@@ -22,6 +23,7 @@ pub fn SettingsLayout() -> impl IntoView {
             <A href="/settings/canned" attr:class="tab">"Canned responses"</A>
             <A href="/settings/contacts" attr:class="tab">"Contacts"</A>
             {move || crate::components::layout::SignedIn::get().role().is_some_and(|r| r.at_least(domain::Role::Admin)).then(|| view! {
+                <A href="/settings/api-keys" attr:class="tab">"API keys"</A>
                 <A href="/settings/system" attr:class="tab">"System"</A>
             })}
         </nav>

@@ -31,8 +31,57 @@ struct DueRow {
     poll_minutes: i64,
 }
 
-/// Polls every sheet source whose time has come (each claimed by moving its next poll
-/// time forward first, so one instance polls it). Returns how many were polled.
+/// Polls one sheet source (the `poll_source` job, queued by [`queue_due`] with the
+/// source's org, so the job runner shares its loops fairly between orgs).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PollSource {
+    pub source_id: String,
+    /// The source's org (at most one of an org's polls runs at a time).
+    pub org_id: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct DueSource {
+    id: String,
+    org_id: OrgId,
+    poll_minutes: i64,
+}
+
+/// Queues a `poll_source` job for every sheet source whose time has come (each claimed
+/// by moving its next poll time forward first, so one instance queues it). One slow or
+/// hanging sheet then holds up only its own job, not every other org's sheets.
+/// Returns how many were queued.
+pub async fn queue_due(db: &Db, now: i64) -> Result<usize> {
+    let due = sqlx::query_as::<_, DueSource>(
+        "SELECT id, org_id, poll_minutes FROM lead_sources WHERE kind = 'sheet' AND (next_poll_at IS NULL OR next_poll_at <= $1) ORDER BY next_poll_at LIMIT 200",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?;
+    let mut queued = 0;
+    for DueSource { id, org_id, poll_minutes } in due {
+        let mut tx = db.pool().begin().await?;
+        let claimed = sqlx::query("UPDATE lead_sources SET next_poll_at = $1 WHERE id = $2 AND (next_poll_at IS NULL OR next_poll_at <= $3)")
+            .bind(now + poll_minutes * 60_000)
+            .bind(&id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if claimed == 1 {
+            // One queued poll per source: a "Poll now" during a slow poll adds nothing.
+            let dedupe = format!("poll_source:{id}");
+            crate::jobs::queue::enqueue_in(&mut *tx, &PollSource { source_id: id, org_id: org_id.as_str().to_owned() }, Some(&org_id), now, Some(&dedupe), now)
+                .await?;
+            queued += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(queued)
+}
+
+/// Polls every sheet source whose time has come, here and now, one after another (tests
+/// and tools; the server queues them with [`queue_due`]). Returns how many were polled.
 pub async fn poll_due(db: &Db, cipher: &Cipher, client: &SheetsClient, now: i64) -> Result<usize> {
     let due = sqlx::query_as::<_, DueRow>("SELECT id, poll_minutes, next_poll_at FROM lead_sources WHERE kind = 'sheet' AND (next_poll_at IS NULL OR next_poll_at <= $1) ORDER BY next_poll_at LIMIT 20")
         .bind(now)
@@ -88,8 +137,9 @@ pub async fn poll_one(db: &Db, cipher: &Cipher, client: &SheetsClient, source_id
     let SourceRow { org_id: org, name, mapping, config, secret_ciphertext } =
         sqlx::query_as::<_, SourceRow>("SELECT org_id, name, mapping, config, secret_ciphertext FROM lead_sources WHERE id = $1")
             .bind(source_id)
-            .fetch_one(db.pool())
-            .await?;
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or_else(|| domain::AppError::not_found("Sheet source"))?;
     let mapping: Map<String, Value> = serde_json::from_str(&mapping).unwrap_or_default();
     let config: Map<String, Value> = serde_json::from_str(&config).unwrap_or_default();
     let fetched = match (config.get("spreadsheet_id").and_then(Value::as_str), config.get("csv_url").and_then(Value::as_str)) {

@@ -9,8 +9,11 @@ use crate::Db;
 pub fn standard(send_workers: usize) -> Registry {
     whatsapp(send_workers)
         .register::<crate::conversations::inbound::HandleInbound>(KindConfig { batch: 16, ..Default::default() })
-        .register::<crate::contacts::import::RunImport>(KindConfig { lease_ms: super::run_import::LEASE_MS, ..Default::default() })
+        // Two loops, and runs that yield every BUDGET_MS: one org's 100,000-row import
+        // never holds back another org's.
+        .register::<crate::contacts::import::RunImport>(KindConfig { concurrency: 2, lease_ms: super::run_import::LEASE_MS, ..Default::default() })
         .register::<super::poll_sheet::PollSheets>(KindConfig::default())
+        .register::<crate::contacts::sheets::PollSource>(KindConfig { concurrency: super::poll_sheet::CONCURRENCY, ..Default::default() })
         .register::<super::prune::Prune>(KindConfig::default())
 }
 

@@ -9,8 +9,10 @@ use async_trait::async_trait;
 
 /// Longest a run holds its claim; a run yields after [`BUDGET_MS`], well within it.
 pub const LEASE_MS: i64 = 10 * 60_000;
-/// How long one run stores rows before yielding (another org's import may go next).
-pub const BUDGET_MS: i64 = 2 * 60_000;
+/// How long one run stores rows before yielding, so another org's import may go next
+/// (each run reads the stored file again: longer budgets waste less, shorter ones wait
+/// less).
+pub const BUDGET_MS: i64 = 15_000;
 
 #[async_trait]
 impl Job for RunImport {

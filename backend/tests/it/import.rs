@@ -218,3 +218,43 @@ async fn an_export_of_more_contacts_than_one_batch_has_each_once_in_the_lists_or
         assert_eq!(unique.len(), 1_100, "each contact once ({})", t.label);
     }
 }
+
+#[tokio::test]
+async fn one_orgs_large_import_does_not_hold_back_another_orgs() {
+    use std::sync::Arc;
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
+        let mut big = String::from("phone,name\n");
+        for i in 0..30_000 {
+            big.push_str(&format!("+1415{i:07},Lead {i}\n"));
+        }
+        let up_a = import::upload(&t.db, &a.actor, "big.csv", big.into_bytes(), now_ms()).await.unwrap();
+        import::start(&t.db, &a.actor, &up_a.id, &up_a.mapping, "skip").await.unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut ctx = backend::jobs::JobContext::new(t.db.clone(), Arc::new(backend::testing::FakeGraph::default()), backend::testing::test_cipher());
+        ctx.stop = stop_rx;
+        let wakeups = ctx.wakeups.clone();
+        let runner = Arc::new(backend::jobs::Runner::new(ctx, backend::jobs::kinds::standard(1))).spawn();
+        let started = backend::testing::eventually(std::time::Duration::from_secs(20), || async {
+            import::get(&t.db, &a.actor, &up_a.id).await.unwrap().status == "running"
+        })
+        .await;
+        assert!(started, "{}", t.label);
+
+        // B's small import, queued while A's runs, is stored before A's is done.
+        let up_b = import::upload(&t.db, &b.actor, "small.csv", b"phone,name\n+447700900041,Bea\n".to_vec(), now_ms()).await.unwrap();
+        import::start(&t.db, &b.actor, &up_b.id, &up_b.mapping, "skip").await.unwrap();
+        wakeups.wake::<import::RunImport>();
+        let b_done = backend::testing::eventually(std::time::Duration::from_secs(20), || async {
+            import::get(&t.db, &b.actor, &up_b.id).await.unwrap().status == "done"
+        })
+        .await;
+        assert!(b_done, "{}", t.label);
+        let a_now = import::get(&t.db, &a.actor, &up_a.id).await.unwrap();
+        assert_ne!(a_now.status, "done", "A's import was still running when B's finished ({}): {} rows done", t.label, a_now.created);
+
+        stop_tx.send(true).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(60), runner).await.expect("the runner stops").unwrap();
+    }
+}

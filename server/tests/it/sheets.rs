@@ -158,3 +158,82 @@ async fn a_sheet_published_as_csv_is_polled_the_same_way() {
         assert_eq!(gil.name.as_deref(), Some("Gil"));
     }
 }
+
+/// A published sheet per path: `/slow/{n}.csv` hangs until released (counting how many
+/// are being read at once), `/fast.csv` answers at once.
+#[derive(Clone, Default)]
+struct Gate {
+    release: Arc<tokio::sync::Notify>,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    reading: Arc<std::sync::atomic::AtomicUsize>,
+    most_at_once: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn slow(State(gate): State<Gate>) -> String {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = gate.reading.fetch_add(1, SeqCst) + 1;
+    gate.most_at_once.fetch_max(now, SeqCst);
+    while !gate.open.load(SeqCst) {
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(50), gate.release.notified()).await;
+    }
+    gate.reading.fetch_sub(1, SeqCst);
+    "phone,name\n+447700900031,Slow".into()
+}
+
+#[tokio::test]
+async fn one_orgs_hanging_sheets_never_hold_back_another_orgs_sheet() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let gate = Gate::default();
+    let app =
+        Router::new().route("/slow/{n}", get(slow)).route("/fast.csv", get(|| async { "phone,name\n+447700900032,Fast".to_string() })).with_state(gate.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    for t in databases().await {
+        gate.open.store(false, SeqCst);
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let b = seed_org_with(&t.db, "Org B", "admin@b.test", Role::Admin).await;
+        let sheet =
+            |name: &str, url: String| SourceInput { kind: "sheet".into(), name: name.into(), csv_url: Some(url), poll_minutes: 60, ..Default::default() };
+        // Org A has more hanging sheets than the runner has polling loops.
+        for n in 0..(backend::jobs::poll_sheet::CONCURRENCY + 2) {
+            sources::create(&t.db, &test_cipher(), &a.actor, &sheet(&format!("A {n}"), format!("{base}/slow/{n}.csv")), now_ms()).await.unwrap();
+        }
+        let b_source = sources::create(&t.db, &test_cipher(), &b.actor, &sheet("B", format!("{base}/fast.csv")), now_ms()).await.unwrap();
+        // B's sheet is not due until A's polls hang.
+        sqlx::query("UPDATE lead_sources SET next_poll_at = $1 WHERE id = $2")
+            .bind(now_ms() + 3_600_000)
+            .bind(&b_source.id)
+            .execute(t.db.pool())
+            .await
+            .unwrap();
+
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut ctx = backend::jobs::JobContext::new(t.db.clone(), Arc::new(backend::testing::FakeGraph::default()), test_cipher());
+        ctx.sheets = local_sheets(&base);
+        ctx.stop = stop_rx;
+        backend::jobs::kinds::ensure_periodic(&t.db, now_ms()).await.unwrap();
+        let runner = Arc::new(backend::jobs::Runner::new(ctx, backend::jobs::kinds::standard(1))).spawn();
+        assert!(backend::testing::eventually(std::time::Duration::from_secs(10), || async { gate.reading.load(SeqCst) >= 1 }).await, "{}", t.label);
+
+        sheets::poll_soon(&t.db, &b.actor, &b_source.id).await.unwrap();
+        let fast = backend::testing::eventually(std::time::Duration::from_secs(10), || async {
+            !search::list(&t.db, &b.actor, &by_phone("+447700900032")).await.unwrap().data.is_empty()
+        })
+        .await;
+        assert!(fast, "B's lead arrives while A's sheets hang ({})", t.label);
+        assert_eq!(count_rows(&t.db, "contacts").await, 1, "none of A's yet ({})", t.label);
+        assert_eq!(gate.most_at_once.load(SeqCst), 1, "one of an org's sheets is read at a time ({})", t.label);
+
+        gate.open.store(true, SeqCst);
+        gate.release.notify_waiters();
+        let slow_done = backend::testing::eventually(std::time::Duration::from_secs(20), || async {
+            sources::list(&t.db, &a.actor).await.unwrap().iter().all(|s| s.last_success_at.is_some())
+        })
+        .await;
+        assert!(slow_done, "every one of A's sheets is read once released ({})", t.label);
+        stop_tx.send(true).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(30), runner).await.expect("the runner stops").unwrap();
+        gate.most_at_once.store(0, SeqCst);
+    }
+}

@@ -15,7 +15,8 @@ fn kind_label(kind: &str) -> String {
         "mark_read" => "Read receipts".into(),
         "download_media" => "Downloading media".into(),
         "run_import" => "CSV imports".into(),
-        "poll_sheet" => "Google Sheets polling".into(),
+        "poll_sheet" => "Google Sheets schedule".into(),
+        "poll_source" => "Google Sheets polling".into(),
         "prune" => "Upkeep".into(),
         other => other.replace('_', " "),
     }

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod accounts;
 mod contact_filters;
 mod inbox;
 mod lead_hooks;

@@ -56,12 +56,11 @@ test("a forgotten password is reset through the mailed link, once", async ({ pag
   await theirs.goto("/login");
   await theirs.getByRole("link", { name: "Forgot password?" }).click();
   await expect(theirs).toHaveURL(/\/forgot-password$/);
-  const asked = Date.now();
   await theirs.getByLabel("Email").fill(email);
   await theirs.getByRole("button", { name: "Send me a link" }).click();
   await expect(theirs.getByRole("status")).toContainText("If that address has an account");
 
-  const mail = await lastMail(email, asked - 1000);
+  const mail = await lastMail(email, "/reset-password?token=");
   expect(mail).toContain("text/plain");
   expect(mail).toContain("text/html");
   const link = mail.match(/http:\/\/[^\s"<>]+\/reset-password\?token=[A-Za-z0-9_-]+/)![0];

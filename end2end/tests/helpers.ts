@@ -92,20 +92,18 @@ export async function inviteMember(admin: Page, browser: Browser, who: { email: 
   return { page, context };
 }
 
-/** The newest mail the SMTP sink of start-server.sh received for `to`, decoded enough
- * (quoted-printable) to read links in it; waits up to 15 s for it. */
-export async function lastMail(to: string, after = 0): Promise<string> {
+/** The newest mail the SMTP sink of start-server.sh received for `to` that contains
+ * `text` once decoded (quoted-printable undone, enough to read links); waits up to 15 s. */
+export async function lastMail(to: string, text: string): Promise<string> {
   const fs = require("fs") as typeof import("fs");
   const path = require("path") as typeof import("path");
   const dir = e2eState().mail_dir;
   for (let i = 0; i < 150; i++) {
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).sort().reverse() : [];
     for (const f of files) {
-      if (Number(f.split("-")[0]) < after) continue;
       const m = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { to: string[]; data: string };
-      if (m.to.includes(to.toLowerCase())) {
-        return m.data.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-      }
+      const decoded = m.data.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+      if (m.to.includes(to.toLowerCase()) && decoded.includes(text)) return decoded;
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -125,3 +125,40 @@ async fn without_smtp_a_sign_up_is_signed_in_at_once() {
         assert_eq!(c.call("/api/auth/session", &[]).await.json()["email"], "pat@plain.test");
     }
 }
+
+#[tokio::test]
+async fn the_cli_prints_working_invitation_and_reset_links_on_the_public_url() {
+    let cfg = config(&[("MCE_PUBLIC_URL", "https://crm.example.com/")]);
+    for t in backend::testing::databases().await {
+        let made = server::cli::admin_create(&t.db, "owner@cli.test", "owners-password", "CLI Org", None, false).await.unwrap();
+        let org = made.org_id.as_str();
+        let invited = server::cli::admin_invite(&t.db, &cfg, org, "next@cli.test", "owner").await.unwrap();
+        let link = invited.link.unwrap();
+        assert!(link.starts_with("https://crm.example.com/invitations/accept?token="), "{link}");
+        let (user, joined) = backend::invitations::accept_new(
+            &t.db,
+            &token_of(&link),
+            &domain::PersonName::parse("Next Owner").unwrap(),
+            &domain::Password::parse_new("next-owners-password").unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!((joined.as_str(), backend::auth::actor_for(&t.db, &user.id, &made.org_id).await.unwrap().role), (org, domain::Role::Owner), "{}", t.label);
+        assert!(server::cli::admin_invite(&t.db, &cfg, "no-such-org", "x@cli.test", "agent").await.is_err(), "an unknown org is refused");
+        assert!(server::cli::admin_invite(&t.db, &cfg, org, "x@cli.test", "root").await.is_err(), "an unknown role is refused");
+
+        let reset = server::cli::admin_reset_password(&t.db, &cfg, "owner@cli.test").await.unwrap();
+        assert!(reset.starts_with("https://crm.example.com/reset-password?token="), "{reset}");
+        backend::accounts::reset_password(&t.db, &token_of(&reset), &domain::Password::parse_new("owners-new-password").unwrap()).await.unwrap();
+        let signed_in = backend::auth::authenticate(
+            &t.db,
+            "owner@cli.test",
+            &domain::Password::for_login("owners-new-password"),
+            "1.2.3.4",
+            backend::auth::LoginLimits::default(),
+        )
+        .await;
+        assert_eq!(signed_in.unwrap().id, made.user_id, "{}", t.label);
+        assert!(server::cli::admin_reset_password(&t.db, &cfg, "nobody@cli.test").await.is_err());
+    }
+}

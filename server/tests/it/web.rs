@@ -479,7 +479,8 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
         };
         // B data no route may reveal.
         backend::inbox::canned_save(&app.db, &orgs.b.actor, None, "B's secret reply", "bsecret", "B only").await.unwrap();
-        let b_invitation = backend::invitations::create(
+        // A pending invitation of B's, whose address no route may show.
+        backend::invitations::create(
             &app.db,
             &backend::mail::Delivery::without_mail("http://127.0.0.1:9"),
             &orgs.b.actor,

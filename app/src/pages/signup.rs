@@ -46,21 +46,22 @@ pub fn SignupPage() -> impl IntoView {
                             }.into_any();
                         }
                         view! {
-                            <Show when=move || matches!(signup.value().get(), Some(Ok(false)))><CheckInbox /></Show>
-                            <ActionForm action=signup attr:class="form" attr:aria-label="Create an organisation">
-                                <label for="org_name">"Organisation name"</label>
-                                <input id="org_name" name="org_name" required maxlength="100" />
-                                <label for="name">"Your name"</label>
-                                <input id="name" name="name" autocomplete="name" required maxlength="100" />
-                                <label for="email">"Email"</label>
-                                <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" />
-                                <label for="password">"Password (at least 10 characters)"</label>
-                                <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="128" />
-                                <ErrorNotice result=signup.value() />
-                                <button type="submit" class="button button-primary" disabled=move || !hydrated.get() || signup.pending().get()>
-                                    "Create organisation"
-                                </button>
-                            </ActionForm>
+                            <Show when=move || !matches!(signup.value().get(), Some(Ok(false))) fallback=|| view! { <CheckInbox /> }>
+                                <ActionForm action=signup attr:class="form" attr:aria-label="Create an organisation">
+                                    <label for="org_name">"Organisation name"</label>
+                                    <input id="org_name" name="org_name" required maxlength="100" />
+                                    <label for="name">"Your name"</label>
+                                    <input id="name" name="name" autocomplete="name" required maxlength="100" />
+                                    <label for="email">"Email"</label>
+                                    <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" />
+                                    <label for="password">"Password (at least 10 characters)"</label>
+                                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="128" />
+                                    <ErrorNotice result=signup.value() />
+                                    <button type="submit" class="button button-primary" disabled=move || !hydrated.get() || signup.pending().get()>
+                                        "Create organisation"
+                                    </button>
+                                </ActionForm>
+                            </Show>
                             <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
                         }.into_any()
                     })}

@@ -17,17 +17,25 @@ export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
 # brings its own.
 export WHATSAPP_API_BASE=${WHATSAPP_API_BASE:-http://127.0.0.1:9}
 export WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-e2e-app-secret}
+# Account mails (invitations, resets, sign-up verification) go to a local SMTP sink that
+# writes each message into $data/mail, where the tests read them (helpers.ts lastMail).
+mail_dir=$data/mail
+smtp_port=$(( ${MCE_E2E_PORT:-3900} + 25 ))
+node "$root/end2end/smtp-sink.mjs" "$smtp_port" "$mail_dir" &
+sink_pid=$!
+export MCE_SMTP_URL="smtp://e2e:e2e@127.0.0.1:$smtp_port"
+export MCE_MAIL_FROM="MCE <mce@e2e.test>"
 cd "$root"
 org_id=$("$bin" admin create --email admin@e2e.test --password e2e-password-1 --org "E2E Org" --name "Erin Admin" | sed -n 's/^org_id=//p')
 api_key=$("$bin" api-key create --org "$org_id" --name "e2e" 2>/dev/null | sed -n 's/^api_key=//p')
 pid_file=$data/mce.pid
 # The tests read the org's API key (REST calls in browser tests) and the server's pid
 # (to restart it mid-test) from here.
-printf '{"org_id":"%s","api_key":"%s","pid_file":"%s"}\n' "$org_id" "$api_key" "$pid_file" > "$root/end2end/.e2e-state.json"
+printf '{"org_id":"%s","api_key":"%s","pid_file":"%s","mail_dir":"%s"}\n' "$org_id" "$api_key" "$pid_file" "$mail_dir" > "$root/end2end/.e2e-state.json"
 # Like a process supervisor: when a test stops the server (SIGTERM), it comes back on
 # the same database. Stopping this script stops the server for good.
 pid=
-trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; wait; exit 0' TERM INT
+trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; kill -TERM "$sink_pid" 2>/dev/null; wait; exit 0' TERM INT
 while true; do
   "$bin" serve &
   pid=$!

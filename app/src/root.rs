@@ -2,8 +2,8 @@
 
 use crate::components::layout::AppShell;
 use crate::pages::{
-    contact::ContactPage, contact_import::ContactImportPage, contacts::ContactsPage, home::HomePage, inbox::InboxPage, login::LoginPage, not_found::NotFound,
-    sandbox::SandboxPage, settings, signup::SignupPage,
+    accounts, contact::ContactPage, contact_import::ContactImportPage, contacts::ContactsPage, home::HomePage, inbox::InboxPage, login::LoginPage,
+    not_found::NotFound, sandbox::SandboxPage, settings, signup::SignupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -67,6 +67,10 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/signup") view=SignupPage />
+                <Route path=path!("/invitations/accept") view=accounts::InvitationPage />
+                <Route path=path!("/verify-email") view=accounts::VerifyEmailPage />
+                <Route path=path!("/forgot-password") view=accounts::ForgotPasswordPage />
+                <Route path=path!("/reset-password") view=accounts::ResetPasswordPage />
                 // The shell waits for the session on the server, so a signed-out visitor
                 // gets a real 302 to /login instead of a flash of the app.
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>

@@ -17,6 +17,9 @@ pub struct AuthSettings {
     pub login_limits: LoginLimits,
     /// Whether to believe `X-Forwarded-For` for the client address (behind a proxy).
     pub trust_proxy: bool,
+    /// Account mails (`MCE_SMTP_URL`, `MCE_MAIL_FROM`) and the base of their links
+    /// (`MCE_PUBLIC_URL`).
+    pub delivery: backend::mail::Delivery,
 }
 
 /// WhatsApp Cloud API settings (WHATSAPP_* variables). `Debug` hides the secrets.

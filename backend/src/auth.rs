@@ -172,6 +172,7 @@ struct SignInRow {
     #[sqlx(flatten)]
     user: UserRow,
     password_hash: String,
+    email_verified: Flag,
 }
 
 /// Finds a person by id.
@@ -214,8 +215,9 @@ impl Default for LoginLimits {
 }
 
 /// Signs a person in: checks the rate limits, then the password. Every attempt is
-/// recorded. Errors are `AUTH_004` (too many attempts) and `AUTH_001` (wrong email or
-/// password — the same message for both, so accounts cannot be discovered).
+/// recorded. Errors are `AUTH_004` (too many attempts), `AUTH_001` (wrong email or
+/// password — the same message for both, so accounts cannot be discovered) and
+/// `AUTH_007` (right password, e-mail address not verified yet).
 pub async fn authenticate(db: &Db, email_input: &str, password: &Password, client_ip: &str, limits: LoginLimits) -> Result<User> {
     let email_key = email_input.trim().to_lowercase();
     let since = now_ms() - limits.window_ms;
@@ -233,7 +235,7 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
 
     let row = match EmailAddress::parse(&email_key) {
         Ok(email) => {
-            sqlx::query_as::<_, SignInRow>("SELECT id, email, name, is_super_admin, password_hash FROM users WHERE email = $1")
+            sqlx::query_as::<_, SignInRow>("SELECT id, email, name, is_super_admin, password_hash, email_verified FROM users WHERE email = $1")
                 .bind(email.as_str())
                 .fetch_optional(db.pool())
                 .await?
@@ -255,6 +257,10 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
         .execute(db.pool())
         .await?;
     match (ok, row) {
+        // Only the right password learns that the address is unverified.
+        (true, Some(r)) if !r.email_verified.0 => {
+            Err(ServiceError::app(ErrorCode::EmailNotVerified, "Confirm your e-mail address first: open the link in the mail we sent when you signed up."))
+        }
         (true, Some(r)) => Ok(r.user.into()),
         _ => Err(ServiceError::app(ErrorCode::InvalidCredentials, "Wrong email or password.")),
     }

@@ -4,6 +4,7 @@
 //! Services take an [`auth::Actor`] — who is asking, in which org, with which role — and
 //! scope every query to that org, so an id from another org simply matches nothing.
 
+pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -14,7 +15,9 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod inbox;
+pub mod invitations;
 pub mod jobs;
+pub mod mail;
 pub mod members;
 pub mod net;
 pub mod notifications;

@@ -1,24 +1,15 @@
-//! Members of an org and their roles (ORG-1). Admins add, re-role and remove members;
-//! only owners touch owners; an org always keeps at least one owner.
+//! Members of an org and their roles (ORG-1). Admins re-role and remove members (people
+//! join only by accepting an invitation, see `invitations`); only owners touch owners; an
+//! org always keeps at least one owner.
 
 use crate::audit;
-use crate::auth::{self, Actor};
+use crate::auth::Actor;
 use crate::clock::now_ms;
 use crate::error::{Result, ServiceError};
 use crate::Db;
 use domain::dto::Member;
-use domain::{AppError, EmailAddress, ErrorCode, Password, PersonName, Role, UserId};
+use domain::{AppError, ErrorCode, Role, UserId};
 use serde_json::json;
-
-/// A person to add to the actor's org. `password` is needed only when the email has
-/// no account yet; it becomes that account's first password.
-#[derive(Debug, Clone)]
-pub struct NewMember {
-    pub email: EmailAddress,
-    pub name: PersonName,
-    pub role: Role,
-    pub password: Option<Password>,
-}
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
@@ -68,38 +59,6 @@ fn may_manage(actor: &Actor, target: Role) -> Result<()> {
     } else {
         Err(AppError::forbidden().into())
     }
-}
-
-/// Adds a person to the actor's org with a role, creating their account when the email
-/// is new. Fails with `CONFLICT_001` when they are already a member.
-pub async fn add(db: &Db, actor: &Actor, new: &NewMember) -> Result<Member> {
-    may_manage(actor, new.role)?;
-    let mut tx = db.pool().begin().await?;
-    let existing: Option<(UserId, String)> =
-        sqlx::query_as("SELECT id, name FROM users WHERE email = $1").bind(new.email.as_str()).fetch_optional(&mut *tx).await?;
-    let (user_id, name) = match existing {
-        Some(found) => found,
-        None => {
-            let password =
-                new.password.as_ref().ok_or_else(|| AppError::validation(format!("{} has no account yet: give them a first password.", new.email)))?;
-            let user = auth::create_user_in(&mut tx, &new.email, &new.name, password, false).await?;
-            (user.id, user.name)
-        }
-    };
-    let joined_at = now_ms();
-    let inserted = sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-        .bind(actor.org_id.as_str())
-        .bind(user_id.as_str())
-        .bind(new.role.as_str())
-        .bind(joined_at)
-        .execute(&mut *tx)
-        .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(ServiceError::app(ErrorCode::Conflict, format!("{} is already a member.", new.email)));
-    }
-    audit::record_as(&mut tx, actor, "member.added", json!({ "user_id": user_id.as_str(), "role": new.role.as_str() })).await?;
-    tx.commit().await?;
-    Ok(Member { user_id, email: new.email.as_str().to_owned(), name, role: new.role, joined_at })
 }
 
 /// Gives a member of the actor's org another role.

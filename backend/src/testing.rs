@@ -374,3 +374,162 @@ where
         tokio::time::sleep(EVENTUALLY_POLL).await;
     }
 }
+
+/// A message the [`SmtpSink`] received: the envelope and the raw message (headers and
+/// MIME body, dot-stuffing undone).
+#[derive(Debug, Clone)]
+pub struct SunkMail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+impl SunkMail {
+    /// The message with quoted-printable soft line breaks and `=XX` escapes undone (good
+    /// enough to find links and text in either part).
+    pub fn decoded(&self) -> String {
+        let joined = self.data.replace("=\r\n", "").replace("=\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit() {
+                out.push(u8::from_str_radix(&joined[i + 1..i + 3], 16).unwrap_or(b'?'));
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The first link in the message whose path starts with `path` (`/reset-password`),
+    /// with its query.
+    pub fn link(&self, path: &str) -> Option<String> {
+        let text = self.decoded();
+        let at = text.find(&format!("{path}?"))?;
+        let start = text[..at].rfind("http")?;
+        let end = text[at..].find(|c: char| !(c.is_ascii_alphanumeric() || "-_.~/?=&%:".contains(c))).map(|e| at + e).unwrap_or(text.len());
+        Some(text[start..end].to_owned())
+    }
+}
+
+/// A tiny SMTP server for tests: it speaks just enough (EHLO/HELO, AUTH PLAIN/LOGIN,
+/// MAIL, RCPT, DATA, RSET, NOOP, QUIT) to take messages from `lettre` and keeps them.
+#[derive(Clone)]
+pub struct SmtpSink {
+    pub addr: std::net::SocketAddr,
+    mails: std::sync::Arc<std::sync::Mutex<Vec<SunkMail>>>,
+}
+
+impl SmtpSink {
+    /// Listens on a free local port until the test ends.
+    pub async fn start() -> SmtpSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink binds");
+        let sink = SmtpSink { addr: listener.local_addr().expect("sink address"), mails: Default::default() };
+        let mails = sink.mails.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let mails = mails.clone();
+                tokio::spawn(async move {
+                    let _ = serve_smtp(socket, mails).await;
+                });
+            }
+        });
+        sink
+    }
+
+    /// `MCE_SMTP_URL` for this sink (it takes any credentials).
+    pub fn url(&self) -> String {
+        format!("smtp://sink:sink-password@{}", self.addr)
+    }
+
+    /// A mailer sending to this sink.
+    pub fn delivery(&self, public_url: &str) -> crate::mail::Delivery {
+        crate::mail::Delivery {
+            mailer: Some(crate::mail::Mailer::new(&self.url(), "MCE <mce@mce.test>").expect("mailer")),
+            ..crate::mail::Delivery::without_mail(public_url)
+        }
+    }
+
+    /// Every message received so far.
+    pub fn mails(&self) -> Vec<SunkMail> {
+        self.mails.lock().expect("sink lock").clone()
+    }
+
+    /// The last message to `to`, waiting up to 10 s for one to arrive.
+    pub async fn last_to(&self, to: &str) -> Option<SunkMail> {
+        let find = || self.mails().into_iter().rev().find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)));
+        eventually(std::time::Duration::from_secs(10), || std::future::ready(find().is_some())).await;
+        find()
+    }
+}
+
+async fn serve_smtp(socket: tokio::net::TcpStream, mails: std::sync::Arc<std::sync::Mutex<Vec<SunkMail>>>) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 sink ESMTP\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    let mut auth_login_steps = 0;
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        if auth_login_steps > 0 {
+            auth_login_steps -= 1;
+            let reply: &[u8] = if auth_login_steps == 0 { b"235 ok\r\n" } else { b"334 UGFzc3dvcmQ6\r\n" };
+            write.write_all(reply).await?;
+            continue;
+        }
+        let upper = line.trim_end().to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") {
+            b"250-sink\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+        } else if upper.starts_with("HELO") || upper.starts_with("RSET") || upper.starts_with("NOOP") {
+            b"250 ok\r\n"
+        } else if upper.starts_with("AUTH PLAIN") {
+            b"235 ok\r\n"
+        } else if upper.starts_with("AUTH LOGIN") {
+            auth_login_steps = 2;
+            b"334 VXNlcm5hbWU6\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            from = angle(&line);
+            to.clear();
+            b"250 ok\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(angle(&line));
+            b"250 ok\r\n"
+        } else if upper == "DATA" {
+            write.write_all(b"354 go on\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                data.push_str(line.strip_prefix('.').unwrap_or(&line));
+            }
+            mails.lock().expect("sink lock").push(SunkMail { from: from.clone(), to: to.clone(), data });
+            b"250 queued\r\n"
+        } else if upper.starts_with("QUIT") {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            b"502 not here\r\n"
+        };
+        write.write_all(reply).await?;
+    }
+}
+
+fn angle(line: &str) -> String {
+    match (line.find('<'), line.find('>')) {
+        (Some(a), Some(b)) if b > a => line[a + 1..b].to_owned(),
+        _ => line.split(':').nth(1).unwrap_or("").trim().to_owned(),
+    }
+}

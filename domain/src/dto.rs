@@ -506,3 +506,40 @@ pub struct NewApiKey {
     pub role: Role,
     pub secret: String,
 }
+
+/// A pending invitation as listed in Settings → Members (never its token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    /// The inviter's name, while their account exists.
+    pub invited_by: Option<String>,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds after which the link no longer works.
+    pub expires_at: i64,
+}
+
+/// An invitation just made. `link` is the only copy of the invitation link and is
+/// returned only to the inviter, and only when no mail was sent (no SMTP configured, or
+/// the mail failed): the inviter copies it to the invitee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationCreated {
+    pub invitation: Invitation,
+    pub link: Option<String>,
+    /// Whether the invitation went out by e-mail.
+    pub emailed: bool,
+}
+
+/// What the invitation page shows the holder of a valid link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub org_name: String,
+    pub email: String,
+    pub role: Role,
+    /// Whether an account with the invited address exists (it must sign in to accept).
+    pub has_account: bool,
+    /// The address of whoever is signed in on this browser, if anyone.
+    pub signed_in_as: Option<String>,
+}

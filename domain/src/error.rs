@@ -42,11 +42,17 @@ pub enum ErrorCode {
     ContactInvalidPhone,
     /// `CONTACT_005` an import cannot start: `details` says what is wrong with the file.
     ImportInvalid,
+    /// `AUTH_007` the account's e-mail address is not verified yet: open the link in the
+    /// verification mail.
+    EmailNotVerified,
+    /// `AUTH_008` an invitation, reset or verification link is unknown, used, expired or
+    /// revoked; the message says which.
+    LinkInvalid,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidCredentials,
         ErrorCode::NotAuthenticated,
         ErrorCode::Forbidden,
@@ -64,6 +70,8 @@ impl ErrorCode {
         ErrorCode::ContactDuplicate,
         ErrorCode::ContactInvalidPhone,
         ErrorCode::ImportInvalid,
+        ErrorCode::EmailNotVerified,
+        ErrorCode::LinkInvalid,
     ];
 
     /// The code as it appears on the wire.
@@ -86,6 +94,8 @@ impl ErrorCode {
             ErrorCode::ContactDuplicate => "CONTACT_002",
             ErrorCode::ContactInvalidPhone => "CONTACT_003",
             ErrorCode::ImportInvalid => "CONTACT_005",
+            ErrorCode::EmailNotVerified => "AUTH_007",
+            ErrorCode::LinkInvalid => "AUTH_008",
         }
     }
 
@@ -98,14 +108,15 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated => 401,
-            ErrorCode::Forbidden | ErrorCode::CsrfRejected => 403,
+            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::EmailNotVerified => 403,
             ErrorCode::TooManyAttempts => 429,
             ErrorCode::Validation
             | ErrorCode::WhatsAppApi
             | ErrorCode::WindowClosed
             | ErrorCode::NumberInactive
             | ErrorCode::ContactInvalidPhone
-            | ErrorCode::ImportInvalid => 422,
+            | ErrorCode::ImportInvalid
+            | ErrorCode::LinkInvalid => 422,
             ErrorCode::NotFound | ErrorCode::ContactNotFound => 404,
             ErrorCode::Conflict | ErrorCode::ContactDuplicate => 409,
             ErrorCode::PayloadTooLarge => 413,

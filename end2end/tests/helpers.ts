@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { Browser, expect, Page } from "@playwright/test";
 
 export const ADMIN = { email: "admin@e2e.test", password: "e2e-password-1" };
 
@@ -20,7 +20,7 @@ export async function signIn(page: Page, who = ADMIN) {
 export const unique = () => `${Date.now()}${Math.floor(Math.random() * 1000)}`;
 
 /** What start-server.sh wrote for the tests. */
-function e2eState(): { org_id: string; api_key: string; pid_file: string } {
+function e2eState(): { org_id: string; api_key: string; pid_file: string; mail_dir: string } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fs = require("fs") as typeof import("fs");
   const path = require("path") as typeof import("path");
@@ -67,4 +67,45 @@ export async function hydrated(page: Page) {
 export async function reload(page: Page) {
   await page.reload();
   await hydrated(page);
+}
+
+/** Invites `email` with `role` in Settings → Members (the admin's page), opens the
+ * shown link in a new browser context and accepts as a new person with `name` and
+ * `password`. Returns the new member's page, signed in, and its context. */
+export async function inviteMember(admin: Page, browser: Browser, who: { email: string; role: string; name: string; password: string }) {
+  await open(admin, "/settings/members");
+  await admin.getByLabel("Email").fill(who.email);
+  await admin.getByLabel("Role", { exact: true }).selectOption(who.role);
+  await admin.getByRole("button", { name: "Invite", exact: true }).click();
+  const link = await admin.getByLabel("Invitation link").inputValue();
+  expect(link).toContain("/invitations/accept?token=");
+  await expect(admin.locator(`tr[data-invited="${who.email}"]`)).toBeVisible();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByLabel("Your name").fill(who.name);
+  await page.getByLabel("Password (at least 10 characters)").fill(who.password);
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Welcome");
+  await hydrated(page);
+  return { page, context };
+}
+
+/** The newest mail the SMTP sink of start-server.sh received for `to` that contains
+ * `text` once decoded (quoted-printable undone, enough to read links); waits up to 15 s. */
+export async function lastMail(to: string, text: string): Promise<string> {
+  const fs = require("fs") as typeof import("fs");
+  const path = require("path") as typeof import("path");
+  const dir = e2eState().mail_dir;
+  for (let i = 0; i < 150; i++) {
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).sort().reverse() : [];
+    for (const f of files) {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { to: string[]; data: string };
+      const decoded = m.data.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+      if (m.to.includes(to.toLowerCase()) && decoded.includes(text)) return decoded;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to} reached the sink`);
 }

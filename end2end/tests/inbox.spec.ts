@@ -1,20 +1,12 @@
 import { test, expect, Page, Browser } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { apiKey, open, restartServer, signIn, unique } from "./helpers";
+import { apiKey, inviteMember, open, restartServer, signIn, unique } from "./helpers";
 
-/** Adds an agent through Settings → Members and signs them in in a new browser context. */
+/** Invites an agent through Settings → Members; they accept in a new browser context
+ * and are signed in there. */
 async function newAgent(admin: Page, browser: Browser, name: string) {
-  await open(admin, "/settings/members");
   const email = `inbox${unique()}@e2e.test`;
-  await admin.getByLabel("Email").fill(email);
-  await admin.getByLabel("Name", { exact: true }).fill(name);
-  await admin.getByLabel("Role", { exact: true }).selectOption("agent");
-  await admin.getByLabel("First password (for a new account)").fill("agent-password-9");
-  await admin.getByRole("button", { name: "Add member" }).click();
-  await expect(admin.locator(`tr[data-email="${email}"]`)).toBeVisible();
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, { email, password: "agent-password-9" });
+  const { page, context } = await inviteMember(admin, browser, { email, role: "agent", name, password: "agent-password-9" });
   return { page, context, name };
 }
 

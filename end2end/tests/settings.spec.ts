@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { ADMIN, hydrated, open, reload, signIn, unique } from "./helpers";
+import { ADMIN, inviteMember, open, reload, signIn, unique } from "./helpers";
 
 test("a wrong password is refused with AUTH_001", async ({ page }) => {
   await page.goto("/login");
@@ -10,7 +10,7 @@ test("a wrong password is refused with AUTH_001", async ({ page }) => {
   await expect(page).toHaveURL(/\/login$/);
 });
 
-test("an admin changes the time zone, it persists, adds a member and signs out", async ({ page }) => {
+test("an admin changes the time zone, it persists, adds a member and signs out", async ({ page, browser }) => {
   await signIn(page);
   await expect(page.getByTestId("version")).toHaveText(/^v\d+\.\d+\.\d+/);
 
@@ -27,14 +27,11 @@ test("an admin changes the time zone, it persists, adds a member and signs out",
 
   await page.getByRole("link", { name: "Members" }).click();
   await expect(page).toHaveURL(/\/settings\/members$/);
-  await hydrated(page);
   const email = `agent${unique()}@e2e.test`;
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Name", { exact: true }).fill("Agent Smith");
-  await page.getByLabel("Role", { exact: true }).selectOption("agent");
-  await page.getByLabel("First password (for a new account)").fill("agent-password-1");
-  await page.getByRole("button", { name: "Add member" }).click();
-  await expect(page.getByRole("status")).toHaveText("Member added.");
+  const invitee = await inviteMember(page, browser, { email, role: "agent", name: "Agent Smith", password: "agent-password-1" });
+  await invitee.context.close();
+  await reload(page);
+  await expect(page.locator(`tr[data-invited="${email}"]`)).toHaveCount(0);
   const row = page.locator(`tr[data-email="${email}"]`);
   await expect(row).toContainText("Agent Smith");
   await expect(row.getByRole("combobox")).toHaveValue("agent");
@@ -48,12 +45,6 @@ test("an admin changes the time zone, it persists, adds a member and signs out",
   await removable.getByRole("button", { name: "Confirm removal" }).click();
   await expect(page.locator(`tr[data-email="${email}"]`)).toHaveCount(0);
 
-  // Add them back for the sign-in test that follows.
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Role", { exact: true }).selectOption("agent");
-  await page.getByRole("button", { name: "Add member" }).click();
-  await expect(page.locator(`tr[data-email="${email}"]`)).toBeVisible();
-
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await page.goto("/settings/members");
@@ -62,20 +53,15 @@ test("an admin changes the time zone, it persists, adds a member and signs out",
 
 test("the new member signs in as an agent and cannot manage members", async ({ page, browser }) => {
   await signIn(page);
-  await open(page, "/settings/members");
   const email = `viewer${unique()}@e2e.test`;
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Role", { exact: true }).selectOption("agent");
-  await page.getByLabel("First password (for a new account)").fill("agent-password-2");
-  await page.getByRole("button", { name: "Add member" }).click();
-  await expect(page.locator(`tr[data-email="${email}"]`)).toBeVisible();
-
-  const other = await browser.newContext();
-  const agentPage = await other.newPage();
+  const { page: agentPage, context: other } = await inviteMember(page, browser, { email, role: "agent", name: "Vera Agent", password: "agent-password-2" });
+  await agentPage.getByRole("button", { name: "Sign out" }).click();
+  await expect(agentPage).toHaveURL(/\/login$/);
   await signIn(agentPage, { email, password: "agent-password-2" });
   await agentPage.goto("/settings/members");
   await expect(agentPage.getByTestId("members-table")).toBeVisible();
-  await expect(agentPage.getByRole("button", { name: "Add member" })).toHaveCount(0);
+  await expect(agentPage.getByRole("button", { name: "Invite", exact: true })).toHaveCount(0);
+  await expect(agentPage.getByTestId("invitations-table")).toHaveCount(0);
   await expect(agentPage.getByRole("button", { name: "Remove" })).toHaveCount(0);
   await other.close();
 });

@@ -1,4 +1,5 @@
-//! The `mce` command line: `serve` (default), `migrate`, `admin create`, `api-key create`.
+//! The `mce` command line: `serve` (default), `migrate`, `admin create`, `admin invite`,
+//! `admin reset-password`, `api-key create`.
 
 use crate::config::Config;
 use backend::{api_keys, auth, members, orgs, Db};
@@ -56,6 +57,24 @@ pub enum AdminCommand {
         /// Also make the person a super admin, who can act in every org.
         #[arg(long)]
         super_admin: bool,
+    },
+    /// Invite an e-mail address to an org with a role and print the invitation link
+    /// (also mailed when MCE_SMTP_URL is set). The link is built on MCE_PUBLIC_URL.
+    Invite {
+        /// The org's id.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        /// owner, admin, manager, agent or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// Print a single-use, 1-hour password-reset link for an account (built on
+    /// MCE_PUBLIC_URL).
+    ResetPassword {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -133,6 +152,32 @@ pub async fn admin_create(db: &Db, email: &str, password: &str, org: &str, name:
     let role = if org_created { Role::Owner } else { Role::Admin };
     members::add_unchecked(db, &org_id, &user.id, role).await.map_err(svc)?;
     Ok(AdminCreated { user_id: user.id, org_id, org_created, user_created })
+}
+
+/// The base URL that printed links start with: `MCE_PUBLIC_URL`, or the listen address.
+pub fn public_url(config: &Config) -> String {
+    config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.addr.map(|a| a.to_string()).unwrap_or_else(|| "127.0.0.1:3000".into())))
+}
+
+/// `mce admin invite`: invites `email` to the org as `role` (the operator acts with
+/// owner powers) and returns the link.
+pub async fn admin_invite(db: &Db, config: &Config, org: &str, email: &str, role: &str) -> anyhow::Result<domain::dto::InvitationCreated> {
+    let org = OrgId::from_string(org.trim());
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be owner, admin, manager, agent or viewer"))?;
+    if !orgs::exists(db, &org).await.map_err(svc)? {
+        anyhow::bail!("--org: no organisation has the id {org}");
+    }
+    let delivery = config.mail_delivery(&public_url(config)).map_err(|e| anyhow::anyhow!(e))?;
+    let operator = auth::Actor { org_id: org, role: Role::Owner, principal: auth::Principal::System("cli"), is_super_admin: false };
+    backend::invitations::create(db, &delivery, &operator, &email, role).await.map_err(svc)
+}
+
+/// `mce admin reset-password`: a reset link for the account of `email`.
+pub async fn admin_reset_password(db: &Db, config: &Config, email: &str) -> anyhow::Result<String> {
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let delivery = backend::mail::Delivery::without_mail(&public_url(config));
+    backend::accounts::reset_link_for(db, &delivery, &email).await.map_err(svc)
 }
 
 /// `mce api-key create`.

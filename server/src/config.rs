@@ -87,6 +87,12 @@ pub struct Config {
     /// `MCE_SEND_WORKERS`: concurrent send workers in this process; default 4. They share
     /// each number's rate, so more workers only help when the Graph API is slow.
     pub send_workers: i64,
+    /// `MCE_SMTP_URL`: `smtp://user:pass@host:port` (add `?tls=required` for STARTTLS, or
+    /// use `smtps://`): invitations, password resets and sign-up verification are mailed
+    /// through it, and sign-up then needs a verified address. Unset: nothing is mailed.
+    pub smtp_url: Option<Secret<String>>,
+    /// `MCE_MAIL_FROM`: the sender of those mails; default `MCE <mce@localhost>`.
+    pub mail_from: String,
 }
 
 fn flag(v: Option<String>, name: &str, default: bool) -> Result<bool, String> {
@@ -170,7 +176,23 @@ impl Config {
             },
             sandbox_step_ms: number(get("MCE_SANDBOX_STEP_MS"), "MCE_SANDBOX_STEP_MS", 400, 1, 60_000)?,
             send_workers: number(get("MCE_SEND_WORKERS"), "MCE_SEND_WORKERS", 4, 1, 64)?,
+            smtp_url: match get("MCE_SMTP_URL").filter(|s| !s.trim().is_empty()) {
+                Some(u) if u.trim().starts_with("smtp://") || u.trim().starts_with("smtps://") => Some(Secret::new(u.trim().to_owned())),
+                Some(_) => return Err("MCE_SMTP_URL must start with smtp:// or smtps://".into()),
+                None => None,
+            },
+            mail_from: get("MCE_MAIL_FROM").filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "MCE <mce@localhost>".into()),
         })
+    }
+
+    /// How account mails go out, with links on `public_url`: through `MCE_SMTP_URL` as
+    /// `MCE_MAIL_FROM`, or not at all.
+    pub fn mail_delivery(&self, public_url: &str) -> Result<backend::mail::Delivery, String> {
+        let mut delivery = backend::mail::Delivery::without_mail(public_url);
+        if let Some(url) = &self.smtp_url {
+            delivery.mailer = Some(backend::mail::Mailer::new(url.expose(), &self.mail_from)?);
+        }
+        Ok(delivery)
     }
 
     /// The database engine in use, for logs (never the URL: it may hold a password).
@@ -191,6 +213,18 @@ mod tests {
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn smtp_is_off_by_default_and_its_url_is_checked() {
+        let c = cfg(&[]).unwrap();
+        assert!(c.smtp_url.is_none() && !c.mail_delivery("http://mce.test").unwrap().mails());
+        let on = cfg(&[("MCE_SMTP_URL", "smtp://u:p@127.0.0.1:2525"), ("MCE_MAIL_FROM", "MCE <mce@example.com>")]).unwrap();
+        assert!(on.mail_delivery("http://mce.test").unwrap().mails());
+        assert!(!format!("{on:?}").contains("u:p@"), "the SMTP password never reaches a log");
+        assert!(cfg(&[("MCE_SMTP_URL", "http://mail.test")]).is_err());
+        let bad_from = cfg(&[("MCE_SMTP_URL", "smtp://127.0.0.1:2525"), ("MCE_MAIL_FROM", "nobody")]).unwrap();
+        assert!(bad_from.mail_delivery("http://mce.test").is_err());
     }
 
     #[test]

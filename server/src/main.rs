@@ -87,6 +87,24 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Admin { command: AdminCommand::Invite { org, email, role } } => {
+            let db = cli::open_db(&config).await?;
+            let created = cli::admin_invite(&db, &config, &org, &email, &role).await?;
+            println!("invitation_id={}", created.invitation.id);
+            println!("link={}", created.link.unwrap_or_default());
+            if created.emailed {
+                eprintln!("The invitation was also mailed to {email}.");
+            }
+            eprintln!("The link works once, for 7 days; pass it to {email} only.");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::ResetPassword { email } } => {
+            let db = cli::open_db(&config).await?;
+            let link = cli::admin_reset_password(&db, &config, &email).await?;
+            println!("link={link}");
+            eprintln!("The link works once, for 1 hour; pass it to the account's holder only.");
+            Ok(())
+        }
         Command::ApiKey { command: ApiKeyCommand::Revoke { key } } => {
             let db = cli::open_db(&config).await?;
             let id = cli::api_key_revoke(&db, &key).await?;

@@ -37,7 +37,12 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
     Ok(AppState {
         leptos_options,
         db,
-        auth: Arc::new(AuthSettings { signup_enabled: config.signup_enabled, login_limits: config.login_limits, trust_proxy: config.trust_proxy }),
+        auth: Arc::new(AuthSettings {
+            signup_enabled: config.signup_enabled,
+            login_limits: config.login_limits,
+            trust_proxy: config.trust_proxy,
+            delivery: config.mail_delivery(public_url).map_err(|e| anyhow::anyhow!(e))?,
+        }),
         whatsapp: Arc::new(WhatsAppSettings {
             app_secret: config.whatsapp_app_secret.as_ref().map(|s| s.expose().clone()),
             verify_token: config.whatsapp_verify_token.as_ref().map(|s| s.expose().clone()),

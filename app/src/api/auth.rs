@@ -40,9 +40,11 @@ pub async fn signup_enabled() -> Result<bool, AppError> {
     Ok(app_state().auth.signup_enabled)
 }
 
-/// Creates an org and its owner, and signs the owner in. Refused when sign-up is off.
+/// Creates an org and its owner. Without SMTP the owner is signed in at once (`true`);
+/// with SMTP a verification mail goes out and the owner signs in after opening its link
+/// (`false`). Refused when sign-up is off.
 #[server(prefix = "/api", endpoint = "auth/signup", client = CsrfClient)]
-pub async fn signup(org_name: String, name: String, email: String, password: String) -> Result<(), AppError> {
+pub async fn signup(org_name: String, name: String, email: String, password: String) -> Result<bool, AppError> {
     use domain::{EmailAddress, OrgName, Password, PersonName};
     let state = app_state();
     if !state.auth.signup_enabled {
@@ -52,11 +54,15 @@ pub async fn signup(org_name: String, name: String, email: String, password: Str
     let name = PersonName::parse(&name).map_err(fail)?;
     let email = EmailAddress::parse(&email).map_err(fail)?;
     let password = Password::parse_new(&password).map_err(fail)?;
-    let (user, org) = backend::orgs::create_with_owner(&state.db, &org_name, &name, &email, &password).await.map_err(fail)?;
+    let made = backend::accounts::sign_up(&state.db, &state.auth.delivery, &org_name, &name, &email, &password).await.map_err(fail)?;
+    if made.verification_sent {
+        tracing::info!(user_id = %made.user.id, org_id = %made.org, "signed up; waiting for the address to be verified");
+        return Ok(false);
+    }
     let session = session().await?;
-    start_session(&session, &user.id, &org).await?;
-    tracing::info!(user_id = %user.id, org_id = %org, "signed up");
-    Ok(())
+    start_session(&session, &made.user.id, &made.org).await?;
+    tracing::info!(user_id = %made.user.id, org_id = %made.org, "signed up");
+    Ok(true)
 }
 
 /// Who is signed in, in which org, with which role, and the orgs they can switch to.

@@ -5,6 +5,7 @@
 //! Every state-changing request carries the session's CSRF token in the
 //! `x-csrf-token` header; [`client::CsrfClient`] adds it to every server-function call.
 
+pub mod accounts;
 pub mod auth;
 pub mod client;
 pub mod contacts;

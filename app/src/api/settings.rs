@@ -1,7 +1,7 @@
-//! Settings: the org profile and its members.
+//! Settings: the org profile, its members and their invitations.
 
 use super::client::CsrfClient;
-use domain::dto::{Member, OrgProfile};
+use domain::dto::{Invitation, InvitationCreated, Member, OrgProfile};
 use domain::AppError;
 use leptos::prelude::*;
 
@@ -35,21 +35,30 @@ pub async fn list_members() -> Result<Vec<Member>, AppError> {
     backend::members::list(&state.db, &actor).await.map_err(fail)
 }
 
-/// Adds a member with a role. `password` is the first password of a new account and may
-/// be empty when the email already has one. Admins only.
-#[server(prefix = "/api", endpoint = "settings/add_member", client = CsrfClient)]
-pub async fn add_member(email: String, name: String, role: String, password: String) -> Result<Member, AppError> {
-    use domain::{EmailAddress, Password, PersonName, Role};
+/// Invites an address to the org with a role (admins; only owners invite owners). The
+/// answer carries the invitation link, for the inviter only: they copy it to the invitee
+/// when no mail went out.
+#[server(prefix = "/api", endpoint = "settings/invite_member", client = CsrfClient)]
+pub async fn invite_member(email: String, role: String) -> Result<InvitationCreated, AppError> {
+    use domain::{EmailAddress, Role};
     let (state, actor) = actor().await?;
     let email = EmailAddress::parse(&email).map_err(fail)?;
-    let name = if name.trim().is_empty() { email.as_str().split('@').next().unwrap_or("Member").to_owned() } else { name };
-    let new = backend::members::NewMember {
-        name: PersonName::parse(&name).map_err(fail)?,
-        role: Role::parse(&role).ok_or_else(|| fail(AppError::validation("Choose a role.")))?,
-        password: if password.is_empty() { None } else { Some(Password::parse_new(&password).map_err(fail)?) },
-        email,
-    };
-    backend::members::add(&state.db, &actor, &new).await.map_err(fail)
+    let role = Role::parse(&role).ok_or_else(|| fail(AppError::validation("Choose a role.")))?;
+    backend::invitations::create(&state.db, &state.auth.delivery, &actor, &email, role).await.map_err(fail)
+}
+
+/// The org's pending invitations. Admins only.
+#[server(prefix = "/api", endpoint = "settings/invitations", client = CsrfClient)]
+pub async fn list_invitations() -> Result<Vec<Invitation>, AppError> {
+    let (state, actor) = actor().await?;
+    backend::invitations::list_pending(&state.db, &actor).await.map_err(fail)
+}
+
+/// Withdraws a pending invitation: its link stops working. Admins only.
+#[server(prefix = "/api", endpoint = "settings/revoke_invitation", client = CsrfClient)]
+pub async fn revoke_invitation(invitation_id: String) -> Result<(), AppError> {
+    let (state, actor) = actor().await?;
+    backend::invitations::revoke(&state.db, &actor, &invitation_id).await.map_err(fail)
 }
 
 /// Gives a member another role. Admins only; only owners touch owners.

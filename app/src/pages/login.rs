@@ -33,6 +33,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <p class="muted"><a href="/forgot-password">"Forgot password?"</a></p>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         matches!(signup_open.await, Ok(true)).then(|| view! {

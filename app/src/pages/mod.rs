@@ -1,5 +1,6 @@
 //! The app's pages, one module per page or page group.
 
+pub mod accounts;
 pub mod contact;
 pub mod contact_import;
 pub mod contacts;

@@ -1,4 +1,5 @@
-//! `prune`: the periodic upkeep — expired sessions, old sign-in attempts, read
+//! `prune`: the periodic upkeep — expired sessions, old sign-in attempts, accounts left
+//! unverified for 7 days and used or expired account links, read
 //! notifications, the event log and raw webhook bodies past their retention. It
 //! reschedules itself every [`EVERY_MS`].
 
@@ -35,6 +36,9 @@ impl Job for Prune {
         }
         if let Err(e) = crate::auth::prune_login_attempts(db, 24 * 3600 * 1000).await {
             failures.push(format!("sign-in attempts: {}", e.into_app_error().message));
+        }
+        if let Err(e) = crate::accounts::prune(db, attempt.now).await {
+            failures.push(format!("unverified accounts: {}", e.into_app_error().message));
         }
         if let Err(e) = crate::notifications::prune(db).await {
             failures.push(format!("notifications: {}", e.into_app_error().message));

@@ -2,7 +2,9 @@
 //! API keys and the session store.
 
 use backend::auth::{self, LoginLimits};
-use backend::members::{self, NewMember};
+use backend::invitations;
+use backend::mail::Delivery;
+use backend::members;
 use backend::orgs::{self, ProfileUpdate};
 use backend::session_store::DbSessionStore;
 use backend::testing::{databases, seed_member, seed_org_with};
@@ -106,13 +108,9 @@ async fn members_below_admin_cannot_change_the_profile_or_members() {
             let update =
                 ProfileUpdate { name: OrgName::parse("Hijacked").unwrap(), time_zone: TimeZoneName::utc(), default_country: CountryCode::parse("US").unwrap() };
             assert_eq!(orgs::update_profile(&t.db, &actor, &update).await.unwrap_err().code(), ErrorCode::Forbidden);
-            let new = NewMember {
-                email: EmailAddress::parse(&format!("new-{}@acme.test", role.as_str())).unwrap(),
-                name: PersonName::parse("New").unwrap(),
-                role: Role::Viewer,
-                password: Some(Password::parse_new("long-enough-pass").unwrap()),
-            };
-            assert_eq!(members::add(&t.db, &actor, &new).await.unwrap_err().code(), ErrorCode::Forbidden, "{} {}", t.label, role.as_str());
+            let email = EmailAddress::parse(&format!("new-{}@acme.test", role.as_str())).unwrap();
+            let invited = invitations::create(&t.db, &Delivery::without_mail("http://mce.test"), &actor, &email, Role::Viewer).await;
+            assert_eq!(invited.unwrap_err().code(), ErrorCode::Forbidden, "{} {}", t.label, role.as_str());
             assert_eq!(members::change_role(&t.db, &actor, &a.user.id, Role::Viewer).await.unwrap_err().code(), ErrorCode::Forbidden);
             assert_eq!(members::remove(&t.db, &actor, &a.user.id).await.unwrap_err().code(), ErrorCode::Forbidden);
         }
@@ -126,14 +124,15 @@ async fn members_below_admin_cannot_change_the_profile_or_members() {
 async fn an_admin_adds_re_roles_and_removes_a_member() {
     for t in databases().await {
         let a = seed_org_with(&t.db, "Acme", "admin@acme.test", Role::Admin).await;
-        let new = NewMember {
-            email: EmailAddress::parse("sarah@acme.test").unwrap(),
-            name: PersonName::parse("Sarah").unwrap(),
-            role: Role::Agent,
-            password: Some(Password::parse_new("sarahs-first-pass").unwrap()),
-        };
-        let m = members::add(&t.db, &a.actor, &new).await.unwrap();
-        assert_eq!(members::add(&t.db, &a.actor, &new).await.unwrap_err().code(), ErrorCode::Conflict, "{}", t.label);
+        let delivery = Delivery::without_mail("http://mce.test");
+        let sarah = EmailAddress::parse("sarah@acme.test").unwrap();
+        let invited = invitations::create(&t.db, &delivery, &a.actor, &sarah, Role::Agent).await.unwrap();
+        let token = invited.link.as_deref().unwrap().split("token=").nth(1).unwrap().to_owned();
+        let (user, _) =
+            invitations::accept_new(&t.db, &token, &PersonName::parse("Sarah").unwrap(), &Password::parse_new("sarahs-first-pass").unwrap()).await.unwrap();
+        let m = members::list(&t.db, &a.actor).await.unwrap().into_iter().find(|m| m.user_id == user.id).expect("Sarah joined");
+        assert_eq!(m.role, Role::Agent, "{}", t.label);
+        assert_eq!(invitations::create(&t.db, &delivery, &a.actor, &sarah, Role::Agent).await.unwrap_err().code(), ErrorCode::Conflict, "{}", t.label);
         let signed_in = auth::authenticate(&t.db, "sarah@acme.test", &Password::for_login("sarahs-first-pass"), "4.4.4.4", limits()).await;
         assert_eq!(signed_in.unwrap().id, m.user_id);
 
@@ -144,21 +143,6 @@ async fn an_admin_adds_re_roles_and_removes_a_member() {
         members::remove(&t.db, &a.actor, &m.user_id).await.unwrap();
         assert!(members::list(&t.db, &a.actor).await.unwrap().iter().all(|x| x.user_id != m.user_id));
         assert_eq!(auth::actor_for(&t.db, &m.user_id, &a.org).await.unwrap_err().code(), ErrorCode::Forbidden);
-    }
-}
-
-#[tokio::test]
-async fn adding_a_new_person_without_a_password_is_refused() {
-    for t in databases().await {
-        let a = seed_org_with(&t.db, "Acme", "admin@acme.test", Role::Admin).await;
-        let new = NewMember {
-            email: EmailAddress::parse("nopass@acme.test").unwrap(),
-            name: PersonName::parse("No Pass").unwrap(),
-            role: Role::Agent,
-            password: None,
-        };
-        assert_eq!(members::add(&t.db, &a.actor, &new).await.unwrap_err().code(), ErrorCode::Validation, "{}", t.label);
-        assert_eq!(members::list(&t.db, &a.actor).await.unwrap().len(), 1, "nothing half-written");
     }
 }
 

@@ -7,6 +7,7 @@ mod events;
 mod import;
 mod inbound;
 mod inbox;
+mod invitations;
 mod jobs;
 mod media;
 mod roles;

@@ -4,6 +4,7 @@
 mod cli;
 mod common;
 
+mod accounts;
 mod contact_filters;
 mod headers;
 mod inbox;

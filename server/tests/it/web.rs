@@ -12,7 +12,7 @@ const PASSWORD: &str = "password-for-tests";
 #[tokio::test]
 async fn the_server_functions_are_registered() {
     let paths = server_fn_paths();
-    for expected in ["/api/auth/login", "/api/auth/logout", "/api/auth/session", "/api/settings/update_org_profile", "/api/settings/add_member"] {
+    for expected in ["/api/auth/login", "/api/auth/logout", "/api/auth/session", "/api/settings/update_org_profile", "/api/settings/invite_member"] {
         assert!(paths.iter().any(|p| p == expected), "{expected} missing from {paths:?}");
     }
 }
@@ -168,8 +168,10 @@ async fn an_agent_cannot_change_members() {
         let agent = seed_member(&app.db, &orgs.a.org, "agent@a.test", Role::Agent).await;
         let mut c = Client::new(&app);
         c.login("agent@a.test", PASSWORD).await;
-        let calls: [(&str, Vec<(&str, &str)>); 4] = [
-            ("/api/settings/add_member", vec![("email", "x@a.test"), ("name", "X"), ("role", "viewer"), ("password", "long-enough-pass")]),
+        let calls: [(&str, Vec<(&str, &str)>); 6] = [
+            ("/api/settings/invite_member", vec![("email", "x@a.test"), ("role", "viewer")]),
+            ("/api/settings/invitations", vec![]),
+            ("/api/settings/revoke_invitation", vec![("invitation_id", "any")]),
             ("/api/settings/change_member_role", vec![("user_id", orgs.a.user.id.as_str()), ("role", "viewer")]),
             ("/api/settings/remove_member", vec![("user_id", orgs.a.user.id.as_str())]),
             ("/api/settings/update_org_profile", vec![("name", "Mine now"), ("time_zone", "UTC"), ("default_country", "US")]),
@@ -191,10 +193,14 @@ async fn an_admin_adds_changes_and_removes_a_member_through_the_app() {
         two_orgs(&app.db).await;
         let mut c = Client::new(&app);
         c.login("admin@a.test", PASSWORD).await;
-        let added =
-            c.call("/api/settings/add_member", &[("email", "sarah@a.test"), ("name", "Sarah"), ("role", "agent"), ("password", "sarahs-first-pass")]).await;
-        assert_eq!(added.status, StatusCode::OK, "{}: {}", app.label, added.body);
-        let id = added.json()["user_id"].as_str().unwrap().to_owned();
+        let invited = c.call("/api/settings/invite_member", &[("email", "sarah@a.test"), ("role", "agent")]).await;
+        assert_eq!(invited.status, StatusCode::OK, "{}: {}", app.label, invited.body);
+        let link = invited.json()["link"].as_str().unwrap().to_owned();
+        let mut sarah = Client::new(&app);
+        let token = link.split("token=").nth(1).unwrap();
+        let joined = sarah.call("/api/accounts/accept_invitation", &[("token", token), ("name", "Sarah"), ("password", "sarahs-first-pass")]).await;
+        assert_eq!(joined.status, StatusCode::OK, "{}: {}", app.label, joined.body);
+        let id = sarah.call("/api/auth/session", &[]).await.json()["user_id"].as_str().unwrap().to_owned();
         assert_eq!(c.call("/api/settings/change_member_role", &[("user_id", &id), ("role", "manager")]).await.status, StatusCode::OK);
         let list = c.call("/api/settings/members", &[]).await.json();
         assert!(list.as_array().unwrap().iter().any(|m| m["user_id"] == id.as_str() && m["role"] == "manager"));
@@ -260,7 +266,18 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
         };
         let b_key = backend::api_keys::create(&app.db, &orgs.b.org, "B secret key").await.unwrap();
         let b_key_id = b_key.id.to_string();
+        let b_invitation = backend::invitations::create(
+            &app.db,
+            &backend::mail::Delivery::without_mail("http://127.0.0.1:9"),
+            &orgs.b.actor,
+            &domain::EmailAddress::parse("pending@b.test").unwrap(),
+            Role::Agent,
+        )
+        .await
+        .unwrap();
+        let b_invitation_token = b_invitation.link.as_deref().unwrap().split("token=").nth(1).unwrap().to_owned();
         let secrets_of_b = [
+            "pending@b.test",
             "B secret key",
             b_key.secret.as_str(),
             &b_key.secret[..12],
@@ -365,6 +382,8 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("key_id", b_key_id.as_str()),
                     ("expires_in_days", "0"),
                     ("job_id", b_dead_job.as_str()),
+                    ("invitation_id", b_invitation.invitation.id.as_str()),
+                    ("token", "not-an-invitation-token"),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
                 let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields))
@@ -427,6 +446,13 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
             app.label
         );
         assert_eq!(backend::jobs::admin::overview(&app.db, &orgs.b.actor, 0).await.unwrap().dead_total, 1, "B's dead job stays dead ({})", app.label);
+        assert_eq!(
+            backend::invitations::list_pending(&app.db, &orgs.b.actor).await.unwrap().iter().map(|i| i.email.as_str()).collect::<Vec<_>>(),
+            ["pending@b.test"],
+            "B's invitation is neither revoked nor accepted ({})",
+            app.label
+        );
+        assert!(backend::invitations::preview(&app.db, &b_invitation_token, None).await.is_ok(), "B's invitation link still works ({})", app.label);
         let b_replies = backend::inbox::canned_list(&app.db, &orgs.b.actor).await.unwrap();
         assert_eq!(b_replies, vec![b_canned.clone()], "B's canned responses untouched ({})", app.label);
         let b_profile = backend::orgs::profile(&app.db, &orgs.b.actor).await.unwrap();
@@ -466,7 +492,18 @@ async fn no_rest_route_lets_org_a_read_or_change_org_b() {
         };
         // B data no route may reveal.
         backend::inbox::canned_save(&app.db, &orgs.b.actor, None, "B's secret reply", "bsecret", "B only").await.unwrap();
+        // A pending invitation of B's, whose address no route may show.
+        backend::invitations::create(
+            &app.db,
+            &backend::mail::Delivery::without_mail("http://127.0.0.1:9"),
+            &orgs.b.actor,
+            &domain::EmailAddress::parse("pending@b.test").unwrap(),
+            Role::Agent,
+        )
+        .await
+        .unwrap();
         let secrets_of_b = [
+            "pending@b.test",
             "Org B",
             "4915222222222",
             "B's secret reply",

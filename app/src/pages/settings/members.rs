@@ -1,19 +1,21 @@
-//! Settings → Members: who is in the org, with which role. Admins add members, change
-//! roles and remove members; only owners touch owners.
+//! Settings → Members: who is in the org, with which role. Admins invite people (they
+//! join by accepting), see and revoke pending invitations, change roles and remove
+//! members; only owners touch owners.
 
-use crate::api::settings::{list_members, AddMember, ChangeMemberRole, RemoveMember};
+use crate::api::settings::{list_invitations, list_members, ChangeMemberRole, InviteMember, RemoveMember, RevokeInvitation};
 use crate::components::forms::{ConfirmRemove, ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
 use crate::components::layout::SignedIn;
-use domain::dto::Member;
+use domain::dto::{Invitation, InvitationCreated, Member};
 use domain::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// The member list and, for admins, the add-member form.
+/// The member list and, for admins, the invitation form and the pending invitations.
 #[component]
 pub fn MembersSettings() -> impl IntoView {
-    let add = ServerAction::<AddMember>::new();
+    let add = ServerAction::<InviteMember>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let members = Resource::new(move || (add.version().get(), change.version().get(), remove.version().get()), |_| list_members());
@@ -37,15 +39,12 @@ pub fn MembersSettings() -> impl IntoView {
         </section>
         {my_role.is_admin().then(|| view! {
             <section class="card" aria-labelledby="add-member-heading">
-                <h2 id="add-member-heading">"Add a member"</h2>
-                <ActionForm action=add attr:class="form form-grid" attr:aria-label="Add a member">
+                <h2 id="add-member-heading">"Invite a member"</h2>
+                <p class="muted">"They join once they accept the invitation (the link works once, for 7 days)."</p>
+                <ActionForm action=add attr:class="form form-grid" attr:aria-label="Invite a member">
                     <div>
                         <label for="member-email">"Email"</label>
                         <input id="member-email" name="email" type="email" required maxlength="254" />
-                    </div>
-                    <div>
-                        <label for="member-name">"Name"</label>
-                        <input id="member-name" name="name" maxlength="100" />
                     </div>
                     <div>
                         <label for="member-role">"Role"</label>
@@ -55,16 +54,99 @@ pub fn MembersSettings() -> impl IntoView {
                             }).collect_view()}
                         </select>
                     </div>
-                    <div>
-                        <label for="member-password">"First password (for a new account)"</label>
-                        <input id="member-password" name="password" type="password" autocomplete="new-password" maxlength="128" />
-                    </div>
                     <ErrorNotice result=add.value() />
-                    <SavedNotice result=add.value() text="Member added." />
-                    <button type="submit" class="button button-primary" disabled=move || !hydrated.get() || add.pending().get()>"Add member"</button>
+                    <button type="submit" class="button button-primary" disabled=move || !hydrated.get() || add.pending().get()>"Invite"</button>
                 </ActionForm>
+                {move || add.value().get().and_then(|r| r.ok()).map(|created| view! { <InvitationLink created /> })}
             </section>
+            <PendingInvitations add revoke hydrated />
         })}
+    }
+}
+
+/// The link of the invitation just made, for the inviter to copy (shown once).
+#[component]
+fn InvitationLink(created: InvitationCreated) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(el) = input.get() {
+                el.select();
+                if let Some(doc) = document().dyn_ref::<web_sys::HtmlDocument>() {
+                    copied.set(doc.exec_command("copy").unwrap_or(false));
+                }
+            }
+        }
+    };
+    let email = created.invitation.email.clone();
+    let intro = if created.emailed {
+        format!("Invitation mailed to {email}. You can also pass them this link:")
+    } else {
+        format!("No mail was sent: copy this link to {email} yourself. It is shown only now.")
+    };
+    view! {
+        <div class="notice notice-ok" role="status" data-testid="invitation-link">
+            <p>{intro}</p>
+            <label for="invitation-link">"Invitation link"</label>
+            <div class="copy-row">
+                <input id="invitation-link" node_ref=input readonly value=created.link.clone().unwrap_or_default() />
+                <button type="button" class="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy link" }}</button>
+            </div>
+        </div>
+    }
+}
+
+/// Invitations not yet accepted, with a revoke button each.
+#[component]
+fn PendingInvitations(add: ServerAction<InviteMember>, revoke: ServerAction<RevokeInvitation>, hydrated: ReadSignal<bool>) -> impl IntoView {
+    let pending = Resource::new(move || (add.version().get(), revoke.version().get()), |_| list_invitations());
+    view! {
+        <section class="card" aria-labelledby="pending-heading">
+            <h2 id="pending-heading">"Pending invitations"</h2>
+            <ErrorNotice result=revoke.value() />
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match pending.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No pending invitations."</p> }.into_any(),
+                        Ok(list) => view! { <InvitationTable list revoke hydrated /> }.into_any(),
+                        Err(e) => view! { <p role="alert">{e.message.clone()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn InvitationTable(list: Vec<Invitation>, revoke: ServerAction<RevokeInvitation>, hydrated: ReadSignal<bool>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid="invitations-table">
+                <thead>
+                    <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Invited by"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|i| {
+                        let id = i.id.clone();
+                        let label = format!("Revoke the invitation of {}", i.email);
+                        view! {
+                            <tr data-invited=i.email.clone()>
+                                <td>{i.email.clone()}</td>
+                                <td>{i.role.label()}</td>
+                                <td>{i.invited_by.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td class="row-actions">
+                                    <button type="button" class="button" aria-label=label disabled=move || !hydrated.get()
+                                        on:click=move |_| { revoke.dispatch(RevokeInvitation { invitation_id: id.clone() }); }>"Revoke"</button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/signup") view=SignupPage />
+                <Route path=path!("/setup-2fa") view=crate::pages::two_factor_setup::TwoFactorSetupPage />
                 // The shell waits for the session on the server, so a signed-out visitor
                 // gets a real 302 to /login instead of a flash of the app.
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>

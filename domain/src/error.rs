@@ -42,11 +42,16 @@ pub enum ErrorCode {
     ContactInvalidPhone,
     /// `CONTACT_005` an import cannot start: `details` says what is wrong with the file.
     ImportInvalid,
+    /// `AUTH_006` the password was right; the second factor (a TOTP or recovery code) is needed.
+    SecondFactorRequired,
+    /// `AUTH_007` two-factor sign-in must be set up before anything else (super admins,
+    /// and admins of an org that requires it).
+    TwoFactorEnrolmentRequired,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidCredentials,
         ErrorCode::NotAuthenticated,
         ErrorCode::Forbidden,
@@ -64,6 +69,8 @@ impl ErrorCode {
         ErrorCode::ContactDuplicate,
         ErrorCode::ContactInvalidPhone,
         ErrorCode::ImportInvalid,
+        ErrorCode::SecondFactorRequired,
+        ErrorCode::TwoFactorEnrolmentRequired,
     ];
 
     /// The code as it appears on the wire.
@@ -86,6 +93,8 @@ impl ErrorCode {
             ErrorCode::ContactDuplicate => "CONTACT_002",
             ErrorCode::ContactInvalidPhone => "CONTACT_003",
             ErrorCode::ImportInvalid => "CONTACT_005",
+            ErrorCode::SecondFactorRequired => "AUTH_006",
+            ErrorCode::TwoFactorEnrolmentRequired => "AUTH_007",
         }
     }
 
@@ -97,8 +106,8 @@ impl ErrorCode {
     /// The HTTP status that goes with the code at the REST edge.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated => 401,
-            ErrorCode::Forbidden | ErrorCode::CsrfRejected => 403,
+            ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated | ErrorCode::SecondFactorRequired => 401,
+            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::TwoFactorEnrolmentRequired => 403,
             ErrorCode::TooManyAttempts => 429,
             ErrorCode::Validation
             | ErrorCode::WhatsAppApi

@@ -91,13 +91,14 @@ fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
 /// The whole router: pages, server functions, REST API, probes and static files.
 pub fn router(state: AppState, config: &Config) -> Router {
     let routes = route_list();
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+    let store = DbSessionStore::new(state.db.clone()).with_max_age_ms(config.session_max_hours * 3600 * 1000);
+    let sessions = SessionManagerLayer::new(store)
         .with_name("mce_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)));
-    let csrf_settings = CsrfSettings { secure_cookies: config.secure_cookies };
+    let csrf_settings = CsrfSettings { secure_cookies: config.secure_cookies, cipher: state.cipher.clone() };
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -12,6 +12,7 @@ pub mod crm;
 pub mod inbox;
 pub mod numbers;
 pub mod sandbox;
+pub mod security;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;

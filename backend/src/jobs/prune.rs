@@ -36,6 +36,9 @@ impl Job for Prune {
         if let Err(e) = crate::auth::prune_login_attempts(db, 24 * 3600 * 1000).await {
             failures.push(format!("sign-in attempts: {}", e.into_app_error().message));
         }
+        if let Err(e) = crate::rate_limit::prune(db).await {
+            failures.push(format!("rate limits: {}", e.into_app_error().message));
+        }
         if let Err(e) = crate::notifications::prune(db).await {
             failures.push(format!("notifications: {}", e.into_app_error().message));
         }

@@ -11,5 +11,6 @@ mod jobs;
 mod media;
 mod roles;
 mod schema;
+mod security;
 mod send_pipeline;
 mod whatsapp_ingest;

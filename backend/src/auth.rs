@@ -270,8 +270,7 @@ pub async fn record_attempt(db: &Db, email_key: &str, client_ip: &str, succeeded
 
 /// Whether `password` is the person's current password (`false` for an unknown person).
 pub async fn password_matches(db: &Db, user: &UserId, password: &Password) -> Result<bool> {
-    let hash: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user.as_str()).fetch_optional(db.pool()).await?;
+    let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user.as_str()).fetch_optional(db.pool()).await?;
     Ok(hash.is_some_and(|h| verify_password(password, &h)))
 }
 

@@ -50,11 +50,8 @@ impl DbSessionStore {
     /// Deletes expired sessions (idle or past the absolute lifetime); run periodically.
     pub async fn delete_expired(&self) -> Result<u64, sqlx::Error> {
         let now = now_ms();
-        let r = sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR created_at < $2")
-            .bind(now)
-            .bind(now - self.max_age_ms)
-            .execute(self.db.pool())
-            .await?;
+        let r =
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR created_at < $2").bind(now).bind(now - self.max_age_ms).execute(self.db.pool()).await?;
         Ok(r.rows_affected())
     }
 }
@@ -137,11 +134,7 @@ impl SessionStore for DbSessionStore {
 /// Ends every session of `user` except the one stored under `keep_session_hash` (see
 /// [`hash_id`]): "sign out everywhere else", and a password change. Returns how many ended.
 pub async fn end_other_sessions(db: &Db, user: &UserId, keep_session_hash: &str) -> Result<u64> {
-    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-        .bind(user.as_str())
-        .bind(keep_session_hash)
-        .execute(db.pool())
-        .await?;
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2").bind(user.as_str()).bind(keep_session_hash).execute(db.pool()).await?;
     Ok(r.rows_affected())
 }
 

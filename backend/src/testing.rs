@@ -389,7 +389,9 @@ pub async fn enrol_totp(db: &Db, cipher: &crate::secrets::Cipher, user: &User, n
 pub async fn table_row_counts(db: &Db) -> Vec<(String, i64)> {
     let sql = match db.kind() {
         crate::DbKind::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        crate::DbKind::Postgres => "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+        crate::DbKind::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+        }
     };
     let names: Vec<String> = sqlx::query_scalar(sql).fetch_all(db.pool()).await.unwrap();
     let mut out = Vec::new();

@@ -97,10 +97,8 @@ pub async fn is_enrolled(db: &Db, user: &UserId) -> Result<bool> {
 
 /// How many unused recovery codes `user` has left.
 pub async fn recovery_codes_left(db: &Db, user: &UserId) -> Result<i64> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user.as_str())
-        .fetch_one(db.pool())
-        .await?;
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user.as_str()).fetch_one(db.pool()).await?;
     Ok(n)
 }
 
@@ -148,11 +146,8 @@ async fn accept_totp(db: &Db, cipher: &Cipher, user: &UserId, code: &str, now_ms
         if step < 0 || !constant_time_eq(t.generate(step as u64 * STEP_SECS).as_bytes(), code.as_bytes()) {
             continue;
         }
-        let r = sqlx::query("UPDATE user_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1")
-            .bind(step)
-            .bind(user.as_str())
-            .execute(db.pool())
-            .await?;
+        let r =
+            sqlx::query("UPDATE user_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1").bind(step).bind(user.as_str()).execute(db.pool()).await?;
         return Ok(r.rows_affected() == 1);
     }
     Ok(false)

@@ -22,7 +22,11 @@ fn code(secret: &str, at_ms: i64) -> String {
 }
 
 fn wrong(right: &str) -> String {
-    if right == "000000" { "111111".into() } else { "000000".into() }
+    if right == "000000" {
+        "111111".into()
+    } else {
+        "000000".into()
+    }
 }
 
 #[tokio::test]
@@ -184,8 +188,7 @@ async fn session_rows_hold_a_hash_of_the_id_and_their_person() {
         let store = DbSessionStore::new(t.db.clone());
         let mut rec = record(Some(a.user.id.as_str()));
         store.create(&mut rec).await.unwrap();
-        let rows: Vec<(String, Option<String>, String)> =
-            sqlx::query_as("SELECT id_hash, user_id, data FROM sessions").fetch_all(t.db.pool()).await.unwrap();
+        let rows: Vec<(String, Option<String>, String)> = sqlx::query_as("SELECT id_hash, user_id, data FROM sessions").fetch_all(t.db.pool()).await.unwrap();
         assert_eq!(rows.len(), 1, "{}", t.label);
         let raw = rec.id.to_string();
         assert!(!rows[0].0.contains(&raw) && !rows[0].2.contains(&raw), "no raw id is stored ({})", t.label);

@@ -12,6 +12,7 @@ mod panics;
 mod rest_contacts;
 mod rest_whatsapp;
 mod sandbox;
+mod security;
 mod sheets;
 mod static_files;
 mod system;

@@ -173,8 +173,8 @@ fn OrgTwoFactorRequirement() -> impl IntoView {
                                 <option value="true" selected=s.org_requires_2fa>"must use two-factor sign-in"</option>
                             </select>
                             <ErrorNotice result=save.value() />
-                            <SavedNotice result=save.value() text="Saved." />
-                            <button type="submit" class="button button-primary" disabled=move || !hydrated.get() || save.pending().get()>"Save"</button>
+                            <SavedNotice result=save.value() text="Applied." />
+                            <button type="submit" class="button button-primary" disabled=move || !hydrated.get() || save.pending().get()>"Apply"</button>
                         </ActionForm>
                     </section>
                 })

@@ -110,7 +110,7 @@ test("a person enrols TOTP, signs in with password and code, and signs out every
   await expect(page.locator("#tfa-state")).toContainText("On. 10 recovery codes left.");
 
   // Sign out, then in again: the password alone is not enough.
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
   await passwordStep(page, who);
   expect(await seriousViolations(page), "the code step of the login page").toEqual([]);

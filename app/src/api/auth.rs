@@ -125,8 +125,10 @@ pub async fn switch_org(org_id: String) -> Result<(), AppError> {
     let session = session().await?;
     let (user, _) = signed_in(&state, &session).await?;
     let org = domain::OrgId::from_string(org_id);
-    // actor_for refuses orgs the person is not a member of (AUTH_003).
-    backend::auth::actor_for(&state.db, &user.id, &org).await.map_err(fail)?;
+    // actor_for refuses orgs the person is not a member of (AUTH_003); the gate, an org
+    // whose admins must use two-factor sign-in while this one has not (AUTH_007).
+    let actor = backend::auth::actor_for(&state.db, &user.id, &org).await.map_err(fail)?;
+    backend::two_factor::gate(&state.db, &user, Some(&org), Some(actor.role)).await.map_err(fail)?;
     session.insert(ORG_ID, org.as_str()).await.map_err(internal)?;
     Ok(())
 }

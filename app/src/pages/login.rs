@@ -46,7 +46,7 @@ pub fn LoginPage() -> impl IntoView {
                     <ActionForm action=code attr:class="form" attr:aria-label="Two-factor code">
                         <p>"Enter the 6-digit code from your authenticator app, or one of your recovery codes."</p>
                         <label for="code">"Code"</label>
-                        <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="32" autofocus />
+                        <input id="code" name="code" autocomplete="one-time-code" required maxlength="32" autofocus />
                         <ErrorNotice result=code.value() />
                         <button type="submit" class="button button-primary" disabled=move || !hydrated.get() || code.pending().get()>
                             {move || if code.pending().get() { "Checking…" } else { "Continue" }}

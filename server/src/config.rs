@@ -222,6 +222,8 @@ mod tests {
     fn bad_values_are_reported_by_name() {
         assert!(cfg(&[("MCE_SIGNUP_ENABLED", "maybe")]).unwrap_err().contains("MCE_SIGNUP_ENABLED"));
         assert!(cfg(&[("MCE_SESSION_IDLE_MINUTES", "0")]).unwrap_err().contains("MCE_SESSION_IDLE_MINUTES"));
+        assert!(cfg(&[("MCE_SESSION_MAX_HOURS", "0")]).unwrap_err().contains("MCE_SESSION_MAX_HOURS"));
+        assert_eq!(cfg(&[("MCE_SESSION_MAX_HOURS", "12")]).unwrap().session_max_hours, 12);
         assert!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().contains("DATABASE_URL"));
         assert!(cfg(&[("MCE_ADDR", "nowhere")]).unwrap_err().contains("MCE_ADDR"));
     }

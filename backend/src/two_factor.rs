@@ -213,18 +213,22 @@ pub async fn sign_in_second_step(db: &Db, cipher: &Cipher, user: &User, code: &s
 }
 
 /// Turns two-factor sign-in off. `proof` is the person's password or a current code (TOTP
-/// or recovery); anything else is `AUTH_001`.
-pub async fn disable(db: &Db, cipher: &Cipher, user: &UserId, proof: &str, now_ms: i64) -> Result<()> {
-    let by_password = auth::password_matches(db, user, &Password::for_login(proof)).await?;
-    if !by_password && !verify(db, cipher, user, proof, now_ms).await? {
+/// or recovery); anything else is `AUTH_001`, counted toward the sign-in limits (`AUTH_004`)
+/// so a stolen session cannot guess its way to turning it off.
+pub async fn disable(db: &Db, cipher: &Cipher, user: &User, proof: &str, client_ip: &str, limits: LoginLimits, now_ms: i64) -> Result<()> {
+    let email_key = user.email.to_lowercase();
+    auth::check_limits(db, &email_key, client_ip, limits).await?;
+    let ok = auth::password_matches(db, &user.id, &Password::for_login(proof)).await? || verify(db, cipher, &user.id, proof, now_ms).await?;
+    auth::record_attempt(db, &email_key, client_ip, ok).await?;
+    if !ok {
         return Err(ServiceError::app(ErrorCode::InvalidCredentials, "That password or code is not right."));
     }
     let mut tx = db.pool().begin().await?;
-    sqlx::query("DELETE FROM user_totp WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
-    audit::record(&mut tx, None, Some(user), "two_factor.disabled", serde_json::json!({})).await?;
+    sqlx::query("DELETE FROM user_totp WHERE user_id = $1").bind(user.id.as_str()).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user.id.as_str()).execute(&mut *tx).await?;
+    audit::record(&mut tx, None, Some(&user.id), "two_factor.disabled", serde_json::json!({})).await?;
     tx.commit().await?;
-    tracing::info!(user_id = %user, "two-factor sign-in disabled");
+    tracing::info!(user_id = %user.id, "two-factor sign-in disabled");
     Ok(())
 }
 

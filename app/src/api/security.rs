@@ -63,8 +63,9 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
 #[server(prefix = "/api", endpoint = "security/two_factor_disable", client = CsrfClient)]
 pub async fn disable_two_factor(proof: String) -> Result<(), AppError> {
     let (state, actor) = actor().await?;
-    let user = actor.member_id().map_err(fail)?;
-    backend::two_factor::disable(&state.db, &state.cipher, user, &proof, backend::clock::now_ms()).await.map_err(fail)
+    let user = backend::auth::find_user(&state.db, actor.member_id().map_err(fail)?).await.map_err(fail)?.ok_or_else(|| fail(AppError::not_authenticated()))?;
+    let ip = client_ip(&state).await;
+    backend::two_factor::disable(&state.db, &state.cipher, &user, &proof, &ip, state.auth.login_limits, backend::clock::now_ms()).await.map_err(fail)
 }
 
 /// Changes the password (the current one is required) and signs out every other session

@@ -114,13 +114,13 @@ async fn turning_two_factor_off_needs_the_password_or_a_code() {
         let cipher = test_cipher();
         let a = seed_org_with(&t.db, "Acme", "admin@acme.test", Role::Admin).await;
         let (secret, _) = enrol_totp(&t.db, &cipher, &a.user, T0).await;
-        let e = two_factor::disable(&t.db, &cipher, &a.user.id, "not-my-password", T0).await;
+        let e = two_factor::disable(&t.db, &cipher, &a.user, "not-my-password", "1.1.1.1", LoginLimits::default(), T0).await;
         assert_eq!(e.unwrap_err().code(), ErrorCode::InvalidCredentials, "{}", t.label);
         assert!(two_factor::is_enrolled(&t.db, &a.user.id).await.unwrap());
-        two_factor::disable(&t.db, &cipher, &a.user.id, &code(&secret, T0 + STEP), T0 + STEP).await.unwrap();
+        two_factor::disable(&t.db, &cipher, &a.user, &code(&secret, T0 + STEP), "1.1.1.1", LoginLimits::default(), T0 + STEP).await.unwrap();
         assert!(!two_factor::is_enrolled(&t.db, &a.user.id).await.unwrap(), "a code turns it off ({})", t.label);
         enrol_totp(&t.db, &cipher, &a.user, T0).await;
-        two_factor::disable(&t.db, &cipher, &a.user.id, &a.password, T0).await.unwrap();
+        two_factor::disable(&t.db, &cipher, &a.user, &a.password, "1.1.1.1", LoginLimits::default(), T0).await.unwrap();
         assert!(!two_factor::is_enrolled(&t.db, &a.user.id).await.unwrap(), "the password turns it off ({})", t.label);
         assert_eq!(two_factor::recovery_codes_left(&t.db, &a.user.id).await.unwrap(), 0);
     }

@@ -361,7 +361,9 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("poll_minutes", "5"),
                     ("job_id", b_dead_job.as_str()),
                     ("code", "123456"),
-                    ("proof", "intruder-password"),
+                    // Wrong proofs and current passwords count toward org A's admin's sign-in
+                    // limit (5): the one right proof keeps the walk below it.
+                    ("proof", PASSWORD),
                     ("current_password", "intruder-password"),
                     ("new_password", "intruder-new-password"),
                     // "true" would hold org A's (unenrolled) admin back for the rest of the walk.

@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/verify-email") view=accounts::VerifyEmailPage />
                 <Route path=path!("/forgot-password") view=accounts::ForgotPasswordPage />
                 <Route path=path!("/reset-password") view=accounts::ResetPasswordPage />
+                <Route path=path!("/setup-2fa") view=crate::pages::two_factor_setup::TwoFactorSetupPage />
                 // The shell waits for the session on the server, so a signed-out visitor
                 // gets a real 302 to /login instead of a flash of the app.
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>

@@ -20,6 +20,9 @@ pub struct AuthSettings {
     /// Account mails (`MCE_SMTP_URL`, `MCE_MAIL_FROM`) and the base of their links
     /// (`MCE_PUBLIC_URL`).
     pub delivery: backend::mail::Delivery,
+    /// The absolute lifetime of a session (`MCE_SESSION_MAX_HOURS`), which `/events`
+    /// re-checks too.
+    pub session_max_age_ms: i64,
 }
 
 /// WhatsApp Cloud API settings (WHATSAPP_* variables). `Debug` hides the secrets.

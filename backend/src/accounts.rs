@@ -179,8 +179,8 @@ pub async fn reset_link_for(db: &Db, delivery: &Delivery, email: &EmailAddress) 
 }
 
 /// Sets a new password with a reset link's token; the link is used up. The address
-/// counts as verified afterwards (the link came through it). Returns the account, whose
-/// other sessions the caller ends. `AUTH_008` for an unknown, used or expired link.
+/// counts as verified afterwards (the link came through it), and every session of the
+/// account ends. Returns the account. `AUTH_008` for an unknown, used or expired link.
 pub async fn reset_password(db: &Db, token: &str, password: &Password) -> Result<UserId> {
     let hash = auth::hash_password(password)?;
     let now = now_ms();
@@ -188,6 +188,8 @@ pub async fn reset_password(db: &Db, token: &str, password: &Password) -> Result
     let user = consume(&mut tx, token, RESET, now).await?;
     sqlx::query("UPDATE users SET password_hash = $1, email_verified = 1 WHERE id = $2").bind(hash).bind(user.as_str()).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL").bind(user.as_str()).bind(RESET).execute(&mut *tx).await?;
+    // Whoever knew the old password (or holds a stolen session) is signed out with it.
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.as_str()).execute(&mut *tx).await?;
     crate::audit::record(&mut tx, None, Some(&user), "account.password_reset", serde_json::json!({})).await?;
     tx.commit().await?;
     Ok(user)

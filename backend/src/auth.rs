@@ -220,18 +220,7 @@ impl Default for LoginLimits {
 /// `AUTH_007` (right password, e-mail address not verified yet).
 pub async fn authenticate(db: &Db, email_input: &str, password: &Password, client_ip: &str, limits: LoginLimits) -> Result<User> {
     let email_key = email_input.trim().to_lowercase();
-    let since = now_ms() - limits.window_ms;
-    let failures = |column: &'static str, value: String| {
-        let sql = format!("SELECT COUNT(*) AS n FROM login_attempts WHERE {column} = $1 AND succeeded = 0 AND at > $2");
-        async move {
-            let n: i64 = sqlx::query_scalar(&sql).bind(value).bind(since).fetch_one(db.pool()).await?;
-            Ok::<i64, ServiceError>(n)
-        }
-    };
-    if failures("email", email_key.clone()).await? >= limits.per_email || failures("ip", client_ip.to_owned()).await? >= limits.per_ip {
-        tracing::warn!("sign-in refused: too many failed attempts");
-        return Err(ServiceError::app(ErrorCode::TooManyAttempts, "Too many failed sign-in attempts. Wait 15 minutes and try again."));
-    }
+    check_limits(db, &email_key, client_ip, limits).await?;
 
     let row = match EmailAddress::parse(&email_key) {
         Ok(email) => {
@@ -249,13 +238,7 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
             false
         }
     };
-    sqlx::query("INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, $3, $4)")
-        .bind(&email_key)
-        .bind(client_ip)
-        .bind(ok as i64)
-        .bind(now_ms())
-        .execute(db.pool())
-        .await?;
+    record_attempt(db, &email_key, client_ip, ok).await?;
     match (ok, row) {
         // Only the right password learns that the address is unverified.
         (true, Some(r)) if !r.email_verified.0 => {
@@ -264,6 +247,62 @@ pub async fn authenticate(db: &Db, email_input: &str, password: &Password, clien
         (true, Some(r)) => Ok(r.user.into()),
         _ => Err(ServiceError::app(ErrorCode::InvalidCredentials, "Wrong email or password.")),
     }
+}
+
+/// `AUTH_004` when the email (lower-cased) or the client address has had too many failed
+/// attempts within the window: passwords, second factors and password changes all count.
+pub async fn check_limits(db: &Db, email_key: &str, client_ip: &str, limits: LoginLimits) -> Result<()> {
+    let since = now_ms() - limits.window_ms;
+    let failures = |column: &'static str, value: String| {
+        let sql = format!("SELECT COUNT(*) AS n FROM login_attempts WHERE {column} = $1 AND succeeded = 0 AND at > $2");
+        async move {
+            let n: i64 = sqlx::query_scalar(&sql).bind(value).bind(since).fetch_one(db.pool()).await?;
+            Ok::<i64, ServiceError>(n)
+        }
+    };
+    if failures("email", email_key.to_owned()).await? >= limits.per_email || failures("ip", client_ip.to_owned()).await? >= limits.per_ip {
+        tracing::warn!("sign-in refused: too many failed attempts");
+        return Err(ServiceError::app(ErrorCode::TooManyAttempts, "Too many failed sign-in attempts. Wait 15 minutes and try again."));
+    }
+    Ok(())
+}
+
+/// Records one attempt (a password, a second factor, a password change) for the limits.
+pub async fn record_attempt(db: &Db, email_key: &str, client_ip: &str, succeeded: bool) -> Result<()> {
+    sqlx::query("INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, $3, $4)")
+        .bind(email_key)
+        .bind(client_ip)
+        .bind(succeeded as i64)
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Whether `password` is the person's current password (`false` for an unknown person).
+pub async fn password_matches(db: &Db, user: &UserId, password: &Password) -> Result<bool> {
+    let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(user.as_str()).fetch_optional(db.pool()).await?;
+    Ok(hash.is_some_and(|h| verify_password(password, &h)))
+}
+
+/// Changes a person's password after checking the current one (`AUTH_001` when it is
+/// wrong; wrong tries count toward the sign-in limits, `AUTH_004`). The caller ends the
+/// person's other sessions ([`crate::session_store::end_other_sessions`]).
+pub async fn change_password(db: &Db, user: &User, current: &Password, new: &Password, client_ip: &str, limits: LoginLimits) -> Result<()> {
+    let email_key = user.email.to_lowercase();
+    check_limits(db, &email_key, client_ip, limits).await?;
+    let ok = password_matches(db, &user.id, current).await?;
+    record_attempt(db, &email_key, client_ip, ok).await?;
+    if !ok {
+        return Err(ServiceError::app(ErrorCode::InvalidCredentials, "The current password is not right."));
+    }
+    let hash = hash_password(new)?;
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user.id.as_str()).execute(&mut *tx).await?;
+    crate::audit::record(&mut tx, None, Some(&user.id), "user.password_changed", serde_json::json!({})).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, "password changed");
+    Ok(())
 }
 
 /// Forgets sign-in attempts older than `max_age_ms` (a retention job).

@@ -22,10 +22,12 @@ pub mod members;
 pub mod net;
 pub mod notifications;
 pub mod orgs;
+pub mod rate_limit;
 pub mod secrets;
 pub mod session_store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod two_factor;
 pub mod whatsapp;
 
 pub use db::{Db, DbKind};

@@ -14,6 +14,8 @@ use std::fmt;
 #[derive(Clone)]
 pub struct Cipher {
     aead: Aes256Gcm,
+    /// A key derived from the same secret for MACs (signed cookies), never the AES key.
+    mac_key: [u8; 32],
 }
 
 impl fmt::Debug for Cipher {
@@ -30,7 +32,22 @@ pub struct DecryptError;
 impl Cipher {
     /// A cipher from 32 key bytes.
     pub fn new(key: &[u8; 32]) -> Self {
-        Self { aead: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(b"mce/derived-mac-key/v1");
+        Self { aead: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)), mac_key: mac.finalize().into_bytes().into() }
+    }
+
+    /// HMAC-SHA256 of `message` under a key derived from the server's key for `purpose`
+    /// (such as the anonymous CSRF cookie), so a MAC for one purpose proves nothing for
+    /// another.
+    pub fn mac(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(message);
+        mac.finalize().into_bytes().into()
     }
 
     /// Parses a key written as 64 hex digits or base64 of 32 bytes.

@@ -533,3 +533,29 @@ fn angle(line: &str) -> String {
         _ => line.split(':').nth(1).unwrap_or("").trim().to_owned(),
     }
 }
+
+/// Turns on two-factor sign-in for `user` as of `now_ms` (the code for that instant
+/// confirms it); returns the base32 secret and the recovery codes.
+pub async fn enrol_totp(db: &Db, cipher: &crate::secrets::Cipher, user: &User, now_ms: i64) -> (String, Vec<String>) {
+    let e = crate::two_factor::begin_enrolment(db, cipher, user).await.expect("enrolment starts");
+    let code = crate::two_factor::code_at(&e.secret, (now_ms / 1000) as u64).unwrap();
+    let codes = crate::two_factor::confirm_enrolment(db, cipher, &user.id, &code, now_ms).await.expect("enrolment confirmed");
+    (e.secret, codes)
+}
+
+/// Every table of the schema with its row count, sorted by name (to show that a request
+/// wrote nothing).
+pub async fn table_row_counts(db: &Db) -> Vec<(String, i64)> {
+    let sql = match db.kind() {
+        crate::DbKind::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        crate::DbKind::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+        }
+    };
+    let names: Vec<String> = sqlx::query_scalar(sql).fetch_all(db.pool()).await.unwrap();
+    let mut out = Vec::new();
+    for n in names {
+        out.push((n.clone(), count_rows(db, &format!("\"{n}\"")).await));
+    }
+    out
+}

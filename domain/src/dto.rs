@@ -543,3 +543,31 @@ pub struct InvitationPreview {
     /// The address of whoever is signed in on this browser, if anyone.
     pub signed_in_as: Option<String>,
 }
+
+/// The signed-in person's security settings (the profile page's security section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityOverview {
+    /// Whether two-factor sign-in is on.
+    pub two_factor: bool,
+    /// Unused recovery codes left.
+    pub recovery_codes_left: i64,
+    /// The person's live sessions, this one included.
+    pub sessions: i64,
+    /// Whether the current org requires two-factor sign-in of its admins and owners.
+    pub org_requires_2fa: bool,
+    /// Whether this person may change that org setting (admins and owners).
+    pub can_set_org_requirement: bool,
+    /// Whether this person must set up two-factor sign-in before anything else.
+    pub must_enrol: bool,
+}
+
+/// A started two-factor enrolment: the secret as text, and as a QR code (SVG).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    /// Base32, for typing into an authenticator app.
+    pub secret: String,
+    /// The `otpauth://` URL the QR code holds.
+    pub otpauth_url: String,
+    /// The QR code, an SVG document made on the server.
+    pub qr_svg: String,
+}

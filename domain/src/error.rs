@@ -48,11 +48,16 @@ pub enum ErrorCode {
     /// `AUTH_008` an invitation, reset or verification link is unknown, used, expired or
     /// revoked; the message says which.
     LinkInvalid,
+    /// `AUTH_006` the password was right; the second factor (a TOTP or recovery code) is needed.
+    SecondFactorRequired,
+    /// `AUTH_009` two-factor sign-in must be set up before anything else (super admins,
+    /// and admins of an org that requires it).
+    TwoFactorEnrolmentRequired,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::InvalidCredentials,
         ErrorCode::NotAuthenticated,
         ErrorCode::Forbidden,
@@ -72,6 +77,8 @@ impl ErrorCode {
         ErrorCode::ImportInvalid,
         ErrorCode::EmailNotVerified,
         ErrorCode::LinkInvalid,
+        ErrorCode::SecondFactorRequired,
+        ErrorCode::TwoFactorEnrolmentRequired,
     ];
 
     /// The code as it appears on the wire.
@@ -96,6 +103,8 @@ impl ErrorCode {
             ErrorCode::ImportInvalid => "CONTACT_005",
             ErrorCode::EmailNotVerified => "AUTH_007",
             ErrorCode::LinkInvalid => "AUTH_008",
+            ErrorCode::SecondFactorRequired => "AUTH_006",
+            ErrorCode::TwoFactorEnrolmentRequired => "AUTH_009",
         }
     }
 
@@ -107,8 +116,8 @@ impl ErrorCode {
     /// The HTTP status that goes with the code at the REST edge.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated => 401,
-            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::EmailNotVerified => 403,
+            ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated | ErrorCode::SecondFactorRequired => 401,
+            ErrorCode::Forbidden | ErrorCode::CsrfRejected | ErrorCode::EmailNotVerified | ErrorCode::TwoFactorEnrolmentRequired => 403,
             ErrorCode::TooManyAttempts => 429,
             ErrorCode::Validation
             | ErrorCode::WhatsAppApi

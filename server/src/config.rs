@@ -48,6 +48,8 @@ pub struct Config {
     pub signup_enabled: bool,
     /// `MCE_SESSION_IDLE_MINUTES`: a session ends after this long without a request; default 480.
     pub session_idle_minutes: i64,
+    /// `MCE_SESSION_MAX_HOURS`: a session ends this long after sign-in, however active; default 72.
+    pub session_max_hours: i64,
     /// `MCE_SECURE_COOKIES`: mark cookies `Secure` (serve over HTTPS); default false.
     pub secure_cookies: bool,
     /// `MCE_TRUST_PROXY`: take the client address from `X-Forwarded-For`; default false.
@@ -146,6 +148,7 @@ impl Config {
             addr,
             signup_enabled: flag(get("MCE_SIGNUP_ENABLED"), "MCE_SIGNUP_ENABLED", true)?,
             session_idle_minutes: number(get("MCE_SESSION_IDLE_MINUTES"), "MCE_SESSION_IDLE_MINUTES", 480, 1, 60 * 24 * 30)?,
+            session_max_hours: number(get("MCE_SESSION_MAX_HOURS"), "MCE_SESSION_MAX_HOURS", 72, 1, 24 * 365)?,
             secure_cookies: flag(get("MCE_SECURE_COOKIES"), "MCE_SECURE_COOKIES", false)?,
             trust_proxy: flag(get("MCE_TRUST_PROXY"), "MCE_TRUST_PROXY", false)?,
             login_limits: LoginLimits { per_email: number(get("MCE_LOGIN_MAX_FAILURES"), "MCE_LOGIN_MAX_FAILURES", 5, 1, 1000)?, ..LoginLimits::default() },
@@ -233,6 +236,7 @@ mod tests {
         assert_eq!(c.database_url.expose(), "sqlite://data/mce.db");
         assert!(c.signup_enabled);
         assert_eq!(c.session_idle_minutes, 480);
+        assert_eq!(c.session_max_hours, 72);
         assert_eq!(c.database_kind(), "sqlite");
     }
 
@@ -252,6 +256,8 @@ mod tests {
     fn bad_values_are_reported_by_name() {
         assert!(cfg(&[("MCE_SIGNUP_ENABLED", "maybe")]).unwrap_err().contains("MCE_SIGNUP_ENABLED"));
         assert!(cfg(&[("MCE_SESSION_IDLE_MINUTES", "0")]).unwrap_err().contains("MCE_SESSION_IDLE_MINUTES"));
+        assert!(cfg(&[("MCE_SESSION_MAX_HOURS", "0")]).unwrap_err().contains("MCE_SESSION_MAX_HOURS"));
+        assert_eq!(cfg(&[("MCE_SESSION_MAX_HOURS", "12")]).unwrap().session_max_hours, 12);
         assert!(cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err().contains("DATABASE_URL"));
         assert!(cfg(&[("MCE_ADDR", "nowhere")]).unwrap_err().contains("MCE_ADDR"));
     }

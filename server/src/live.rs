@@ -183,7 +183,7 @@ pub async fn events(State(state): State<AppState>, session: tower_sessions::Sess
         ready: Some(last),
         next_touch: tokio::time::Instant::now(),
         closing: state.events.closing(),
-        session: Some((backend::session_store::DbSessionStore::new(state.db.clone()), session_id)),
+        session: Some((backend::session_store::DbSessionStore::new(state.db.clone()).with_max_age_ms(state.auth.session_max_age_ms), session_id)),
         _slot: slot,
     };
     let stream = futures_util::stream::unfold(sub, Subscription::next);

@@ -7,12 +7,16 @@ use backend::auth::Actor;
 use domain::{OrgId, UserId};
 use tower_sessions::Session;
 
-/// The member acting in the session's current org; `None` when signed out or no longer a
-/// member (the caller answers 401 or 404).
+/// The member acting in the session's current org; `None` when signed out, no longer a
+/// member, or held back until they set up two-factor sign-in (the caller answers 401 or 404).
 pub async fn actor(state: &AppState, session: &Session) -> Option<Actor> {
     let user: String = session.get(USER_ID).await.ok()??;
     let org: String = session.get(ORG_ID).await.ok()??;
-    backend::auth::actor_for(&state.db, &UserId::from_string(user), &OrgId::from_string(org)).await.ok()
+    let org = OrgId::from_string(org);
+    let user = backend::auth::find_user(&state.db, &UserId::from_string(user)).await.ok()??;
+    let actor = backend::auth::actor_for(&state.db, &user.id, &org).await.ok()?;
+    backend::two_factor::gate(&state.db, &user, Some(&org), Some(actor.role)).await.ok()?;
+    Some(actor)
 }
 
 /// The signed-in member, for the app's own routes outside server functions (file

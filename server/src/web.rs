@@ -42,6 +42,7 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
             login_limits: config.login_limits,
             trust_proxy: config.trust_proxy,
             delivery: config.mail_delivery(public_url).map_err(|e| anyhow::anyhow!(e))?,
+            session_max_age_ms: config.session_max_hours * 3600 * 1000,
         }),
         whatsapp: Arc::new(WhatsAppSettings {
             app_secret: config.whatsapp_app_secret.as_ref().map(|s| s.expose().clone()),
@@ -113,13 +114,14 @@ pub fn logged_route<B>(req: &axum::http::Request<B>) -> String {
 /// The whole router: pages, server functions, REST API, probes and static files.
 pub fn router(state: AppState, config: &Config) -> Router {
     let routes = route_list();
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+    let store = DbSessionStore::new(state.db.clone()).with_max_age_ms(state.auth.session_max_age_ms);
+    let sessions = SessionManagerLayer::new(store)
         .with_name("mce_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)));
-    let csrf_settings = CsrfSettings { secure_cookies: config.secure_cookies };
+    let csrf_settings = CsrfSettings { secure_cookies: config.secure_cookies, cipher: state.cipher.clone() };
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(health::healthz))

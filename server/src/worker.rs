@@ -17,6 +17,7 @@ pub async fn spawn(state: &AppState, config: &Config, stop: watch::Receiver<bool
     ctx.events = state.events.clone();
     ctx.sheets = backend::contacts::sheets_api::SheetsClient::new(&config.sheets_api_base, safe_client(config)?)?;
     ctx.webhook_retention_ms = config.webhook_retention_days * 24 * 3600 * 1000;
+    ctx.session_max_age_ms = config.session_max_hours * 3600 * 1000;
     ctx.stop = stop;
     ctx.wakeups = state.wakeups.clone();
     let runner = Runner::new(ctx, jobs::kinds::standard(config.send_workers.max(1) as usize));

@@ -71,20 +71,19 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "accounts/request_password_reset", client = CsrfClient)]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let state = app_state();
-    // TODO(lead, issue 11.6): limit reset requests per client address here with
-    // backend::rate_limit before the service call (client_ip(&state)).
+    // Counted before anything else (AUTH_004 past the limit), like sign-up.
+    backend::rate_limit::password_reset_request(&state.db, &client_ip(&state).await).await.map_err(fail)?;
     backend::accounts::request_reset(&state.db, &state.auth.delivery, &email).await.map_err(fail)
 }
 
-/// Sets a new password with a reset link's token (single use, one hour).
+/// Sets a new password with a reset link's token (single use, one hour); every session
+/// of the account ends, so the person signs in again with the new password.
 #[server(prefix = "/api", endpoint = "accounts/reset_password", client = CsrfClient)]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     use domain::Password;
     let state = app_state();
     let password = Password::parse_new(&password).map_err(fail)?;
     let user = backend::accounts::reset_password(&state.db, &token, &password).await.map_err(fail)?;
-    // TODO(lead, issue 11.4/11.6): end every session of `user` here (the session store's
-    // per-user delete from the mfa-sessions branch).
     tracing::info!(user_id = %user, "password reset");
     Ok(())
 }

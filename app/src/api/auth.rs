@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use super::ssr::*;
 
 /// Signs a person in with email and password. `AUTH_001` on a wrong email or password,
-/// `AUTH_004` after too many failures.
+/// `AUTH_004` after too many failures. With two-factor sign-in on, a right password
+/// answers `AUTH_006` and signs nobody in: [`login_code`] finishes the sign-in.
 #[server(prefix = "/api", endpoint = "auth/login", client = CsrfClient)]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use domain::Password;
@@ -21,8 +22,39 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         return Err(fail(AppError::new(domain::ErrorCode::Forbidden, "Your account is not a member of any organisation.")));
     };
     let session = session().await?;
+    if backend::two_factor::is_enrolled(&state.db, &user.id).await.map_err(fail)? {
+        start_pending(&session, &user.id).await?;
+        return Err(fail(AppError::new(
+            domain::ErrorCode::SecondFactorRequired,
+            "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+        )));
+    }
     start_session(&session, &user.id, &first.id).await?;
     tracing::info!(user_id = %user.id, "signed in");
+    Ok(())
+}
+
+/// The second step of signing in (after `AUTH_006`): a 6-digit code from the app or a
+/// recovery code. `AUTH_001` on a wrong or used code (counted toward `AUTH_004`),
+/// `AUTH_002` when no password step is waiting (or it was more than 5 minutes ago).
+#[server(prefix = "/api", endpoint = "auth/login_code", client = CsrfClient)]
+pub async fn login_code(code: String) -> Result<(), AppError> {
+    let state = app_state();
+    let session = session().await?;
+    let Some(user_id) = pending_user(&session).await? else {
+        return Err(fail(AppError::new(domain::ErrorCode::NotAuthenticated, "Sign in with your password again.")));
+    };
+    let user = backend::auth::find_user(&state.db, &user_id).await.map_err(fail)?.ok_or_else(|| fail(AppError::not_authenticated()))?;
+    let ip = client_ip(&state).await;
+    backend::two_factor::sign_in_second_step(&state.db, &state.cipher, &user, &code, &ip, state.auth.login_limits, backend::clock::now_ms())
+        .await
+        .map_err(fail)?;
+    let orgs = backend::orgs::list_for_user(&state.db, &user).await.map_err(fail)?;
+    let Some(first) = orgs.first() else {
+        return Err(fail(AppError::new(domain::ErrorCode::Forbidden, "Your account is not a member of any organisation.")));
+    };
+    start_session(&session, &user.id, &first.id).await?;
+    tracing::info!(user_id = %user.id, "signed in with a second factor");
     Ok(())
 }
 
@@ -50,6 +82,8 @@ pub async fn signup(org_name: String, name: String, email: String, password: Str
     if !state.auth.signup_enabled {
         return Err(fail(AppError::new(domain::ErrorCode::Forbidden, "Sign-up is switched off here. Ask an administrator for an account.")));
     }
+    // Counted before anything else, so that bad input does not help either.
+    backend::rate_limit::signup(&state.db, &client_ip(&state).await).await.map_err(fail)?;
     let org_name = OrgName::parse(&org_name).map_err(fail)?;
     let name = PersonName::parse(&name).map_err(fail)?;
     let email = EmailAddress::parse(&email).map_err(fail)?;
@@ -76,11 +110,17 @@ pub async fn current_session() -> Result<SessionInfo, AppError> {
     let orgs = backend::orgs::list_for_user(&state.db, &user).await.map_err(fail)?;
     // The current org, or the first one left if the person was removed from it.
     let current = org
+        .clone()
         .and_then(|id| orgs.iter().find(|o| o.id == id).cloned())
         .or_else(|| orgs.first().cloned())
         .ok_or_else(|| fail(AppError::new(domain::ErrorCode::Forbidden, "Your account is not a member of any organisation.")))?;
-    session.insert(ORG_ID, current.id.as_str()).await.map_err(internal)?;
     let role = current.role.unwrap_or(Role::Owner);
+    // Someone who must set up two-factor sign-in first sees nothing else (`AUTH_009`);
+    // the shell sends them to the set-up page.
+    backend::two_factor::gate(&state.db, &user, Some(&current.id), Some(role)).await.map_err(fail)?;
+    if org.as_ref() != Some(&current.id) {
+        session.insert(ORG_ID, current.id.as_str()).await.map_err(internal)?;
+    }
     Ok(SessionInfo { user_id: user.id, email: user.email, name: user.name, is_super_admin: user.is_super_admin, org: current, role, orgs })
 }
 
@@ -91,8 +131,10 @@ pub async fn switch_org(org_id: String) -> Result<(), AppError> {
     let session = session().await?;
     let (user, _) = signed_in(&state, &session).await?;
     let org = domain::OrgId::from_string(org_id);
-    // actor_for refuses orgs the person is not a member of (AUTH_003).
-    backend::auth::actor_for(&state.db, &user.id, &org).await.map_err(fail)?;
+    // actor_for refuses orgs the person is not a member of (AUTH_003); the gate, an org
+    // whose admins must use two-factor sign-in while this one has not (AUTH_009).
+    let actor = backend::auth::actor_for(&state.db, &user.id, &org).await.map_err(fail)?;
+    backend::two_factor::gate(&state.db, &user, Some(&org), Some(actor.role)).await.map_err(fail)?;
     session.insert(ORG_ID, org.as_str()).await.map_err(internal)?;
     Ok(())
 }

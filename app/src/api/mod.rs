@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod keys;
 pub mod numbers;
 pub mod sandbox;
+pub mod security;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;

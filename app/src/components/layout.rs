@@ -43,6 +43,7 @@ pub fn AppShell() -> impl IntoView {
                         view! { <ShellLayout info /> }.into_any()
                     }
                     Err(e) if e.code == ErrorCode::NotAuthenticated => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(e) if e.code == ErrorCode::TwoFactorEnrolmentRequired => view! { <Redirect path="/setup-2fa" /> }.into_any(),
                     Err(e) => view! {
                         <main class="auth-page">
                             <div class="card">

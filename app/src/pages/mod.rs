@@ -11,3 +11,4 @@ pub mod not_found;
 pub mod sandbox;
 pub mod settings;
 pub mod signup;
+pub mod two_factor_setup;

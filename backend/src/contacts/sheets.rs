@@ -71,7 +71,7 @@ pub async fn queue_due(db: &Db, now: i64) -> Result<usize> {
         if claimed == 1 {
             // One queued poll per source: a "Poll now" during a slow poll adds nothing.
             let dedupe = format!("poll_source:{id}");
-            crate::jobs::queue::enqueue_in(&mut *tx, &PollSource { source_id: id, org_id: org_id.as_str().to_owned() }, Some(&org_id), now, Some(&dedupe), now)
+            crate::jobs::queue::enqueue_in(&mut tx, &PollSource { source_id: id, org_id: org_id.as_str().to_owned() }, Some(&org_id), now, Some(&dedupe), now)
                 .await?;
             queued += 1;
         }

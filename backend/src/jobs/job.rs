@@ -117,6 +117,8 @@ pub struct JobContext {
     pub send: Arc<SendState>,
     /// How long raw webhook bodies are kept (the prune job).
     pub webhook_retention_ms: i64,
+    /// The absolute lifetime of a session (`MCE_SESSION_MAX_HOURS`; the prune job).
+    pub session_max_age_ms: i64,
     /// Turns true on shutdown: long jobs (imports) yield at their next safe point.
     pub stop: watch::Receiver<bool>,
     /// The runner's loops listen here; a job that queues another kind's work rings it.
@@ -142,6 +144,7 @@ impl JobContext {
             .expect("a valid built-in URL"),
             send: Arc::new(SendState::default()),
             webhook_retention_ms: 90 * 24 * 3600 * 1000,
+            session_max_age_ms: crate::session_store::DEFAULT_MAX_AGE_MS,
             stop: watch::channel(false).1,
             wakeups: Arc::new(Wakeups::default()),
         }

@@ -31,7 +31,7 @@ impl Job for Prune {
         let db = &ctx.db;
         // Each part is independent: one failing does not keep the others from running.
         let mut failures = Vec::new();
-        if let Err(e) = crate::session_store::DbSessionStore::new(db.clone()).delete_expired().await {
+        if let Err(e) = crate::session_store::DbSessionStore::new(db.clone()).with_max_age_ms(ctx.session_max_age_ms).delete_expired().await {
             failures.push(format!("sessions: {e}"));
         }
         if let Err(e) = crate::auth::prune_login_attempts(db, 24 * 3600 * 1000).await {
@@ -39,6 +39,9 @@ impl Job for Prune {
         }
         if let Err(e) = crate::accounts::prune(db, attempt.now).await {
             failures.push(format!("unverified accounts: {}", e.into_app_error().message));
+        }
+        if let Err(e) = crate::rate_limit::prune(db).await {
+            failures.push(format!("rate limits: {}", e.into_app_error().message));
         }
         if let Err(e) = crate::notifications::prune(db).await {
             failures.push(format!("notifications: {}", e.into_app_error().message));

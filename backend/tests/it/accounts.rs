@@ -222,11 +222,11 @@ async fn the_session_store_saves_loads_and_forgets_sessions() {
     for t in databases().await {
         let store = DbSessionStore::new(t.db.clone());
         let mut data = std::collections::HashMap::new();
-        data.insert("user_id".to_string(), serde_json::json!("u1"));
+        data.insert("note".to_string(), serde_json::json!("u1"));
         let mut rec = Record { id: Id::default(), data, expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1) };
         store.create(&mut rec).await.unwrap();
         let loaded = store.load(&rec.id).await.unwrap().unwrap();
-        assert_eq!(loaded.data["user_id"], "u1", "{}", t.label);
+        assert_eq!(loaded.data["note"], "u1", "{}", t.label);
 
         rec.data.insert("org_id".into(), serde_json::json!("o1"));
         store.save(&rec).await.unwrap();

@@ -12,6 +12,7 @@ mod jobs;
 mod media;
 mod roles;
 mod schema;
+mod security;
 mod send_pipeline;
 mod trust;
 mod whatsapp_ingest;

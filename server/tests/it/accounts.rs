@@ -78,6 +78,8 @@ async fn a_password_is_reset_through_the_mailed_link_and_unknown_addresses_get_t
     for app in apps_with(&[("MCE_SMTP_URL", &sink.url()), ("MCE_MAIL_FROM", "MCE <mce@mce.test>")]).await {
         let email = format!("reset-{}@a.test", app.label);
         let org = backend::testing::seed_org_with(&app.db, "Org R", &email, domain::Role::Admin).await;
+        let mut earlier = Client::new(&app);
+        assert_eq!(earlier.login(&email, &org.password).await.status, StatusCode::OK, "a session from before the reset");
         let mut c = Client::new(&app);
         let known = c.call("/api/accounts/request_password_reset", &[("email", &email)]).await;
         let unknown = c.call("/api/accounts/request_password_reset", &[("email", "nobody@a.test")]).await;
@@ -90,6 +92,7 @@ async fn a_password_is_reset_through_the_mailed_link_and_unknown_addresses_get_t
         assert_eq!(c.get(&format!("/reset-password?token={}", token_of(&link))).await.status, StatusCode::OK, "the page renders");
         let done = c.call("/api/accounts/reset_password", &[("token", &token_of(&link)), ("password", "a-brand-new-password")]).await;
         assert_eq!(done.status, StatusCode::OK, "{}: {}", app.label, done.body);
+        crate::security::assert_signed_out(&mut earlier, &format!("the reset ended the earlier session ({})", app.label)).await;
         let reused = c.call("/api/accounts/reset_password", &[("token", &token_of(&link)), ("password", "another-new-password")]).await;
         assert_eq!(reused.error_code().as_deref(), Some("AUTH_008"), "{}", app.label);
         assert_eq!(c.login(&email, "a-brand-new-password").await.status, StatusCode::OK, "{}", app.label);
@@ -160,5 +163,22 @@ async fn the_cli_prints_working_invitation_and_reset_links_on_the_public_url() {
         .await;
         assert_eq!(signed_in.unwrap().id, made.user_id, "{}", t.label);
         assert!(server::cli::admin_reset_password(&t.db, &cfg, "nobody@cli.test").await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn password_reset_requests_are_rate_limited_per_client_address() {
+    let sink = SmtpSink::start().await;
+    for app in apps_with(&[("MCE_SMTP_URL", &sink.url())]).await {
+        let email = format!("burst-{}@a.test", app.label);
+        backend::testing::seed_org_with(&app.db, "Org Burst", &email, domain::Role::Admin).await;
+        let mut c = Client::new(&app);
+        for _ in 0..backend::rate_limit::PASSWORD_RESET.max {
+            assert_eq!(c.call("/api/accounts/request_password_reset", &[("email", "nobody@a.test")]).await.status, StatusCode::OK);
+        }
+        let r = c.call("/api/accounts/request_password_reset", &[("email", &email)]).await;
+        assert_eq!((r.status, r.error_code().as_deref()), (StatusCode::TOO_MANY_REQUESTS, Some("AUTH_004")), "{}: {}", app.label, r.body);
+        let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_tokens").fetch_one(app.db.pool()).await.unwrap();
+        assert_eq!(tokens, 0, "no link was made past the limit ({})", app.label);
     }
 }

@@ -15,6 +15,7 @@ mod panics;
 mod rest_contacts;
 mod rest_whatsapp;
 mod sandbox;
+mod security;
 mod sheets;
 mod static_files;
 mod system;

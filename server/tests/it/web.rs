@@ -54,16 +54,19 @@ async fn signing_in_rotates_the_session_id_and_the_old_one_is_worthless() {
         two_orgs(&app.db).await;
         let mut c = Client::new(&app);
         c.get("/login").await;
-        let before = c.cookies.get("mce_session").cloned().expect("an anonymous session holds the CSRF token");
+        assert!(!c.cookies.contains_key("mce_session"), "an anonymous visitor has no session ({})", app.label);
+        // A session id planted before sign-in (session fixation) is not the one signed in.
+        let planted = tower_sessions::session::Id::default().to_string();
+        c.cookies.insert("mce_session".into(), planted.clone());
         let csrf_before = c.csrf().unwrap();
         assert_eq!(c.login("admin@a.test", PASSWORD).await.status, StatusCode::OK);
         let after = c.cookies.get("mce_session").cloned().unwrap();
-        assert_ne!(before, after, "the session id changes at sign-in ({})", app.label);
+        assert_ne!(planted, after, "the session id changes at sign-in ({})", app.label);
         assert_ne!(c.csrf().unwrap(), csrf_before, "the CSRF token changes at sign-in");
 
-        // Someone holding the pre-login id (session fixation) gets nothing.
+        // Someone holding the planted id gets nothing.
         let mut attacker = c.clone();
-        attacker.cookies.insert("mce_session".into(), before);
+        attacker.cookies.insert("mce_session".into(), planted);
         attacker.cookies.insert("mce_csrf".into(), csrf_before.clone());
         let r = attacker.post("/api/auth/session", &[], Some(&csrf_before)).await;
         assert_ne!(r.status, StatusCode::OK, "{}: {}", app.label, r.body);
@@ -384,6 +387,14 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("job_id", b_dead_job.as_str()),
                     ("invitation_id", b_invitation.invitation.id.as_str()),
                     ("token", "not-an-invitation-token"),
+                    ("code", "123456"),
+                    // Wrong proofs and current passwords count toward org A's admin's sign-in
+                    // limit (5): the one right proof keeps the walk below it.
+                    ("proof", PASSWORD),
+                    ("current_password", "intruder-password"),
+                    ("new_password", "intruder-new-password"),
+                    // "true" would hold org A's (unenrolled) admin back for the rest of the walk.
+                    ("on", "false"),
                 ];
                 // A call that never answers names itself instead of hanging the suite.
                 let r = tokio::time::timeout(std::time::Duration::from_secs(60), c.call(&path, &fields))

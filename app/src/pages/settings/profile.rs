@@ -1,4 +1,5 @@
-//! Settings → Organisation: name, IANA time zone and default country.
+//! Settings → Organisation: name, IANA time zone and default country, then the signed-in
+//! person's own security ([`super::security`]).
 
 use crate::api::settings::{get_org_profile, UpdateOrgProfile};
 use crate::components::forms::{ErrorNotice, SavedNotice};
@@ -55,5 +56,6 @@ pub fn ProfileSettings() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <super::security::SecuritySettings />
     }
 }

@@ -67,6 +67,8 @@ pub struct AppState {
     pub sandbox: Arc<SandboxSettings>,
     /// Fans the org event log out to open browsers (SSE); woken after a change commits.
     pub events: Arc<backend::events::Hub>,
+    /// The one writer of webhook bodies (group commit, bounded queue).
+    pub ingest: backend::whatsapp::webhook_writer::WebhookWriter,
 }
 
 /// The built-in sandbox channel.

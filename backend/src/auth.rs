@@ -178,7 +178,7 @@ struct SignInRow {
 /// Finds a person by id.
 pub async fn find_user(db: &Db, id: &UserId) -> Result<Option<User>> {
     let row =
-        sqlx::query_as::<_, UserRow>("SELECT id, email, name, is_super_admin FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(db.pool()).await?;
+        sqlx::query_as::<_, UserRow>("SELECT id, email, name, is_super_admin FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(db.reader()).await?;
     Ok(row.map(User::from))
 }
 
@@ -317,7 +317,7 @@ pub async fn role_in(db: &Db, user: &User, org: &OrgId) -> Result<Option<Role>> 
     let role: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org.as_str())
         .bind(user.id.as_str())
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reader())
         .await?;
     let member_role = role.and_then(|r| Role::parse(&r));
     if member_role.is_some() {
@@ -325,7 +325,7 @@ pub async fn role_in(db: &Db, user: &User, org: &OrgId) -> Result<Option<Role>> 
     }
     // (The org's existence is read here rather than through `orgs`, which builds on
     // this module: the two must not import each other.)
-    if user.is_super_admin && sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(org.as_str()).fetch_optional(db.pool()).await?.is_some() {
+    if user.is_super_admin && sqlx::query("SELECT id FROM orgs WHERE id = $1").bind(org.as_str()).fetch_optional(db.reader()).await?.is_some() {
         return Ok(Some(Role::Owner));
     }
     Ok(None)

@@ -24,12 +24,23 @@ pub enum DbKind {
     Postgres,
 }
 
-/// A pool of connections to the org data, SQLite or PostgreSQL.
+/// The org data, SQLite or PostgreSQL: a pool for writes and one for reads.
+///
+/// On SQLite the writer is a single connection (SQLite has one writer; one connection
+/// serialises writers inside the process, so a transaction never fails with SQLITE_BUSY
+/// when it upgrades to a write) and the readers are [`READERS`] more connections that
+/// cannot write (`query_only`). In WAL mode readers see the last commit and never wait
+/// for the writer, so pages, searches and `/events` catch-up do not queue behind webhook
+/// batches and sends. On PostgreSQL both are the same pool.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    read: AnyPool,
     kind: DbKind,
 }
+
+/// Read-only SQLite connections beside the writer.
+pub const READERS: u32 = 4;
 
 impl Db {
     /// Connects to `url`: `sqlite://path/to/file.db` (created if missing) or
@@ -46,10 +57,8 @@ impl Db {
         let pool = match kind {
             DbKind::Sqlite => {
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
-                // SQLite has one writer. A single connection serialises writers inside the
-                // process, so transactions never fail with SQLITE_BUSY when a deferred
-                // transaction upgrades to a write; WAL keeps readers of other processes
-                // (backups, the CLI) out of the way.
+                // The writer: one connection (see `Db`). It is made first, so the file
+                // exists and is in WAL mode before any reader opens it.
                 AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
@@ -68,7 +77,31 @@ impl Db {
             DbKind::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await,
         }
         .with_context(|| format!("connecting to the {kind:?} database"))?;
-        Ok(Db { pool, kind })
+        let read = match kind {
+            // An in-memory database exists once per connection: read where it is written.
+            DbKind::Sqlite if url.contains(":memory:") || url.contains("mode=memory") => pool.clone(),
+            DbKind::Sqlite => {
+                // WAL needs the writer's file connected first (it is); `query_only` makes
+                // a reader refuse any write, so no read ever upgrades to a write lock.
+                let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rw") };
+                AnyPoolOptions::new()
+                    .max_connections(READERS)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA query_only = ON").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+                    .context("connecting the SQLite readers")?
+            }
+            DbKind::Postgres => pool.clone(),
+        };
+        Ok(Db { pool, read, kind })
     }
 
     /// Applies every pending migration of this backend.
@@ -81,9 +114,16 @@ impl Db {
         Ok(())
     }
 
-    /// The connection pool, for services.
+    /// The connection pool for writes (and reads that must see a transaction's own
+    /// writes).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for reads that may run beside the writer: they see the last commit. A
+    /// write through it fails (`query_only` on SQLite).
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
     }
 
     /// Which engine this is.
@@ -93,11 +133,13 @@ impl Db {
 
     /// Whether the database answers: used by `/readyz`.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        // A reader: a long write (a webhook batch) must not make the probe time out.
+        sqlx::query("SELECT 1").execute(&self.read).await.is_ok()
     }
 
-    /// Closes the pool, waiting for connections in use to be returned.
+    /// Closes the pools, waiting for connections in use to be returned.
     pub async fn close(&self) {
+        self.read.close().await;
         self.pool.close().await;
     }
 }

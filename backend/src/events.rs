@@ -117,21 +117,21 @@ pub async fn since(db: &Db, actor: &crate::auth::Actor, after_id: i64, limit: i6
     .bind(after_id)
     .bind(user)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     Ok(rows.into_iter().map(|r| envelope(r).event).collect())
 }
 
 /// The newest event id (0 when there is none): where a new subscriber starts.
 pub async fn latest_id(db: &Db) -> Result<i64> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) AS id FROM org_events").fetch_one(db.pool()).await?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) AS id FROM org_events").fetch_one(db.reader()).await?;
     Ok(id.unwrap_or(0))
 }
 
 /// The newest event id of one org (what a browser's stream may be told: the log's
 /// overall newest id would show how busy other orgs are).
 pub async fn latest_id_of(db: &Db, org: &OrgId) -> Result<i64> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) AS id FROM org_events WHERE org_id = $1").bind(org.as_str()).fetch_one(db.pool()).await?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) AS id FROM org_events WHERE org_id = $1").bind(org.as_str()).fetch_one(db.reader()).await?;
     Ok(id.unwrap_or(0))
 }
 

@@ -117,14 +117,14 @@ pub async fn list_for_user(db: &Db, user: &User) -> Result<Vec<OrgSummary>> {
             "SELECT o.id, o.name, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id",
         )
         .bind(user.id.as_str())
-        .fetch_all(db.pool())
+        .fetch_all(db.reader())
         .await?
     } else {
         sqlx::query_as::<_, SummaryRow>(
             "SELECT o.id, o.name, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id",
         )
         .bind(user.id.as_str())
-        .fetch_all(db.pool())
+        .fetch_all(db.reader())
         .await?
     };
     Ok(rows.into_iter().map(|r| OrgSummary { id: r.id, name: r.name, role: r.role.and_then(|s| Role::parse(&s)) }).collect())

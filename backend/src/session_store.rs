@@ -119,7 +119,7 @@ impl SessionStore for DbSessionStore {
             .bind(hash_id(id))
             .bind(now)
             .bind(now - self.max_age_ms)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.db.reader())
             .await
             .map_err(backend)?;
         data.map(|d| serde_json::from_str::<Record>(&d).map_err(|e| session_store::Error::Decode(e.to_string()))).transpose()

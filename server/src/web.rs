@@ -34,6 +34,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher: Cipher, public_url: &str) -> anyhow::Result<AppState> {
     let graph = backend::whatsapp::graph::GraphClient::new(&config.whatsapp_api_base, &config.whatsapp_api_version)?;
     let sandbox_graph = backend::whatsapp::graph::GraphClient::new(&format!("{public_url}/sandbox/graph"), &config.whatsapp_api_version)?;
+    let ingest = backend::whatsapp::webhook_writer::WebhookWriter::spawn(db.clone(), Default::default());
     Ok(AppState {
         leptos_options,
         db,
@@ -54,6 +55,7 @@ pub fn app_state(leptos_options: LeptosOptions, db: Db, config: &Config, cipher:
         graph: Arc::new(graph),
         wakeups: Arc::new(backend::jobs::Wakeups::default()),
         events: backend::events::Hub::new(4096),
+        ingest,
         sandbox: Arc::new(app::state::SandboxSettings {
             public_url: public_url.to_owned(),
             step_ms: config.sandbox_step_ms as u64,

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use backend::whatsapp::webhook_writer::IngestError;
 use backend::whatsapp::{ingest, signature};
 use domain::whatsapp::webhook::WebhookPayload;
 use serde::Deserialize;
@@ -41,7 +42,9 @@ pub async fn verify(State(state): State<AppState>, Query(q): Query<Handshake>) -
 }
 
 /// `POST /webhooks/whatsapp`: 401 for a bad or missing signature (nothing stored), 400 for
-/// malformed JSON (the raw body is kept), 200 once the payload is committed.
+/// malformed JSON (the raw body is kept), 200 once the batch holding the payload has
+/// committed, 503 at once while the writer's queue is full, 500 when it could not be
+/// applied (Meta retries both).
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(secret) = state.whatsapp.app_secret.as_deref() else {
         tracing::error!("webhook refused: WHATSAPP_APP_SECRET is not set");
@@ -63,7 +66,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             };
         }
     };
-    match ingest::apply(&state.db, &text, &payload).await {
+    match state.ingest.apply(text.into_owned(), payload).await {
         Ok(report) => {
             tracing::info!(stored = report.messages_stored, duplicates = report.duplicate_messages, statuses = report.statuses_applied, "webhook applied");
             // Open inboxes hear about it now; the messages' consumers and the downloads
@@ -73,10 +76,11 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             state.wakeups.wake::<backend::whatsapp::media::DownloadMedia>();
             (StatusCode::OK, "OK").into_response()
         }
-        Err(e) => {
-            // Not committed: Meta retries on any non-200.
-            let _ = e.into_app_error();
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        // Not committed: Meta retries on any non-200.
+        Err(IngestError::Busy) => {
+            tracing::warn!(backlog = state.ingest.backlog(), "webhook refused: the writer is behind");
+            (StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, "1")], "busy").into_response()
         }
+        Err(IngestError::Failed) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

@@ -78,7 +78,7 @@ pub async fn timeline(db: &Db, actor: &crate::auth::Actor, contact: &domain::Con
     .bind(org.as_str())
     .bind(contact.as_str())
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     // Message lines carry only the direction here; their text is read below in one go.
     let mut out: Vec<ContactActivityView> = rows
@@ -94,7 +94,7 @@ pub async fn timeline(db: &Db, actor: &crate::auth::Actor, contact: &domain::Con
     let c = sqlx::query_as::<_, CreatedRow>("SELECT c.source, c.created_via, c.created_at, c.phone, u.name AS actor_name FROM contacts c LEFT JOIN users u ON u.id = c.created_by WHERE c.org_id = $1 AND c.id = $2")
         .bind(org.as_str())
         .bind(contact.as_str())
-        .fetch_one(db.pool())
+        .fetch_one(db.reader())
         .await?;
     let created_at = c.created_at;
     let tags: Vec<String> = sqlx::query_scalar(
@@ -102,7 +102,7 @@ pub async fn timeline(db: &Db, actor: &crate::auth::Actor, contact: &domain::Con
     )
     .bind(contact.as_str())
     .bind(created_at)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     if (out.len() as i64) < limit {
         let detail = serde_json::json!({"source": c.source, "via": c.created_via.unwrap_or_else(|| "whatsapp".into()), "phone": c.phone, "tags": tags});
@@ -115,7 +115,7 @@ pub async fn timeline(db: &Db, actor: &crate::auth::Actor, contact: &domain::Con
         for id in &message_ids {
             q = q.bind(id.clone());
         }
-        for r in q.fetch_all(db.pool()).await? {
+        for r in q.fetch_all(db.reader()).await? {
             if let Some(a) = out.iter_mut().find(|a| a.id == r.id) {
                 a.detail["type"] = Value::from(r.kind);
                 a.detail["text"] = Value::from(r.text);

@@ -66,7 +66,7 @@ pub async fn list(db: &Db, actor: &crate::auth::Actor, contact: &ContactId) -> R
     )
     .bind(org.as_str())
     .bind(contact.as_str())
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     Ok(rows.into_iter().map(|r| ContactNoteView { id: r.id, body: r.body, author_name: r.author_name, at: r.created_at }).collect())
 }

@@ -301,28 +301,34 @@ pub async fn list(db: &Db, actor: &crate::auth::Actor, query: &ContactQuery) -> 
             "SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM contacts c WHERE {where_sql} ORDER BY {} LIMIT ${l} OFFSET ${o}",
             query.sort.order_by()
         );
-        let rows =
-            bind_all!(sqlx::query_as::<_, CountedRow>(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
+        let rows = bind_all!(sqlx::query_as::<_, CountedRow>(&sql).persistent(false), &binds)
+            .bind(per_page)
+            .bind((page - 1) * per_page)
+            .fetch_all(db.reader())
+            .await?;
         let total: i64 = match rows.first() {
             Some(r) => r.total_count,
-            None => bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?,
+            None => bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).persistent(false), &binds).fetch_one(db.reader()).await?,
         };
         (rows.into_iter().map(|r| r.contact).collect::<Vec<_>>(), total)
     } else {
         // No search: the page comes from the (org, created) index and the count from a
         // scan of it; numbering every row of a large org for a window would be slower.
-        let total: i64 = bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).persistent(false), &binds).fetch_one(db.pool()).await?;
+        let total: i64 = bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).persistent(false), &binds).fetch_one(db.reader()).await?;
         // Only the org is bound: no filter narrows the list.
         let unfiltered = binds.len() == 1 && !query.trash;
         let order = if unfiltered { query.sort.order_by_unfiltered() } else { query.sort.order_by() };
         let where_sql = if total > FEW_MATCHES && !tags.is_empty() { filter(db, org, query, &tags, TagFilter::PerContact).0 } else { where_sql };
         let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {order} LIMIT ${l} OFFSET ${o}");
-        let rows =
-            bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).bind(per_page).bind((page - 1) * per_page).fetch_all(db.pool()).await?;
+        let rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds)
+            .bind(per_page)
+            .bind((page - 1) * per_page)
+            .fetch_all(db.reader())
+            .await?;
         (rows, total)
     };
     let mut data: Vec<ContactView> = rows.into_iter().map(view).collect();
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.reader().acquire().await?;
     attach_tags(&mut conn, &mut data).await?;
     Ok(ContactPage { data, total })
 }
@@ -338,7 +344,7 @@ pub async fn ids(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<Strin
     // The last-message sort orders by a column of COLUMNS, so the list is read whole and
     // only the ids are kept, row by row.
     let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {}", query.sort.order_by());
-    let mut rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).fetch(db.pool());
+    let mut rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).fetch(db.reader());
     let mut out = Vec::new();
     while let Some(r) = rows.try_next().await? {
         out.push(r.id.as_str().to_owned());
@@ -358,7 +364,7 @@ pub async fn by_ids(db: &Db, org: &OrgId, ids: &[String]) -> Result<Vec<ContactV
     for id in ids {
         q = q.bind(id.as_str());
     }
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.reader().acquire().await?;
     let mut found: HashMap<String, ContactView> = q.fetch_all(&mut *conn).await?.into_iter().map(view).map(|c| (c.id.as_str().to_owned(), c)).collect();
     let mut data: Vec<ContactView> = ids.iter().filter_map(|id| found.remove(id)).collect();
     attach_tags(&mut conn, &mut data).await?;
@@ -372,9 +378,9 @@ pub async fn all(db: &Db, org: &OrgId, query: &ContactQuery) -> Result<Vec<Conta
     };
     let (where_sql, binds) = filter(db, org, query, &tags, TagFilter::FromTag);
     let sql = format!("SELECT {COLUMNS} FROM contacts c WHERE {where_sql} ORDER BY {}", query.sort.order_by());
-    let rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).fetch_all(db.pool()).await?;
+    let rows = bind_all!(sqlx::query_as::<_, ContactRow>(&sql).persistent(false), &binds).fetch_all(db.reader()).await?;
     let mut data: Vec<ContactView> = rows.into_iter().map(view).collect();
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.reader().acquire().await?;
     for chunk in data.chunks_mut(BATCH) {
         attach_tags(&mut conn, chunk).await?;
     }
@@ -419,7 +425,7 @@ pub async fn get(db: &Db, actor: &crate::auth::Actor, id: &ContactId) -> Result<
 
 /// [`get`] for an org already checked (the contact a change just wrote).
 pub(crate) async fn get_for_org(db: &Db, org: &OrgId, id: &ContactId) -> Result<ContactView> {
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.reader().acquire().await?;
     get_in(&mut conn, org, id).await
 }
 

@@ -19,7 +19,7 @@ pub async fn contact_by_phone(db: &Db, actor: &Actor, phone: &PhoneE164) -> Resu
     )
     .bind(org.as_str())
     .bind(phone.as_str())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reader())
     .await?;
     Ok(row.map(|r| ContactSummary {
         id: r.id,
@@ -99,7 +99,7 @@ pub async fn for_contact(db: &Db, actor: &Actor, contact: &ContactId) -> Result<
     ))
     .bind(org.as_str())
     .bind(contact.as_str())
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     Ok(rows.into_iter().map(conversation_from_row).collect())
 }
@@ -110,7 +110,7 @@ pub async fn get(db: &Db, actor: &Actor, id: &ConversationId) -> Result<Conversa
     let row = sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE org_id = $1 AND id = $2"))
         .bind(org.as_str())
         .bind(id.as_str())
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reader())
         .await?
         .ok_or_else(|| AppError::not_found("Conversation"))?;
     Ok(conversation_from_row(row))
@@ -134,7 +134,7 @@ pub async fn messages(db: &Db, actor: &Actor, conversation: &ConversationId, lim
     .bind(org.as_str())
     .bind(conversation.as_str())
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db.reader())
     .await?;
     let mut out: Vec<MessageView> = rows
         .into_iter()

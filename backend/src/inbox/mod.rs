@@ -115,7 +115,7 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery, now: i64) -> Result<Inb
             Bind::I(i) => query.bind(i),
         };
     }
-    let rows = query.fetch_all(db.pool()).await?;
+    let rows = query.fetch_all(db.reader()).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<InboxItem> = rows
         .into_iter()
@@ -191,7 +191,7 @@ pub async fn item(db: &Db, actor: &Actor, conversation: &ConversationId, now: i6
 pub async fn assignable_members(db: &Db, actor: &Actor) -> Result<Vec<(String, String)>> {
     Ok(sqlx::query_as::<_, (String, String)>("SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.role IN ('owner', 'admin', 'manager', 'agent') ORDER BY u.name, u.id")
         .bind(actor.org_id.as_str())
-        .fetch_all(db.pool())
+        .fetch_all(db.reader())
         .await?)
 }
 
@@ -454,7 +454,7 @@ pub async fn canned_list(db: &Db, actor: &Actor) -> Result<Vec<CannedResponse>> 
     let rows =
         sqlx::query_as::<_, (String, String, String, String)>("SELECT id, title, shortcut, content FROM canned_responses WHERE org_id = $1 ORDER BY shortcut")
             .bind(actor.org_id.as_str())
-            .fetch_all(db.pool())
+            .fetch_all(db.reader())
             .await?;
     Ok(rows.into_iter().map(|(id, title, shortcut, content)| CannedResponse { id, title, shortcut, content }).collect())
 }

@@ -4,7 +4,8 @@
 //! consumers (`conversations::inbound`, run as a `handle_inbound` job) — and nothing more;
 //! statuses merge monotonically; template, quality and other account events are kept
 //! (deduplicated) for the template issue. The raw body is stored in the same
-//! transaction, so a 200 means it is all durable.
+//! transaction, so a 200 means it is all durable. The route hands bodies to the
+//! [`super::webhook_writer`], which applies many of them per transaction.
 
 use crate::clock::{new_id, now_ms};
 use crate::contacts::{upsert_whatsapp_sender, WhatsAppSender};
@@ -53,12 +54,21 @@ struct SentRow {
 pub enum Outcome {
     Applied,
     Malformed,
+    /// It parsed but could not be applied, even alone: Meta was answered 500 and retries.
+    Failed,
 }
 
 /// Stores a body that could not be parsed, for inspection.
 pub async fn record_malformed(db: &Db, body: &str, reason: &str) -> Result<()> {
     let mut conn = db.pool().acquire().await?;
     record_raw(&mut conn, body, Outcome::Malformed, Some(reason)).await
+}
+
+/// Stores a body that parsed but failed to apply (its reason is for the log reader), so
+/// nothing Meta sent is lost while it retries.
+pub async fn record_failed(db: &Db, body: &str, reason: &str) -> Result<()> {
+    let mut conn = db.pool().acquire().await?;
+    record_raw(&mut conn, body, Outcome::Failed, Some(reason)).await
 }
 
 async fn record_raw(conn: &mut AnyConnection, body: &str, outcome: Outcome, detail: Option<&str>) -> Result<()> {
@@ -68,6 +78,7 @@ async fn record_raw(conn: &mut AnyConnection, body: &str, outcome: Outcome, deta
         .bind(match outcome {
             Outcome::Applied => "applied",
             Outcome::Malformed => "malformed",
+            Outcome::Failed => "failed",
         })
         .bind(detail.map(str::to_owned))
         .bind(body)
@@ -82,24 +93,33 @@ pub async fn prune_raw(db: &Db, max_age_ms: i64) -> Result<u64> {
     Ok(r.rows_affected())
 }
 
-/// Applies a parsed payload and stores its raw body, in one transaction.
+/// Applies a parsed payload and stores its raw body, in one transaction of its own. The
+/// webhook route goes through [`super::webhook_writer`] instead, which applies many
+/// bodies per transaction.
 pub async fn apply(db: &Db, raw_body: &str, payload: &WebhookPayload) -> Result<IngestReport> {
-    let mut report = IngestReport::default();
     let mut tx = db.pool().begin().await?;
-    record_raw(&mut tx, raw_body, Outcome::Applied, None).await?;
+    let report = apply_in(&mut tx, raw_body, payload).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Applies a parsed payload and stores its raw body on `conn`, inside the caller's
+/// transaction (or savepoint): nothing is durable until the caller commits.
+pub async fn apply_in(tx: &mut AnyConnection, raw_body: &str, payload: &WebhookPayload) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
+    record_raw(tx, raw_body, Outcome::Applied, None).await?;
     for entry in &payload.entry {
         for change in &entry.changes {
             match change.messages() {
-                Some(Ok(value)) => apply_messages(&mut tx, &value, &mut report).await?,
+                Some(Ok(value)) => apply_messages(tx, &value, &mut report).await?,
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "webhook messages change could not be read; raw body kept");
                     report.malformed_changes += 1;
                 }
-                None => store_account_event(&mut tx, entry, change, &mut report).await?,
+                None => store_account_event(tx, entry, change, &mut report).await?,
             }
         }
     }
-    tx.commit().await?;
     Ok(report)
 }
 

@@ -10,3 +10,4 @@ pub mod pacing;
 pub mod sandbox;
 pub mod sender;
 pub mod signature;
+pub mod webhook_writer;

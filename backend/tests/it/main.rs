@@ -15,4 +15,5 @@ mod schema;
 mod security;
 mod send_pipeline;
 mod trust;
+mod webhook_writer;
 mod whatsapp_ingest;

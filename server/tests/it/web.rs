@@ -656,6 +656,7 @@ async fn the_probes_answer() {
         assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
         let ready = c.get("/readyz").await;
         assert_eq!(ready.status, StatusCode::OK, "{}", app.label);
+        assert_eq!((ready.json()["status"].as_str(), ready.json()["webhook_backlog"].as_u64()), (Some("ready"), Some(0)), "{}", app.label);
         app.db.close().await;
         assert_eq!(c.get("/readyz").await.status, StatusCode::SERVICE_UNAVAILABLE, "{}", app.label);
     }

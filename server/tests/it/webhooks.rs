@@ -105,3 +105,51 @@ async fn malformed_json_is_400_but_the_raw_body_is_kept() {
         assert_eq!(count_rows(&app.db, "webhook_events").await, 1, "{}", app.label);
     }
 }
+
+#[tokio::test]
+async fn while_the_writer_is_behind_a_webhook_is_answered_503_at_once_and_readyz_reports_the_backlog() {
+    use backend::whatsapp::webhook_writer::{WebhookWriter, WriterSettings};
+    for t in backend::testing::databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        seed_number(&t.db, &a.actor, PNID).await;
+        let cfg = config(&[("WHATSAPP_APP_SECRET", APP_SECRET)]);
+        let mut state = server::web::app_state(
+            leptos::prelude::LeptosOptions::builder().output_name("mce").build(),
+            t.db.clone(),
+            &cfg,
+            backend::testing::test_cipher(),
+            "http://127.0.0.1:9",
+        )
+        .unwrap();
+        state.ingest = WebhookWriter::spawn(t.db.clone(), WriterSettings { max_batch: 1, linger: std::time::Duration::ZERO, queue: 1 });
+        let writer = state.ingest.clone();
+        let app = TestApp { label: t.label, db: t.db.clone(), router: server::web::router(state, &cfg) };
+
+        // The writer is held up (the write connection on SQLite, a table lock on PostgreSQL).
+        let mut blocker = t.db.pool().begin().await.unwrap();
+        if t.db.kind() == backend::DbKind::Postgres {
+            sqlx::query("LOCK TABLE webhook_events IN ACCESS EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
+        }
+        let post = |wamid: &'static str| {
+            let mut c = Client::new(&app);
+            let body = inbound(wamid, "hi");
+            async move { c.post_raw("/webhooks/whatsapp", body.clone(), &signed(&body)).await }
+        };
+        let in_batch = tokio::spawn(post("wamid.B1"));
+        backend::testing::eventually(std::time::Duration::from_secs(10), || std::future::ready(writer.backlog() == 1)).await;
+        let queued = tokio::spawn(post("wamid.B2"));
+        backend::testing::eventually(std::time::Duration::from_secs(10), || std::future::ready(writer.backlog() == 2)).await;
+        let refused = post("wamid.B3").await;
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}: {}", t.label, refused.body);
+        assert_eq!(refused.headers.get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
+        let ready = Client::new(&app).get("/readyz").await;
+        assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "a full queue routes traffic elsewhere ({})", t.label);
+        assert_eq!((ready.json()["status"].as_str(), ready.json()["webhook_backlog"].as_u64()), (Some("webhook writer behind"), Some(2)));
+
+        blocker.rollback().await.unwrap();
+        assert_eq!(in_batch.await.unwrap().status, StatusCode::OK, "{}", t.label);
+        assert_eq!(queued.await.unwrap().status, StatusCode::OK, "{}", t.label);
+        assert_eq!(count_rows(&t.db, "messages").await, 2, "the refused body waits for Meta's retry ({})", t.label);
+        assert_eq!(Client::new(&app).get("/readyz").await.status, StatusCode::OK);
+    }
+}

@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod campaign;
+
 const PNID: &str = "100000000000001";
 const INGEST_PNID: &str = "200000000000002";
 const APP_SECRET: &str = "bench-secret";
@@ -176,41 +178,114 @@ async fn fixed_rate(url: String, bodies: Vec<(String, String)>, rate: u64, secs:
     (percentile(&lat, 0.5), percentile(&lat, 0.99), total as f64 / wall, failed)
 }
 
-fn inbound_body(i: usize) -> String {
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": INGEST_PNID},
-        "contacts": [{"profile": {"name": "Bench"}, "wa_id": format!("4915{:09}", i % 5000)}],
-        "messages": [{"from": format!("4915{:09}", i % 5000), "id": format!("wamid.BENCH{i}"), "timestamp": "1760000000", "type": "text", "text": {"body": "hello"}}]}}]}]})
-    .to_string()
+fn envelope(value: Value) -> String {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": value}]}]}).to_string()
 }
 
-async fn ingest_bench(t: &TestDb, label: &str, rate: u64, secs: u64) {
-    let a = seed_org_with(&t.db, "Ingest", &format!("ingest-{label}@mce.test"), Role::Admin).await;
-    seed_number(&t.db, &a.actor, INGEST_PNID).await;
-    let cfg = server::config::Config::from_lookup(|k| match k {
+/// An inbound message of the mix: text, or (every other time) an image or a button reply.
+fn inbound_body(pnid: &str, i: usize, kind: &str) -> String {
+    let from = format!("4915{:09}", i % 5000);
+    let mut m = json!({"from": from, "id": format!("wamid.IN{i}"), "timestamp": "1760000000", "type": kind});
+    m[kind] = match kind {
+        "text" => json!({"body": "hello, is this still available?"}),
+        "image" => json!({"id": format!("{}", 7_000_000 + i), "mime_type": "image/jpeg", "sha256": "x", "caption": "this one"}),
+        _ => json!({"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes please"}}),
+    };
+    envelope(json!({"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": pnid},
+            "contacts": [{"profile": {"name": "Bench"}, "wa_id": from}], "messages": [m]}))
+}
+
+fn status_body(pnid: &str, wamid: &str, status: &str, recipient: &str) -> String {
+    envelope(json!({"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": pnid},
+            "statuses": [{"id": wamid, "status": status, "timestamp": "1760000000", "recipient_id": recipient,
+                "pricing": {"billable": true, "pricing_model": "PMP", "category": "marketing", "type": "regular"}}]}))
+}
+
+/// Outbound messages with wamids `wamid.OUT{i}` for `count` recipients (200 contacts).
+async fn seed_sent(t: &TestDb, org: &domain::OrgId, number: &domain::NumberId, count: usize) {
+    let mut conversations = Vec::new();
+    for c in 0..200.min(count) {
+        let id = backend::testing::seed_outbound_message(&t.db, org, number, &format!("+5511{:09}", c), Some(&format!("wamid.OUT{c}"))).await;
+        let conv: String = sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = $1").bind(&id).fetch_one(t.db.pool()).await.unwrap();
+        conversations.push(conv);
+    }
+    let mut tx = t.db.pool().begin().await.unwrap();
+    for i in 200..count {
+        sqlx::query("INSERT INTO messages (id, org_id, conversation_id, number_id, direction, type, text, content, wa_message_id, status, created_at) VALUES ($1, $2, $3, $4, 'outbound', 'template', 'offer', '{}', $5, 'accepted', $6)")
+            .bind(backend::clock::new_id())
+            .bind(org.as_str())
+            .bind(&conversations[i % conversations.len()])
+            .bind(number.as_str())
+            .bind(format!("wamid.OUT{i}"))
+            .bind(backend::clock::now_ms())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The mix, in arrival order: 70 % statuses for known messages (every message
+/// sent, then delivered, then read, as after a campaign), 20 % inbound text, 10 % inbound
+/// images or button replies. Returns the bodies and how many sent messages they need.
+fn mix(pnid: &str, total: usize) -> (Vec<String>, usize) {
+    let statuses = total * 7 / 10;
+    let sent = statuses.div_ceil(3).max(1);
+    let mut k = 0;
+    let bodies = (0..total)
+        .map(|i| match i % 10 {
+            0..=6 => {
+                let (m, phase) = (k % sent, k / sent);
+                k += 1;
+                let status = ["sent", "delivered", "read"][phase.min(2)];
+                status_body(pnid, &format!("wamid.OUT{m}"), status, "5511000000000")
+            }
+            7 | 8 => inbound_body(pnid, i, "text"),
+            _ if i % 20 == 9 => inbound_body(pnid, i, "image"),
+            _ => inbound_body(pnid, i, "interactive"),
+        })
+        .collect();
+    (bodies, sent)
+}
+
+fn bench_config() -> server::config::Config {
+    server::config::Config::from_lookup(|k| match k {
         "WHATSAPP_APP_SECRET" => Some(APP_SECRET.into()),
         "WHATSAPP_API_BASE" => Some("http://127.0.0.1:9".into()),
         _ => None,
     })
-    .unwrap();
+    .unwrap()
+}
+
+async fn serve_app(t: &TestDb) -> String {
+    let cfg = bench_config();
     let state =
         server::web::app_state(leptos::prelude::LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9")
             .unwrap();
-    let url = serve(server::web::router(state, &cfg)).await;
-    let bodies: Vec<(String, String)> = (0..(rate * secs) as usize)
-        .map(|i| {
-            let b = inbound_body(i + 1_000_000);
+    serve(server::web::router(state, &cfg)).await
+}
+
+/// Webhook ingest of the mix at `rate` per second for `secs`, on a fresh database.
+async fn ingest_bench(t: TestDb, label: &str, rate: u64, secs: u64) {
+    let a = seed_org_with(&t.db, "Ingest", &format!("ingest-{label}@mce.test"), Role::Admin).await;
+    let number = seed_number(&t.db, &a.actor, INGEST_PNID).await;
+    let (bodies, sent) = mix(INGEST_PNID, (rate * secs) as usize);
+    seed_sent(&t, &a.org, &number.id, sent).await;
+    let url = serve_app(&t).await;
+    let bodies: Vec<(String, String)> = bodies
+        .into_iter()
+        .map(|b| {
             let s = backend::whatsapp::signature::sign(APP_SECRET.as_bytes(), b.as_bytes());
             (b, s)
         })
         .collect();
     let (p50, p99, achieved, failed) = fixed_rate(format!("{url}/webhooks/whatsapp"), bodies, rate, secs).await;
-    println!("[{label}] webhook ingest at {rate}/s for {secs} s: p50 {p50:.2} ms, p99 {p99:.2} ms, achieved {achieved:.0}/s, {failed} not 200");
+    let read: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE status = 'read'").fetch_one(t.db.pool()).await.unwrap();
+    println!("[{label}] webhook ingest (70/20/10 mix) at {rate}/s for {secs} s: p50 {p50:.2} ms, p99 {p99:.2} ms, achieved {achieved:.0}/s, {failed} not 200 ({read} of {sent} sent messages read)");
+}
 
-    let hello = serve(Router::new().route("/hello", post(|| async { "OK" }))).await;
-    let bodies: Vec<(String, String)> = (0..(rate * secs) as usize).map(|i| (inbound_body(i), "x".to_string())).collect();
-    let (p50, p99, achieved, _) = fixed_rate(format!("{hello}/hello"), bodies, rate, secs).await;
-    println!("[{label}] axum hello-world at {rate}/s: p50 {p50:.2} ms, p99 {p99:.2} ms, achieved {achieved:.0}/s");
+fn hello_bench_bodies(rate: u64, secs: u64) -> Vec<(String, String)> {
+    (0..(rate * secs) as usize).map(|i| (inbound_body(INGEST_PNID, i, "text"), "x".to_string())).collect()
 }
 
 #[tokio::main]
@@ -218,14 +293,45 @@ async fn main() {
     backend::net::ensure_tls_provider();
     let args: Vec<String> = std::env::args().collect();
     let pg = args.iter().position(|a| a == "--postgres").and_then(|i| args.get(i + 1)).cloned();
-    let rate: u64 = std::env::var("MCE_BENCH_WEBHOOK_RATE").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
-    let mut dbs = vec![("sqlite", backend::testing::sqlite().await)];
-    if let Some(url) = pg {
-        dbs.push(("postgres", backend::testing::postgres(&url).await));
-    }
+    // One rate (MCE_BENCH_WEBHOOK_RATE), or the four.
+    let rates: Vec<u64> = match std::env::var("MCE_BENCH_WEBHOOK_RATE").ok().and_then(|v| v.parse().ok()) {
+        Some(r) => vec![r],
+        None => vec![500, 1_000, 2_000, 3_300],
+    };
+    let only = std::env::var("MCE_BENCH_ONLY").unwrap_or_default();
     println!("machine: {} cores; release build", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    for (label, t) in dbs {
-        send_bench(&t, label).await;
-        ingest_bench(&t, label, rate, 5).await;
+    let mut labels = vec!["sqlite"];
+    if pg.is_some() {
+        labels.push("postgres");
+    }
+    let fresh = |label: &str| {
+        let pg = pg.clone();
+        let label = label.to_owned();
+        async move {
+            match label.as_str() {
+                "sqlite" => backend::testing::sqlite().await,
+                _ => backend::testing::postgres(pg.as_deref().unwrap()).await,
+            }
+        }
+    };
+    for label in labels {
+        if only.is_empty() || only == "send" {
+            send_bench(&fresh(label).await, label).await;
+        }
+        if only.is_empty() || only == "ingest" {
+            for &rate in &rates {
+                ingest_bench(fresh(label).await, label, rate, 5).await;
+            }
+        }
+        if only.is_empty() || only == "campaign" {
+            campaign::run(fresh(label).await, label).await;
+        }
+    }
+    if only.is_empty() || only == "ingest" {
+        let hello = serve(Router::new().route("/hello", post(|| async { "OK" }))).await;
+        for &rate in &rates {
+            let (p50, p99, achieved, _) = fixed_rate(format!("{hello}/hello"), hello_bench_bodies(rate, 5), rate, 5).await;
+            println!("[axum] hello-world at {rate}/s: p50 {p50:.2} ms, p99 {p99:.2} ms, achieved {achieved:.0}/s");
+        }
     }
 }

@@ -234,26 +234,9 @@ async fn only_admins_see_a_sources_secret_address() {
     }
 }
 
-/// Collects what the server logs while a test runs on this thread.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn the_request_log_names_the_route_never_the_sources_key() {
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_env_filter("info,tower_http=debug").with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = Captured::on_this_thread();
     for app in apps().await {
         let orgs = two_orgs(&app.db).await;
         let input = SourceInput { kind: "webhook".into(), name: "Form".into(), ..Default::default() };
@@ -261,8 +244,52 @@ async fn the_request_log_names_the_route_never_the_sources_key() {
         let mut c = Client::new(&app);
         let r = c.post_raw(&format!("/api/hooks/{}", source.source_key), json!({"name": "no phone"}).to_string().into_bytes(), &[]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
-        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let text = log.text();
         assert!(text.contains("/api/hooks/{source_key}"), "the route is logged ({}): {text}", app.label);
         assert!(!text.contains(&source.source_key), "the key never is ({})", app.label);
+    }
+}
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<Captured>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Collects what the server logs on this thread while a test runs. One process-wide
+/// subscriber routes each thread's lines to its capture (or nowhere): a per-test
+/// `set_default` subscriber loses lines when other tests' threads register the same
+/// callsites at the same moment (tracing caches each callsite's interest globally).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn on_this_thread() -> Captured {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt().with_writer(|| ThreadWriter).with_env_filter("info,tower_http=debug").with_ansi(false).finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the one test subscriber");
+        });
+        let log = Captured::default();
+        CAPTURE.with(|c| *c.borrow_mut() = Some(log.clone()));
+        log
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+struct ThreadWriter;
+
+impl std::io::Write for ThreadWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURE.with(|c| {
+            if let Some(log) = c.borrow().as_ref() {
+                log.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -37,7 +37,9 @@ async fn anonymous_pages_write_nothing_and_only_sign_in_creates_a_session() {
         let mut c = Client::new(&app);
         let pages = ["/login", "/signup", "/forgot-password", "/reset-password?token=x", "/invitations/accept?token=x", "/verify-email?token=x", "/login"];
         for path in pages {
-            assert_eq!(c.get(path).await.status, StatusCode::OK, "{} {path}", app.label);
+            // A made-up token's page says so (422); every page renders.
+            let status = c.get(path).await.status;
+            assert!(status == StatusCode::OK || (path.contains("token=") && status == StatusCode::UNPROCESSABLE_ENTITY), "{} {path}: {status}", app.label);
         }
         assert_eq!(table_row_counts(&app.db).await, before, "an anonymous GET writes no row to any table ({})", app.label);
         assert!(!c.cookies.contains_key("mce_session"), "no session cookie before sign-in ({})", app.label);

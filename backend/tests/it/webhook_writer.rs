@@ -156,7 +156,7 @@ async fn statuses_and_inbound_messages_interleaved_in_one_batch_keep_their_order
             .fetch_one(t.db.pool())
             .await
             .unwrap();
-        assert_eq!((last_inbound, window), (1760000500_000, 1760000500_000 + WINDOW_MS), "the window follows the newest message ({})", t.label);
+        assert_eq!((last_inbound, window), (1_760_000_500_000, 1_760_000_500_000 + WINDOW_MS), "the window follows the newest message ({})", t.label);
     }
 }
 

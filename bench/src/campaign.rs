@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use backend::testing::{seed_number, seed_org_with, test_cipher, TestDb};
 use backend::whatsapp::outbound::{self, SendRequest};
-use backend::whatsapp::sender::{Outcome, Sender};
+use backend::whatsapp::sender::Sender;
 use domain::whatsapp::outbound::OutboundContent;
 use domain::{PhoneE164, Role};
 use serde_json::{json, Value};
@@ -127,29 +127,7 @@ pub async fn run(t: TestDb, label: &str) {
     };
 
     let start = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..super::WORKERS {
-        let sender = sender.clone();
-        workers.push(tokio::spawn(async move {
-            let mut sent = 0u64;
-            loop {
-                let outcomes = sender.run_batch(backend::clock::now_ms(), super::BATCH).await.unwrap();
-                let accepted = outcomes.iter().filter(|o| **o == Outcome::Accepted).count() as u64;
-                sent += accepted;
-                if outcomes.is_empty() && backend::jobs::queue::next_due(sender.db(), "send_message").await.unwrap().is_none() {
-                    break;
-                }
-                if accepted == 0 {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
-            }
-            sent
-        }));
-    }
-    let mut sent = 0;
-    for w in workers {
-        sent += w.await.unwrap();
-    }
+    let sent = super::drain_sends(sender).await;
     let secs = start.elapsed().as_secs_f64();
     // The last webhooks land after the last send.
     loop {

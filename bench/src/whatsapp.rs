@@ -109,35 +109,41 @@ async fn send_bench(t: &TestDb, label: &str) {
         }
         let sender = Arc::new(sender);
         let start = Instant::now();
-        let mut workers = Vec::new();
-        for _ in 0..WORKERS {
-            let sender = sender.clone();
-            workers.push(tokio::spawn(async move {
-                let mut sent = 0u64;
-                loop {
-                    let outcomes = sender.run_batch(backend::clock::now_ms(), BATCH).await.unwrap();
-                    let accepted = outcomes.iter().filter(|o| **o == backend::whatsapp::sender::Outcome::Accepted).count() as u64;
-                    sent += accepted;
-                    if outcomes.is_empty() && backend::jobs::queue::next_due(sender.db(), "send_message").await.unwrap().is_none() {
-                        break;
-                    }
-                    if accepted == 0 {
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
-                }
-                sent
-            }));
-        }
-        let mut sent = 0;
-        for w in workers {
-            sent += w.await.unwrap();
-        }
+        let sent = drain_sends(sender).await;
         let secs = start.elapsed().as_secs_f64();
         let rate = sent as f64 / secs;
         let vs = if paced { format!("{:.2} × the cap", rate / 1000.0) } else { format!("{:.2} × the double's capacity", rate / double_rate) };
         println!("[{label}] send {mode}: {sent} messages in {secs:.2} s = {rate:.0} msg/s ({vs})");
     }
     println!("[{label}] Graph API double capacity (32 clients): {double_rate:.0} req/s");
+}
+
+/// Runs [`WORKERS`] send loops until no send is queued; returns how many Meta accepted.
+pub(crate) async fn drain_sends(sender: Arc<Sender>) -> u64 {
+    let mut workers = Vec::new();
+    for _ in 0..WORKERS {
+        let sender = sender.clone();
+        workers.push(tokio::spawn(async move {
+            let mut sent = 0u64;
+            loop {
+                let outcomes = sender.run_batch(backend::clock::now_ms(), BATCH).await.unwrap();
+                let accepted = outcomes.iter().filter(|o| **o == backend::whatsapp::sender::Outcome::Accepted).count() as u64;
+                sent += accepted;
+                if outcomes.is_empty() && backend::jobs::queue::next_due(sender.db(), "send_message").await.unwrap().is_none() {
+                    break;
+                }
+                if accepted == 0 {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+            sent
+        }));
+    }
+    let mut sent = 0;
+    for w in workers {
+        sent += w.await.unwrap();
+    }
+    sent
 }
 
 /// Open-loop: `rate` requests per second for `secs`, each latency recorded.

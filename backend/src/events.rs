@@ -77,6 +77,31 @@ pub async fn publish_many_in(conn: &mut AnyConnection, org: &OrgId, kind: &str, 
     Ok(())
 }
 
+/// An event to write with [`publish_all_in`]: for the whole org, about a conversation.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub org: OrgId,
+    pub kind: &'static str,
+    pub conversation: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+/// Writes events of any org and kind inside the caller's transaction, in as few
+/// multi-row statements as the bind limit allows, in the order given (a webhook batch's
+/// statuses).
+pub async fn publish_all_in(conn: &mut AnyConnection, events: &[NewEvent], now: i64) -> Result<()> {
+    for chunk in events.chunks(crate::db::rows_per_statement(4)) {
+        let values: Vec<String> = (0..chunk.len()).map(|n| format!("(${}, ${}, ${}, ${}, $1)", 4 * n + 2, 4 * n + 3, 4 * n + 4, 4 * n + 5)).collect();
+        let sql = format!("INSERT INTO org_events (org_id, kind, conversation_id, payload, created_at) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(&sql).bind(now);
+        for e in chunk {
+            q = q.bind(e.org.as_str()).bind(e.kind).bind(e.conversation.clone()).bind(e.payload.to_string());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct EventRow {
     id: i64,

@@ -92,7 +92,7 @@ async fn graph_double(webhook_url: String, posted: Arc<Posted>) -> String {
 pub async fn run(t: TestDb, label: &str) {
     let a = seed_org_with(&t.db, "Campaign", &format!("campaign-{label}@mce.test"), Role::Admin).await;
     let number = seed_number(&t.db, &a.actor, PNID).await;
-    let app_url = serve_app(&t).await;
+    let (app_url, writer) = serve_app(&t).await;
     let posted = Arc::new(Posted::default());
     let base = graph_double(format!("{app_url}/webhooks/whatsapp"), posted.clone()).await;
     let now = backend::clock::now_ms();
@@ -157,4 +157,5 @@ pub async fn run(t: TestDb, label: &str) {
         percentile(&inbox_lat, 0.95),
         inbox_lat.len()
     );
+    println!("[{label}]   writer: {}", writer.stats().summary());
 }

@@ -263,12 +263,14 @@ fn bench_config() -> server::config::Config {
     .unwrap()
 }
 
-async fn serve_app(t: &TestDb) -> String {
+/// The product's router on loopback; its webhook writer, for the time figures.
+async fn serve_app(t: &TestDb) -> (String, backend::whatsapp::webhook_writer::WebhookWriter) {
     let cfg = bench_config();
     let state =
         server::web::app_state(leptos::prelude::LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9")
             .unwrap();
-    serve(server::web::router(state, &cfg)).await
+    let writer = state.ingest.clone();
+    (serve(server::web::router(state, &cfg)).await, writer)
 }
 
 /// Webhook ingest of the mix at `rate` per second for `secs`, on a fresh database.
@@ -277,7 +279,7 @@ async fn ingest_bench(t: TestDb, label: &str, rate: u64, secs: u64) {
     let number = seed_number(&t.db, &a.actor, INGEST_PNID).await;
     let (bodies, sent) = mix(INGEST_PNID, (rate * secs) as usize);
     seed_sent(&t, &a.org, &number.id, sent).await;
-    let url = serve_app(&t).await;
+    let (url, writer) = serve_app(&t).await;
     let bodies: Vec<(String, String)> = bodies
         .into_iter()
         .map(|b| {
@@ -288,6 +290,7 @@ async fn ingest_bench(t: TestDb, label: &str, rate: u64, secs: u64) {
     let (p50, p99, achieved, failed) = fixed_rate(format!("{url}/webhooks/whatsapp"), bodies, rate, secs).await;
     let read: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE status = 'read'").fetch_one(t.db.pool()).await.unwrap();
     println!("[{label}] webhook ingest (70/20/10 mix) at {rate}/s for {secs} s: p50 {p50:.2} ms, p99 {p99:.2} ms, achieved {achieved:.0}/s, {failed} not 200 ({read} of {sent} sent messages read)");
+    println!("[{label}]   writer: {}", writer.stats().summary());
 }
 
 fn hello_bench_bodies(rate: u64, secs: u64) -> Vec<(String, String)> {

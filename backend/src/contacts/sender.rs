@@ -23,12 +23,11 @@ pub struct WhatsAppSender {
 /// its "created" line and event like every other way in.
 pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, source: &str) -> Result<Option<ContactId>> {
     let now = now_ms();
-    let found = upsert(conn, org, s, source, now).await?;
+    let via = if source == "whatsapp" { "whatsapp" } else { "api" };
+    let found = upsert(conn, org, s, source, via, now).await?;
     if let Some((id, created_at)) = &found {
         // The insert above keeps an existing row's created_at: equal to now means new.
         if *created_at == now {
-            let via = if source == "whatsapp" { "whatsapp" } else { "api" };
-            sqlx::query("UPDATE contacts SET created_via = $1 WHERE id = $2").bind(via).bind(id.as_str()).execute(&mut *conn).await?;
             let event = serde_json::json!({"action": "created", "contact_id": id.as_str(), "phone": s.phone.as_ref().map(|p| p.as_str()), "source": source, "via": via});
             crate::events::publish_in(conn, org, "contact", None, None, &event, now).await?;
         }
@@ -36,7 +35,9 @@ pub(crate) async fn upsert_whatsapp_sender(conn: &mut AnyConnection, org: &OrgId
     Ok(found.map(|(id, _)| id))
 }
 
-async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, source: &str, now: i64) -> Result<Option<(ContactId, i64)>> {
+/// `via` is written only when the contact is created (an existing contact keeps how it
+/// came in), so that a new sender costs no second statement.
+async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, source: &str, via: &str, now: i64) -> Result<Option<(ContactId, i64)>> {
     let phone = s.phone.as_ref().map(|p| p.as_str().to_owned());
     if let Some(user_id) = &s.wa_user_id {
         let existing: Option<String> = sqlx::query_scalar("SELECT id FROM contacts WHERE org_id = $1 AND wa_user_id = $2")
@@ -73,7 +74,7 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
         let Some(user_id) = &s.wa_user_id else { return Ok(None) };
         let id = new_id();
         sqlx::query(
-            "INSERT INTO contacts (id, org_id, wa_user_id, profile_name, username, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $7, $6, $6) \
+            "INSERT INTO contacts (id, org_id, wa_user_id, profile_name, username, source, created_via, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $7, $8, $6, $6) \
              ON CONFLICT (org_id, wa_user_id) DO NOTHING",
         )
         .bind(&id)
@@ -83,6 +84,7 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
         .bind(s.username.clone())
         .bind(now)
         .bind(source)
+        .bind(via)
         .execute(&mut *conn)
         .await?;
         let found: (ContactId, i64) = sqlx::query_as("SELECT id, created_at FROM contacts WHERE org_id = $1 AND wa_user_id = $2")
@@ -93,8 +95,8 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
         return Ok(Some(found));
     };
     let found: (ContactId, i64) = sqlx::query_as(
-        "INSERT INTO contacts (id, org_id, phone, wa_id, wa_user_id, profile_name, username, source, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8) \
+        "INSERT INTO contacts (id, org_id, phone, wa_id, wa_user_id, profile_name, username, source, created_via, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $10, $8, $8) \
          ON CONFLICT (org_id, phone) DO UPDATE SET profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
          wa_id = COALESCE(excluded.wa_id, contacts.wa_id), username = COALESCE(excluded.username, contacts.username), \
          wa_user_id = COALESCE(contacts.wa_user_id, excluded.wa_user_id), updated_at = excluded.updated_at RETURNING id, created_at",
@@ -108,6 +110,7 @@ async fn upsert(conn: &mut AnyConnection, org: &OrgId, s: &WhatsAppSender, sourc
     .bind(s.username.clone())
     .bind(now)
     .bind(source)
+    .bind(via)
     .fetch_one(&mut *conn)
     .await?;
     Ok(Some(found))

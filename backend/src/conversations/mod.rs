@@ -157,6 +157,33 @@ pub async fn messages(db: &Db, actor: &Actor, conversation: &ConversationId, lim
     Ok(out)
 }
 
+/// A conversation as it was before an inbound message moved it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Before {
+    pub id: String,
+    pub status: String,
+    pub assignee_id: Option<String>,
+    pub last_inbound_at: Option<i64>,
+}
+
+/// The conversation between a number and a contact as it is now, created when missing:
+/// one statement on the webhook's hot path (the no-op update makes the upsert return the
+/// existing row on both backends).
+pub(crate) async fn ensure_returning_in(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, contact: &ContactId, now: i64) -> Result<Before> {
+    Ok(sqlx::query_as(
+        "INSERT INTO conversations (id, org_id, number_id, contact_id, status, unread_count, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'open', 0, $5, $5) ON CONFLICT (number_id, contact_id) DO UPDATE SET updated_at = conversations.updated_at \
+         RETURNING id, status, assignee_id, last_inbound_at",
+    )
+    .bind(crate::clock::new_id())
+    .bind(org.as_str())
+    .bind(number.as_str())
+    .bind(contact.as_str())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 /// The conversation between a number and a contact, created when missing. Returns its id.
 pub(crate) async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, contact: &ContactId, now: i64) -> Result<String> {
     sqlx::query(

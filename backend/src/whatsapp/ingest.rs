@@ -32,14 +32,6 @@ pub struct IngestReport {
     pub malformed_changes: usize,
 }
 
-/// A conversation as it was before an inbound message moved it.
-#[derive(sqlx::FromRow)]
-struct ChatBefore {
-    status: String,
-    assignee_id: Option<String>,
-    last_inbound_at: Option<i64>,
-}
-
 /// An outbound message a status webhook is about.
 #[derive(sqlx::FromRow)]
 struct SentRow {
@@ -106,12 +98,51 @@ pub async fn apply(db: &Db, raw_body: &str, payload: &WebhookPayload) -> Result<
 /// Applies a parsed payload and stores its raw body on `conn`, inside the caller's
 /// transaction (or savepoint): nothing is durable until the caller commits.
 pub async fn apply_in(tx: &mut AnyConnection, raw_body: &str, payload: &WebhookPayload) -> Result<IngestReport> {
-    let mut report = IngestReport::default();
     record_raw(tx, raw_body, Outcome::Applied, None).await?;
+    apply_changes_in(tx, payload, &mut Routes::default()).await
+}
+
+/// Keeps the raw bodies of a batch that was applied, in multi-row statements, inside the
+/// caller's transaction (the writer's batch).
+pub async fn record_applied_all_in(conn: &mut AnyConnection, bodies: &[&str]) -> Result<()> {
+    let now = now_ms();
+    for chunk in bodies.chunks(crate::db::rows_per_statement(2)) {
+        let values: Vec<String> = (0..chunk.len()).map(|n| format!("(${}, $1, 'applied', ${})", 2 * n + 2, 2 * n + 3)).collect();
+        let sql = format!("INSERT INTO webhook_events (id, received_at, outcome, body) VALUES {}", values.join(", "));
+        let mut q = sqlx::query(&sql).bind(now);
+        for body in chunk {
+            q = q.bind(new_id()).bind(*body);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Which number and org a `phone_number_id` routes to, looked up once per writer batch
+/// (every body of a campaign's peak names the same number).
+#[derive(Debug, Default)]
+pub struct Routes(std::collections::HashMap<String, Option<(NumberId, OrgId)>>);
+
+impl Routes {
+    /// The number and org of `phone_number_id`, `None` for a number nobody connected.
+    pub async fn get(&mut self, conn: &mut AnyConnection, phone_number_id: &str) -> Result<Option<(NumberId, OrgId)>> {
+        if let Some(known) = self.0.get(phone_number_id) {
+            return Ok(known.clone());
+        }
+        let route = super::numbers::route(conn, phone_number_id).await?;
+        self.0.insert(phone_number_id.to_owned(), route.clone());
+        Ok(route)
+    }
+}
+
+/// Applies a parsed payload's changes on `conn`, inside the caller's transaction, without
+/// keeping its raw body (the writer keeps a batch's raw bodies together).
+pub async fn apply_changes_in(tx: &mut AnyConnection, payload: &WebhookPayload, routes: &mut Routes) -> Result<IngestReport> {
+    let mut report = IngestReport::default();
     for entry in &payload.entry {
         for change in &entry.changes {
             match change.messages() {
-                Some(Ok(value)) => apply_messages(tx, &value, &mut report).await?,
+                Some(Ok(value)) => apply_messages(tx, &value, routes, &mut report).await?,
                 Some(Err(e)) => {
                     tracing::warn!(error = %e, "webhook messages change could not be read; raw body kept");
                     report.malformed_changes += 1;
@@ -123,8 +154,8 @@ pub async fn apply_in(tx: &mut AnyConnection, raw_body: &str, payload: &WebhookP
     Ok(report)
 }
 
-async fn apply_messages(conn: &mut AnyConnection, v: &MessagesValue, report: &mut IngestReport) -> Result<()> {
-    let Some((number, org)) = super::numbers::route(conn, &v.metadata.phone_number_id).await? else {
+async fn apply_messages(conn: &mut AnyConnection, v: &MessagesValue, routes: &mut Routes, report: &mut IngestReport) -> Result<()> {
+    let Some((number, org)) = routes.get(conn, &v.metadata.phone_number_id).await? else {
         tracing::warn!(phone_number_id = %v.metadata.phone_number_id, "webhook for an unknown number; raw body kept");
         report.unknown_numbers += 1;
         return Ok(());
@@ -172,7 +203,8 @@ async fn store_inbound(
     };
     let now = now_ms();
     let at = m.timestamp_secs().map(|s| s * 1000).unwrap_or(now);
-    let conversation = crate::conversations::ensure_in(conn, org, number, &contact, now).await?;
+    let before = crate::conversations::ensure_returning_in(conn, org, number, &contact, now).await?;
+    let conversation = before.id.clone();
 
     let mut content = serde_json::Map::new();
     if let Some(c) = m.content() {
@@ -208,8 +240,6 @@ async fn store_inbound(
         report.duplicate_messages += 1;
         return Ok(());
     }
-    let before: ChatBefore =
-        sqlx::query_as("SELECT status, assignee_id, last_inbound_at FROM conversations WHERE id = $1").bind(&conversation).fetch_one(&mut *conn).await?;
     // A first message, or one that reopens a resolved chat, is routed to an agent later.
     let needs_routing = before.assignee_id.is_none() && (before.last_inbound_at.is_none() || before.status == "resolved");
     // The window and the ordering move only forward, whatever order messages arrive in.
@@ -250,7 +280,7 @@ async fn store_inbound(
     Ok(())
 }
 
-async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpdate, report: &mut IngestReport) -> Result<()> {
+pub(super) async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpdate, report: &mut IngestReport) -> Result<()> {
     let Some(update) = MessageStatus::parse(&s.status).filter(|st| *st != MessageStatus::Pending) else {
         report.statuses_ignored += 1;
         return Ok(());

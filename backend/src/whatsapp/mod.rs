@@ -10,4 +10,5 @@ pub mod pacing;
 pub mod sandbox;
 pub mod sender;
 pub mod signature;
+pub mod status_batch;
 pub mod webhook_writer;

@@ -210,3 +210,58 @@ async fn sqlite_readers_go_on_while_a_long_write_transaction_is_open_and_cannot_
     long_write.commit().await.unwrap();
     assert_eq!(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM webhook_events").fetch_one(t.db.reader()).await.unwrap(), 1, "and sees the commit after it");
 }
+
+fn status_with(wamid: &str, status: &str, extra: serde_json::Value) -> String {
+    let mut s = json!({"id": wamid, "status": status, "timestamp": "1760000000", "recipient_id": "5511999990000"});
+    for (k, v) in extra.as_object().unwrap() {
+        s[k] = v.clone();
+    }
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "900", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": PNID}, "statuses": [s]}}]}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_batch_of_statuses_merges_in_arrival_order_and_publishes_every_transition_in_order() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let one = seed_outbound_message(&t.db, &a.org, &number.id, "+5511999990001", Some("wamid.ONE")).await;
+        let two = seed_outbound_message(&t.db, &a.org, &number.id, "+5511999990002", Some("wamid.TWO")).await;
+        let lost = seed_outbound_message(&t.db, &a.org, &number.id, "+5511999990003", None).await;
+        let bad = seed_outbound_message(&t.db, &a.org, &number.id, "+5511999990004", Some("wamid.BAD")).await;
+        let bodies = vec![
+            status("wamid.ONE", "delivered"),
+            status("wamid.TWO", "sent"),
+            status("wamid.ONE", "sent"),
+            status("wamid.TWO", "delivered"),
+            status("wamid.NOBODY", "read"),
+            // A send whose answer was lost: found by our id, and its wamid recorded.
+            status_with("wamid.LOST", "sent", json!({"biz_opaque_callback_data": lost})),
+            status_with("wamid.BAD", "failed", json!({"errors": [{"code": 131026, "title": "Message undeliverable"}]})),
+            status("wamid.TWO", "read"),
+        ];
+        let answers = submit_together(&patient_writer(&t), &bodies).await;
+        assert_eq!(answers, vec![Ok(1), Ok(1), Ok(0), Ok(1), Ok(0), Ok(1), Ok(1), Ok(1)], "{}", t.label);
+        assert_eq!(message_status(&t.db, &one).await.0, "delivered", "a late sent does not move it back ({})", t.label);
+        assert_eq!(message_status(&t.db, &two).await.0, "read", "{}", t.label);
+        assert_eq!(message_status(&t.db, &bad).await, ("failed".into(), Some(131026), Some("Message undeliverable".into())), "{}", t.label);
+        let (lost_status, lost_wamid): (String, Option<String>) =
+            sqlx::query_as("SELECT status, wa_message_id FROM messages WHERE id = $1").bind(&lost).fetch_one(t.db.pool()).await.unwrap();
+        assert_eq!((lost_status.as_str(), lost_wamid.as_deref()), ("sent", Some("wamid.LOST")), "{}", t.label);
+        let published: Vec<String> =
+            sqlx::query_scalar("SELECT payload FROM org_events WHERE kind = 'status' ORDER BY id").fetch_all(t.db.pool()).await.unwrap();
+        let moves: Vec<(String, String)> = published
+            .iter()
+            .map(|p| serde_json::from_str::<serde_json::Value>(p).unwrap())
+            .map(|p| (p["message_id"].as_str().unwrap().to_owned(), p["status"].as_str().unwrap().to_owned()))
+            .collect();
+        let expected: Vec<(String, String)> = [(&one, "delivered"), (&two, "sent"), (&two, "delivered"), (&lost, "sent"), (&bad, "failed"), (&two, "read")]
+            .iter()
+            .map(|(id, s)| (id.to_string(), s.to_string()))
+            .collect();
+        assert_eq!(moves, expected, "one event per transition, in arrival order ({})", t.label);
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE outcome = 'applied'").fetch_one(t.db.pool()).await.unwrap();
+        assert_eq!(kept, bodies.len() as i64, "every raw body is kept ({})", t.label);
+    }
+}

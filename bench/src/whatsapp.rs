@@ -269,6 +269,16 @@ async fn serve_app(t: &TestDb) -> (String, backend::whatsapp::webhook_writer::We
     let state =
         server::web::app_state(leptos::prelude::LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9")
             .unwrap();
+    let mut state = state;
+    // MCE_BENCH_WRITERS / MCE_BENCH_LINGER_MS: try other writer settings than the product's.
+    let mut settings = backend::whatsapp::webhook_writer::WriterSettings::default();
+    if let Some(n) = std::env::var("MCE_BENCH_WRITERS").ok().and_then(|v| v.parse().ok()) {
+        settings.writers = n;
+    }
+    if let Some(ms) = std::env::var("MCE_BENCH_LINGER_MS").ok().and_then(|v| v.parse().ok()) {
+        settings.linger = Duration::from_millis(ms);
+    }
+    state.ingest = backend::whatsapp::webhook_writer::WebhookWriter::spawn(t.db.clone(), settings);
     let writer = state.ingest.clone();
     (serve(server::web::router(state, &cfg)).await, writer)
 }

@@ -106,7 +106,7 @@ pub async fn apply_in(tx: &mut AnyConnection, raw_body: &str, payload: &WebhookP
 /// caller's transaction (the writer's batch).
 pub async fn record_applied_all_in(conn: &mut AnyConnection, bodies: &[&str]) -> Result<()> {
     let now = now_ms();
-    for chunk in bodies.chunks(crate::db::rows_per_statement(2)) {
+    for chunk in bodies.chunks(crate::db::hot_rows_per_statement(2)) {
         let values: Vec<String> = (0..chunk.len()).map(|n| format!("(${}, $1, 'applied', ${})", 2 * n + 2, 2 * n + 3)).collect();
         let sql = format!("INSERT INTO webhook_events (id, received_at, outcome, body) VALUES {}", values.join(", "));
         let mut q = sqlx::query(&sql).bind(now);

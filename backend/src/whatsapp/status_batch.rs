@@ -182,7 +182,7 @@ async fn look_up(conn: &mut AnyConnection, items: &[Item<'_>]) -> Result<HashMap
     }
     let mut found = HashMap::new();
     for (number, ids) in wamids {
-        for chunk in ids.chunks(crate::db::rows_per_statement(1) - 1) {
+        for chunk in ids.chunks(crate::db::hot_rows_per_statement(1) - 1) {
             let sql = format!(
                 "SELECT id, status, org_id, conversation_id, wa_message_id FROM messages WHERE number_id = $1 AND direction = 'outbound' AND wa_message_id IN ({})",
                 crate::db::placeholders(2, chunk.len())
@@ -227,7 +227,7 @@ async fn look_up(conn: &mut AnyConnection, items: &[Item<'_>]) -> Result<HashMap
 async fn update_all(conn: &mut AnyConnection, moved: &[&Plan], now: i64) -> Result<HashSet<String>> {
     const COLUMNS: usize = 5;
     let mut updated = HashSet::new();
-    for chunk in moved.chunks(crate::db::rows_per_statement(COLUMNS) - 1) {
+    for chunk in moved.chunks(crate::db::hot_rows_per_statement(COLUMNS) - 1) {
         let values: Vec<String> = (0..chunk.len())
             .map(|n| {
                 let p = 2 + COLUMNS * n;

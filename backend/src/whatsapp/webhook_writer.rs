@@ -39,13 +39,20 @@ pub struct WriterSettings {
     /// How long the writer waits for more bodies once it holds one and the queue is
     /// empty: a little latency bought for fewer, larger transactions.
     pub linger: Duration,
-    /// Bodies that may wait for the writer; past this a request is refused (503).
+    /// Bodies that may wait for the writers, all together; past this a request is
+    /// refused (503). A few hundred milliseconds of Meta's peak: a body that would wait
+    /// longer is better retried by Meta than answered late.
     pub queue: usize,
+    /// Writer tasks on PostgreSQL, each with its own transaction; SQLite has one writer
+    /// whatever this says. A body goes to the writer its key hashes to (the sender, or the
+    /// status's message), so two writers rarely touch the same rows and never reorder
+    /// one conversation's messages.
+    pub writers: usize,
 }
 
 impl Default for WriterSettings {
     fn default() -> Self {
-        Self { max_batch: 256, linger: Duration::from_millis(1), queue: 4096 }
+        Self { max_batch: 256, linger: Duration::from_millis(1), queue: 1024, writers: 4 }
     }
 }
 
@@ -69,7 +76,7 @@ struct Pending {
 /// the last handle is dropped, after the bodies already queued.
 #[derive(Clone)]
 pub struct WebhookWriter {
-    queue: mpsc::Sender<Pending>,
+    queues: Arc<[mpsc::Sender<Pending>]>,
     in_flight: Arc<AtomicUsize>,
     faults: Arc<Faults>,
     stats: Arc<WriterStats>,
@@ -129,10 +136,14 @@ pub struct Faults {
 impl WebhookWriter {
     /// Starts the writer task over `db` (it needs a tokio runtime).
     pub fn spawn(db: Db, settings: WriterSettings) -> Self {
-        let (queue, rx) = mpsc::channel(settings.queue.max(1));
-        let writer = Self { queue, in_flight: Arc::default(), faults: Arc::default(), stats: Arc::default() };
-        let shared = Shared { faults: writer.faults.clone(), stats: writer.stats.clone() };
-        tokio::spawn(run(db, rx, settings, writer.in_flight.clone(), shared));
+        let writers = if db.kind() == crate::DbKind::Sqlite { 1 } else { settings.writers.max(1) };
+        let per_writer = settings.queue.div_ceil(writers).max(1);
+        let (senders, receivers): (Vec<_>, Vec<_>) = (0..writers).map(|_| mpsc::channel(per_writer)).unzip();
+        let writer = Self { queues: senders.into(), in_flight: Arc::default(), faults: Arc::default(), stats: Arc::default() };
+        for rx in receivers {
+            let shared = Shared { faults: writer.faults.clone(), stats: writer.stats.clone() };
+            tokio::spawn(run(db.clone(), rx, settings, writer.in_flight.clone(), shared));
+        }
         writer
     }
 
@@ -140,7 +151,8 @@ impl WebhookWriter {
     /// has committed. [`IngestError::Busy`] at once when the queue is full.
     pub async fn apply(&self, raw: String, payload: WebhookPayload) -> std::result::Result<IngestReport, IngestError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.try_send(Pending { raw, payload, reply }).map_err(|e| match e {
+        let queue = &self.queues[shard(&payload) as usize % self.queues.len()];
+        queue.try_send(Pending { raw, payload, reply }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => IngestError::Busy,
             mpsc::error::TrySendError::Closed(_) => IngestError::Failed,
         })?;
@@ -149,12 +161,17 @@ impl WebhookWriter {
 
     /// Bodies waiting for the writer or in the batch it is writing.
     pub fn backlog(&self) -> usize {
-        self.queue.max_capacity() - self.queue.capacity() + self.in_flight.load(Ordering::Relaxed)
+        self.queues.iter().map(|q| q.max_capacity() - q.capacity()).sum::<usize>() + self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// How many writer tasks there are (one on SQLite).
+    pub fn writers(&self) -> usize {
+        self.queues.len()
     }
 
     /// The most bodies that may wait before requests are refused.
     pub fn capacity(&self) -> usize {
-        self.queue.max_capacity()
+        self.queues.iter().map(|q| q.max_capacity()).sum()
     }
 
     /// The test hook (see [`Faults`]).
@@ -166,6 +183,20 @@ impl WebhookWriter {
     pub fn stats(&self) -> &WriterStats {
         &self.stats
     }
+}
+
+/// Which writer a body goes to: a hash of its first sender or status's message, read
+/// from the raw change values (no second parse), so one sender's messages and one
+/// message's statuses are always written by the same writer, in arrival order.
+fn shard(payload: &WebhookPayload) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let key = payload.entry.iter().flat_map(|e| &e.changes).find_map(|c| {
+        let v = &c.value;
+        v["messages"][0]["from"].as_str().or_else(|| v["statuses"][0]["id"].as_str()).or_else(|| v["messages"][0]["from_user_id"].as_str())
+    });
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.unwrap_or_default().hash(&mut h);
+    h.finish()
 }
 
 /// What the writer task shares with the handles.
@@ -190,9 +221,10 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Pending>, settings: WriterSettings, 
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
         }
-        in_flight.store(batch.len(), Ordering::Relaxed);
+        let size = batch.len();
+        in_flight.fetch_add(size, Ordering::Relaxed);
         write_batch(&db, std::mem::take(&mut batch), &shared).await;
-        in_flight.store(0, Ordering::Relaxed);
+        in_flight.fetch_sub(size, Ordering::Relaxed);
     }
 }
 

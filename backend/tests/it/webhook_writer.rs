@@ -39,7 +39,7 @@ fn parse(body: &str) -> WebhookPayload {
 
 /// A writer that waits long enough to put everything submitted together in one batch.
 fn patient_writer(t: &TestDb) -> WebhookWriter {
-    WebhookWriter::spawn(t.db.clone(), WriterSettings { max_batch: 64, linger: Duration::from_millis(300), queue: 64 })
+    WebhookWriter::spawn(t.db.clone(), WriterSettings { max_batch: 64, linger: Duration::from_millis(300), queue: 64, writers: 1 })
 }
 
 /// Submits every body at once and collects the answers in order.
@@ -165,7 +165,7 @@ async fn a_full_queue_refuses_at_once_and_the_queued_bodies_are_applied_when_the
     for t in databases().await {
         let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
         seed_number(&t.db, &a.actor, PNID).await;
-        let writer = WebhookWriter::spawn(t.db.clone(), WriterSettings { max_batch: 1, linger: Duration::ZERO, queue: 2 });
+        let writer = WebhookWriter::spawn(t.db.clone(), WriterSettings { max_batch: 1, linger: Duration::ZERO, queue: 2, writers: 1 });
         // Hold the writer up: on SQLite the one write connection is taken, on PostgreSQL
         // the raw-body table is locked.
         let mut blocker = t.db.pool().begin().await.unwrap();
@@ -264,4 +264,48 @@ async fn a_batch_of_statuses_merges_in_arrival_order_and_publishes_every_transit
         let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE outcome = 'applied'").fetch_one(t.db.pool()).await.unwrap();
         assert_eq!(kept, bodies.len() as i64, "every raw body is kept ({})", t.label);
     }
+}
+
+#[tokio::test]
+async fn several_writers_share_the_load_and_each_senders_conversation_stays_whole() {
+    for t in databases().await {
+        let a = seed_org_with(&t.db, "Org A", "admin@a.test", Role::Admin).await;
+        let number = seed_number(&t.db, &a.actor, PNID).await;
+        let sent: Vec<String> = seed_five_sent(&t, &a.org, &number.id).await;
+        // Four writers on PostgreSQL (SQLite keeps its one): ten senders, four messages
+        // each in scrambled time order, and every sent message's statuses.
+        let writer = WebhookWriter::spawn(t.db.clone(), WriterSettings { max_batch: 8, linger: Duration::from_millis(5), queue: 256, writers: 4 });
+        assert_eq!(writer.writers(), if t.db.kind() == DbKind::Postgres { 4 } else { 1 }, "{}", t.label);
+        let mut bodies = Vec::new();
+        for round in [2, 0, 3, 1] {
+            for s in 0..10 {
+                bodies.push(inbound(&format!("wamid.S{s}R{round}"), &format!("55119999930{s:02}"), 1760000000 + round));
+            }
+        }
+        for st in ["read", "sent", "delivered"] {
+            for (i, _) in sent.iter().enumerate() {
+                bodies.push(status(&format!("wamid.P{i}"), st));
+            }
+        }
+        let answers = submit_together(&writer, &bodies).await;
+        assert!(answers.iter().all(|a| a.is_ok()), "{}: {answers:?}", t.label);
+        assert_eq!(count_rows(&t.db, "messages").await, 40 + sent.len() as i64, "{}", t.label);
+        let chats: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT unread_count, last_inbound_at FROM conversations WHERE last_inbound_at IS NOT NULL").fetch_all(t.db.pool()).await.unwrap();
+        assert_eq!(chats.len(), 10, "one conversation per sender ({})", t.label);
+        assert!(chats.iter().all(|c| *c == (4, 1_760_000_003_000)), "every message counted, the newest wins ({}): {chats:?}", t.label);
+        for id in &sent {
+            assert_eq!(message_status(&t.db, id).await.0, "read", "{}", t.label);
+        }
+        assert_eq!(writer.backlog(), 0, "{}", t.label);
+    }
+}
+
+/// Five sent messages `wamid.P0` … `wamid.P4`.
+async fn seed_five_sent(t: &TestDb, org: &domain::OrgId, number: &domain::NumberId) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..5 {
+        out.push(seed_outbound_message(&t.db, org, number, &format!("+55119999940{i:02}"), Some(&format!("wamid.P{i}"))).await);
+    }
+    out
 }

@@ -121,7 +121,7 @@ async fn while_the_writer_is_behind_a_webhook_is_answered_503_at_once_and_readyz
             "http://127.0.0.1:9",
         )
         .unwrap();
-        state.ingest = WebhookWriter::spawn(t.db.clone(), WriterSettings { max_batch: 1, linger: std::time::Duration::ZERO, queue: 1 });
+        state.ingest = WebhookWriter::spawn(t.db.clone(), WriterSettings { max_batch: 1, linger: std::time::Duration::ZERO, queue: 1, writers: 1 });
         let writer = state.ingest.clone();
         let app = TestApp { label: t.label, db: t.db.clone(), router: server::web::router(state, &cfg) };
 

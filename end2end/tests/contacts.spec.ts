@@ -194,3 +194,34 @@ test("a webhook source made in Settings takes a posted lead, and a scoring rule 
   await expect(row).toContainText("Hook Lead");
   await expect(row.locator("td").nth(5)).toHaveText("15");
 });
+
+test("the contact list pages through 60 contacts and back", async ({ page, request }) => {
+  const tag = `Pager${unique().slice(-6)}`;
+  const stem = unique().slice(-6);
+  for (let i = 0; i < 60; i++) {
+    const made = await request.post("/api/v1/contacts", {
+      headers: { Authorization: `Bearer ${apiKey()}` },
+      data: { phone: `+4479${stem}${String(i).padStart(2, "0")}`, name: `${tag} ${String(i).padStart(2, "0")}` },
+    });
+    expect(made.status()).toBe(201);
+  }
+  await signIn(page);
+  await open(page, "/contacts");
+  await page.getByTestId("contact-search").fill(tag);
+  await expect(page.getByTestId("contact-total")).toHaveText("1–25 of 60");
+  await expect(page.getByTestId("contact-row")).toHaveCount(25);
+  const next = page.getByRole("button", { name: "Next", exact: true });
+  const previous = page.getByRole("button", { name: "Previous", exact: true });
+  await expect(next).toHaveText("Next");
+  await expect(previous).toBeDisabled();
+  await next.click();
+  await expect(page.getByTestId("contact-total")).toHaveText("26–50 of 60");
+  await next.click();
+  await expect(page.getByTestId("contact-total")).toHaveText("51–60 of 60");
+  await expect(page.getByTestId("contact-row")).toHaveCount(10);
+  await expect(next).toBeDisabled();
+  const seen = await page.getByTestId("contact-row").allInnerTexts();
+  expect(seen.some((t) => t.includes(`${tag} 59`) || t.includes(`${tag} 00`))).toBe(true);
+  await previous.click();
+  await expect(page.getByTestId("contact-total")).toHaveText("26–50 of 60");
+});

@@ -234,3 +234,90 @@ test("the contact panel shows the CRM card, and a note added there is on the con
   await expect(page.getByTestId("timeline")).toContainText("Wrote text: Can you send me the menu?");
   await phoneContext.close();
 });
+
+test("a 300-character word wraps inside its bubble and the chat never scrolls sideways", async ({ page, browser }) => {
+  const name = `Wrap ${unique().slice(-4)}`;
+  const { write, phoneContext } = await openChatWithNewCustomer(page, browser, name);
+  const word = "https://example.com/" + "x".repeat(280);
+  await write(word);
+  const bubble = page.getByTestId("chat-messages").locator('[data-direction="inbound"]').filter({ hasText: "xxxxxxxxxx" });
+  await expect(bubble).toHaveCount(1);
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 844 });
+    const fits = await bubble.evaluate((b) => b.scrollWidth <= b.clientWidth + 1);
+    expect(fits, `the bubble holds its text at ${width} px`).toBe(true);
+    const chat = page.getByTestId("chat-messages");
+    expect(await chat.evaluate((c) => c.scrollWidth <= c.clientWidth + 1), `no sideways scroll at ${width} px`).toBe(true);
+  }
+  await phoneContext.close();
+});
+
+test("the composer spans the chat, grows with its text up to a limit and sends", async ({ page, browser }) => {
+  const name = `Grow ${unique().slice(-4)}`;
+  const { phone, phoneContext } = await openChatWithNewCustomer(page, browser, name);
+  const composer = page.getByTestId("composer");
+  const chat = page.getByTestId("chat-messages");
+  await composer.fill("Hi");
+  const one = await composer.evaluate((t) => t.getBoundingClientRect().height);
+  const width = await composer.evaluate((t) => t.getBoundingClientRect().width);
+  const chatWidth = await chat.evaluate((c) => c.getBoundingClientRect().width);
+  expect(width, "the text box spans most of the chat").toBeGreaterThan(chatWidth * 0.8);
+  await composer.fill("Our opening hours:\nMonday to Friday 9–18\nSaturday 10–14\nSunday closed");
+  const four = await composer.evaluate((t) => t.getBoundingClientRect().height);
+  expect(four).toBeGreaterThan(one * 1.8);
+  await composer.fill(Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n"));
+  const many = await composer.evaluate((t) => t.getBoundingClientRect().height);
+  expect(many, "it stops growing and scrolls instead").toBeLessThan(260);
+  await composer.fill("Our opening hours:\nMonday to Friday 9–18");
+  await composer.press("Enter");
+  await expect(composer).toHaveValue("");
+  await expect(chat.locator('[data-direction="outbound"]').last()).toContainText("Monday to Friday 9–18");
+  await expect(phone.getByTestId("sandbox-chat")).toContainText("Monday to Friday 9–18");
+  // The tools are icon buttons with names.
+  const tools = page.getByRole("toolbar", { name: "Composer tools" });
+  await expect(tools.getByRole("button", { name: "Templates" })).toBeVisible();
+  await expect(tools.getByRole("button", { name: "Canned responses" })).toBeVisible();
+  await expect(tools.getByText("Attach a file")).toHaveCount(1);
+  await tools.getByRole("button", { name: "Canned responses" }).click();
+  await expect(composer).toHaveValue("/");
+  await phoneContext.close();
+});
+
+test("the inbox answers to j, k, e, a, / and ?", async ({ page, browser }) => {
+  const first = `Keys ${unique().slice(-4)}`;
+  const { phoneContext } = await openChatWithNewCustomer(page, browser, first);
+  await open(page, "/inbox");
+  await expect(page.getByTestId("conversation").nth(1)).toBeVisible();
+  // Nothing selected: j opens the first conversation, j the next, k goes back.
+  await page.locator("body").press("j");
+  await expect(page).toHaveURL(/\/inbox\/.+/);
+  const one = page.url();
+  await page.locator("body").press("j");
+  await expect(page).not.toHaveURL(one);
+  await page.locator("body").press("k");
+  await expect(page).toHaveURL(one);
+  await page.getByTestId("conversation").filter({ hasText: first }).getByRole("link").click();
+  await expect(page.getByTestId("chat-name")).toHaveText(first);
+  await expect(page.getByRole("button", { name: "Assign to me" })).toBeEnabled();
+  await page.locator("body").press("a");
+  await expect(page.getByTestId("assignee").locator("option:checked")).toHaveText("Erin Admin");
+  await page.locator("body").press("e");
+  await expect(page.locator("[data-shortcut=resolve]")).toHaveText("Reopen");
+  await page.locator("body").press("e");
+  await expect(page.locator("[data-shortcut=resolve]")).toHaveText("Resolve");
+  await page.locator("body").press("/");
+  await expect(page.getByTestId("composer")).toHaveValue("/");
+  await expect(page.getByTestId("composer")).toBeFocused();
+  // Keys typed in the composer are text, not shortcuts.
+  await page.getByTestId("composer").press("j");
+  await expect(page.getByTestId("composer")).toHaveValue("/j");
+  await page.getByTestId("composer").fill("");
+  await page.getByTestId("composer").blur();
+  await page.locator("body").press("?");
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(help).toBeVisible();
+  await expect(help).toContainText("Assign the conversation to me");
+  await page.keyboard.press("Escape");
+  await expect(help).toHaveCount(0);
+  await phoneContext.close();
+});

@@ -3,6 +3,7 @@
 
 use crate::api::auth::{current_session, Logout, SwitchOrg};
 use crate::components::hydration::{reload_to, use_hydrated};
+use crate::components::icons::{Icon, IconName};
 use domain::dto::SessionInfo;
 use domain::{ErrorCode, Role};
 use leptos::prelude::*;
@@ -63,17 +64,17 @@ pub fn AppShell() -> impl IntoView {
 struct NavItem {
     href: &'static str,
     label: &'static str,
-    icon: &'static str,
+    icon: IconName,
     /// The lowest role the page is for.
     min_role: Role,
 }
 
 const NAV: &[NavItem] = &[
-    NavItem { href: "/", label: "Home", icon: "⌂", min_role: Role::Viewer },
-    NavItem { href: "/inbox", label: "Inbox", icon: "✉", min_role: Role::Viewer },
-    NavItem { href: "/contacts", label: "Contacts", icon: "☺", min_role: Role::Viewer },
-    NavItem { href: "/sandbox", label: "Sandbox", icon: "✆", min_role: Role::Manager },
-    NavItem { href: "/settings/profile", label: "Settings", icon: "⚙", min_role: Role::Viewer },
+    NavItem { href: "/", label: "Home", icon: IconName::Home, min_role: Role::Viewer },
+    NavItem { href: "/inbox", label: "Inbox", icon: IconName::Inbox, min_role: Role::Viewer },
+    NavItem { href: "/contacts", label: "Contacts", icon: IconName::Contacts, min_role: Role::Viewer },
+    NavItem { href: "/sandbox", label: "Sandbox", icon: IconName::Phone, min_role: Role::Manager },
+    NavItem { href: "/settings/profile", label: "Settings", icon: IconName::Settings, min_role: Role::Viewer },
 ];
 
 #[component]
@@ -90,7 +91,7 @@ fn ShellLayout(info: SessionInfo) -> impl IntoView {
                 <nav class="side-nav" aria-label="Main navigation">
                     {NAV.iter().filter(|item| info.role.at_least(item.min_role)).map(|item| view! {
                         <A href=item.href attr:class="nav-link">
-                            <span class="nav-icon" aria-hidden="true">{item.icon}</span>
+                            <span class="nav-icon" aria-hidden="true"><Icon name=item.icon /></span>
                             <span>{item.label}</span>
                         </A>
                     }).collect_view()}
@@ -114,7 +115,7 @@ fn ShellLayout(info: SessionInfo) -> impl IntoView {
             <nav class="bottom-nav" aria-label="Main navigation (mobile)">
                 {NAV.iter().map(|item| view! {
                     <A href=item.href attr:class="bottom-link">
-                        <span class="nav-icon" aria-hidden="true">{item.icon}</span>
+                        <span class="nav-icon" aria-hidden="true"><Icon name=item.icon /></span>
                         <span>{item.label}</span>
                     </A>
                 }).collect_view()}
@@ -175,7 +176,7 @@ fn ThemeToggle() -> impl IntoView {
     };
     view! {
         <button type="button" class="icon-button" on:click=toggle title="Switch light/dark theme" aria-label="Switch light/dark theme">
-            "◐"
+            <Icon name=IconName::Theme />
         </button>
     }
 }
@@ -229,7 +230,7 @@ fn NotificationBell() -> impl IntoView {
             <button type="button" class="button bell-button" data-testid="bell" disabled=move || !hydrated.get()
                 aria-expanded=move || open.get().to_string()
                 on:click=move |_| open.update(|o| *o = !*o)>
-                <span aria-hidden="true">"🔔"</span>
+                <Icon name=IconName::Bell />
                 <span class="sr-only">"Notifications"</span>
                 <Show when=move || { unread() > 0 }>
                     <span class="badge" data-testid="bell-count">{unread}<span class="sr-only">" unread"</span></span>

@@ -3,6 +3,7 @@
 pub mod format;
 pub mod forms;
 pub mod hydration;
+pub mod icons;
 pub mod layout;
 pub mod live;
 pub mod upload;

@@ -180,8 +180,8 @@ pub fn ContactsPage() -> impl IntoView {
                                 </table>
                             </div>
                             <nav class="pager" aria-label="Pages">
-                                <button type="button" class="button" disabled=move || page.get() <= 1 || !hydrated.get() on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
-                                <button type="button" class="button" disabled=move || page.get() * per_page.get() >= total || !hydrated.get() on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+                                <button type="button" class="button" disabled=move || { page.get() <= 1 || !hydrated.get() } on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
+                                <button type="button" class="button" disabled=move || { page.get() * per_page.get() >= total || !hydrated.get() } on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
                                 <label for="per-page">"Per page"</label>
                                 <select id="per-page" on:change=move |ev| { per_page.set(event_target_value(&ev).parse().unwrap_or(25)); page.set(1); }>
                                     {[25, 50, 100].into_iter().map(|n| view! { <option value=n.to_string() selected=move || per_page.get() == n>{n.to_string()}</option> }).collect_view()}

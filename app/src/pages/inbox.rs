@@ -11,6 +11,7 @@ use crate::api::inbox::{
 use crate::components::format::{day_of, initials, now_ms, relative, time_of};
 use crate::components::forms::ErrorNotice;
 use crate::components::hydration::{adopt_early_input, use_hydrated};
+use crate::components::icons::{Icon, IconName};
 use crate::components::live::Live;
 use crate::pages::contacts::TagChips;
 use domain::dto::{ContactNoteView, ContactView, InboxItem, MessageView};
@@ -64,6 +65,7 @@ pub fn InboxPage() -> impl IntoView {
     provide_context(PageHydrated(hydrated));
     view! {
         <Title text="Inbox" />
+        <crate::pages::inbox_shortcuts::InboxShortcuts />
         <div class="inbox" class:has-chat=move || !selected.get().is_empty()>
             <section class="inbox-list" aria-label="Conversations">
                 <h1 class="sr-only">"Inbox"</h1>
@@ -251,7 +253,7 @@ fn ChatBody(
     let open = item.window_expires_at.is_some_and(|w| w > now_ms());
     let resolved = item.status == "resolved";
     let bot = item.handled_by != "human";
-    let (id1, id2, id3, id4) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let (id1, id1b, id2, id3, id4) = (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
     let mut last_day = String::new();
     let bubbles: Vec<_> = c
         .messages
@@ -266,7 +268,7 @@ fn ChatBody(
         .collect();
     view! {
         <header class="chat-header">
-            <A href="/inbox" attr:class="button back-link" attr:aria-label="Back to the list">"←"</A>
+            <A href="/inbox" attr:class="button back-link" attr:aria-label="Back to the list"><Icon name=IconName::Back /></A>
             <div class="chat-title">
                 <h2 data-testid="chat-name">{item.display_name.clone()}</h2>
                 <span class="muted">{item.phone.clone().unwrap_or_default()}</span>
@@ -280,7 +282,14 @@ fn ChatBody(
                     <option value="" selected=item.assignee_id.is_none()>"Unassigned"</option>
                     {c.members.iter().map(|(uid, name)| view! { <option value=uid.clone() selected=item.assignee_id.as_deref() == Some(uid.as_str())>{name.clone()}</option> }).collect_view()}
                 </select>
-                <button type="button" class="button" disabled=move || !hydrated.get() || !c.can_act
+                {(item.assignee_id.as_deref() != Some(c.me.as_str())).then(|| {
+                    let (id, me) = (id1b.clone(), c.me.clone());
+                    view! {
+                        <button type="button" class="button" data-shortcut="assign-me" title="Assign to me (a)" disabled=move || !hydrated.get() || !c.can_act
+                            on:click=move |_| { assign.dispatch(InboxAssign { conversation_ids: id.clone(), user_id: me.clone() }); }>"Assign to me"</button>
+                    }
+                })}
+                <button type="button" class="button" data-shortcut="resolve" title=if resolved { "Reopen (e)" } else { "Resolve (e)" } disabled=move || !hydrated.get() || !c.can_act
                     on:click=move |_| { resolve.dispatch(InboxResolve { conversation_id: id2.clone(), resolved: !resolved }); }>{if resolved { "Reopen" } else { "Resolve" }}</button>
                 <button type="button" class="button" disabled=move || !hydrated.get() || !c.can_act
                     on:click=move |_| { unread.dispatch(InboxMarkUnread { conversation_id: id3.clone() }); }>"Mark unread"</button>
@@ -301,24 +310,25 @@ fn ChatBody(
     }
 }
 
-/// A status tick: ⏱ pending, ✓ sent, ✓✓ delivered, blue ✓✓ read, ⚠ failed (with why).
+/// A status tick: a clock pending, ✓ sent, ✓✓ delivered, blue ✓✓ read, an alert failed
+/// (with why); SVG, named by its label.
 fn ticks(m: &MessageView) -> impl IntoView {
     let (symbol, label) = match m.status.as_str() {
-        "pending" => ("⏱", "Pending".to_string()),
-        "sent" => ("✓", "Sent".to_string()),
-        "delivered" => ("✓✓", "Delivered".to_string()),
-        "read" | "played" => ("✓✓", "Read".to_string()),
+        "pending" => (Some(IconName::Pending), "Pending".to_string()),
+        "sent" => (Some(IconName::Sent), "Sent".to_string()),
+        "delivered" => (Some(IconName::Delivered), "Delivered".to_string()),
+        "read" | "played" => (Some(IconName::Delivered), "Read".to_string()),
         "failed" => (
-            "⚠",
+            Some(IconName::Alert),
             format!(
                 "Failed: {}{}",
                 m.error_title.clone().unwrap_or_else(|| "unknown reason".into()),
                 m.error_code.map(|c| format!(" ({c})")).unwrap_or_default()
             ),
         ),
-        _ => ("", String::new()),
+        _ => (None, String::new()),
     };
-    view! { <span class=format!("tick tick-{}", m.status) title=label.clone() aria-label=label data-testid="tick">{symbol}</span> }
+    view! { <span class=format!("tick tick-{}", m.status) title=label.clone() role="img" aria-label=label data-testid="tick">{symbol.map(|name| view! { <Icon name /> })}</span> }
 }
 
 fn s<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -404,6 +414,9 @@ fn Composer(
     let hydrated = page_hydrated();
     let draft = RwSignal::new(String::new());
     let as_note = RwSignal::new(false);
+    // The template picker: open by itself when only a template can go out.
+    let templates_open = RwSignal::new(false);
+    let text_box = NodeRef::<leptos::html::Textarea>::new();
     let closed_while_typing = RwSignal::new(false);
     let canned = LocalResource::new(canned_responses);
     // Tell the agent if the window closes while they type.
@@ -486,8 +499,10 @@ fn Composer(
             </ul>
             <form class="composer" aria-label="Reply" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit(); }>
                 <label for="composer-text" class="sr-only">"Message"</label>
-                <textarea id="composer-text" rows="2" maxlength="4096" data-testid="composer"
-                    placeholder=move || if as_note.get() { "Internal note (only your team sees it)" } else if open { "Type a reply — Enter sends, Shift+Enter for a new line, / for canned responses" } else { "Window closed: send a template" }
+                // Spans the chat's width and grows with its text up to a limit (CSS
+                // `field-sizing`), like WhatsApp's own composer.
+                <textarea id="composer-text" class="composer-text" rows="1" title="Enter sends, Shift+Enter starts a new line" maxlength="4096" data-testid="composer" node_ref=text_box
+                    placeholder=move || if as_note.get() { "Internal note (only your team sees it)" } else if open { "Type a reply, / for canned responses" } else { "Window closed: send a template" }
                     disabled=text_disabled
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
@@ -497,18 +512,53 @@ fn Composer(
                             submit2();
                         }
                     }></textarea>
-                <label class="note-toggle"><input type="checkbox" prop:checked=move || as_note.get() on:change=move |ev| as_note.set(event_target_checked(&ev)) />"Note"</label>
-                <input type="file" id="composer-file" class="file-input" data-testid="attach" disabled=attach_disabled on:change=on_file
-                    accept="image/jpeg,image/png,video/mp4,video/3gpp,audio/aac,audio/amr,audio/mpeg,audio/mp4,audio/ogg,application/pdf,text/plain,application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-powerpoint,application/vnd.openxmlformats-officedocument.presentationml.presentation" />
-                <label for="composer-file" class="button file-button" class:disabled=attach_disabled title="Attach a file (the text becomes its caption)">
-                    {move || if uploading.get() { "Sending…" } else { "📎 Attach" }}
-                </label>
-                <button type="submit" class="button button-primary" disabled=text_disabled>{move || if as_note.get() { "Add note" } else { "Send" }}</button>
+                <div class="composer-bar" role="toolbar" aria-label="Composer tools">
+                    <input type="file" id="composer-file" class="file-input" data-testid="attach" disabled=attach_disabled on:change=on_file
+                        accept="image/jpeg,image/png,video/mp4,video/3gpp,audio/aac,audio/amr,audio/mpeg,audio/mp4,audio/ogg,application/pdf,text/plain,application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-powerpoint,application/vnd.openxmlformats-officedocument.presentationml.presentation" />
+                    <label for="composer-file" class="icon-button file-button" class:disabled=attach_disabled title="Attach a file (the text becomes its caption)">
+                        <Icon name=IconName::Attach />
+                        <span class=move || if uploading.get() { "" } else { "sr-only" }>{move || if uploading.get() { "Sending…" } else { "Attach a file" }}</span>
+                    </label>
+                    <button type="button" class="icon-button" title="Send a template" aria-label="Templates" aria-expanded=move || templates_open.get().to_string()
+                        disabled=move || !hydrated.get() on:click=move |_| templates_open.update(|o| *o = !*o)>
+                        <Icon name=IconName::Template />
+                    </button>
+                    <button type="button" class="icon-button" data-shortcut="canned" title="Canned responses (type /)" aria-label="Canned responses" disabled=text_disabled
+                        on:click=move |_| {
+                            if !draft.get_untracked().starts_with('/') {
+                                draft.set("/".into());
+                            }
+                            if let Some(t) = text_box.get_untracked() {
+                                let _ = t.focus();
+                            }
+                        }>
+                        <Icon name=IconName::Canned />
+                    </button>
+                    <label class="note-toggle" class:on=move || as_note.get() title="An internal note: only your team sees it">
+                        <input type="checkbox" prop:checked=move || as_note.get() on:change=move |ev| as_note.set(event_target_checked(&ev)) />
+                        <Icon name=IconName::Note />"Note"
+                    </label>
+                    <span class="composer-spacer"></span>
+                    <button type="submit" class="button button-primary" disabled=text_disabled>
+                        <Icon name=IconName::Send />{move || if as_note.get() { "Add note" } else { "Send" }}
+                    </button>
+                </div>
             </form>
             <ErrorNotice result=send.value() />
             <ErrorNotice result=note.value() />
             {move || attach_error.get().map(|e| view! { <p role="alert" class="notice notice-error">{e}</p> })}
-            <details class="template-picker" open=!open>
+            <details class="template-picker" prop:open=move || !open || templates_open.get()
+                on:toggle=move |ev| {
+                    #[cfg(feature = "hydrate")]
+                    {
+                        use wasm_bindgen::JsCast;
+                        if let Some(d) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                            templates_open.set(d.has_attribute("open"));
+                        }
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = ev;
+                }>
                 <summary>"Send a template"</summary>
                 <form class="form-inline" aria-label="Send a template" on:submit=move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();

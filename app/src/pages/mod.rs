@@ -6,6 +6,7 @@ pub mod contact_import;
 pub mod contacts;
 pub mod home;
 pub mod inbox;
+pub mod inbox_shortcuts;
 pub mod login;
 pub mod not_found;
 pub mod sandbox;

@@ -5,6 +5,7 @@
 use crate::api::sandbox::{get_sandbox_phone, get_simulator_behaviour, SandboxCustomerSend, SetSimulatorBehaviour};
 use crate::components::forms::{ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
+use crate::components::icons::{Icon, IconName};
 use domain::dto::SandboxMessage;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -190,7 +191,7 @@ fn PhoneBubble(m: SandboxMessage, act: Callback<(String, String, String, String)
                 ("audio", Some(src)) => view! { <audio src=src controls=true></audio> }.into_any(),
                 (_, src) => {
                     let href = src.or(link).unwrap_or_default();
-                    view! { <a href=href target="_blank" rel="noopener noreferrer">{format!("📎 {kind}")}</a> }.into_any()
+                    view! { <a href=href target="_blank" rel="noopener noreferrer"><Icon name=IconName::Attach />{kind.clone()}</a> }.into_any()
                 }
             };
             view! { {preview} {(!caption.is_empty()).then(|| view! { <p>{caption.clone()}</p> })} }.into_any()

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod members;
 pub mod net;
 pub mod notifications;
+pub mod onboarding;
 pub mod orgs;
 pub mod rate_limit;
 pub mod secrets;

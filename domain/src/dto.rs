@@ -571,3 +571,16 @@ pub struct TwoFactorSetup {
     /// The QR code, an SVG document made on the server.
     pub qr_svg: String,
 }
+
+/// One step of a new org's getting-started checklist on Home, ticked from real state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistStep {
+    /// Stable name of the step: `number`, `contacts`, `teammate`, `chat`.
+    pub key: String,
+    pub label: String,
+    pub done: bool,
+    /// Where the step is done.
+    pub href: String,
+    /// The link's text.
+    pub action: String,
+}

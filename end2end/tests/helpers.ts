@@ -109,3 +109,24 @@ export async function lastMail(to: string, text: string): Promise<string> {
   }
   throw new Error(`no mail to ${to} reached the sink`);
 }
+
+/** Signs up a new org through /signup as `name`, confirms the address through the SMTP
+ * sink and signs in. Returns the account. */
+export async function signUpNewOrg(page: Page, prefix: string, name: string): Promise<{ email: string; password: string }> {
+  const who = { email: `${prefix}-${unique()}@e2e.test`, password: `${prefix}-e2e-password-1` };
+  await page.goto("/signup");
+  await page.getByLabel("Organisation name").fill(`${prefix.toUpperCase()} Org ${unique()}`);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password (at least 10 characters)").fill(who.password);
+  await page.getByRole("button", { name: "Create" }).click();
+  // The e2e server mails (SMTP sink): the new account signs in once its address is confirmed.
+  const mail = await lastMail(who.email, "/verify-email?token=");
+  const link = mail.match(/http:\/\/[^\s"<>]+\/verify-email\?token=[A-Za-z0-9_-]+/)![0];
+  await page.goto(link);
+  // Enabled once the page has hydrated; the click waits for that.
+  await page.getByRole("button", { name: "Confirm my address" }).click();
+  await expect(page.getByRole("status")).toContainText("Your address is confirmed");
+  await signIn(page, who);
+  return who;
+}

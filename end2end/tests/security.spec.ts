@@ -7,7 +7,7 @@
 import { test, expect, Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { createHmac } from "crypto";
-import { hydrated, lastMail, signIn, unique } from "./helpers";
+import { hydrated, lastMail, signIn, unique, signUpNewOrg } from "./helpers";
 
 const STEP_MS = 30_000;
 
@@ -57,22 +57,7 @@ async function seriousViolations(page: Page) {
 type Person = { email: string; password: string };
 
 async function signUp(page: Page): Promise<Person> {
-  const who = { email: `tfa-${unique()}@e2e.test`, password: "tfa-e2e-password-1" };
-  await page.goto("/signup");
-  await page.getByLabel("Organisation name").fill(`TFA Org ${unique()}`);
-  await page.getByLabel("Your name").fill("Tess Factor");
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password (at least 10 characters)").fill(who.password);
-  await page.getByRole("button", { name: "Create" }).click();
-  // The e2e server mails (SMTP sink): the new account signs in once its address is confirmed.
-  const mail = await lastMail(who.email, "/verify-email?token=");
-  const link = mail.match(/http:\/\/[^\s"<>]+\/verify-email\?token=[A-Za-z0-9_-]+/)![0];
-  await page.goto(link);
-  // Enabled once the page has hydrated; the click waits for that.
-  await page.getByRole("button", { name: "Confirm my address" }).click();
-  await expect(page.getByRole("status")).toContainText("Your address is confirmed");
-  await signIn(page, who);
-  return who;
+  return signUpNewOrg(page, "tfa", "Tess Factor");
 }
 
 async function passwordStep(page: Page, who: Person) {

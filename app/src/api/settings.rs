@@ -15,6 +15,14 @@ pub async fn get_org_profile() -> Result<OrgProfile, AppError> {
     backend::orgs::profile(&state.db, &actor).await.map_err(fail)
 }
 
+/// The getting-started checklist of the current org, ticked from its real state. Any
+/// member.
+#[server(prefix = "/api", endpoint = "home/checklist", client = CsrfClient)]
+pub async fn get_checklist() -> Result<Vec<domain::dto::ChecklistStep>, AppError> {
+    let (state, actor) = actor().await?;
+    backend::onboarding::checklist(&state.db, &actor).await.map_err(fail)
+}
+
 /// Changes the current org's name, time zone and default country. Admins only.
 #[server(prefix = "/api", endpoint = "settings/update_org_profile", client = CsrfClient)]
 pub async fn update_org_profile(name: String, time_zone: String, default_country: String) -> Result<OrgProfile, AppError> {

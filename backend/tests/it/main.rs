@@ -10,6 +10,7 @@ mod inbox;
 mod invitations;
 mod jobs;
 mod media;
+mod onboarding;
 mod roles;
 mod schema;
 mod security;

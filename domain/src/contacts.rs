@@ -30,6 +30,23 @@ pub struct ContactFilters {
 }
 
 impl ContactFilters {
+    /// How many filters other than the search box and the sort order are in use: what
+    /// the "Filters (n)" button on a phone counts.
+    pub fn active(&self) -> usize {
+        let fields = [
+            &self.phone,
+            &self.tag,
+            &self.opt_in_status,
+            &self.lead_status,
+            &self.source,
+            &self.created_from,
+            &self.created_to,
+            &self.last_message_from,
+            &self.last_message_to,
+        ];
+        fields.iter().filter(|f| !f.trim().is_empty()).count() + usize::from(self.trash)
+    }
+
     /// The filters as a URL query string (without `?`), leaving out empty ones: what
     /// the export link of the current view carries.
     pub fn to_query_string(&self) -> String {
@@ -79,5 +96,18 @@ mod tests {
         };
         assert_eq!(f.to_query_string(), "q=ana%20lima&tag=vip&last_message_from=2026-11-01&last_message_to=2026-11-30&trash=true");
         assert_eq!(ContactFilters::default().to_query_string(), "");
+    }
+}
+
+#[cfg(test)]
+mod active_filter_tests {
+    use super::ContactFilters;
+
+    #[test]
+    fn active_counts_the_filters_in_use_but_not_the_search_or_the_sort() {
+        assert_eq!(ContactFilters::default().active(), 0);
+        let f =
+            ContactFilters { q: "ana".into(), sort: "name".into(), tag: "vip".into(), created_from: "2026-01-01".into(), trash: true, ..Default::default() };
+        assert_eq!(f.active(), 3);
     }
 }

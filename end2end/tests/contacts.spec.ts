@@ -106,13 +106,33 @@ test("bulk actions tag and trash the chosen contacts, and the trash restores the
   await expect(page.getByTestId("contact-row")).toContainText(names[0]);
 });
 
-test("the contact list works on a phone", async ({ page }) => {
+test("the contact list works on a phone", async ({ page, request }) => {
+  const made = await request.post("/api/v1/contacts", { headers: { Authorization: `Bearer ${apiKey()}` }, data: { phone: `+4479${unique().slice(-8)}`, name: "Phone Card" } });
+  expect(made.status()).toBe(201);
   await page.setViewportSize({ width: 390, height: 844 });
   await signIn(page);
   await open(page, "/contacts");
   await expect(page.getByTestId("contact-search")).toBeVisible();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
+  // Rows are cards that keep the name; the header row is gone.
+  const row = page.getByTestId("contact-row").first();
+  await expect(row.getByRole("link")).toBeVisible();
+  await expect(row.locator('td[data-label="Phone"]')).toBeVisible();
+  await expect(page.getByTestId("contact-table").locator("thead")).toBeHidden();
+  // The filters fold into one button that counts those in use.
+  const toggle = page.getByTestId("filter-toggle");
+  await expect(toggle).toHaveText("Filters");
+  await expect(page.getByLabel("Opt-in")).toBeHidden();
+  await toggle.click();
+  await expect(toggle).toHaveAttribute("aria-expanded", "true");
+  await page.getByLabel("Opt-in").selectOption("opted_in");
+  await page.getByLabel("Status").selectOption("new");
+  await expect(toggle).toHaveText("Filters (2)");
+  await toggle.click();
+  await expect(page.getByLabel("Opt-in")).toBeHidden();
+  const stillFits = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(stillFits).toBeLessThanOrEqual(0);
 });
 
 test("a CSV is imported with its mapping checked, the progress bar runs to the end and the error file lists the bad row", async ({ page }) => {

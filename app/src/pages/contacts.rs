@@ -43,6 +43,7 @@ pub fn ContactsPage() -> impl IntoView {
     let can_edit = role.is_some_and(|r| r.at_least(Role::Agent));
     let can_delete = role.is_some_and(|r| r.at_least(Role::Manager));
     let filters = RwSignal::new(ContactFilters::default());
+    let filters_open = RwSignal::new(false);
     let page = RwSignal::new(1i64);
     let per_page = RwSignal::new(25i64);
     let selected = RwSignal::new(HashSet::<String>::new());
@@ -96,6 +97,12 @@ pub fn ContactsPage() -> impl IntoView {
             <label for="contact-search">"Search"</label>
             <input id="contact-search" node_ref=search_box type="search" placeholder="Name, phone, email or company" data-testid="contact-search"
                 on:input=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.q = v.clone()) } />
+            // On a phone the filters fold behind one button that counts those in use.
+            <button type="button" class="button filter-toggle" data-testid="filter-toggle" aria-controls="filter-more"
+                aria-expanded=move || filters_open.get().to_string() on:click=move |_| filters_open.update(|o| *o = !*o)>
+                {move || match filters.with(ContactFilters::active) { 0 => "Filters".to_string(), n => format!("Filters ({n})") }}
+            </button>
+            <div id="filter-more" class="filter-more" class:open=move || filters_open.get()>
             <label for="filter-tag">"Tag"</label>
             <select id="filter-tag" data-testid="filter-tag" on:change=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.tag = v.clone()) }>
                 <option value="">"Any tag"</option>
@@ -137,6 +144,7 @@ pub fn ContactsPage() -> impl IntoView {
                 <option value="last_message">"Last message"</option>
             </select>
             <label class="check"><input type="checkbox" on:change=move |ev| { let v = event_target_checked(&ev); set_filter(&|f| f.trash = v) } />"Trash"</label>
+            </div>
         </form>
 
         {can_edit.then(|| view! {
@@ -168,7 +176,7 @@ pub fn ContactsPage() -> impl IntoView {
                         view! {
                             <p class="muted" data-testid="contact-total">{if total == 0 { "No contacts match.".to_string() } else { format!("{}–{} of {}", first + 1, first + shown, total) }}</p>
                             <div class="table-wrap">
-                                <table class="table" data-testid="contact-table">
+                                <table class="table table-cards" data-testid="contact-table">
                                     <thead><tr>
                                         <th scope="col"><input type="checkbox" aria-label="Choose all on this page" disabled=move || !hydrated.get()
                                             on:change=move |ev| { let on = event_target_checked(&ev); let ids = ids.clone(); selected.update(|s| for id in ids { if on { s.insert(id); } else { s.remove(&id); } }) } /></th>
@@ -227,13 +235,13 @@ fn ContactRow(c: ContactView, selected: RwSignal<HashSet<String>>) -> impl IntoV
         <tr data-testid="contact-row" data-phone=c.phone.clone().unwrap_or_default()>
             <td><input type="checkbox" aria-label=format!("Choose {name}") prop:checked=move || selected.get().contains(&id_check)
                 on:change=move |ev| { let on = event_target_checked(&ev); let id = id_toggle.clone(); selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } }) } /></td>
-            <td><A href=format!("/contacts/{id}")>{name.clone()}</A></td>
-            <td>{c.phone.clone().unwrap_or_else(|| "—".into())}</td>
-            <td><TagChips tags=c.tags.clone() /></td>
-            <td>{c.lead_status.clone()}</td>
-            <td>{c.score}</td>
-            <td>{c.opt_in_status.replace('_', " ")}</td>
-            <td>{utc_date(c.created_at)}</td>
+            <td class="card-title"><A href=format!("/contacts/{id}")>{name.clone()}</A></td>
+            <td data-label="Phone">{c.phone.clone().unwrap_or_else(|| "—".into())}</td>
+            <td data-label="Tags"><TagChips tags=c.tags.clone() /></td>
+            <td data-label="Status">{c.lead_status.clone()}</td>
+            <td data-label="Score">{c.score}</td>
+            <td data-label="Opt-in">{c.opt_in_status.replace('_', " ")}</td>
+            <td data-label="Created">{utc_date(c.created_at)}</td>
         </tr>
     }
 }

@@ -149,17 +149,6 @@ impl Db {
 /// 57 ms, five 100-row inserts 14 ms), so multi-row statements are cut to this size.
 pub const MAX_BIND_PARAMS: usize = 1_000;
 
-/// The most values one statement binds on the webhook writer's path: that cost grows
-/// with the square of the count (above), and a writer batch waits on every statement, so
-/// its statements stay small (a 250-body batch's statuses took 15 ms in statements of
-/// 1,000 values on PostgreSQL).
-pub const HOT_BIND_PARAMS: usize = 200;
-
-/// How many rows of `columns` values fit in one statement of the webhook writer's path.
-pub fn hot_rows_per_statement(columns: usize) -> usize {
-    (HOT_BIND_PARAMS / columns.max(1)).max(1)
-}
-
 /// How many rows of `columns` values fit in one statement.
 pub fn rows_per_statement(columns: usize) -> usize {
     (MAX_BIND_PARAMS / columns.max(1)).max(1)

@@ -90,7 +90,7 @@ pub struct NewEvent {
 /// multi-row statements as the bind limit allows, in the order given (a webhook batch's
 /// statuses).
 pub async fn publish_all_in(conn: &mut AnyConnection, events: &[NewEvent], now: i64) -> Result<()> {
-    for chunk in events.chunks(crate::db::hot_rows_per_statement(4)) {
+    for chunk in events.chunks(crate::db::rows_per_statement(4)) {
         let values: Vec<String> = (0..chunk.len()).map(|n| format!("(${}, ${}, ${}, ${}, $1)", 4 * n + 2, 4 * n + 3, 4 * n + 4, 4 * n + 5)).collect();
         let sql = format!("INSERT INTO org_events (org_id, kind, conversation_id, payload, created_at) VALUES {}", values.join(", "));
         let mut q = sqlx::query(&sql).bind(now);

@@ -266,10 +266,9 @@ fn bench_config() -> server::config::Config {
 /// The product's router on loopback; its webhook writer, for the time figures.
 async fn serve_app(t: &TestDb) -> (String, backend::whatsapp::webhook_writer::WebhookWriter) {
     let cfg = bench_config();
-    let state =
+    let mut state =
         server::web::app_state(leptos::prelude::LeptosOptions::builder().output_name("mce").build(), t.db.clone(), &cfg, test_cipher(), "http://127.0.0.1:9")
             .unwrap();
-    let mut state = state;
     // MCE_BENCH_WRITERS / MCE_BENCH_LINGER_MS: try other writer settings than the product's.
     let mut settings = backend::whatsapp::webhook_writer::WriterSettings::default();
     if let Some(n) = std::env::var("MCE_BENCH_WRITERS").ok().and_then(|v| v.parse().ok()) {

@@ -186,20 +186,5 @@ pub(crate) async fn ensure_returning_in(conn: &mut AnyConnection, org: &OrgId, n
 
 /// The conversation between a number and a contact, created when missing. Returns its id.
 pub(crate) async fn ensure_in(conn: &mut AnyConnection, org: &OrgId, number: &NumberId, contact: &ContactId, now: i64) -> Result<String> {
-    sqlx::query(
-        "INSERT INTO conversations (id, org_id, number_id, contact_id, status, unread_count, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'open', 0, $5, $5) ON CONFLICT (number_id, contact_id) DO NOTHING",
-    )
-    .bind(crate::clock::new_id())
-    .bind(org.as_str())
-    .bind(number.as_str())
-    .bind(contact.as_str())
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(sqlx::query_scalar("SELECT id FROM conversations WHERE number_id = $1 AND contact_id = $2")
-        .bind(number.as_str())
-        .bind(contact.as_str())
-        .fetch_one(&mut *conn)
-        .await?)
+    Ok(ensure_returning_in(conn, org, number, contact, now).await?.id)
 }

@@ -106,7 +106,7 @@ pub async fn apply_in(tx: &mut AnyConnection, raw_body: &str, payload: &WebhookP
 /// caller's transaction (the writer's batch).
 pub async fn record_applied_all_in(conn: &mut AnyConnection, bodies: &[&str]) -> Result<()> {
     let now = now_ms();
-    for chunk in bodies.chunks(crate::db::hot_rows_per_statement(2)) {
+    for chunk in bodies.chunks(crate::db::rows_per_statement(2)) {
         let values: Vec<String> = (0..chunk.len()).map(|n| format!("(${}, $1, 'applied', ${})", 2 * n + 2, 2 * n + 3)).collect();
         let sql = format!("INSERT INTO webhook_events (id, received_at, outcome, body) VALUES {}", values.join(", "));
         let mut q = sqlx::query(&sql).bind(now);
@@ -280,6 +280,14 @@ async fn store_inbound(
     Ok(())
 }
 
+/// Meta's error code and title when `new` is `failed` (from the update's first error).
+pub(super) fn failure_of(new: MessageStatus, s: &StatusUpdate) -> (Option<i64>, Option<String>) {
+    match (new, s.errors.first()) {
+        (MessageStatus::Failed, Some(e)) => (Some(e.code), Some(e.describe())),
+        _ => (None, None),
+    }
+}
+
 pub(super) async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s: &StatusUpdate, report: &mut IngestReport) -> Result<()> {
     let Some(update) = MessageStatus::parse(&s.status).filter(|st| *st != MessageStatus::Pending) else {
         report.statuses_ignored += 1;
@@ -322,8 +330,7 @@ pub(super) async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s:
             report.statuses_ignored += 1;
             return Ok(());
         }
-        let (code, title) =
-            if new == MessageStatus::Failed { s.errors.first().map(|e| (Some(e.code), Some(e.describe()))).unwrap_or((None, None)) } else { (None, None) };
+        let (code, title) = failure_of(new, s);
         let r = sqlx::query(
             "UPDATE messages SET status = $1, status_updated_at = $2, error_code = COALESCE($3, error_code), error_title = COALESCE($4, error_title) WHERE id = $5 AND status = $6",
         )

@@ -28,6 +28,11 @@ pub fn statuses_of(payload: &WebhookPayload) -> Option<Vec<MessagesValue>> {
     let mut out = Vec::new();
     for entry in &payload.entry {
         for change in &entry.changes {
+            // Looked at on the raw value first, so an inbound body is not parsed twice.
+            let raw = &change.value;
+            if raw.get("messages").is_some() || raw.get("errors").is_some() || !raw["statuses"].is_array() {
+                return None;
+            }
             let v = change.messages()?.ok()?;
             if !v.messages.is_empty() || !v.errors.is_empty() || v.statuses.is_empty() {
                 return None;
@@ -60,7 +65,6 @@ struct Found {
 struct Plan {
     found: Found,
     current: MessageStatus,
-    error: (Option<i64>, Option<String>),
     /// The items that moved it, with the status each moved it to.
     moves: Vec<(usize, MessageStatus, Option<i64>, Option<String>)>,
     /// Every item about it (for the fallback).
@@ -100,27 +104,14 @@ pub async fn apply_in(conn: &mut AnyConnection, bodies: &[&[MessagesValue]], rou
         };
         let plan = plans.entry(f.id.clone()).or_insert_with(|| {
             order.push(f.id.clone());
-            Plan {
-                current: MessageStatus::parse(&f.status).unwrap_or(MessageStatus::Pending),
-                found: f.clone(),
-                error: (None, None),
-                moves: Vec::new(),
-                items: Vec::new(),
-            }
+            Plan { current: MessageStatus::parse(&f.status).unwrap_or(MessageStatus::Pending), found: f.clone(), moves: Vec::new(), items: Vec::new() }
         });
         plan.items.push(i);
         let new = plan.current.merge(item.update);
         if new == plan.current {
             continue;
         }
-        let (code, title) = if new == MessageStatus::Failed {
-            item.status.errors.first().map(|e| (Some(e.code), Some(e.describe()))).unwrap_or((None, None))
-        } else {
-            (None, None)
-        };
-        if new == MessageStatus::Failed {
-            plan.error = (code, title.clone());
-        }
+        let (code, title) = ingest::failure_of(new, item.status);
         plan.current = new;
         plan.moves.push((i, new, code, title));
     }
@@ -182,7 +173,7 @@ async fn look_up(conn: &mut AnyConnection, items: &[Item<'_>]) -> Result<HashMap
     }
     let mut found = HashMap::new();
     for (number, ids) in wamids {
-        for chunk in ids.chunks(crate::db::hot_rows_per_statement(1) - 1) {
+        for chunk in ids.chunks(crate::db::rows_per_statement(1) - 1) {
             let sql = format!(
                 "SELECT id, status, org_id, conversation_id, wa_message_id FROM messages WHERE number_id = $1 AND direction = 'outbound' AND wa_message_id IN ({})",
                 crate::db::placeholders(2, chunk.len())
@@ -227,7 +218,7 @@ async fn look_up(conn: &mut AnyConnection, items: &[Item<'_>]) -> Result<HashMap
 async fn update_all(conn: &mut AnyConnection, moved: &[&Plan], now: i64) -> Result<HashSet<String>> {
     const COLUMNS: usize = 5;
     let mut updated = HashSet::new();
-    for chunk in moved.chunks(crate::db::hot_rows_per_statement(COLUMNS) - 1) {
+    for chunk in moved.chunks(crate::db::rows_per_statement(COLUMNS) - 1) {
         let values: Vec<String> = (0..chunk.len())
             .map(|n| {
                 let p = 2 + COLUMNS * n;
@@ -245,7 +236,9 @@ async fn update_all(conn: &mut AnyConnection, moved: &[&Plan], now: i64) -> Resu
         );
         let mut q = sqlx::query_scalar::<_, String>(&sql).bind(now);
         for plan in chunk {
-            q = q.bind(plan.found.id.as_str()).bind(plan.current.as_str()).bind(plan.found.status.as_str()).bind(plan.error.0).bind(plan.error.1.clone());
+            // `failed` is final, so a failed message's last move carries Meta's error.
+            let (code, title) = plan.moves.last().map(|(_, _, c, t)| (*c, t.clone())).unwrap_or_default();
+            q = q.bind(plan.found.id.as_str()).bind(plan.current.as_str()).bind(plan.found.status.as_str()).bind(code).bind(title);
         }
         updated.extend(q.fetch_all(&mut *conn).await?);
     }

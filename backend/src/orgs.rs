@@ -68,6 +68,7 @@ impl From<ProfileRow> for OrgProfile {
 struct SummaryRow {
     id: OrgId,
     name: String,
+    time_zone: String,
     role: Option<String>,
 }
 
@@ -114,20 +115,20 @@ pub async fn update_profile(db: &Db, actor: &Actor, update: &ProfileUpdate) -> R
 pub async fn list_for_user(db: &Db, user: &User) -> Result<Vec<OrgSummary>> {
     let rows = if user.is_super_admin {
         sqlx::query_as::<_, SummaryRow>(
-            "SELECT o.id, o.name, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id",
+            "SELECT o.id, o.name, o.time_zone, m.role FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $1 ORDER BY o.name, o.id",
         )
         .bind(user.id.as_str())
         .fetch_all(db.reader())
         .await?
     } else {
         sqlx::query_as::<_, SummaryRow>(
-            "SELECT o.id, o.name, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id",
+            "SELECT o.id, o.name, o.time_zone, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id",
         )
         .bind(user.id.as_str())
         .fetch_all(db.reader())
         .await?
     };
-    Ok(rows.into_iter().map(|r| OrgSummary { id: r.id, name: r.name, role: r.role.and_then(|s| Role::parse(&s)) }).collect())
+    Ok(rows.into_iter().map(|r| OrgSummary { id: r.id, name: r.name, time_zone: r.time_zone, role: r.role.and_then(|s| Role::parse(&s)) }).collect())
 }
 
 /// Creates an org and its first owner in one transaction (sign-up): either both exist

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub struct OrgSummary {
     pub id: OrgId,
     pub name: String,
+    /// The org's IANA time zone: times are entered and shown in it.
+    #[serde(default)]
+    pub time_zone: String,
     /// The signed-in person's role there (`None` for a super admin who is not a member).
     pub role: Option<Role>,
 }

@@ -45,6 +45,53 @@ impl ScoreRule {
     }
 }
 
+/// The most rules an org may have.
+pub const MAX_RULES: usize = 50;
+
+/// A rule that could not be read: which one (from 0) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub row: usize,
+    pub message: String,
+}
+
+/// Reads and checks a list of rules as Settings → Contacts and the API send it: a JSON
+/// array of `{trigger, value, points}` where `points` may also be a numeric string (a
+/// form's number box). Each error names its rule ("Rule 2: …").
+pub fn parse_rules(json: &str) -> Result<Vec<ScoreRule>, RuleError> {
+    let list: Vec<serde_json::Value> = if json.trim().is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_str(json).map_err(|e| RuleError { row: 0, message: format!("The scoring rules are not a JSON list: {e}") })?
+    };
+    if list.len() > MAX_RULES {
+        return Err(RuleError { row: MAX_RULES, message: format!("At most {MAX_RULES} scoring rules.") });
+    }
+    list.iter()
+        .enumerate()
+        .map(|(row, v)| {
+            let fail = |m: String| RuleError { row, message: format!("Rule {}: {m}", row + 1) };
+            let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::trim).unwrap_or_default().to_owned();
+            let trigger = match text("trigger").as_str() {
+                "source" => ScoreTrigger::Source(text("value")),
+                "tag_added" => ScoreTrigger::TagAdded(text("value")),
+                "replied" => ScoreTrigger::Replied,
+                "clicked" => ScoreTrigger::Clicked,
+                other => return Err(fail(format!("\u{201c}{other}\u{201d} is not a trigger (source, replied, tag_added or clicked)."))),
+            };
+            let points = match v.get("points") {
+                Some(serde_json::Value::Number(n)) => n.as_i64(),
+                Some(serde_json::Value::String(s)) => s.trim().parse::<i64>().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| fail("give the points as a whole number.".into()))?;
+            let rule = ScoreRule { trigger, points: points.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32 };
+            rule.validate().map_err(|e| fail(e.0))?;
+            Ok(rule)
+        })
+        .collect()
+}
+
 /// What rules look at about one contact.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactFacts {
@@ -114,5 +161,18 @@ mod tests {
         assert!(rule(ScoreTrigger::Replied, 101).validate().is_err());
         assert!(rule(ScoreTrigger::TagAdded(" ".into()), 5).validate().is_err());
         assert!(rule(ScoreTrigger::TagAdded("vip".into()), 5).validate().is_ok());
+    }
+
+    #[test]
+    fn a_rule_list_from_a_form_reads_with_points_as_text_and_names_the_bad_rule() {
+        let ok = parse_rules(r#"[{"trigger":"source","value":" Site form ","points":"10"},{"trigger":"replied","value":"","points":20}]"#).unwrap();
+        assert_eq!(ok, vec![rule(ScoreTrigger::Source("Site form".into()), 10), rule(ScoreTrigger::Replied, 20)]);
+        assert_eq!(parse_rules("  ").unwrap(), vec![]);
+        let bad = parse_rules(r#"[{"trigger":"replied","points":5},{"trigger":"tag_added","value":"vip","points":"500"}]"#).unwrap_err();
+        assert_eq!((bad.row, bad.message.as_str()), (1, "Rule 2: A rule gives between -100 and 100 points."));
+        assert_eq!(parse_rules(r#"[{"trigger":"replied","points":"lots"}]"#).unwrap_err().message, "Rule 1: give the points as a whole number.");
+        assert!(parse_rules(r#"[{"trigger":"birthday","points":1}]"#).unwrap_err().message.contains("not a trigger"));
+        assert_eq!(parse_rules(r#"[{"trigger":"source","value":"","points":1}]"#).unwrap_err().message, "Rule 1: Say which source or tag the rule is about.");
+        assert!(parse_rules("{").unwrap_err().message.starts_with("The scoring rules are not a JSON list"));
     }
 }

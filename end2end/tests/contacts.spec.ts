@@ -19,7 +19,16 @@ test("a contact added by hand is edited, tagged and noted, and the timeline tell
   await expect(page.getByTestId("contact-name")).toHaveText(name);
   await expect(page.getByRole("button", { name: "Save" })).toBeEnabled();
   await page.getByLabel("Name", { exact: true }).fill(`${name} Silva`);
-  await page.getByLabel("Tags (comma-separated)").fill("vip, spring fair");
+  // Tags: picked from the org's or typed new, each a chip that can be removed again.
+  const tagBox = page.getByRole("combobox", { name: "Tags" });
+  for (const tag of ["vip", "spring fair", "mistake"]) {
+    await tagBox.fill(tag);
+    await tagBox.press("Enter");
+  }
+  const chosen = page.getByTestId("chosen-tags");
+  await expect(chosen.locator("li")).toHaveText(["vip", "spring fair", "mistake"]);
+  await chosen.getByRole("button", { name: "Remove mistake" }).click();
+  await expect(chosen.locator("li")).toHaveText(["vip", "spring fair"]);
   await page.getByLabel("Opt-in").selectOption("opted_in");
   await page.getByLabel("How consent was given or withdrawn").fill("ticked the box at the fair");
   await page.getByRole("button", { name: "Save" }).click();
@@ -170,7 +179,7 @@ test("a CSV is imported with its mapping checked, the progress bar runs to the e
 
   await open(page, "/contacts");
   await page.getByTestId("filter-tag").selectOption(tag);
-  await expect(page.getByTestId("contact-total")).toHaveText("1–25 of 1199");
+  await expect(page.getByTestId("contact-total")).toHaveText("1–25 of 1,199");
 
   // Export the filtered view: the same 1199 contacts, formulas neutralised.
   const exported = page.waitForEvent("download");

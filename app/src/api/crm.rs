@@ -27,14 +27,21 @@ pub async fn get_crm_settings() -> Result<CrmSettingsPage, AppError> {
 #[server(prefix = "/api", endpoint = "crm/save", client = CsrfClient)]
 pub async fn save_crm_settings(rules: String, keywords: String, calling_codes: String) -> Result<CrmSettings, AppError> {
     let (state, actor) = actor().await?;
-    let rules: Vec<domain::scoring::ScoreRule> = serde_json::from_str(if rules.trim().is_empty() { "[]" } else { &rules })
-        .map_err(|e| fail(AppError::validation(format!("The scoring rules are not valid: {e}"))))?;
+    let rules = domain::scoring::parse_rules(&rules)
+        .map_err(|e| fail(AppError::validation(e.message).with_details(serde_json::json!({"field": "rules", "row": e.row}))))?;
     let keywords: Vec<String> = keywords.split([',', '\n']).map(str::to_owned).collect();
     let codes: Vec<u16> = calling_codes
         .split(',')
         .map(|c| c.trim().trim_start_matches('+'))
         .filter(|c| !c.is_empty())
-        .map(|c| c.parse::<u16>().map_err(|_| fail(AppError::validation(format!("\u{201c}{c}\u{201d} is not a calling code (such as 55 or +44).")))))
+        .map(|c| {
+            c.parse::<u16>().map_err(|_| {
+                fail(
+                    AppError::validation(format!("\u{201c}{c}\u{201d} is not a calling code (such as 55 or +44)."))
+                        .with_details(serde_json::json!({"field": "calling_codes"})),
+                )
+            })
+        })
         .collect::<Result<_, _>>()?;
     backend::contacts::settings::save(&state.db, &actor, &rules, &keywords, &codes).await.map_err(fail)
 }
@@ -86,9 +93,12 @@ pub async fn create_source(
     let (state, actor) = actor().await?;
     let mut map = serde_json::Map::new();
     for line in mapping.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (field, target) = line
-            .split_once('=')
-            .ok_or_else(|| fail(AppError::validation(format!("Write each mapping line as field = contact field (\u{201c}{line}\u{201d})."))))?;
+        let (field, target) = line.split_once('=').ok_or_else(|| {
+            fail(
+                AppError::validation(format!("Write each mapping line as field = contact field (\u{201c}{line}\u{201d})."))
+                    .with_details(serde_json::json!({"field": "mapping"})),
+            )
+        })?;
         map.insert(field.trim().to_owned(), serde_json::Value::from(target.trim()));
     }
     let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());

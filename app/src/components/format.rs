@@ -69,3 +69,48 @@ pub fn date_time_of(at: i64) -> String {
 }
 
 pub use domain::time::utc_date;
+
+/// A count with thousands separators: `1234567` → `1,234,567`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Which rows a page shows: "1–25 of 1,234" (`first` counts from 0), or "No results".
+pub fn range_label(first: i64, shown: i64, total: i64) -> String {
+    if total <= 0 || shown <= 0 {
+        return "No results".into();
+    }
+    format!("{}–{} of {}", thousands(first + 1), thousands(first + shown), thousands(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-12_000), "-12,000");
+    }
+
+    #[test]
+    fn a_page_says_which_rows_it_shows_of_how_many() {
+        assert_eq!(range_label(0, 25, 1234), "1–25 of 1,234");
+        assert_eq!(range_label(1225, 9, 1234), "1,226–1,234 of 1,234");
+        assert_eq!(range_label(0, 0, 0), "No results");
+    }
+}

@@ -1,5 +1,6 @@
 //! Form helpers: showing an error with its stable code.
 
+use crate::components::overlay::ConfirmDialog;
 use domain::AppError;
 use leptos::prelude::*;
 
@@ -31,23 +32,19 @@ where
     move || matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="notice notice-ok" role="status">{text.clone()}</p> })
 }
 
-/// A "Remove" button that asks for confirmation in place (browser dialogs are easy to
-/// click through and invisible to some assistive tech).
+/// A "Remove" button that asks first, in a confirm dialog (browser dialogs are easy to
+/// click through and invisible to some assistive tech). `what` names the thing removed;
+/// `id` must be unique on the page.
 #[component]
-pub fn ConfirmRemove(#[prop(into)] on_confirm: Callback<()>, hydrated: ReadSignal<bool>) -> impl IntoView {
-    let confirming = RwSignal::new(false);
+pub fn ConfirmRemove(
+    #[prop(into)] id: String,
+    #[prop(into)] what: String,
+    #[prop(into)] on_confirm: Callback<()>,
+    hydrated: ReadSignal<bool>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
     view! {
-        <Show
-            when=move || confirming.get()
-            fallback=move || view! {
-                <button type="button" class="button button-quiet" disabled=move || !hydrated.get() on:click=move |_| confirming.set(true)>"Remove"</button>
-            }
-        >
-            <button type="button" class="button button-danger" on:click=move |_| {
-                on_confirm.run(());
-                confirming.set(false);
-            }>"Confirm removal"</button>
-            <button type="button" class="button button-quiet" on:click=move |_| confirming.set(false)>"Cancel"</button>
-        </Show>
+        <button type="button" class="button button-quiet" disabled=move || !hydrated.get() on:click=move |_| open.set(true)>"Remove"</button>
+        <ConfirmDialog open id title=format!("Remove {what}?") text="This cannot be undone." confirm_label="Confirm removal" on_confirm />
     }
 }

@@ -42,6 +42,30 @@ pub enum IconName {
     Template,
     /// Lucide `message-square-text`.
     Canned,
+    /// Lucide `plus`.
+    Plus,
+    /// Lucide `trash-2`.
+    Trash,
+    /// Lucide `x`.
+    Close,
+    /// Lucide `search`.
+    Search,
+    /// Lucide `chevron-up`.
+    ChevronUp,
+    /// Lucide `chevron-down`.
+    ChevronDown,
+    /// Lucide `chevrons-up-down`.
+    ChevronsUpDown,
+    /// Lucide `chevron-left`.
+    ChevronLeft,
+    /// Lucide `chevron-right`.
+    ChevronRight,
+    /// Lucide `funnel`.
+    Filter,
+    /// Lucide `tag`.
+    Tag,
+    /// Lucide `user-plus`.
+    UserPlus,
 }
 
 impl IconName {
@@ -86,6 +110,26 @@ impl IconName {
             }
             IconName::Canned => {
                 r#"<path d="M22 17a2 2 0 0 1-2 2H6.828a2 2 0 0 0-1.414.586l-2.202 2.202A.71.71 0 0 1 2 21.286V5a2 2 0 0 1 2-2h16a2 2 0 0 1 2 2z"/> <path d="M7 11h10"/> <path d="M7 15h6"/> <path d="M7 7h8"/>"#
+            }
+            IconName::Plus => r#"<path d="M5 12h14"/> <path d="M12 5v14"/>"#,
+            IconName::Trash => {
+                r#"<path d="M10 11v6"/> <path d="M14 11v6"/> <path d="M19 6v14a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V6"/> <path d="M3 6h18"/> <path d="M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2"/>"#
+            }
+            IconName::Close => r#"<path d="M18 6 6 18"/> <path d="m6 6 12 12"/>"#,
+            IconName::Search => r#"<path d="m21 21-4.34-4.34"/> <circle cx="11" cy="11" r="8"/>"#,
+            IconName::ChevronUp => r#"<path d="m18 15-6-6-6 6"/>"#,
+            IconName::ChevronDown => r#"<path d="m6 9 6 6 6-6"/>"#,
+            IconName::ChevronsUpDown => r#"<path d="m7 15 5 5 5-5"/> <path d="m7 9 5-5 5 5"/>"#,
+            IconName::ChevronLeft => r#"<path d="m15 18-6-6 6-6"/>"#,
+            IconName::ChevronRight => r#"<path d="m9 18 6-6-6-6"/>"#,
+            IconName::Filter => {
+                r#"<path d="M10 20a1 1 0 0 0 .553.895l2 1A1 1 0 0 0 14 21v-7a2 2 0 0 1 .517-1.341L21.74 4.67A1 1 0 0 0 21 3H3a1 1 0 0 0-.742 1.67l7.225 7.989A2 2 0 0 1 10 14z"/>"#
+            }
+            IconName::Tag => {
+                r#"<path d="M12.586 2.586A2 2 0 0 0 11.172 2H4a2 2 0 0 0-2 2v7.172a2 2 0 0 0 .586 1.414l8.704 8.704a2.426 2.426 0 0 0 3.42 0l6.58-6.58a2.426 2.426 0 0 0 0-3.42z"/> <circle cx="7.5" cy="7.5" r=".5" fill="currentColor"/>"#
+            }
+            IconName::UserPlus => {
+                r#"<path d="M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2"/> <circle cx="9" cy="7" r="4"/> <line x1="19" x2="19" y1="8" y2="14"/> <line x1="22" x2="16" y1="11" y2="11"/>"#
             }
         }
     }

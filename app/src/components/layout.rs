@@ -22,6 +22,10 @@ impl SignedIn {
     pub fn role(&self) -> Option<Role> {
         self.0.with(|s| s.as_ref().map(|s| s.role))
     }
+    /// The current org's IANA time zone (`UTC` before the session loads).
+    pub fn time_zone(&self) -> String {
+        self.0.with(|s| s.as_ref().map(|s| s.org.time_zone.clone()).filter(|z| !z.is_empty()).unwrap_or_else(|| "UTC".into()))
+    }
     /// Whether the signed-in person administers the current org.
     pub fn is_admin(&self) -> bool {
         self.role().map(Role::is_admin).unwrap_or(false)
@@ -80,6 +84,7 @@ const NAV: &[NavItem] = &[
 #[component]
 fn ShellLayout(info: SessionInfo) -> impl IntoView {
     crate::components::live::provide_live();
+    crate::components::feedback::Toasts::provide();
     let initials: String = info.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase();
     view! {
         <div class="app">
@@ -112,6 +117,7 @@ fn ShellLayout(info: SessionInfo) -> impl IntoView {
                 </main>
                 <footer class="footer">"MCE " <span data-testid="version">{concat!("v", env!("CARGO_PKG_VERSION"))}</span></footer>
             </div>
+            <crate::components::feedback::ToastRegion />
             <nav class="bottom-nav" aria-label="Main navigation (mobile)">
                 {NAV.iter().map(|item| view! {
                     <A href=item.href attr:class="bottom-link">

@@ -5,6 +5,7 @@ use crate::api::contacts::{get_contact, AddContactNote, ContactDetail, UpdateCon
 use crate::components::format::{date_time_of, utc_date};
 use crate::components::forms::{ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
+use crate::components::picker::TagPicker;
 use crate::pages::contacts::TagChips;
 use domain::dto::ContactActivityView;
 use leptos::prelude::*;
@@ -84,7 +85,9 @@ fn ContactBody(d: ContactDetail, update: ServerAction<UpdateContact>, note: Serv
     let (name, email, company, birthday) = (sig(c.name.clone()), sig(c.email.clone()), sig(c.company.clone()), sig(c.birthday.clone()));
     let (status, stage, opt_in) = (RwSignal::new(c.lead_status.clone()), RwSignal::new(c.lifecycle_stage.clone()), RwSignal::new(c.opt_in_status.clone()));
     let evidence = RwSignal::new(String::new());
-    let tags = RwSignal::new(c.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>().join(", "));
+    let tags = RwSignal::new(c.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
+    let known_tags = Resource::new(|| (), |_| crate::api::contacts::contact_tags());
+    let known = Signal::derive(move || known_tags.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| t.name).collect::<Vec<_>>());
     /// A custom field's facts and the signal its input edits.
     type FieldInput = (String, String, String, Vec<String>, RwSignal<String>);
     let custom: Vec<FieldInput> = d
@@ -108,7 +111,7 @@ fn ContactBody(d: ContactDetail, update: ServerAction<UpdateContact>, note: Serv
         for (k, s) in &custom_sigs {
             fields.insert(k.clone(), Value::from(s.get_untracked()));
         }
-        let tag_list: Vec<String> = tags.get_untracked().split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        let tag_list: Vec<String> = tags.get_untracked();
         let mut changes = json!({
             "name": name.get_untracked(), "email": email.get_untracked(), "company": company.get_untracked(), "birthday": birthday.get_untracked(),
             "lead_status": status.get_untracked(), "lifecycle_stage": stage.get_untracked(), "opt_in_status": opt_in.get_untracked(),
@@ -158,8 +161,7 @@ fn ContactBody(d: ContactDetail, update: ServerAction<UpdateContact>, note: Serv
                     </select>
                     <label for="c-evidence">"How consent was given or withdrawn"</label>
                     <input id="c-evidence" maxlength="500" placeholder="Signed the form at the fair" bind:value=evidence disabled=disabled />
-                    <label for="c-tags">"Tags (comma-separated)"</label>
-                    <input id="c-tags" maxlength="1000" bind:value=tags disabled=disabled />
+                    <TagPicker id="c-tags" label="Tags" tags known disabled=Signal::derive(disabled) />
                     {custom.into_iter().map(|(key, label, kind, choices, s)| {
                         let input_id = format!("cf-{key}");
                         let control = if kind == "choice" {

@@ -3,11 +3,15 @@
 //! view, and the way to the CSV import.
 
 use crate::api::contacts::{contact_tags, contacts_list, BulkContacts, ContactFilters, CreateContact};
+use crate::components::button::{Button, Variant};
+use crate::components::feedback::{EmptyState, Skeleton, StatusBadge, Toasts};
 use crate::components::format::utc_date;
 use crate::components::forms::ErrorNotice;
 use crate::components::hydration::{adopt_early_input, use_hydrated};
+use crate::components::icons::IconName;
 use crate::components::layout::SignedIn;
 use crate::components::live::Live;
+use crate::components::table::{BulkBar, FilterBar, Pager, SelectAll, SelectRow, Sort, SortHeader};
 use domain::dto::ContactView;
 use domain::Role;
 use leptos::prelude::*;
@@ -22,6 +26,32 @@ fn export_href(f: &ContactFilters, all: bool) -> String {
         "/contacts/export.csv".into()
     } else {
         format!("/contacts/export.csv?{q}")
+    }
+}
+
+/// The header order of a list sort (`name`, `-name`, `newest`…).
+fn header_sort(sort: &str) -> Sort {
+    let (key, descending) = match sort {
+        "name" => ("name", false),
+        "-name" => ("name", true),
+        "score" => ("score", true),
+        "-score" => ("score", false),
+        "oldest" => ("created", false),
+        "last_message" => ("", false),
+        _ => ("created", true),
+    };
+    Sort { key: key.into(), descending }
+}
+
+/// The list sort of a header order.
+fn list_sort(s: &Sort) -> &'static str {
+    match (s.key.as_str(), s.descending) {
+        ("name", false) => "name",
+        ("name", true) => "-name",
+        ("score", true) => "score",
+        ("score", false) => "-score",
+        ("created", false) => "oldest",
+        _ => "newest",
     }
 }
 
@@ -43,7 +73,6 @@ pub fn ContactsPage() -> impl IntoView {
     let can_edit = role.is_some_and(|r| r.at_least(Role::Agent));
     let can_delete = role.is_some_and(|r| r.at_least(Role::Manager));
     let filters = RwSignal::new(ContactFilters::default());
-    let filters_open = RwSignal::new(false);
     let page = RwSignal::new(1i64);
     let per_page = RwSignal::new(25i64);
     let selected = RwSignal::new(HashSet::<String>::new());
@@ -55,6 +84,8 @@ pub fn ContactsPage() -> impl IntoView {
         |(f, p, n, _, _, _)| contacts_list(f, p, n),
     );
     let tags = Resource::new(move || bulk.version().get(), |_| contact_tags());
+    let toasts = Toasts::get();
+    toasts.follow(bulk.value().into(), "Done.");
     // Any filter change starts again at page 1 with nothing selected.
     let set_filter = move |f: &dyn Fn(&mut ContactFilters)| {
         filters.update(|x| f(x));
@@ -93,16 +124,13 @@ pub fn ContactsPage() -> impl IntoView {
             </div>
         </div>
 
-        <form class="filters card" role="search" aria-label="Find contacts" on:submit=move |ev: leptos::ev::SubmitEvent| ev.prevent_default()>
-            <label for="contact-search">"Search"</label>
-            <input id="contact-search" node_ref=search_box type="search" placeholder="Name, phone, email or company" data-testid="contact-search"
-                on:input=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.q = v.clone()) } />
-            // On a phone the filters fold behind one button that counts those in use.
-            <button type="button" class="button filter-toggle" data-testid="filter-toggle" aria-controls="filter-more"
-                aria-expanded=move || filters_open.get().to_string() on:click=move |_| filters_open.update(|o| *o = !*o)>
-                {move || match filters.with(ContactFilters::active) { 0 => "Filters".to_string(), n => format!("Filters ({n})") }}
-            </button>
-            <div id="filter-more" class="filter-more" class:open=move || filters_open.get()>
+        <FilterBar label="Find contacts" active=Signal::derive(move || filters.with(ContactFilters::active))
+            search=Box::new(move || view! {
+                <label for="contact-search">"Search"</label>
+                <input id="contact-search" node_ref=search_box type="search" placeholder="Name, phone, email or company" data-testid="contact-search"
+                    on:input=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.q = v.clone()) } />
+            }.into_any())
+        >
             <label for="filter-tag">"Tag"</label>
             <select id="filter-tag" data-testid="filter-tag" on:change=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.tag = v.clone()) }>
                 <option value="">"Any tag"</option>
@@ -135,66 +163,79 @@ pub fn ContactsPage() -> impl IntoView {
             <label for="filter-last-to">"to"</label>
             <input id="filter-last-to" type="date" on:change=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.last_message_to = v.clone()) } />
             <label for="sort">"Sort"</label>
-            <select id="sort" on:change=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.sort = v.clone()) }>
+            <select id="sort" prop:value=move || filters.with(|f| if f.sort.is_empty() { "newest".to_string() } else { f.sort.clone() })
+                on:change=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.sort = v.clone()) }>
                 <option value="newest">"Newest"</option>
                 <option value="oldest">"Oldest"</option>
                 <option value="name">"Name A–Z"</option>
                 <option value="-name">"Name Z–A"</option>
-                <option value="score">"Score"</option>
+                <option value="score">"Score, highest first"</option>
+                <option value="-score">"Score, lowest first"</option>
                 <option value="last_message">"Last message"</option>
             </select>
             <label class="check"><input type="checkbox" on:change=move |ev| { let v = event_target_checked(&ev); set_filter(&|f| f.trash = v) } />"Trash"</label>
-            </div>
-        </form>
+        </FilterBar>
 
         {can_edit.then(|| view! {
-            <div class="bulk-bar card" role="group" aria-label="Bulk actions" class:hidden=move || selected.get().is_empty()>
-                <span data-testid="selected-count">{move || format!("{} selected", selected.get().len())}</span>
+            <BulkBar selected>
                 <label for="bulk-tag" class="sr-only">"Tag for the chosen contacts"</label>
                 <input id="bulk-tag" placeholder="Tag" maxlength="40" bind:value=bulk_tag />
-                <button type="button" class="button" on:click=move |_| bulk_do("add_tag", bulk_tag.get_untracked())>"Add tag"</button>
-                <button type="button" class="button" on:click=move |_| bulk_do("remove_tag", bulk_tag.get_untracked())>"Remove tag"</button>
-                <button type="button" class="button" on:click=move |_| bulk_do("opt_in", "opted_in".into())>"Opt in"</button>
-                <button type="button" class="button" on:click=move |_| bulk_do("opt_in", "opted_out".into())>"Opt out"</button>
+                <Button on_click=move |_| bulk_do("add_tag", bulk_tag.get_untracked())>"Add tag"</Button>
+                <Button on_click=move |_| bulk_do("remove_tag", bulk_tag.get_untracked())>"Remove tag"</Button>
+                <Button on_click=move |_| bulk_do("opt_in", "opted_in".into())>"Opt in"</Button>
+                <Button on_click=move |_| bulk_do("opt_in", "opted_out".into())>"Opt out"</Button>
                 {can_delete.then(|| view! {
-                    <button type="button" class="button button-danger" on:click=move |_| {
+                    <Button variant=Variant::Danger on_click=move |_| {
                         let action = if filters.get_untracked().trash { "restore" } else { "delete" };
                         bulk_do(action, String::new())
-                    }>{move || if filters.get().trash { "Restore" } else { "Delete" }}</button>
+                    }>{move || if filters.get().trash { "Restore" } else { "Delete" }}</Button>
                 })}
-            </div>
+            </BulkBar>
         })}
         <ErrorNotice result=bulk.value() />
 
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <Skeleton rows=6 /> }>
             {move || Suspend::new(async move {
                 match list.await {
+                    Ok(p) if p.total == 0 => {
+                        let filtered = filters.with(|f| f.active() > 0 || !f.q.is_empty());
+                        view! {
+                            <p class="muted" data-testid="contact-total">"No contacts match."</p>
+                            {if filtered {
+                                view! { <EmptyState icon=IconName::Search title="No contacts match these filters" text="Try fewer filters or another search." /> }.into_any()
+                            } else {
+                                view! {
+                                    <EmptyState icon=IconName::Contacts title="No contacts yet" text="Import a CSV, add one below, or connect a lead source: every lead lands here.">
+                                        <A href="/contacts/import" attr:class="button button-primary">"Import CSV"</A>
+                                    </EmptyState>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
                     Ok(p) => {
                         let (total, shown) = (p.total, p.data.len() as i64);
                         let first = (page.get_untracked() - 1) * per_page.get_untracked();
                         let ids: Vec<String> = p.data.iter().map(|c| c.id.to_string()).collect();
+                        let sort = Signal::derive(move || filters.with(|f| header_sort(&f.sort)));
+                        let on_sort = Callback::new(move |s: Sort| set_filter(&|f| f.sort = list_sort(&s).to_owned()));
                         view! {
-                            <p class="muted" data-testid="contact-total">{if total == 0 { "No contacts match.".to_string() } else { format!("{}–{} of {}", first + 1, first + shown, total) }}</p>
+                            <p class="muted" data-testid="contact-total">{crate::components::format::range_label(first, shown, total)}</p>
                             <div class="table-wrap">
                                 <table class="table table-cards" data-testid="contact-table">
                                     <thead><tr>
-                                        <th scope="col"><input type="checkbox" aria-label="Choose all on this page" disabled=move || !hydrated.get()
-                                            on:change=move |ev| { let on = event_target_checked(&ev); let ids = ids.clone(); selected.update(|s| for id in ids { if on { s.insert(id); } else { s.remove(&id); } }) } /></th>
-                                        <th scope="col">"Name"</th><th scope="col">"Phone"</th><th scope="col">"Tags"</th><th scope="col">"Status"</th><th scope="col">"Score"</th><th scope="col">"Opt-in"</th><th scope="col">"Created"</th>
+                                        <th scope="col"><SelectAll ids selected /></th>
+                                        <SortHeader label="Name" key="name" sort on_sort />
+                                        <th scope="col">"Phone"</th><th scope="col">"Tags"</th><th scope="col">"Status"</th>
+                                        <SortHeader label="Score" key="score" sort on_sort first_descending=true />
+                                        <th scope="col">"Opt-in"</th>
+                                        <SortHeader label="Created" key="created" sort on_sort first_descending=true />
                                     </tr></thead>
                                     <tbody>
                                         {p.data.into_iter().map(|c| view! { <ContactRow c selected /> }).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="pager" aria-label="Pages">
-                                <button type="button" class="button" disabled=move || { page.get() <= 1 || !hydrated.get() } on:click=move |_| page.update(|p| *p -= 1)>"Previous"</button>
-                                <button type="button" class="button" disabled=move || { page.get() * per_page.get() >= total || !hydrated.get() } on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
-                                <label for="per-page">"Per page"</label>
-                                <select id="per-page" on:change=move |ev| { per_page.set(event_target_value(&ev).parse().unwrap_or(25)); page.set(1); }>
-                                    {[25, 50, 100].into_iter().map(|n| view! { <option value=n.to_string() selected=move || per_page.get() == n>{n.to_string()}</option> }).collect_view()}
-                                </select>
-                            </nav>
+                            <Pager page per_page total=Signal::stored(total) shown=Signal::stored(shown) />
                         }.into_any()
                     }
                     Err(e) => view! { <p role="alert" class="notice notice-error">{e.message.clone()}</p> }.into_any(),
@@ -229,18 +270,16 @@ pub fn ContactsPage() -> impl IntoView {
 #[component]
 fn ContactRow(c: ContactView, selected: RwSignal<HashSet<String>>) -> impl IntoView {
     let id = c.id.to_string();
-    let (id_check, id_toggle) = (id.clone(), id.clone());
     let name = c.display_name();
     view! {
         <tr data-testid="contact-row" data-phone=c.phone.clone().unwrap_or_default()>
-            <td><input type="checkbox" aria-label=format!("Choose {name}") prop:checked=move || selected.get().contains(&id_check)
-                on:change=move |ev| { let on = event_target_checked(&ev); let id = id_toggle.clone(); selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } }) } /></td>
+            <td><SelectRow id=id.clone() name=name.clone() selected /></td>
             <td class="card-title"><A href=format!("/contacts/{id}")>{name.clone()}</A></td>
             <td data-label="Phone">{c.phone.clone().unwrap_or_else(|| "—".into())}</td>
             <td data-label="Tags"><TagChips tags=c.tags.clone() /></td>
-            <td data-label="Status">{c.lead_status.clone()}</td>
+            <td data-label="Status"><StatusBadge status=c.lead_status.clone() /></td>
             <td data-label="Score">{c.score}</td>
-            <td data-label="Opt-in">{c.opt_in_status.replace('_', " ")}</td>
+            <td data-label="Opt-in"><StatusBadge status=c.opt_in_status.clone() /></td>
             <td data-label="Created">{utc_date(c.created_at)}</td>
         </tr>
     }
@@ -249,6 +288,15 @@ fn ContactRow(c: ContactView, selected: RwSignal<HashSet<String>>) -> impl IntoV
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_order_and_a_list_sort_are_the_same_order() {
+        for sort in ["name", "-name", "score", "-score", "oldest", "newest"] {
+            assert_eq!(list_sort(&header_sort(sort)), sort);
+        }
+        assert_eq!(header_sort("").key, "created", "the default order is newest first");
+        assert!(header_sort("").descending);
+    }
 
     #[test]
     fn the_export_link_carries_the_current_filters() {

@@ -3,9 +3,11 @@
 //! buttons, type replies and send a photo. Everything travels as Meta's webhooks do.
 
 use crate::api::sandbox::{get_sandbox_phone, get_simulator_behaviour, SandboxCustomerSend, SetSimulatorBehaviour};
+use crate::components::feedback::Skeleton;
 use crate::components::forms::{ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
 use crate::components::icons::{Icon, IconName};
+use crate::components::phone::PhoneFrame;
 use domain::dto::SandboxMessage;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -60,15 +62,34 @@ pub fn SandboxPage() -> impl IntoView {
                 <input id="sandbox-name" maxlength="100" bind:value=name />
             </div>
         </div>
-        <section class="phone" aria-label="Simulated WhatsApp chat">
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <PhoneFrame label="Simulated WhatsApp chat"
+            head=Box::new(move || view! {
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        phone.await.ok().map(|p| view! {
+                            <strong data-testid="sandbox-business">{p.number.verified_name.clone().unwrap_or_default()}</strong>
+                            <span class="muted">{p.number.display_phone_number.clone().map(|d| format!("+{d}")).unwrap_or_default()}</span>
+                        })
+                    })}
+                </Transition>
+            }.into_any())
+            footer=Box::new(move || view! {
+                <form class="phone-composer" on:submit=submit aria-label="Reply as the customer">
+                    <label for="sandbox-draft" class="sr-only">"Message"</label>
+                    <input id="sandbox-draft" placeholder="Message" maxlength="4096" bind:value=draft />
+                    <button type="submit" class="button button-primary" disabled=move || !hydrated.get()>"Send"</button>
+                    <button type="button" class="button" disabled=move || !hydrated.get() on:click=move |_| {
+                        act("image", draft.get_untracked(), String::new(), String::new());
+                        draft.set(String::new());
+                    }>"Send photo"</button>
+                </form>
+                <ErrorNotice result=send.value() />
+            }.into_any())
+        >
+            <Transition fallback=|| view! { <Skeleton rows=4 /> }>
                 {move || Suspend::new(async move {
                     match phone.await {
                         Ok(p) => view! {
-                            <header class="phone-header">
-                                <strong data-testid="sandbox-business">{p.number.verified_name.clone().unwrap_or_default()}</strong>
-                                <span class="muted">{p.number.display_phone_number.clone().map(|d| format!("+{d}")).unwrap_or_default()}</span>
-                            </header>
                             <ol class="phone-chat" aria-live="polite" data-testid="sandbox-chat">
                                 {p.messages.into_iter().map(|m| view! { <PhoneBubble m act=Callback::new(move |(kind, text, ctx, id): (String, String, String, String)| act(&kind, text, ctx, id)) hydrated /> }).collect_view()}
                             </ol>
@@ -77,17 +98,7 @@ pub fn SandboxPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <form class="phone-composer" on:submit=submit aria-label="Reply as the customer">
-                <label for="sandbox-draft" class="sr-only">"Message"</label>
-                <input id="sandbox-draft" placeholder="Message" maxlength="4096" bind:value=draft />
-                <button type="submit" class="button button-primary" disabled=move || !hydrated.get()>"Send"</button>
-                <button type="button" class="button" disabled=move || !hydrated.get() on:click=move |_| {
-                    act("image", draft.get_untracked(), String::new(), String::new());
-                    draft.set(String::new());
-                }>"Send photo"</button>
-            </form>
-            <ErrorNotice result=send.value() />
-        </section>
+        </PhoneFrame>
         <SimulatorSettings />
     }
 }

@@ -23,11 +23,13 @@ pub enum Sort {
     NameAsc,
     NameDesc,
     ScoreDesc,
+    ScoreAsc,
     LastMessage,
 }
 
 impl Sort {
-    /// Parses `newest`, `oldest`, `name`, `-name`, `score`, `last_message`.
+    /// Parses `newest`, `oldest`, `name`, `-name`, `score` (highest first), `-score`,
+    /// `last_message`.
     pub fn parse(s: &str) -> std::result::Result<Sort, AppError> {
         Ok(match s.trim() {
             "" | "newest" => Sort::Newest,
@@ -35,9 +37,12 @@ impl Sort {
             "name" => Sort::NameAsc,
             "-name" => Sort::NameDesc,
             "score" => Sort::ScoreDesc,
+            "-score" => Sort::ScoreAsc,
             "last_message" => Sort::LastMessage,
             other => {
-                return Err(AppError::validation(format!("Sort must be newest, oldest, name, -name, score or last_message (not \u{201c}{other}\u{201d}).")))
+                return Err(AppError::validation(format!(
+                    "Sort must be newest, oldest, name, -name, score, -score or last_message (not \u{201c}{other}\u{201d})."
+                )))
             }
         })
     }
@@ -49,6 +54,7 @@ impl Sort {
             Sort::NameAsc => "LOWER(COALESCE(c.name, c.profile_name, c.phone, '')) ASC, c.id",
             Sort::NameDesc => "LOWER(COALESCE(c.name, c.profile_name, c.phone, '')) DESC, c.id",
             Sort::ScoreDesc => "c.score DESC, c.created_at DESC, c.id",
+            Sort::ScoreAsc => "c.score ASC, c.created_at DESC, c.id",
             Sort::LastMessage => "last_message_at DESC, c.created_at DESC, c.id",
         }
     }
@@ -459,6 +465,7 @@ mod tests {
     fn sorts_parse_from_their_names_and_refuse_others() {
         assert_eq!(Sort::parse("").unwrap(), Sort::Newest);
         assert_eq!(Sort::parse("-name").unwrap(), Sort::NameDesc);
+        assert_eq!(Sort::parse("-score").unwrap(), Sort::ScoreAsc);
         assert!(Sort::parse("random").is_err());
     }
 }

@@ -45,19 +45,23 @@ pub async fn load(db: &crate::Db, org: &OrgId) -> Result<CrmSettings> {
 pub async fn save(db: &crate::Db, actor: &crate::auth::Actor, rules: &[ScoreRule], keywords: &[String], calling_codes: &[u16]) -> Result<CrmSettings> {
     actor.require(domain::Role::Admin)?;
     let org = &actor.org_id;
-    for r in rules {
-        r.validate().map_err(|e| AppError::validation(e.0))?;
+    for (row, r) in rules.iter().enumerate() {
+        r.validate().map_err(|e| AppError::validation(format!("Rule {}: {}", row + 1, e.0)).with_details(serde_json::json!({"field": "rules", "row": row})))?;
     }
-    if rules.len() > 50 {
-        return Err(AppError::validation("At most 50 scoring rules.").into());
+    if rules.len() > domain::scoring::MAX_RULES {
+        return Err(AppError::validation(format!("At most {} scoring rules.", domain::scoring::MAX_RULES)).into());
     }
     let keywords: Vec<String> = keywords.iter().map(|k| k.trim().to_uppercase()).filter(|k| !k.is_empty()).collect();
     if keywords.is_empty() || keywords.len() > 20 || keywords.iter().any(|k| k.chars().count() > 30) {
-        return Err(AppError::validation("Give 1 to 20 opt-out keywords of at most 30 characters (STOP is the usual one).").into());
+        return Err(AppError::validation("Give 1 to 20 opt-out keywords of at most 30 characters (STOP is the usual one).")
+            .with_details(serde_json::json!({"field": "keywords"}))
+            .into());
     }
     for c in calling_codes {
         if !domain::countries::COUNTRIES.iter().any(|(_, code, _)| code == c) {
-            return Err(AppError::validation(format!("+{c} is not a country calling code.")).into());
+            return Err(AppError::validation(format!("+{c} is not a country calling code."))
+                .with_details(serde_json::json!({"field": "calling_codes"}))
+                .into());
         }
     }
     let mut tx = db.pool().begin().await?;

@@ -102,9 +102,16 @@ const COLUMNS: &str =
 fn check_mapping(mapping: &Map<String, Value>, custom_keys: &[String]) -> Result<()> {
     for (field, target) in mapping {
         let t = target.as_str().unwrap_or_default();
+        if field.trim().is_empty() {
+            return Err(AppError::validation("Give the posted field's name on every mapping line.")
+                .with_details(serde_json::json!({"field": "mapping"}))
+                .into());
+        }
         let known = domain::import::TARGETS.contains(&t) || t.strip_prefix("custom:").is_some_and(|k| custom_keys.iter().any(|c| c == k));
         if field.trim().is_empty() || !known {
-            return Err(AppError::validation(format!("\u{201c}{field}\u{201d} maps to \u{201c}{t}\u{201d}, which is not a contact field.")).into());
+            return Err(AppError::validation(format!("\u{201c}{field}\u{201d} maps to \u{201c}{t}\u{201d}, which is not a contact field."))
+                .with_details(serde_json::json!({"field": "mapping"}))
+                .into());
         }
     }
     Ok(())

@@ -179,7 +179,7 @@ fn parameters(path: &str, operation_id: &str) -> Vec<Value> {
                 ("opt_in_status", "unknown, opted_in or opted_out"),
                 ("lead_status", "new, engaged, qualified, converted or lost"),
                 ("source", "Where contacts came from"),
-                ("sort", "newest (default), oldest, name, -name, score, last_message"),
+                ("sort", "newest (default), oldest, name, -name, score (highest first), -score, last_message"),
             ] {
                 out.push(json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description }));
             }

@@ -1,9 +1,11 @@
 //! Settings → Contacts: lead sources (webhook URLs, Google Sheets), custom fields, tags,
 //! lead scoring rules, opt-out keywords and the countries contacts may come from.
 
+use super::rule_rows::{MapRows, MappingEditor, RuleRows, ScoreRulesEditor};
 use crate::api::crm::{
     get_crm_settings, CreateField, CreateSource, CrmSettingsPage, DeleteField, DeleteSource, DeleteTag, PollSource, SaveCrmSettings, SaveTag,
 };
+use crate::components::field::field_error;
 use crate::components::format::date_time_of;
 use crate::components::forms::{ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
@@ -68,9 +70,9 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
     let a = actions;
     let off = move || !hydrated.get();
     // Lead source form.
-    let (s_kind, s_name, s_mapping, s_sheet, s_range, s_csv, s_key, s_minutes) = (
+    let s_mapping = MapRows::new();
+    let (s_kind, s_name, s_sheet, s_range, s_csv, s_key, s_minutes) = (
         RwSignal::new("webhook".to_string()),
-        RwSignal::new(String::new()),
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
         RwSignal::new("A:Z".to_string()),
@@ -85,7 +87,22 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
     // Tag form.
     let (t_name, t_colour) = (RwSignal::new(String::new()), RwSignal::new("#2563eb".to_string()));
     // Settings form.
-    let rules = RwSignal::new(serde_json::to_string_pretty(&d.settings.score_rules).unwrap_or_else(|_| "[]".into()));
+    let rules = RuleRows::new(&d.settings.score_rules);
+    let rule_error = Signal::derive(move || field_error(a.save.value().get(), "rules"));
+    let bad_rule = Signal::derive(move || {
+        a.save.value().get().and_then(|r| r.err()).and_then(|e| e.details).and_then(|d| d.get("row").and_then(|r| r.as_u64())).map(|r| r as usize)
+    });
+    let mapping_error = Signal::derive(move || field_error(a.source_create.value().get(), "mapping"));
+    // A new source starts the mapping afresh.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = a.source_create.value().get() {
+            s_mapping.clear();
+        }
+    });
+    let mut suggestions: Vec<String> = d.tags.iter().map(|t| t.name.clone()).chain(d.sources.iter().map(|s| s.name.clone())).collect();
+    suggestions.sort();
+    suggestions.dedup();
+    let custom_fields: Vec<(String, String)> = d.fields.iter().map(|f| (f.key.clone(), f.label.clone())).collect();
     let keywords = RwSignal::new(d.settings.opt_out_keywords.join(", "));
     let codes = RwSignal::new(d.settings.allowed_calling_codes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
     let origin = move || {
@@ -120,6 +137,13 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
                                 view! { <code class="hook-url" data-testid="hook-url">{move || format!("{}{}", origin(), url_path)}</code> }.into_any()
                             }}
                             {s.require_signature.then(|| view! { <span class="tag" data-testid="signed">"signed posts only"</span> })}
+                            {(!s.mapping.is_empty()).then(|| view! {
+                                <p class="muted" data-testid="source-mapping">{{
+                                    let mut pairs: Vec<String> = s.mapping.iter().map(|(f, t)| format!("{f} \u{2192} {}", t.as_str().unwrap_or_default())).collect();
+                                    pairs.sort();
+                                    format!("Maps {}", pairs.join(", "))
+                                }}</p>
+                            })}
                             <p class="muted">{format!("{} leads · last success: {}", s.leads_count, s.last_success_at.map(date_time_of).unwrap_or_else(|| "never".into()))}</p>
                             {s.last_error.clone().map(|e| view! { <p class="notice notice-error">{format!("Last error: {e}")}</p> })}
                             {(is_sheet && d.can_manage).then(|| view! { <button type="button" class="button" disabled=off on:click=move |_| { a.source_poll.dispatch(PollSource { source_id: id.clone() }); }>"Poll now"</button> })}
@@ -131,7 +155,7 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
             {d.can_admin.then(|| view! {
                 <form class="form" aria-label="New lead source" on:submit=move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
-                    a.source_create.dispatch(CreateSource { kind: s_kind.get_untracked(), name: s_name.get_untracked(), mapping: s_mapping.get_untracked(), spreadsheet_id: s_sheet.get_untracked(), range: s_range.get_untracked(), csv_url: s_csv.get_untracked(), api_key: s_key.get_untracked(), poll_minutes: s_minutes.get_untracked().parse().unwrap_or(5), require_signature: s_signed.get_untracked() });
+                    a.source_create.dispatch(CreateSource { kind: s_kind.get_untracked(), name: s_name.get_untracked(), mapping: s_mapping.to_text(), spreadsheet_id: s_sheet.get_untracked(), range: s_range.get_untracked(), csv_url: s_csv.get_untracked(), api_key: s_key.get_untracked(), poll_minutes: s_minutes.get_untracked().parse().unwrap_or(5), require_signature: s_signed.get_untracked() });
                 }>
                     <h3>"Add a lead source"</h3>
                     <label for="source-kind">"Kind"</label>
@@ -159,8 +183,7 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
                             " Require a signature (X-MCE-Signature: sha256= HMAC of the body)"
                         </label>
                     </Show>
-                    <label for="source-mapping">"Field mapping, one per line: field = phone, name, email, company, tags, notes, custom:key… (empty: match by name)"</label>
-                    <textarea id="source-mapping" rows="3" maxlength="4000" prop:value=move || s_mapping.get() on:input=move |ev| s_mapping.set(event_target_value(&ev))></textarea>
+                    <MappingEditor rows=s_mapping custom=custom_fields error=mapping_error />
                     <ErrorNotice result=a.source_create.value() />
                     {move || a.source_create.value().get().and_then(|r| r.ok()).and_then(|s| s.signing_secret).map(|secret| view! {
                         <p class="notice" role="status">"Signing secret of the new source (shown only now; copy it): " <code data-testid="signing-secret">{secret}</code></p>
@@ -241,11 +264,9 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
             <h2 id="crm-heading">"Scoring, consent and countries"</h2>
             <form class="form" aria-label="Contact rules" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
-                a.save.dispatch(SaveCrmSettings { rules: rules.get_untracked(), keywords: keywords.get_untracked(), calling_codes: codes.get_untracked() });
+                a.save.dispatch(SaveCrmSettings { rules: rules.to_json(), keywords: keywords.get_untracked(), calling_codes: codes.get_untracked() });
             }>
-                <label for="score-rules">"Lead scoring rules (JSON: trigger source / replied / tag_added / clicked, value, points from −100 to 100)"</label>
-                <textarea id="score-rules" rows="6" maxlength="20000" disabled=move || !d.can_admin prop:value=move || rules.get() on:input=move |ev| rules.set(event_target_value(&ev))></textarea>
-                <p class="muted">{r#"Example: [{"trigger": "source", "value": "Site form", "points": 10}, {"trigger": "replied", "points": 20}, {"trigger": "tag_added", "value": "vip", "points": 30}]"#}</p>
+                <ScoreRulesEditor rows=rules suggestions error=rule_error bad_row=bad_rule disabled=Signal::derive(move || !d.can_admin) />
                 <label for="opt-out-keywords">"Opt-out keywords (a customer who writes exactly one of these is opted out and told so)"</label>
                 <input id="opt-out-keywords" maxlength="1000" disabled=move || !d.can_admin bind:value=keywords />
                 <label for="calling-codes">"Allowed country calling codes (comma-separated; empty allows all)"</label>

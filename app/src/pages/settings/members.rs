@@ -170,6 +170,7 @@ fn MemberTable(
                         let uid = m.user_id.to_string();
                         let uid_change = uid.clone();
                         let role_label = format!("Role of {}", m.email);
+                        let member_name = m.name.clone();
                         view! {
                             <tr data-email=m.email.clone()>
                                 <td>{m.name.clone()}</td>
@@ -191,7 +192,7 @@ fn MemberTable(
                                 </td>
                                 <td class="row-actions">
                                     {manageable.then(|| view! {
-                                        <ConfirmRemove hydrated on_confirm=move |_| { remove.dispatch(RemoveMember { user_id: uid.clone() }); } />
+                                        <ConfirmRemove id=format!("remove-{uid}") what=member_name.clone() hydrated on_confirm=move |_| { remove.dispatch(RemoveMember { user_id: uid.clone() }); } />
                                     })}
                                 </td>
                             </tr>

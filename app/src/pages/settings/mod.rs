@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod members;
 pub mod numbers;
 pub mod profile;
+pub mod rule_rows;
 pub mod security;
 pub mod system;
 

@@ -135,6 +135,7 @@ fn NumberTable(
                 <tbody>
                     {list.into_iter().map(|n| {
                         let id = n.id.to_string();
+                        let number_name = n.display_name.clone();
                         let id_replace = id.clone();
                         let token = RwSignal::new(String::new());
                         let status = if n.active { "Active".to_string() } else { format!("Disconnected: {}", n.inactive_reason.clone().unwrap_or_default()) };
@@ -154,7 +155,7 @@ fn NumberTable(
                                         }>"Replace token"</button>
                                     })}
                                     {(is_admin && !n.is_sandbox).then(|| view! {
-                                        <ConfirmRemove hydrated on_confirm=move |_| { delete.dispatch(DeleteNumber { number_id: id.clone() }); } />
+                                        <ConfirmRemove id=format!("remove-{id}") what=number_name.clone() hydrated on_confirm=move |_| { delete.dispatch(DeleteNumber { number_id: id.clone() }); } />
                                     })}
                                 </td>
                             </tr>

@@ -101,6 +101,16 @@ test("bulk actions tag and trash the chosen contacts, and the trash restores the
   await page.getByLabel("Tag for the chosen contacts").fill(tag);
   await page.getByRole("button", { name: "Add tag" }).click();
   await expect(page.getByTestId("contact-row").filter({ hasText: tag })).toHaveCount(2);
+  await expect(page.getByTestId("toasts").getByRole("status")).toContainText("Done.");
+
+  // An empty tag is refused: the toast says why with the error code and stays until dismissed.
+  await page.getByLabel(`Choose ${names[0]}`).check();
+  await page.getByLabel("Tag for the chosen contacts").fill("");
+  await page.getByRole("button", { name: "Add tag" }).click();
+  const refused = page.getByTestId("toasts").getByRole("alert");
+  await expect(refused).toContainText("(VALIDATION_001)");
+  await refused.getByRole("button", { name: "Dismiss" }).click();
+  await expect(refused).toHaveCount(0);
 
   for (const n of names) await page.getByLabel(`Choose ${n}`).check();
   await page.getByRole("button", { name: "Delete" }).click();

@@ -317,6 +317,11 @@ test("the inbox answers to j, k, e, a, / and ?", async ({ page, browser }) => {
   const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
   await expect(help).toBeVisible();
   await expect(help).toContainText("Assign the conversation to me");
+  // Focus stays inside the dialog however far Tab goes.
+  for (let i = 0; i < 5; i++) {
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => !!document.activeElement?.closest("dialog[open]"))).toBe(true);
+  }
   await page.keyboard.press("Escape");
   await expect(help).toHaveCount(0);
   await phoneContext.close();

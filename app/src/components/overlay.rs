@@ -23,6 +23,32 @@ fn follow_open(node: NodeRef<leptos::html::Dialog>, open: RwSignal<bool>) {
     });
 }
 
+/// Keeps Tab inside the dialog: from its last control to its first and back. (A modal
+/// `<dialog>` already makes the page inert, but Tab past its end would leave for the
+/// browser's own controls.)
+#[cfg(feature = "hydrate")]
+fn trap_tab(ev: &leptos::ev::KeyboardEvent, node: NodeRef<leptos::html::Dialog>) {
+    use wasm_bindgen::JsCast;
+    if ev.key() != "Tab" {
+        return;
+    }
+    let Some(d) = node.get_untracked() else { return };
+    let Ok(list) = d.query_selector_all("button:not([disabled]), [href], input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])") else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| n.dyn_into().ok()).collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+    let active = document().active_element();
+    let at = |e: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a.is_same_node(Some(e)));
+    if ev.shift_key() && at(first) {
+        ev.prevent_default();
+        let _ = last.focus();
+    } else if !ev.shift_key() && at(last) {
+        ev.prevent_default();
+        let _ = first.focus();
+    }
+}
+
 /// The frame shared by [`Modal`] and [`Drawer`].
 #[component]
 fn DialogFrame(open: RwSignal<bool>, id: String, title: String, class: &'static str, children: ChildrenFn) -> impl IntoView {
@@ -38,6 +64,12 @@ fn DialogFrame(open: RwSignal<bool>, id: String, title: String, class: &'static 
             aria-labelledby=labelled_by
             // Escape fires `cancel` and then `close`; `close` also follows `close()`.
             on:close=move |_| open.set(false)
+            on:keydown=move |ev| {
+                #[cfg(feature = "hydrate")]
+                trap_tab(&ev, node);
+                #[cfg(not(feature = "hydrate"))]
+                let _ = ev;
+            }
             // A click whose target is the dialog itself landed on the backdrop (the
             // content fills the dialog's box).
             on:click=move |ev| {

@@ -192,7 +192,6 @@ pub fn ContactsPage() -> impl IntoView {
                 })}
             </BulkBar>
         })}
-        <ErrorNotice result=bulk.value() />
 
         <Suspense fallback=|| view! { <Skeleton rows=6 /> }>
             {move || Suspend::new(async move {

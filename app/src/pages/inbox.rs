@@ -8,6 +8,7 @@ use crate::api::contacts::AddContactNote;
 use crate::api::inbox::{
     canned_responses, inbox_chat, inbox_list, ChatView, InboxAssign, InboxMarkUnread, InboxNote, InboxResolve, InboxSend, InboxSendTemplate, InboxSetHandler,
 };
+use crate::components::feedback::StatusBadge;
 use crate::components::format::{day_of, initials, now_ms, relative, time_of};
 use crate::components::forms::ErrorNotice;
 use crate::components::hydration::{adopt_early_input, use_hydrated};
@@ -611,11 +612,11 @@ fn ContactPanel(
                 {contact.clone().map(|c| view! {
                     <dt>"Email"</dt><dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
                     <dt>"Company"</dt><dd>{c.company.clone().unwrap_or_else(|| "—".into())}</dd>
-                    <dt>"Lead"</dt><dd>{format!("{} · score {}", c.lead_status, c.score)}</dd>
-                    <dt>"Opt-in"</dt><dd>{c.opt_in_status.replace('_', " ")}</dd>
+                    <dt>"Lead"</dt><dd><StatusBadge status=c.lead_status.clone() />{format!(" · score {}", c.score)}</dd>
+                    <dt>"Opt-in"</dt><dd><StatusBadge status=c.opt_in_status.clone() /></dd>
                 })}
                 <dt>"Assigned to"</dt><dd>{item.assignee_name.clone().unwrap_or_else(|| "Nobody".into())}</dd>
-                <dt>"Status"</dt><dd>{item.status.clone()}</dd>
+                <dt>"Status"</dt><dd><StatusBadge status=item.status.clone() /></dd>
             </dl>
             {contact.map(|c| view! {
                 <TagChips tags=c.tags.clone() />

@@ -4,6 +4,7 @@
 //! `data-shortcut`), so a shortcut can never do what the visible button would not, and
 //! they are off while typing in a field.
 
+use crate::components::overlay::Modal;
 use leptos::prelude::*;
 
 const KEYS: &[(&str, &str)] = &[
@@ -25,25 +26,12 @@ pub fn InboxShortcuts() -> impl IntoView {
         let handle = window_event_listener(leptos::ev::keydown, move |ev: web_sys::KeyboardEvent| on_key(&ev, help));
         on_cleanup(move || handle.remove());
     }
-    let close = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if help.get() {
-            if let Some(b) = close.get() {
-                let _ = b.focus();
-            }
-        }
-    });
     view! {
-        <Show when=move || help.get()>
-            <div class="modal-backdrop" on:click=move |_| help.set(false)></div>
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title" data-testid="shortcuts">
-                <h2 id="shortcuts-title">"Keyboard shortcuts"</h2>
-                <dl class="shortcut-list">
-                    {KEYS.iter().map(|(k, what)| view! { <dt><kbd>{*k}</kbd></dt><dd>{*what}</dd> }).collect_view()}
-                </dl>
-                <button type="button" class="button" node_ref=close on:click=move |_| help.set(false)>"Close"</button>
-            </div>
-        </Show>
+        <Modal open=help id="shortcuts" title="Keyboard shortcuts">
+            <dl class="shortcut-list" data-testid="shortcuts">
+                {KEYS.iter().map(|(k, what)| view! { <dt><kbd>{*k}</kbd></dt><dd>{*what}</dd> }).collect_view()}
+            </dl>
+        </Modal>
     }
 }
 

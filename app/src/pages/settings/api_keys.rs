@@ -43,7 +43,7 @@ pub fn ApiKeysSettings() -> impl IntoView {
                             let (total, shown) = (p.total, p.data.len() as i64);
                             let first = p.page * p.page_size + 1;
                             view! {
-                                <div class="table-wrap"><table class="table" data-testid="api-keys">
+                                <div class="table-wrap"><table class="table table-cards" data-testid="api-keys">
                                     <thead><tr>
                                         <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Role"</th><th scope="col">"Created"</th>
                                         <th scope="col">"Last used"</th><th scope="col">"Expires"</th><th scope="col">"State"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
@@ -55,14 +55,14 @@ pub fn ApiKeysSettings() -> impl IntoView {
                                             let label = format!("Revoke {}", k.name);
                                             view! {
                                                 <tr data-key=k.id.clone()>
-                                                    <td data-label="Name">{k.name.clone()}{k.created_by.clone().map(|by| view! { <span class="muted">{format!(" · by {by}")}</span> })}</td>
+                                                    <td class="card-title">{k.name.clone()}{k.created_by.clone().map(|by| view! { <span class="muted">{format!(" · by {by}")}</span> })}</td>
                                                     <td data-label="Key"><code>{format!("{}…", k.prefix)}</code></td>
                                                     <td data-label="Role">{k.role.label()}</td>
                                                     <td data-label="Created"><time title=date_time_of(k.created_at)>{relative(k.created_at, now_ms())}</time></td>
                                                     <td data-label="Last used">{k.last_used_at.map(|t| relative(t, now_ms())).unwrap_or_else(|| "never".into())}</td>
                                                     <td data-label="Expires">{k.expires_at.map(date_time_of).unwrap_or_else(|| "never".into())}</td>
                                                     <td data-label="State" data-testid="key-state">{state_of(&k)}</td>
-                                                    <td>{live.then(|| view! {
+                                                    <td class="row-actions">{live.then(|| view! {
                                                         <button type="button" class="button button-danger" aria-label=label disabled=move || !hydrated.get()
                                                             on:click=move |_| { revoke.dispatch(RevokeApiKey { key_id: id.clone() }); }>"Revoke"</button>
                                                     })}</td>

@@ -49,7 +49,7 @@ pub fn CannedSettings() -> impl IntoView {
                     match list.await {
                         Ok(items) if items.is_empty() => view! { <p class="muted">"No canned responses yet."</p> }.into_any(),
                         Ok(items) => view! {
-                            <table class="table" data-testid="canned-table">
+                            <table class="table table-cards" data-testid="canned-table">
                                 <thead><tr><th scope="col">"Shortcut"</th><th scope="col">"Title"</th><th scope="col">"Content"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {items.into_iter().map(|c| {
@@ -57,10 +57,10 @@ pub fn CannedSettings() -> impl IntoView {
                                         let (t, s, x) = (c.title.clone(), c.shortcut.clone(), c.content.clone());
                                         view! {
                                             <tr data-shortcut=c.shortcut.clone()>
-                                                <td>{format!("/{}", c.shortcut)}</td>
-                                                <td>{c.title.clone()}</td>
-                                                <td>{c.content.clone()}</td>
-                                                <td>{can_edit.then(|| view! {
+                                                <td class="card-title">{format!("/{}", c.shortcut)}</td>
+                                                <td data-label="Title">{c.title.clone()}</td>
+                                                <td data-label="Content">{c.content.clone()}</td>
+                                                <td class="row-actions">{can_edit.then(|| view! {
                                                     <button type="button" class="button" disabled=move || !hydrated.get() on:click=move |_| {
                                                         editing.set(id.clone()); title.set(t.clone()); shortcut.set(s.clone()); content.set(x.clone());
                                                     }>"Edit"</button>

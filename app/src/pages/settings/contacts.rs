@@ -5,6 +5,7 @@ use super::rule_rows::{MapRows, MappingEditor, RuleRows, ScoreRulesEditor};
 use crate::api::crm::{
     get_crm_settings, CreateField, CreateSource, CrmSettingsPage, DeleteField, DeleteSource, DeleteTag, PollSource, SaveCrmSettings, SaveTag,
 };
+use crate::components::button::{Button, Variant};
 use crate::components::field::field_error;
 use crate::components::format::date_time_of;
 use crate::components::forms::{ErrorNotice, SavedNotice};
@@ -188,7 +189,7 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
                     {move || a.source_create.value().get().and_then(|r| r.ok()).and_then(|s| s.signing_secret).map(|secret| view! {
                         <p class="notice" role="status">"Signing secret of the new source (shown only now; copy it): " <code data-testid="signing-secret">{secret}</code></p>
                     })}
-                    <button type="submit" class="button button-primary" disabled=off>"Add source"</button>
+                    <Button variant=Variant::Primary submit=true busy=a.source_create.pending()>"Add source"</Button>
                 </form>
             })}
         </section>
@@ -273,7 +274,7 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
                 <input id="calling-codes" maxlength="500" placeholder="55, 351" disabled=move || !d.can_admin bind:value=codes />
                 <ErrorNotice result=a.save.value() />
                 <SavedNotice result=a.save.value() text="Saved; every contact's score was recomputed." />
-                {d.can_admin.then(|| view! { <button type="submit" class="button button-primary" disabled=off>"Save"</button> })}
+                {d.can_admin.then(|| view! { <Button variant=Variant::Primary submit=true busy=a.save.pending()>"Save"</Button> })}
             </form>
         </section>
     }

@@ -124,7 +124,7 @@ fn PendingInvitations(add: ServerAction<InviteMember>, revoke: ServerAction<Revo
 fn InvitationTable(list: Vec<Invitation>, revoke: ServerAction<RevokeInvitation>, hydrated: ReadSignal<bool>) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="table" data-testid="invitations-table">
+            <table class="table table-cards" data-testid="invitations-table">
                 <thead>
                     <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Invited by"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
                 </thead>
@@ -134,9 +134,9 @@ fn InvitationTable(list: Vec<Invitation>, revoke: ServerAction<RevokeInvitation>
                         let label = format!("Revoke the invitation of {}", i.email);
                         view! {
                             <tr data-invited=i.email.clone()>
-                                <td>{i.email.clone()}</td>
-                                <td>{i.role.label()}</td>
-                                <td>{i.invited_by.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td class="card-title">{i.email.clone()}</td>
+                                <td data-label="Role">{i.role.label()}</td>
+                                <td data-label="Invited by">{i.invited_by.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td class="row-actions">
                                     <button type="button" class="button" aria-label=label disabled=move || !hydrated.get()
                                         on:click=move |_| { revoke.dispatch(RevokeInvitation { invitation_id: id.clone() }); }>"Revoke"</button>
@@ -160,7 +160,7 @@ fn MemberTable(
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="table" data-testid="members-table">
+            <table class="table table-cards" data-testid="members-table">
                 <thead>
                     <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
                 </thead>
@@ -173,9 +173,9 @@ fn MemberTable(
                         let member_name = m.name.clone();
                         view! {
                             <tr data-email=m.email.clone()>
-                                <td>{m.name.clone()}</td>
-                                <td>{m.email.clone()}</td>
-                                <td>
+                                <td class="card-title">{m.name.clone()}</td>
+                                <td data-label="Email">{m.email.clone()}</td>
+                                <td data-label="Role">
                                     {if manageable {
                                         view! {
                                             <select aria-label=role_label disabled=move || !hydrated.get() on:change=move |ev| {

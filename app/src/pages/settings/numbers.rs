@@ -128,7 +128,7 @@ fn NumberTable(
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="table" data-testid="numbers-table">
+            <table class="table table-cards" data-testid="numbers-table">
                 <thead>
                     <tr><th scope="col">"Name"</th><th scope="col">"Number"</th><th scope="col">"Status"</th><th scope="col">"New chats"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
                 </thead>
@@ -141,10 +141,10 @@ fn NumberTable(
                         let status = if n.active { "Active".to_string() } else { format!("Disconnected: {}", n.inactive_reason.clone().unwrap_or_default()) };
                         view! {
                             <tr data-pnid=n.phone_number_id.clone()>
-                                <td>{n.display_name.clone()} {n.is_sandbox.then(|| view! { " " <span class="badge">"Sandbox"</span> })}</td>
-                                <td>{n.display_phone_number.clone().map(|d| format!("+{}", d.trim_start_matches('+'))).unwrap_or_else(|| n.phone_number_id.clone())} " " <span class="muted">{n.verified_name.clone().unwrap_or_default()}</span></td>
-                                <td>{status} {n.quality_rating.clone().map(|q| view! { " · " {q} })}</td>
-                                <td><AutoAssign number_id=id.clone() mode=n.auto_assign.clone() is_admin hydrated /></td>
+                                <td class="card-title">{n.display_name.clone()} {n.is_sandbox.then(|| view! { " " <span class="badge">"Sandbox"</span> })}</td>
+                                <td data-label="Number">{n.display_phone_number.clone().map(|d| format!("+{}", d.trim_start_matches('+'))).unwrap_or_else(|| n.phone_number_id.clone())} " " <span class="muted">{n.verified_name.clone().unwrap_or_default()}</span></td>
+                                <td data-label="Status">{status} {n.quality_rating.clone().map(|q| view! { " · " {q} })}</td>
+                                <td data-label="New chats"><AutoAssign number_id=id.clone() mode=n.auto_assign.clone() is_admin hydrated /></td>
                                 <td class="row-actions">
                                     {(is_admin && !n.active).then(|| view! {
                                         <label class="sr-only" for=format!("token-{id_replace}")>"New access token"</label>

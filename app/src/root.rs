@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("sandbox") view=SandboxPage />
+                    <Route path=path!("reports") view=crate::pages::reports::ReportsPage />
                     <Route path=path!("contacts") view=ContactsPage />
                     <Route path=path!("contacts/import") view=ContactImportPage />
                     <Route path=path!("contacts/:id") view=ContactPage />

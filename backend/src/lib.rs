@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod onboarding;
 pub mod orgs;
 pub mod rate_limit;
+pub mod reports;
 pub mod secrets;
 pub mod session_store;
 #[cfg(any(test, feature = "testing"))]

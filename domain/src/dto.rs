@@ -587,3 +587,24 @@ pub struct ChecklistStep {
     /// The link's text.
     pub action: String,
 }
+
+/// Messages of one local day (the org's time zone), for the messages-over-time chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCount {
+    /// `YYYY-MM-DD` in the org's time zone.
+    pub day: String,
+    /// Messages customers sent.
+    pub received: i64,
+    /// Messages the org sent (agents, campaigns, flows, the API).
+    pub sent: i64,
+}
+
+/// A chart as the kit's chart container draws it: the ECharts option (JSON, built on the
+/// server with charming) and the same figures as a table, for screen readers and for
+/// anyone who prefers numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartData {
+    pub option: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}

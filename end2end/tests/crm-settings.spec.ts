@@ -46,6 +46,16 @@ test("scoring rules are rows that save, reload, are checked by the server and ca
   await reload(page);
   await expect(rules.getByTestId("score-rule")).toHaveCount(1);
   await expect(rules.getByLabel("When (rule 1)")).toHaveValue("replied");
+
+  // A field the server refuses says so under itself.
+  const codes = page.getByLabel("Allowed country calling codes");
+  await codes.fill("55, 999");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.locator("#calling-codes-error")).toHaveText("+999 is not a country calling code.");
+  await expect(codes).toHaveAttribute("aria-invalid", "true");
+  await codes.fill("55");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(codes).not.toHaveAttribute("aria-invalid", "true");
 });
 
 test("a lead source's field mapping is rows of a posted field and the contact field it fills", async ({ page, request }) => {

@@ -25,6 +25,7 @@ const SIGNED_IN = [
   "/contacts",
   "/contacts/import",
   "/sandbox",
+  "/reports",
   "/settings/profile",
   "/settings/members",
   "/settings/numbers",

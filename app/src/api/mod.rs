@@ -13,6 +13,7 @@ pub mod crm;
 pub mod inbox;
 pub mod keys;
 pub mod numbers;
+pub mod reports;
 pub mod sandbox;
 pub mod security;
 pub mod settings;

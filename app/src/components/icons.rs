@@ -66,6 +66,8 @@ pub enum IconName {
     Tag,
     /// Lucide `user-plus`.
     UserPlus,
+    /// Lucide `chart-column`.
+    Reports,
 }
 
 impl IconName {
@@ -128,6 +130,7 @@ impl IconName {
             IconName::Tag => {
                 r#"<path d="M12.586 2.586A2 2 0 0 0 11.172 2H4a2 2 0 0 0-2 2v7.172a2 2 0 0 0 .586 1.414l8.704 8.704a2.426 2.426 0 0 0 3.42 0l6.58-6.58a2.426 2.426 0 0 0 0-3.42z"/> <circle cx="7.5" cy="7.5" r=".5" fill="currentColor"/>"#
             }
+            IconName::Reports => r#"<path d="M3 3v16a2 2 0 0 0 2 2h16"/> <path d="M18 17V9"/> <path d="M13 17V5"/> <path d="M8 17v-3"/>"#,
             IconName::UserPlus => {
                 r#"<path d="M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2"/> <circle cx="9" cy="7" r="4"/> <line x1="19" x2="19" y1="8" y2="14"/> <line x1="22" x2="16" y1="11" y2="11"/>"#
             }

@@ -77,6 +77,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/", label: "Home", icon: IconName::Home, min_role: Role::Viewer },
     NavItem { href: "/inbox", label: "Inbox", icon: IconName::Inbox, min_role: Role::Viewer },
     NavItem { href: "/contacts", label: "Contacts", icon: IconName::Contacts, min_role: Role::Viewer },
+    NavItem { href: "/reports", label: "Reports", icon: IconName::Reports, min_role: Role::Viewer },
     NavItem { href: "/sandbox", label: "Sandbox", icon: IconName::Phone, min_role: Role::Manager },
     NavItem { href: "/settings/profile", label: "Settings", icon: IconName::Settings, min_role: Role::Viewer },
 ];
@@ -119,7 +120,7 @@ fn ShellLayout(info: SessionInfo) -> impl IntoView {
             </div>
             <crate::components::feedback::ToastRegion />
             <nav class="bottom-nav" aria-label="Main navigation (mobile)">
-                {NAV.iter().map(|item| view! {
+                {NAV.iter().filter(|item| info.role.at_least(item.min_role)).map(|item| view! {
                     <A href=item.href attr:class="bottom-link">
                         <span class="nav-icon" aria-hidden="true"><Icon name=item.icon /></span>
                         <span>{item.label}</span>

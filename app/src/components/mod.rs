@@ -4,6 +4,7 @@
 //! the app shell, hydration helpers and live updates.
 
 pub mod button;
+pub mod chart;
 pub mod datetime;
 pub mod feedback;
 pub mod field;

@@ -6,8 +6,16 @@ use leptos::prelude::*;
 
 /// The tab strip. `tabs` are `(key, label)`; `selected` holds the chosen key. `id`
 /// prefixes the tabs' and panels' ids, so [`TabPanel`]s with the same `id` pair up.
+/// With `one_panel` every tab controls one [`SharedTabPanel`] whose content follows the
+/// choice (a report over another period, say).
 #[component]
-pub fn Tabs(id: &'static str, #[prop(into)] label: String, tabs: Vec<(&'static str, String)>, selected: RwSignal<String>) -> impl IntoView {
+pub fn Tabs(
+    id: &'static str,
+    #[prop(into)] label: String,
+    tabs: Vec<(&'static str, String)>,
+    selected: RwSignal<String>,
+    #[prop(optional)] one_panel: bool,
+) -> impl IntoView {
     let keys: Vec<&'static str> = tabs.iter().map(|(k, _)| *k).collect();
     let keys = StoredValue::new(keys);
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
@@ -43,7 +51,7 @@ pub fn Tabs(id: &'static str, #[prop(into)] label: String, tabs: Vec<(&'static s
             {tabs.into_iter().map(|(key, text)| {
                 let is = move || selected.with(|s| s == key);
                 view! {
-                    <button type="button" role="tab" class="kit-tab" id=format!("{id}-tab-{key}") aria-controls=format!("{id}-panel-{key}")
+                    <button type="button" role="tab" class="kit-tab" id=format!("{id}-tab-{key}") aria-controls=if one_panel { format!("{id}-panel") } else { format!("{id}-panel-{key}") }
                         aria-selected=move || is().to_string() tabindex=move || if is() { "0" } else { "-1" }
                         on:click=move |_| selected.set(key.to_owned())>{text}</button>
                 }
@@ -57,6 +65,16 @@ pub fn Tabs(id: &'static str, #[prop(into)] label: String, tabs: Vec<(&'static s
 pub fn TabPanel(id: &'static str, key: &'static str, selected: RwSignal<String>, children: ChildrenFn) -> impl IntoView {
     view! {
         <div role="tabpanel" id=format!("{id}-panel-{key}") aria-labelledby=format!("{id}-tab-{key}") tabindex="0" hidden=move || selected.with(|s| s != key)>
+            {children()}
+        </div>
+    }
+}
+
+/// The one panel of tabs made with `one_panel`, labelled by the chosen tab.
+#[component]
+pub fn SharedTabPanel(id: &'static str, selected: RwSignal<String>, children: Children) -> impl IntoView {
+    view! {
+        <div role="tabpanel" id=format!("{id}-panel") aria-labelledby=move || format!("{id}-tab-{}", selected.get()) tabindex="0">
             {children()}
         </div>
     }

@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod inbox_shortcuts;
 pub mod login;
 pub mod not_found;
+pub mod reports;
 pub mod sandbox;
 pub mod settings;
 pub mod signup;

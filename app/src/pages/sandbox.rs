@@ -4,6 +4,7 @@
 
 use crate::api::sandbox::{get_sandbox_phone, get_simulator_behaviour, SandboxCustomerSend, SetSimulatorBehaviour};
 use crate::components::feedback::Skeleton;
+use crate::components::field::Toggle;
 use crate::components::forms::{ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
 use crate::components::icons::{Icon, IconName};
@@ -145,10 +146,10 @@ fn SimulatorSettings() -> impl IntoView {
                     <option value="131026">"131026 — message undeliverable"</option>
                     <option value="190">"190 — access token expired"</option>
                 </select>
-                <label class="check"><input type="checkbox" bind:checked=duplicate />" Send every status webhook twice"</label>
-                <label class="check"><input type="checkbox" bind:checked=reorder />" Send statuses in reverse order"</label>
-                <label class="check"><input type="checkbox" bind:checked=drop_delivered />" Skip the delivered status"</label>
-                <label class="check"><input type="checkbox" bind:checked=drop_all />" Lose every status webhook"</label>
+                <Toggle id="sim-duplicate" label="Send every status webhook twice" checked=duplicate />
+                <Toggle id="sim-reorder" label="Send statuses in reverse order" checked=reorder />
+                <Toggle id="sim-drop-delivered" label="Skip the delivered status" checked=drop_delivered />
+                <Toggle id="sim-drop-all" label="Lose every status webhook" checked=drop_all hint="Messages then stay at sent: MCE must cope, as with a real outage." />
                 <ErrorNotice result=save.value() />
                 <SavedNotice result=save.value() text="Simulator updated." />
                 <button type="submit" class="button" disabled=move || !hydrated.get() || save.pending().get()>"Apply"</button>

@@ -11,6 +11,7 @@ mod invitations;
 mod jobs;
 mod media;
 mod onboarding;
+mod reports;
 mod roles;
 mod schema;
 mod security;

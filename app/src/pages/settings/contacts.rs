@@ -6,7 +6,7 @@ use crate::api::crm::{
     get_crm_settings, CreateField, CreateSource, CrmSettingsPage, DeleteField, DeleteSource, DeleteTag, PollSource, SaveCrmSettings, SaveTag,
 };
 use crate::components::button::{Button, Variant};
-use crate::components::field::field_error;
+use crate::components::field::{field_error, TextField};
 use crate::components::format::date_time_of;
 use crate::components::forms::{ErrorNotice, SavedNotice};
 use crate::components::hydration::use_hydrated;
@@ -268,10 +268,12 @@ fn SettingsBody(d: CrmSettingsPage, actions: Actions) -> impl IntoView {
                 a.save.dispatch(SaveCrmSettings { rules: rules.to_json(), keywords: keywords.get_untracked(), calling_codes: codes.get_untracked() });
             }>
                 <ScoreRulesEditor rows=rules suggestions error=rule_error bad_row=bad_rule disabled=Signal::derive(move || !d.can_admin) />
-                <label for="opt-out-keywords">"Opt-out keywords (a customer who writes exactly one of these is opted out and told so)"</label>
-                <input id="opt-out-keywords" maxlength="1000" disabled=move || !d.can_admin bind:value=keywords />
-                <label for="calling-codes">"Allowed country calling codes (comma-separated; empty allows all)"</label>
-                <input id="calling-codes" maxlength="500" placeholder="55, 351" disabled=move || !d.can_admin bind:value=codes />
+                <TextField id="opt-out-keywords" label="Opt-out keywords" value=keywords maxlength=1000 disabled=Signal::derive(move || !d.can_admin)
+                    hint="Comma-separated. A customer who writes exactly one of these is opted out and told so."
+                    error=Signal::derive(move || field_error(a.save.value().get(), "keywords")) />
+                <TextField id="calling-codes" label="Allowed country calling codes" value=codes maxlength=500 placeholder="55, 351" disabled=Signal::derive(move || !d.can_admin)
+                    hint="Comma-separated; empty allows every country."
+                    error=Signal::derive(move || field_error(a.save.value().get(), "calling_codes")) />
                 <ErrorNotice result=a.save.value() />
                 <SavedNotice result=a.save.value() text="Saved; every contact's score was recomputed." />
                 {d.can_admin.then(|| view! { <Button variant=Variant::Primary submit=true busy=a.save.pending()>"Save"</Button> })}

@@ -207,7 +207,13 @@ test("a webhook source made in Settings takes a posted lead, and a scoring rule 
   await expect(page.getByRole("button", { name: "Add source" })).toBeEnabled();
   const name = `Landing ${unique().slice(-5)}`;
   await page.getByLabel("Name (recorded as the contacts' source)").fill(name);
-  await page.getByLabel(/^Field mapping/).fill("celular = phone\nnome = name");
+  const mapping = page.getByTestId("mapping");
+  for (const [field, target] of [["celular", "phone"], ["nome", "name"]]) {
+    await mapping.getByRole("button", { name: "Add mapping line" }).click();
+    const line = mapping.getByTestId("mapping-row").last();
+    await line.getByLabel(/^Posted field/).fill(field);
+    await line.getByLabel(/^Contact field/).selectOption(target);
+  }
   await page.getByRole("button", { name: "Add source" }).click();
   const source = page.getByTestId("sources").locator("li").filter({ hasText: name });
   await expect(source.getByTestId("hook-url")).toContainText("/api/hooks/");
@@ -221,7 +227,12 @@ test("a webhook source made in Settings takes a posted lead, and a scoring rule 
   expect(bad.status()).toBe(422);
   expect((await bad.json()).code).toBe("CONTACT_003");
 
-  await page.getByLabel(/^Lead scoring rules/).fill(JSON.stringify([{ trigger: "source", value: name, points: 15 }]));
+  const rules = page.getByTestId("score-rules");
+  await rules.getByRole("button", { name: "Add rule" }).click();
+  const rule = rules.getByTestId("score-rule").last();
+  await rule.getByLabel(/^When/).selectOption("source");
+  await rule.getByLabel(/^Source or tag/).fill(name);
+  await rule.getByLabel(/^Points/).fill("15");
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByText("Saved; every contact's score was recomputed.")).toBeVisible();
   await expect(source).toContainText("1 leads");

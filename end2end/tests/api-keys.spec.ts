@@ -82,8 +82,10 @@ test("the key list pages past its first page, works at 390 px and has no serious
 test("no page of the app breaks its Content-Security-Policy", async ({ page }) => {
   await watchCsp(page);
   await signIn(page);
-  for (const path of ["/", "/inbox", "/contacts", "/sandbox", "/settings/profile", "/settings/members", "/settings/contacts", "/settings/system"]) {
+  for (const path of ["/", "/inbox", "/contacts", "/sandbox", "/reports", "/settings/profile", "/settings/members", "/settings/contacts", "/settings/system"]) {
     await open(page, path);
+    // The chart page loads ECharts after hydration: wait until it has drawn.
+    if (path === "/reports") await expect(page.getByTestId("chart")).toHaveAttribute("data-drawn", "true");
     expect(await cspViolations(page), path).toEqual([]);
   }
   await page.goto("/login");

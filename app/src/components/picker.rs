@@ -94,18 +94,14 @@ pub fn Combobox(
             ev.prevent_default();
             active.update(|a| *a = a.saturating_sub(1));
         }
-        "Enter" => {
-            if open.get_untracked() && count() > 0 {
-                ev.prevent_default();
-                pick_active();
-            }
+        "Enter" if open.get_untracked() && count() > 0 => {
+            ev.prevent_default();
+            pick_active();
         }
-        "Escape" => {
-            if open.get_untracked() {
-                ev.prevent_default();
-                ev.stop_propagation();
-                open.set(false);
-            }
+        "Escape" if open.get_untracked() => {
+            ev.prevent_default();
+            ev.stop_propagation();
+            open.set(false);
         }
         _ => {}
     };

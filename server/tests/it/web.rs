@@ -362,6 +362,7 @@ async fn no_server_function_lets_org_a_read_or_change_org_b() {
                     ("company", "Hijacked"),
                     ("page", "1"),
                     ("per_page", "25"),
+                    ("days", "14"),
                     ("filters[q]", "4915222222222"),
                     ("import_id", b_import.id.as_str()),
                     ("mapping", "phone|name"),

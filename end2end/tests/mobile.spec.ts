@@ -23,4 +23,12 @@ test("the shell uses bottom navigation on a phone", async ({ page }) => {
   // Tap targets in the bottom bar are at least 44 px tall.
   const box = await bottom.getByRole("link", { name: "Home" }).boundingBox();
   expect(box!.height).toBeGreaterThanOrEqual(44);
+  // Every entry is on the screen, the last one included.
+  const links = bottom.getByRole("link");
+  expect(await links.count()).toBeGreaterThanOrEqual(5);
+  for (const link of await links.all()) {
+    const b = (await link.boundingBox())!;
+    expect(b.x).toBeGreaterThanOrEqual(0);
+    expect(b.x + b.width).toBeLessThanOrEqual(390);
+  }
 });

@@ -34,4 +34,17 @@ test("reports chart today's messages, with the figures as a table, and only that
   await expect(page.getByTestId("chart-table").locator("tbody tr")).toHaveCount(7);
   await expect(page.getByTestId("chart")).toHaveAttribute("data-drawn", "true");
   expect(echarts).toHaveLength(1);
+
+  // On a phone the chart fits the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByTestId("chart").locator("svg").first()).toBeVisible();
+  const wide = () =>
+    page.evaluate(() =>
+      Array.from(document.querySelectorAll("body *"))
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map((e) => `${e.tagName}.${e.getAttribute("class") ?? ""}`),
+    );
+  await expect.poll(wide).toEqual([]);
+  const width = await page.getByTestId("chart").evaluate((el) => el.getBoundingClientRect().width);
+  expect(width).toBeLessThanOrEqual(390);
 });

@@ -87,13 +87,21 @@ pub fn Skeleton(#[prop(default = 3)] rows: usize) -> impl IntoView {
     }
 }
 
-/// A progress bar with its figures in words (`label`: what progresses).
+/// A progress bar (`label`: what progresses) with "n of m" beside it, unless the page
+/// says the figures itself (`figures=false`).
 #[component]
-pub fn ProgressBar(#[prop(into)] label: String, #[prop(into)] value: Signal<i64>, #[prop(into)] max: Signal<i64>) -> impl IntoView {
+pub fn ProgressBar(
+    #[prop(into)] label: String,
+    #[prop(into)] value: Signal<i64>,
+    #[prop(into)] max: Signal<i64>,
+    #[prop(default = true)] figures: bool,
+) -> impl IntoView {
     view! {
         <div class="progress-field">
             <progress aria-label=label.clone() value=move || value.get().to_string() max=move || max.get().max(1).to_string()></progress>
-            <span class="muted">{move || format!("{} of {}", crate::components::format::thousands(value.get()), crate::components::format::thousands(max.get()))}</span>
+            {figures.then(|| view! {
+                <span class="muted">{move || format!("{} of {}", crate::components::format::thousands(value.get()), crate::components::format::thousands(max.get()))}</span>
+            })}
         </div>
     }
 }

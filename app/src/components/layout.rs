@@ -40,7 +40,7 @@ pub fn AppShell() -> impl IntoView {
     let current = SignedIn(RwSignal::new(None));
     provide_context(current);
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
             {move || Suspend::new(async move {
                 match session.await {
                     Ok(info) => {

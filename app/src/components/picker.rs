@@ -40,6 +40,9 @@ pub fn matching(choices: &[Choice], query: &str, limit: usize) -> Vec<Choice> {
 const SHOWN: usize = 8;
 
 /// The picker. `id` is the input's id (its `label` names it); `on_pick` gets the value.
+/// With `selected` it picks one value and shows its label while not being typed in
+/// (a searchable select: an assignee, a template); without, the box empties after each
+/// pick (adding tags). `label_hidden` keeps the label for assistive tech only.
 #[component]
 pub fn Combobox(
     #[prop(into)] id: String,
@@ -47,11 +50,23 @@ pub fn Combobox(
     #[prop(into)] choices: Signal<Vec<Choice>>,
     #[prop(into)] on_pick: Callback<String>,
     #[prop(optional)] allow_new: bool,
+    #[prop(optional, into)] selected: Option<Signal<String>>,
+    #[prop(optional)] label_hidden: bool,
+    #[prop(optional)] testid: Option<&'static str>,
     #[prop(optional, into)] placeholder: Option<String>,
     #[prop(optional, into)] disabled: Signal<bool>,
     #[prop(optional)] maxlength: Option<u32>,
 ) -> impl IntoView {
     let query = RwSignal::new(String::new());
+    // Whether the person is typing (the box shows the query) or not (the chosen label).
+    let editing = RwSignal::new(false);
+    let selected_label = move || {
+        selected.map(|v| {
+            let v = v.get();
+            choices.with(|c| c.iter().find(|c| c.value == v).map(|c| c.label.clone()).unwrap_or_default())
+        })
+    };
+    let input = NodeRef::<leptos::html::Input>::new();
     let open = RwSignal::new(false);
     let active = RwSignal::new(0usize);
     let list_id = format!("{id}-list");
@@ -66,6 +81,7 @@ pub fn Combobox(
     let pick = move |value: String| {
         on_pick.run(value);
         query.set(String::new());
+        editing.set(false);
         open.set(false);
         active.set(0);
     };
@@ -108,9 +124,11 @@ pub fn Combobox(
     let expanded = move || open.get() && count() > 0;
     view! {
         <div class="combobox">
-            <label for=id.clone()>{label}</label>
+            <label for=id.clone() class:sr-only=label_hidden>{label}</label>
             <input
                 id=id
+                node_ref=input
+                data-testid=testid
                 type="text"
                 role="combobox"
                 autocomplete="off"
@@ -121,11 +139,24 @@ pub fn Combobox(
                 placeholder=placeholder
                 maxlength=maxlength
                 disabled=move || disabled.get()
-                prop:value=move || query.get()
-                on:input=move |ev| { query.set(event_target_value(&ev)); open.set(true); active.set(0); }
-                on:focus=move |_| open.set(true)
+                prop:value=move || if editing.get() { query.get() } else { selected_label().unwrap_or_else(|| query.get()) }
+                on:input=move |ev| { query.set(event_target_value(&ev)); editing.set(true); open.set(true); active.set(0); }
+                on:focus=move |_| {
+                    open.set(true);
+                    // A chosen label is selected, so typing replaces it.
+                    if let Some(el) = input.get_untracked() {
+                        el.select();
+                    }
+                }
                 // Later than a click on an option (which uses mousedown), so the click lands.
-                on:blur=move |_| open.set(false)
+                on:blur=move |_| {
+                    open.set(false);
+                    // A single pick goes back to showing its choice; a half-typed tag stays.
+                    if selected.is_some() {
+                        editing.set(false);
+                        query.set(String::new());
+                    }
+                }
                 on:keydown=on_key
             />
             <ul class="combobox-list" id=list_id role="listbox" aria-label="Choices" hidden=move || !expanded()>

@@ -40,7 +40,7 @@ pub fn InvitationPage() -> impl IntoView {
             <div class="card auth-card">
                 <Brand />
                 <h1>"Accept an invitation"</h1>
-                <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                     {move || {
                         let token = token.clone();
                         Suspend::new(async move {

@@ -65,7 +65,7 @@ pub fn ContactPage() -> impl IntoView {
     view! {
         <Title text="Contact" />
         <p><A href="/contacts">"← Contacts"</A></p>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => view! { <ContactBody d update note /> }.into_any(),

@@ -239,7 +239,7 @@ fn ProgressStep(view: ImportView) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="progress-heading" data-testid="import-progress" data-status=view.status.clone()>
             <h2 id="progress-heading">{if finished { "3. Done" } else { "3. Importing…" }}</h2>
-            <progress max=view.total_rows.max(1).to_string() value=view.processed_rows.to_string() aria-label="Import progress"></progress>
+            <crate::components::feedback::ProgressBar label="Import progress" value=view.processed_rows max=view.total_rows figures=false />
             <p data-testid="import-counts">{format!("{} of {} rows ({pct}%) · {} created · {} updated · {} skipped · {} failed", view.processed_rows, view.total_rows, view.created, view.updated, view.skipped, view.failed)}</p>
             {view.message.clone().map(|m| view! { <p role="alert" class="notice notice-error">{m}</p> })}
             {(finished && view.failed > 0).then(|| view! { <a class="button" href=format!("/contacts/imports/{}/errors.csv", view.id) download data-testid="error-file">"Download the rows that failed"</a> })}

@@ -17,7 +17,7 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <Title text="Home" />
         <h1>{move || current.0.with(|s| s.as_ref().map(|s| format!("Welcome, {}", s.name)).unwrap_or_default())}</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
             {move || Suspend::new(async move {
                 match checklist.await {
                     Ok(steps) => {
@@ -46,7 +46,7 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
             {move || Suspend::new(async move {
                 match profile.await {
                     Ok(p) => view! {

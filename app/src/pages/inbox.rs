@@ -14,6 +14,7 @@ use crate::components::forms::ErrorNotice;
 use crate::components::hydration::{adopt_early_input, use_hydrated};
 use crate::components::icons::{Icon, IconName};
 use crate::components::live::Live;
+use crate::components::picker::{Choice, Combobox};
 use crate::pages::contacts::TagChips;
 use domain::dto::{ContactNoteView, ContactView, InboxItem, MessageView};
 use leptos::prelude::*;
@@ -83,7 +84,7 @@ pub fn InboxPage() -> impl IntoView {
                         on:input=move |ev| typed.set(event_target_value(&ev)) />
                 </form>
                 <BulkAssign checked />
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Transition fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                     {move || Suspend::new(async move {
                         match list.await {
                             Ok(page) => {
@@ -94,7 +95,12 @@ pub fn InboxPage() -> impl IntoView {
                                         {move || {
                                             let rows = rows();
                                             if rows.is_empty() {
-                                                return view! { <li class="muted empty">"No conversations here."</li> }.into_any();
+                                                return view! {
+                                                    <li class="empty">
+                                                        <crate::components::feedback::EmptyState icon=crate::components::icons::IconName::Inbox title="No conversations here"
+                                                            text="New WhatsApp messages land here as they arrive. Try the sandbox to send yourself one." />
+                                                    </li>
+                                                }.into_any();
                                             }
                                             rows.into_iter().map(|item| view! { <ConversationRow item now selected checked /> }).collect_view().into_any()
                                         }}
@@ -112,7 +118,11 @@ pub fn InboxPage() -> impl IntoView {
             {move || {
                 let id = selected.get();
                 if id.is_empty() {
-                    view! { <section class="inbox-chat inbox-empty"><p class="muted">"Pick a conversation."</p></section> }.into_any()
+                    view! {
+                        <section class="inbox-chat inbox-empty">
+                            <crate::components::feedback::EmptyState icon=crate::components::icons::IconName::Canned title="Pick a conversation" text="Or press j and k to move through the list, ? for every shortcut." />
+                        </section>
+                    }.into_any()
                 } else {
                     view! { <Chat id /> }.into_any()
                 }
@@ -223,7 +233,7 @@ fn Chat(id: String) -> impl IntoView {
     let show_contact = RwSignal::new(false);
     view! {
         <section class="inbox-chat" aria-label="Chat">
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Transition fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     match chat.await {
                         Ok(c) => view! { <ChatBody c=c.clone() send note template assign resolve unread handler show_contact /> }.into_any(),
@@ -277,12 +287,19 @@ fn ChatBody(
                 {bot.then(|| view! { <span class="badge bot-badge">"Bot is handling this chat"</span> })}
             </div>
             <div class="chat-actions">
-                <label for="chat-assignee" class="sr-only">"Assigned to"</label>
-                <select id="chat-assignee" data-testid="assignee" disabled=move || !hydrated.get() || !c.can_act
-                    on:change=move |ev| { assign.dispatch(InboxAssign { conversation_ids: id1.clone(), user_id: event_target_value(&ev) }); }>
-                    <option value="" selected=item.assignee_id.is_none()>"Unassigned"</option>
-                    {c.members.iter().map(|(uid, name)| view! { <option value=uid.clone() selected=item.assignee_id.as_deref() == Some(uid.as_str())>{name.clone()}</option> }).collect_view()}
-                </select>
+                {
+                    // A searchable list of the members (with "Unassigned" first): teams of fifty scroll no select.
+                    let choices: Vec<Choice> = std::iter::once(Choice { value: String::new(), label: "Unassigned".into() })
+                        .chain(c.members.iter().map(|(uid, name)| Choice { value: uid.clone(), label: name.clone() }))
+                        .collect();
+                    let current = item.assignee_id.clone().unwrap_or_default();
+                    let can_act = c.can_act;
+                    view! {
+                        <Combobox id="chat-assignee" label="Assigned to" label_hidden=true testid="assignee" choices=Signal::stored(choices)
+                            selected=Signal::stored(current) disabled=Signal::derive(move || !hydrated.get() || !can_act)
+                            on_pick=move |uid: String| { assign.dispatch(InboxAssign { conversation_ids: id1.clone(), user_id: uid }); } />
+                    }
+                }
                 {(item.assignee_id.as_deref() != Some(c.me.as_str())).then(|| {
                     let (id, me) = (id1b.clone(), c.me.clone());
                     view! {

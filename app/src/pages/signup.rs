@@ -34,7 +34,7 @@ pub fn SignupPage() -> impl IntoView {
             <div class="card auth-card">
                 <div class="brand brand-large"><span class="logo" aria-hidden="true">"M"</span><span>"MCE"</span></div>
                 <h1>"Create an organisation"</h1>
-                <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                     {move || Suspend::new(async move {
                         if matches!(signup.value().get_untracked(), Some(Ok(false))) {
                             return view! { <CheckInbox /> }.into_any();

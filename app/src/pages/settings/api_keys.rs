@@ -35,7 +35,7 @@ pub fn ApiKeysSettings() -> impl IntoView {
             <h2 id="keys-heading">"API keys"</h2>
             <p class="muted">"Keys let other systems use the REST API (" <code>"/api/v1"</code> ") as this organisation, with the key's role. A key is shown once, when it is created."</p>
             <ErrorNotice result=revoke.value() />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     match keys.await {
                         Ok(p) if p.total == 0 => view! { <p class="muted" data-testid="keys-empty">"No API keys yet."</p> }.into_any(),

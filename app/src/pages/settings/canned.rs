@@ -44,10 +44,13 @@ pub fn CannedSettings() -> impl IntoView {
             <h2 id="canned-heading">"Canned responses"</h2>
             <p class="muted">"In the inbox, type / and the shortcut. {contact_name} and {agent_name} are filled in."</p>
             <ErrorNotice result=delete.value() />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok(items) if items.is_empty() => view! { <p class="muted">"No canned responses yet."</p> }.into_any(),
+                        Ok(items) if items.is_empty() => view! {
+                            <crate::components::feedback::EmptyState icon=crate::components::icons::IconName::Canned title="No canned responses yet"
+                                text="Save the answers your team types every day; in the inbox, / and the shortcut inserts one with the customer's name filled in." />
+                        }.into_any(),
                         Ok(items) => view! {
                             <table class="table table-cards" data-testid="canned-table">
                                 <thead><tr><th scope="col">"Shortcut"</th><th scope="col">"Title"</th><th scope="col">"Content"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr></thead>

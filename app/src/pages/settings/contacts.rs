@@ -42,7 +42,7 @@ pub fn ContactSettings() -> impl IntoView {
     let actions = Actions { save, field_create, field_delete, tag_save, tag_delete, source_create, source_delete, source_poll };
     view! {
         <Title text="Contact settings" />
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <SettingsBody d actions /> }.into_any(),

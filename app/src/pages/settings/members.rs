@@ -28,7 +28,7 @@ pub fn MembersSettings() -> impl IntoView {
             <h2 id="members-heading">"Members"</h2>
             <ErrorNotice result=change.value() />
             <ErrorNotice result=remove.value() />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     match members.await {
                         Ok(list) => view! { <MemberTable list my_role change remove hydrated /> }.into_any(),
@@ -107,7 +107,7 @@ fn PendingInvitations(add: ServerAction<InviteMember>, revoke: ServerAction<Revo
         <section class="card" aria-labelledby="pending-heading">
             <h2 id="pending-heading">"Pending invitations"</h2>
             <ErrorNotice result=revoke.value() />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     match pending.await {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No pending invitations."</p> }.into_any(),

@@ -58,7 +58,7 @@ pub fn NumbersSettings() -> impl IntoView {
             <ErrorNotice result=delete.value() />
             <ErrorNotice result=replace.value() />
             <SavedNotice result=replace.value() text="Token replaced; the number is active again." />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     match numbers.await {
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No WhatsApp number is connected yet."</p> }.into_any(),

@@ -21,7 +21,7 @@ pub fn ProfileSettings() -> impl IntoView {
         <Title text="Organisation settings" />
         <section class="card" aria-labelledby="profile-heading">
             <h2 id="profile-heading">"Organisation"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     let p = match profile.await {
                         Ok(p) => p,

@@ -48,7 +48,7 @@ fn SessionsPanel() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"Sessions"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     status.await.ok().map(|s| view! {
                         <p id="session-count">{format!("Signed in on {} browser{} (this one included).", s.sessions, if s.sessions == 1 { "" } else { "s" })}</p>
@@ -124,7 +124,7 @@ pub fn TwoFactorPanel() -> impl IntoView {
         <section class="card" aria-labelledby="tfa-heading">
             <h2 id="tfa-heading">"Two-factor sign-in"</h2>
             {codes}
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     let s = match status.await {
                         Ok(s) => s,

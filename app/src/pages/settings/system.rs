@@ -35,7 +35,7 @@ pub fn SystemSettings() -> impl IntoView {
             <h2 id="jobs-heading">"Background jobs"</h2>
             <p class="muted">"Work MCE does in the background for this organisation. A job that keeps failing is kept here as failed, with its last error, until you retry it."</p>
             <ErrorNotice result=retry.value() />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <crate::components::feedback::Skeleton /> }>
                 {move || Suspend::new(async move {
                     match view_data.await {
                         Ok(v) => {

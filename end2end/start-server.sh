@@ -10,7 +10,6 @@ data=$(mktemp -d /tmp/mce-e2e.XXXXXX)
 export MCE_DATA_DIR=$data
 export DATABASE_URL="sqlite://$data/mce.db"
 export MCE_ADDR=127.0.0.1:${MCE_E2E_PORT:-3900}
-export LEPTOS_SITE_ROOT=$root/target/site
 export LEPTOS_OUTPUT_NAME=mce
 export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
 # Tests never reach the internet: the Graph API is a closed local port unless a test
@@ -33,13 +32,15 @@ pid_file=$data/mce.pid
 # (to restart it mid-test) from here.
 printf '{"org_id":"%s","api_key":"%s","pid_file":"%s","mail_dir":"%s"}\n' "$org_id" "$api_key" "$pid_file" "$mail_dir" > "$root/end2end/.e2e-state.json"
 # The debug WASM is about 24 MB, and compressing it for every new browser context took
-# the (unoptimised) server 2.5 s (gzip) to 7 s (brotli): most tests open one. Serve it
-# precompressed instead (the file handler picks `<file>.gz`), made afresh on every start
-# so a rebuilt site never meets a stale copy.
-for f in "$root"/target/site/pkg/*.wasm "$root"/target/site/pkg/*.js; do
+# the (unoptimised) server 2.5 s (gzip) to 7 s (brotli): most tests open one. Serve a
+# copy of the site with it precompressed (the file handler picks `<file>.gz`). A copy in
+# this run's own directory, so no stale .gz is ever left beside a later build.
+site=$data/site
+cp -r "$root/target/site" "$site"
+for f in "$site"/pkg/*.wasm "$site"/pkg/*.js; do
   gzip -kf -6 "$f"
 done
-rm -f "$root"/target/site/pkg/*.br
+export LEPTOS_SITE_ROOT=$site
 # Like a process supervisor: when a test stops the server (SIGTERM), it comes back on
 # the same database. Stopping this script stops the server for good.
 pid=

@@ -3,12 +3,13 @@
 //! directly.
 
 /// Posts `file` (and the text `fields`) to `url`; the answer's body, or the server's
-/// error message on failure.
+/// error (with its code) on failure.
 #[cfg(feature = "hydrate")]
-pub async fn post_file(url: &str, file: web_sys::File, fields: &[(&str, &str)]) -> Result<String, String> {
+pub async fn post_file(url: &str, file: web_sys::File, fields: &[(&str, &str)]) -> Result<String, domain::AppError> {
+    use domain::{AppError, ErrorCode};
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let broken = |_| "The file could not be sent: check your connection and try again.".to_string();
+    let broken = |_| AppError::new(ErrorCode::Internal, "The file could not be sent: check your connection and try again.");
     let form = web_sys::FormData::new().map_err(broken)?;
     form.append_with_blob_and_filename("file", &file, &file.name()).map_err(broken)?;
     for (name, value) in fields {
@@ -22,11 +23,11 @@ pub async fn post_file(url: &str, file: web_sys::File, fields: &[(&str, &str)]) 
     init.set_method("POST");
     init.set_body(&form);
     init.set_headers(&headers);
-    let window = web_sys::window().ok_or("No window.")?;
+    let window = web_sys::window().ok_or_else(|| AppError::new(ErrorCode::Internal, "No window."))?;
     let res: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(broken)?.dyn_into().map_err(broken)?;
     let body = JsFuture::from(res.text().map_err(broken)?).await.map_err(broken)?.as_string().unwrap_or_default();
     if res.ok() {
         return Ok(body);
     }
-    Err(serde_json::from_str::<domain::AppError>(&body).map(|e| e.message).unwrap_or_else(|_| format!("The file was refused ({}).", res.status())))
+    Err(serde_json::from_str::<AppError>(&body).unwrap_or_else(|_| AppError::new(ErrorCode::Internal, format!("The file was refused ({}).", res.status()))))
 }

@@ -46,7 +46,7 @@ async fn upload(file_input: Option<PickedFile>) -> Result<ImportView, String> {
     #[cfg(feature = "hydrate")]
     {
         let file = file_input.ok_or("Choose a CSV file.")?;
-        let body = crate::components::upload::post_file("/contacts/import", file, &[]).await?;
+        let body = crate::components::upload::post_file("/contacts/import", file, &[]).await.map_err(|e| e.message)?;
         serde_json::from_str(&body).map_err(|_| "The server's answer could not be read.".to_string())
     }
     #[cfg(not(feature = "hydrate"))]

@@ -477,7 +477,9 @@ fn Composer(
     let tid = id.clone();
     // Attachments: the text typed so far goes as the file's caption.
     let uploading = RwSignal::new(false);
-    let attach_error = RwSignal::new(None::<String>);
+    // A refused file is said in a toast: it outlives the chat's re-render when the
+    // message before it changes status.
+    let toasts = crate::components::feedback::Toasts::get();
     let attach_disabled = move || text_disabled() || as_note.get() || uploading.get();
     let aid = id.clone();
     let on_file = move |ev: leptos::ev::Event| {
@@ -489,17 +491,16 @@ fn Composer(
             input.set_value("");
             let (url, caption) = (format!("/inbox/{}/attachments", aid), draft.get_untracked());
             uploading.set(true);
-            attach_error.set(None);
             leptos::task::spawn_local(async move {
                 match crate::components::upload::post_file(&url, file, &[("caption", caption.trim())]).await {
                     Ok(_) => draft.set(String::new()),
-                    Err(e) => attach_error.set(Some(e)),
+                    Err(e) => toasts.error(&e),
                 }
                 uploading.set(false);
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, &aid);
+        let _ = (ev, &aid, toasts);
     };
     view! {
         <div class="composer-wrap">
@@ -564,7 +565,6 @@ fn Composer(
             </form>
             <ErrorNotice result=send.value() />
             <ErrorNotice result=note.value() />
-            {move || attach_error.get().map(|e| view! { <p role="alert" class="notice notice-error">{e}</p> })}
             <details class="template-picker" prop:open=move || !open || templates_open.get()
                 on:toggle=move |ev| {
                     #[cfg(feature = "hydrate")]

@@ -27,6 +27,7 @@ pub mod rate_limit;
 pub mod reports;
 pub mod secrets;
 pub mod session_store;
+pub mod templates;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod two_factor;

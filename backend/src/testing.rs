@@ -198,6 +198,8 @@ pub struct FakeGraph {
     media: std::sync::Mutex<HashMap<String, crate::whatsapp::graph::Upload>>,
     /// How many times a number was looked up (connection tests).
     lookups: std::sync::atomic::AtomicUsize,
+    /// "Meta's" templates, in creation order (the template calls).
+    pub templates: std::sync::Mutex<Vec<serde_json::Value>>,
 }
 
 impl FakeGraph {
@@ -294,6 +296,69 @@ impl crate::whatsapp::graph::WhatsAppApi for FakeGraph {
             return Err(crate::whatsapp::graph::too_large(max_bytes));
         }
         Ok(bytes)
+    }
+
+    async fn create_template(
+        &self,
+        _token: &str,
+        waba_id: &str,
+        body: &serde_json::Value,
+    ) -> Result<crate::whatsapp::graph::CreatedTemplate, crate::whatsapp::graph::GraphError> {
+        if let Some(answer) = self.script.lock().unwrap().pop_front() {
+            answer?;
+        }
+        let mut held = self.templates.lock().unwrap();
+        let same = |t: &serde_json::Value| t["waba"] == waba_id && t["name"] == body["name"] && t["language"] == body["language"];
+        if held.iter().any(same) {
+            return Err(crate::whatsapp::graph::GraphError::Api {
+                http_status: 400,
+                code: 100,
+                subcode: Some(2388024),
+                message: "Content in This Language Already Exists".into(),
+                details: None,
+            });
+        }
+        let id = format!("{}", 7_000_000 + held.len());
+        let mut t = body.clone();
+        t["id"] = id.clone().into();
+        t["waba"] = waba_id.into();
+        t["status"] = "PENDING".into();
+        held.push(t.clone());
+        Ok(crate::whatsapp::graph::CreatedTemplate { id, status: "PENDING".into(), category: t["category"].as_str().unwrap_or_default().to_owned() })
+    }
+
+    async fn list_templates(
+        &self,
+        _token: &str,
+        waba_id: &str,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<crate::whatsapp::graph::TemplatePage, crate::whatsapp::graph::GraphError> {
+        let held: Vec<serde_json::Value> = self.templates.lock().unwrap().iter().filter(|t| t["waba"] == waba_id).cloned().collect();
+        let start: usize = after.and_then(|a| a.parse().ok()).unwrap_or(0);
+        let end = (start + limit as usize).min(held.len());
+        let data = held.get(start..end).unwrap_or_default().to_vec();
+        Ok(crate::whatsapp::graph::TemplatePage { data, after: (end < held.len()).then(|| end.to_string()) })
+    }
+
+    async fn edit_template(&self, _token: &str, template_id: &str, body: &serde_json::Value) -> Result<(), crate::whatsapp::graph::GraphError> {
+        let mut held = self.templates.lock().unwrap();
+        let t = held.iter_mut().find(|t| t["id"] == template_id).ok_or_else(|| meta_error(100))?;
+        for (k, v) in body.as_object().into_iter().flatten() {
+            t[k] = v.clone();
+        }
+        t["status"] = "PENDING".into();
+        Ok(())
+    }
+
+    async fn delete_template(&self, _token: &str, waba_id: &str, name: &str, hsm_id: Option<&str>) -> Result<(), crate::whatsapp::graph::GraphError> {
+        let mut held = self.templates.lock().unwrap();
+        let before = held.len();
+        held.retain(|t| !(t["waba"] == waba_id && t["name"] == name && hsm_id.is_none_or(|id| t["id"] == id)));
+        if held.len() == before {
+            return Err(meta_error(100));
+        }
+        Ok(())
     }
 }
 

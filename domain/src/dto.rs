@@ -608,3 +608,108 @@ pub struct ChartData {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
+
+/// A message template as the list, the builder, the inbox picker and the REST API show
+/// it. `status` is Meta's (`APPROVED`, `PENDING`, `REJECTED`, `PAUSED`, `DISABLED`, …),
+/// `DRAFT` before submission and `DELETED` once it is gone at Meta; `components` is
+/// Meta's component JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateView {
+    pub id: String,
+    pub number_id: NumberId,
+    pub waba_id: String,
+    /// Meta's id, once submitted.
+    pub wa_template_id: Option<String>,
+    pub name: String,
+    pub language: String,
+    pub category: String,
+    pub status: String,
+    /// GREEN, YELLOW, RED or UNKNOWN.
+    pub quality: String,
+    /// No campaign or flow may send it until an admin lifts it.
+    pub quarantined: bool,
+    /// Why it was rejected, paused or disabled (Meta's reason and its details).
+    pub reason: Option<String>,
+    /// `positional` or `named`.
+    pub parameter_format: String,
+    pub components: serde_json::Value,
+    /// The category Meta announced it will move the template to, and when (epoch ms).
+    pub correct_category: Option<String>,
+    pub category_change_at: Option<i64>,
+    /// Messages sent with it.
+    pub usage: i64,
+    /// Share of its sends that were read (0–1), when it has been sent.
+    pub read_rate: Option<f64>,
+    pub created_at: i64,
+    /// Epoch milliseconds.
+    pub updated_at: i64,
+}
+
+/// One page of templates, for the list page and `GET /api/v1/templates`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplatePage {
+    pub data: Vec<TemplateView>,
+    pub total: i64,
+}
+
+/// A line of a template's history: what changed, when, and who or what changed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateHistoryLine {
+    /// `created`, `submitted`, `edited`, `status`, `category`, `quality`, `components`,
+    /// `quarantined`, `released`, `deleted`, `synced`.
+    pub kind: String,
+    /// For people: "Approved", "Category UTILITY → MARKETING", …
+    pub summary: String,
+    pub by: Option<String>,
+    pub at: i64,
+}
+
+/// How one template performed: per-day figures over the last 30 days, the totals, and
+/// what uses it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateStats {
+    pub sent: i64,
+    pub delivered: i64,
+    pub read: i64,
+    /// Reads answered by the customer within 24 hours.
+    pub replied: i64,
+    /// The line chart of sends, deliveries, reads and replies per day.
+    pub chart: ChartData,
+    /// Campaigns and flows that use it: `(kind, name, link)`.
+    pub used_by: Vec<(String, String, String)>,
+}
+
+/// A template's page: the template, its history and its figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateDetail {
+    pub template: TemplateView,
+    pub history: Vec<TemplateHistoryLine>,
+    pub stats: TemplateStats,
+    /// Whether the viewer may edit, submit, delete and sync (managers and above).
+    pub can_manage: bool,
+    /// Whether the viewer may lift a quarantine (admins).
+    pub can_lift: bool,
+    /// Whether the quarantine may be lifted now (its category is allowed again).
+    pub liftable: bool,
+}
+
+/// The org's template policy: which categories campaigns and flows may send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateSettings {
+    pub campaign_categories: Vec<String>,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Business accounts read.
+    pub accounts: usize,
+    /// Templates Meta listed.
+    pub seen: usize,
+    /// New here.
+    pub added: usize,
+    /// Changed here (status, category, content, quality).
+    pub updated: usize,
+    /// Gone at Meta: now `DELETED` here.
+    pub removed: usize,
+}

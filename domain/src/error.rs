@@ -53,11 +53,20 @@ pub enum ErrorCode {
     /// `AUTH_009` two-factor sign-in must be set up before anything else (super admins,
     /// and admins of an org that requires it).
     TwoFactorEnrolmentRequired,
+    /// `TEMPLATE_001` no template with that id (or name and language) in this org.
+    TemplateNotFound,
+    /// `TEMPLATE_002` the template breaks one of Meta's rules; the message says which
+    /// (`details.field` names the field).
+    TemplateInvalid,
+    /// `TEMPLATE_003` the template cannot be sent: not approved, or quarantined.
+    TemplateNotSendable,
+    /// `TEMPLATE_004` Meta refused the template call; its code is in `details`.
+    TemplateRefused,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::InvalidCredentials,
         ErrorCode::NotAuthenticated,
         ErrorCode::Forbidden,
@@ -79,6 +88,10 @@ impl ErrorCode {
         ErrorCode::LinkInvalid,
         ErrorCode::SecondFactorRequired,
         ErrorCode::TwoFactorEnrolmentRequired,
+        ErrorCode::TemplateNotFound,
+        ErrorCode::TemplateInvalid,
+        ErrorCode::TemplateNotSendable,
+        ErrorCode::TemplateRefused,
     ];
 
     /// The code as it appears on the wire.
@@ -105,6 +118,10 @@ impl ErrorCode {
             ErrorCode::LinkInvalid => "AUTH_008",
             ErrorCode::SecondFactorRequired => "AUTH_006",
             ErrorCode::TwoFactorEnrolmentRequired => "AUTH_009",
+            ErrorCode::TemplateNotFound => "TEMPLATE_001",
+            ErrorCode::TemplateInvalid => "TEMPLATE_002",
+            ErrorCode::TemplateNotSendable => "TEMPLATE_003",
+            ErrorCode::TemplateRefused => "TEMPLATE_004",
         }
     }
 
@@ -125,8 +142,11 @@ impl ErrorCode {
             | ErrorCode::NumberInactive
             | ErrorCode::ContactInvalidPhone
             | ErrorCode::ImportInvalid
-            | ErrorCode::LinkInvalid => 422,
-            ErrorCode::NotFound | ErrorCode::ContactNotFound => 404,
+            | ErrorCode::LinkInvalid
+            | ErrorCode::TemplateInvalid
+            | ErrorCode::TemplateNotSendable
+            | ErrorCode::TemplateRefused => 422,
+            ErrorCode::NotFound | ErrorCode::ContactNotFound | ErrorCode::TemplateNotFound => 404,
             ErrorCode::Conflict | ErrorCode::ContactDuplicate => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::Internal => 500,

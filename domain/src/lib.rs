@@ -18,6 +18,7 @@ pub mod password;
 pub mod phone;
 pub mod role;
 pub mod scoring;
+pub mod template;
 pub mod time;
 pub mod whatsapp;
 

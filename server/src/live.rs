@@ -38,7 +38,7 @@ pub struct EventsQuery {
 /// Events the app's pages react to. Others (a contact created by an import of 100,000
 /// rows) are for flows and integrations, and would only flood open tabs.
 fn for_browsers(kind: &str) -> bool {
-    matches!(kind, "message" | "status" | "conversation" | "notification")
+    matches!(kind, "message" | "status" | "conversation" | "notification" | "template")
 }
 
 struct Subscription {

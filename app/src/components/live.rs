@@ -55,7 +55,7 @@ fn connect(live: Live) {
             live.notifications.update(|t| *t += 1);
         }
     };
-    for kind in ["message", "status", "conversation", "notification"] {
+    for kind in ["message", "status", "conversation", "notification", "template"] {
         let on = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_e: web_sys::MessageEvent| bump(kind));
         let _ = source.add_event_listener_with_callback(kind, on.as_ref().unchecked_ref());
         on.forget();

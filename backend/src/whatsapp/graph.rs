@@ -112,6 +112,59 @@ pub trait WhatsAppApi: Send + Sync + 'static {
     /// `GET <url>` with the bearer token: the file's bytes, refused past `max_bytes`
     /// (without reading the rest).
     async fn download_media(&self, token: &str, url: &str, max_bytes: u64) -> Result<Vec<u8>, GraphError>;
+
+    /// `POST /{version}/{waba_id}/message_templates`: submits a template for review.
+    async fn create_template(&self, token: &str, waba_id: &str, body: &Value) -> Result<CreatedTemplate, GraphError>;
+
+    /// `GET /{version}/{waba_id}/message_templates?limit=…&after=…`: one page of the
+    /// account's templates, Meta's objects as they are.
+    async fn list_templates(&self, token: &str, waba_id: &str, limit: u32, after: Option<&str>) -> Result<TemplatePage, GraphError>;
+
+    /// `POST /{version}/{template_id}` with `{"components": …}` or `{"category": …}`.
+    async fn edit_template(&self, token: &str, template_id: &str, body: &Value) -> Result<(), GraphError>;
+
+    /// `DELETE /{version}/{waba_id}/message_templates?name=…[&hsm_id=…]`: every language
+    /// of the name, or the one template `hsm_id`.
+    async fn delete_template(&self, token: &str, waba_id: &str, name: &str, hsm_id: Option<&str>) -> Result<(), GraphError>;
+}
+
+/// Meta's answer to a template submission. `category` is the one Meta gave it, which is
+/// the one to keep (it may differ from the one asked for).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreatedTemplate {
+    pub id: String,
+    pub status: String,
+    pub category: String,
+}
+
+/// One page of `GET /{waba_id}/message_templates`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TemplatePage {
+    /// Meta's template objects (`id`, `name`, `language`, `status`, `category`,
+    /// `parameter_format`, `components`, …).
+    pub data: Vec<Value>,
+    /// The cursor of the next page; `None` on the last one.
+    pub after: Option<String>,
+}
+
+/// Reads a page of templates: the next cursor only when Meta says there is a next page.
+pub fn template_page(body: &Value) -> TemplatePage {
+    let data = body.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
+    let after = body.pointer("/paging/cursors/after").and_then(Value::as_str).filter(|_| body.pointer("/paging/next").is_some()).map(str::to_owned);
+    TemplatePage { data, after }
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+pub fn query_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A multipart/form-data body as Meta's upload expects it: `messaging_product`, `type`
@@ -266,6 +319,41 @@ impl WhatsAppApi for GraphClient {
             bytes.extend_from_slice(&chunk);
         }
         Ok(bytes)
+    }
+    async fn create_template(&self, token: &str, waba_id: &str, body: &Value) -> Result<CreatedTemplate, GraphError> {
+        let res = self.http.post(self.url(&format!("{waba_id}/message_templates"))).bearer_auth(token).json(body).send().await;
+        let answer = Self::read(res).await?;
+        let s = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        if s("id").is_empty() {
+            return Err(GraphError::Transport("the template answer has no id".into()));
+        }
+        Ok(CreatedTemplate { id: s("id"), status: s("status"), category: s("category") })
+    }
+
+    async fn list_templates(&self, token: &str, waba_id: &str, limit: u32, after: Option<&str>) -> Result<TemplatePage, GraphError> {
+        let mut url = format!(
+            "{}?fields=id,name,language,status,category,parameter_format,components,quality_score,rejected_reason,correct_category&limit={limit}",
+            self.url(&format!("{waba_id}/message_templates"))
+        );
+        if let Some(a) = after {
+            url.push_str(&format!("&after={}", query_value(a)));
+        }
+        let res = self.http.get(url).bearer_auth(token).send().await;
+        Ok(template_page(&Self::read(res).await?))
+    }
+
+    async fn edit_template(&self, token: &str, template_id: &str, body: &Value) -> Result<(), GraphError> {
+        let res = self.http.post(self.url(template_id)).bearer_auth(token).json(body).send().await;
+        Self::read(res).await.map(|_| ())
+    }
+
+    async fn delete_template(&self, token: &str, waba_id: &str, name: &str, hsm_id: Option<&str>) -> Result<(), GraphError> {
+        let mut url = format!("{}?name={}", self.url(&format!("{waba_id}/message_templates")), query_value(name));
+        if let Some(id) = hsm_id {
+            url.push_str(&format!("&hsm_id={}", query_value(id)));
+        }
+        let res = self.http.delete(url).bearer_auth(token).send().await;
+        Self::read(res).await.map(|_| ())
     }
 }
 

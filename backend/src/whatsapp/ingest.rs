@@ -3,7 +3,7 @@
 //! the conversation and move its 24-hour window, emit their event and queue their
 //! consumers (`conversations::inbound`, run as a `handle_inbound` job) — and nothing more;
 //! statuses merge monotonically; template, quality and other account events are kept
-//! (deduplicated) for the template issue. The raw body is stored in the same
+//! (deduplicated), and template events are applied to the templates (`templates::review`). The raw body is stored in the same
 //! transaction, so a 200 means it is all durable. The route hands bodies to the
 //! [`super::webhook_writer`], which applies many of them per transaction.
 
@@ -354,7 +354,13 @@ pub(super) async fn apply_status(conn: &mut AnyConnection, number: &NumberId, s:
 }
 
 async fn store_account_event(conn: &mut AnyConnection, entry: &Entry, change: &Change, report: &mut IngestReport) -> Result<()> {
-    insert_account_event(conn, &entry.id, &change.field, entry.time, &change.value.to_string(), report).await
+    let before = report.account_events;
+    insert_account_event(conn, &entry.id, &change.field, entry.time, &change.value.to_string(), report).await?;
+    // A template change is applied once: a replayed body was already kept and is skipped.
+    if report.account_events > before && crate::templates::review::FIELDS.contains(&change.field.as_str()) {
+        crate::templates::review::apply_in(conn, &entry.id, &change.field, entry.time, &change.value, now_ms()).await?;
+    }
+    Ok(())
 }
 
 async fn insert_account_event(conn: &mut AnyConnection, waba: &str, field: &str, time: Option<i64>, payload: &str, report: &mut IngestReport) -> Result<()> {

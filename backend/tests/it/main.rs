@@ -16,6 +16,7 @@ mod roles;
 mod schema;
 mod security;
 mod send_pipeline;
+mod templates;
 mod trust;
 mod webhook_writer;
 mod whatsapp_ingest;

@@ -17,6 +17,7 @@ pub mod lead_hooks;
 pub mod live;
 pub mod rest;
 pub mod sandbox;
+pub mod sandbox_templates;
 pub mod signed_in;
 pub mod upload;
 pub mod web;

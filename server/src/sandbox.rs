@@ -15,11 +15,13 @@ use domain::dto::WaNumber;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The bearer token of a Graph request.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
 }
 
-fn meta_error((status, body): (u16, Value)) -> Response {
+/// Meta's error JSON with its HTTP status.
+pub(crate) fn meta_error((status, body): (u16, Value)) -> Response {
     (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response()
 }
 
@@ -43,7 +45,8 @@ fn graph_param_error(message: &str) -> Response {
 }
 
 /// `GET /sandbox/graph/{version}/{id}`: a media id answers with its download URL (valid
-/// five minutes) like Meta's media API; a phone number id answers the connection test.
+/// five minutes) like Meta's media API; a template id with the template; a phone number
+/// id answers the connection test.
 pub async fn get_object(State(state): State<AppState>, Path((_version, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
     match sandbox::media_file(&state.db, &id, false).await {
         Ok(Some((file, _))) => {
@@ -58,7 +61,10 @@ pub async fn get_object(State(state): State<AppState>, Path((_version, id)): Pat
             }))
             .into_response()
         }
-        Ok(None) => phone_number(&state, &id, &headers).await,
+        Ok(None) => match crate::sandbox_templates::get_object(&state, &id, &headers).await {
+            Some(template) => template,
+            None => phone_number(&state, &id, &headers).await,
+        },
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::csrf::{self, CsrfSettings};
-use crate::{health, rest, sandbox, webhooks};
+use crate::{health, rest, sandbox, sandbox_templates, webhooks};
 use app::state::{AppState, AuthSettings, WhatsAppSettings};
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -142,7 +142,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
         )
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", rest::router())
-        .route("/sandbox/graph/{version}/{id}", get(sandbox::get_object).delete(sandbox::delete_object))
+        .route("/sandbox/graph/{version}/{id}", get(sandbox::get_object).delete(sandbox::delete_object).post(sandbox_templates::edit))
+        .route(
+            "/sandbox/graph/{version}/{waba}/message_templates",
+            get(sandbox_templates::list).post(sandbox_templates::create).delete(sandbox_templates::delete),
+        )
         .route("/sandbox/graph/{version}/{pnid}/messages", axum::routing::post(sandbox::messages))
         .route(
             "/sandbox/graph/{version}/{pnid}/media",

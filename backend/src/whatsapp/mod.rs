@@ -8,6 +8,7 @@ pub mod numbers;
 pub mod outbound;
 pub mod pacing;
 pub mod sandbox;
+pub mod sandbox_templates;
 pub mod sender;
 pub mod signature;
 pub mod status_batch;

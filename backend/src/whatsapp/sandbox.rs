@@ -34,7 +34,8 @@ pub struct Behaviour {
     pub drop_all_statuses: bool,
 }
 
-fn random_digits(n: usize) -> String {
+/// `n` random digits, the first never 0: ids shaped like Meta's.
+pub(crate) fn random_digits(n: usize) -> String {
     let mut rng = rand::thread_rng();
     (0..n).map(|i| char::from(b'0' + if i == 0 { rng.gen_range(1..10) } else { rng.gen_range(0..10) })).collect()
 }
@@ -52,7 +53,8 @@ pub async fn ensure_number(db: &Db, cipher: &Cipher, actor: &Actor) -> Result<Wa
             let id = new_id();
             let token = format!("SBX{}", random_digits(40));
             let display = format!("1555{}", random_digits(7));
-            sqlx::query(
+            let waba = format!("98{}", random_digits(13));
+            let created = sqlx::query(
                 "INSERT INTO wa_numbers (id, org_id, display_name, phone_number_id, waba_id, display_phone_number, verified_name, quality_rating, \
                  access_token_enc, system_prompt, is_sandbox, active, created_at) VALUES ($1, $2, 'Sandbox', $3, $4, $5, 'MCE Sandbox', 'GREEN', $6, '', 1, 1, $7) \
                  ON CONFLICT DO NOTHING",
@@ -60,12 +62,20 @@ pub async fn ensure_number(db: &Db, cipher: &Cipher, actor: &Actor) -> Result<Wa
             .bind(&id)
             .bind(org.as_str())
             .bind(format!("99{}", random_digits(13)))
-            .bind(format!("98{}", random_digits(13)))
+            .bind(&waba)
             .bind(display)
             .bind(super::numbers::seal_token(cipher, org.as_str(), &id, &token))
             .bind(now_ms())
             .execute(db.pool())
-            .await?;
+            .await?
+            .rows_affected()
+                == 1;
+            if created {
+                // "Meta's" side of a new account starts with approved demo templates, so
+                // the sandbox can send templates at once; MCE mirrors what this returns
+                // into its own templates.
+                super::sandbox_templates::seed(db, &waba).await?;
+            }
             select().fetch_one(db.pool()).await?
         }
     };
@@ -172,8 +182,14 @@ struct BehaviourRow {
 
 /// The sandbox number with this Graph id, with its decrypted token.
 pub async fn find_by_phone_number_id(db: &Db, cipher: &Cipher, pnid: &str) -> Result<Option<(WaNumber, OrgId, String)>> {
-    let row = sqlx::query_as::<_, SandboxNumberRow>("SELECT id, org_id, access_token_enc FROM wa_numbers WHERE phone_number_id = $1 AND is_sandbox = 1")
-        .bind(pnid)
+    find_sandbox_by(db, cipher, "phone_number_id", pnid).await
+}
+
+/// The sandbox number whose `column` (`phone_number_id` or `waba_id`, never user input)
+/// is `value`, with its decrypted token: what a bearer on the simulator must be.
+pub(crate) async fn find_sandbox_by(db: &Db, cipher: &Cipher, column: &'static str, value: &str) -> Result<Option<(WaNumber, OrgId, String)>> {
+    let row = sqlx::query_as::<_, SandboxNumberRow>(&format!("SELECT id, org_id, access_token_enc FROM wa_numbers WHERE {column} = $1 AND is_sandbox = 1"))
+        .bind(value)
         .fetch_optional(db.pool())
         .await?;
     let Some(row) = row else { return Ok(None) };

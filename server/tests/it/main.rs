@@ -15,6 +15,7 @@ mod panics;
 mod rest_contacts;
 mod rest_whatsapp;
 mod sandbox;
+mod sandbox_templates;
 mod security;
 mod sheets;
 mod static_files;

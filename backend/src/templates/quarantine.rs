@@ -98,16 +98,13 @@ pub(crate) async fn quarantine_in(conn: &mut AnyConnection, org: &OrgId, t: &Tem
     history_in(conn, org, &t.id, "quarantined", json!({"why": why}), None, now).await?;
     crate::audit::record(conn, Some(org), None, "template.quarantined", json!({"template_id": t.id, "name": t.name, "language": t.language, "why": why}))
         .await?;
-    let link = format!("/templates/{}", t.id);
-    crate::notifications::notify_roles_in(
+    super::review::notify_in(
         conn,
         org,
-        &["owner", "admin", "manager"],
-        None,
+        t,
         "template_quarantined",
         &format!("Template {} quarantined", t.name),
         &format!("No campaign or flow will send it: {why}. An admin can lift the quarantine once its category is allowed."),
-        Some(&link),
     )
     .await?;
     super::review::changed_in(conn, org, &t.id, now).await?;

@@ -19,6 +19,14 @@ use sqlx::AnyConnection;
 pub const FIELDS: [&str; 4] =
     ["message_template_status_update", "template_category_update", "message_template_quality_update", "message_template_components_update"];
 
+/// Notifies the people who look after templates (owners, admins, managers) about `t`;
+/// the notice links to the template's page.
+pub(crate) async fn notify_in(conn: &mut AnyConnection, org: &OrgId, t: &TemplateRow, kind: &str, title: &str, body: &str) -> Result<()> {
+    let link = format!("/templates/{}", t.id);
+    crate::notifications::notify_roles_in(conn, org, &["owner", "admin", "manager"], None, kind, title, body, Some(&link)).await?;
+    Ok(())
+}
+
 /// Tells open pages that a template changed (the list and the builder refresh).
 pub(crate) async fn changed_in(conn: &mut AnyConnection, org: &OrgId, id: &str, now: i64) -> Result<()> {
     crate::events::publish_in(conn, org, "template", None, None, &json!({"template_id": id}), now).await
@@ -127,25 +135,9 @@ fn reason_of(v: &Value) -> Option<String> {
         }
     }
     if let Some(d) = v.pointer("/disable_info/disable_date").and_then(Value::as_i64) {
-        parts.push(format!("disabled on {}", chrono_free_date(d)));
+        parts.push(format!("disabled on {}", domain::time::utc_date(d * 1000)));
     }
     (!parts.is_empty()).then(|| parts.join(" — "))
-}
-
-/// `YYYY-MM-DD` (UTC) of Unix seconds, without a date library.
-fn chrono_free_date(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 async fn status(conn: &mut AnyConnection, org: &OrgId, t: &TemplateRow, v: &Value, at: i64, now: i64) -> Result<()> {
@@ -282,16 +274,13 @@ async fn quality(conn: &mut AnyConnection, org: &OrgId, t: &TemplateRow, v: &Val
         .execute(&mut *conn)
         .await?;
     history_in(conn, org, &t.id, "quality", json!({"from": t.quality, "to": new}), None, at).await?;
-    let link = format!("/templates/{}", t.id);
-    crate::notifications::notify_roles_in(
+    notify_in(
         conn,
         org,
-        &["owner", "admin", "manager"],
-        None,
+        t,
         "template_quality",
         &format!("Template {} quality {}", t.name, new.to_lowercase()),
         &format!("Its quality rating changed from {} to {new}.", t.quality),
-        Some(&link),
     )
     .await?;
     changed_in(conn, org, &t.id, now).await
@@ -376,7 +365,6 @@ mod tests {
 
     #[test]
     fn a_disable_date_is_shown_as_a_day() {
-        assert_eq!(chrono_free_date(1_751_234_563), "2025-06-29");
-        assert_eq!(chrono_free_date(0), "1970-01-01");
+        assert!(reason_of(&json!({"disable_info": {"disable_date": 1_751_234_563}})).unwrap().ends_with("disabled on 2025-06-29"));
     }
 }
